@@ -1,0 +1,102 @@
+# mob: one GNU Makefile, no configure. Out-of-tree objects under $(BUILD), header dependencies
+# from -MMD -MP, and a flags stamp so objects rebuild when a knob changes.
+
+# ---- knobs ---------------------------------------------------------------------------------
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+UNAME_S  := $(shell uname -s)
+ARCH     ?= $(shell uname -m | sed 's/arm64/aarch64/')
+POLLER   ?= $(if $(filter Linux,$(UNAME_S)),epoll,$(if $(filter Darwin %BSD DragonFly,$(UNAME_S)),kqueue,poll))
+FIBER    ?= asm
+SAN      ?=
+BUILD    ?= build
+PREFIX   ?= /usr/local
+WERROR   ?=
+V        ?= 0
+CRITERION_CFLAGS ?= $(shell pkg-config --cflags criterion 2>/dev/null)
+CRITERION_LIBS   ?= $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# ---- flags ---------------------------------------------------------------------------------
+WARN      = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-overlength-strings $(if $(WERROR),-Werror)
+ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARN) -fPIC -Iinclude -Isrc -I$(BUILD)/gen \
+            -D_POSIX_C_SOURCE=200809L $(if $(filter ucontext,$(FIBER)),-DMOB_FIBER_UCONTEXT) \
+            $(if $(SAN),-fsanitize=$(SAN) -fno-omit-frame-pointer -DMOB_SAN=1)
+LDFLAGS  += $(if $(SAN),-fsanitize=$(SAN))
+LDLIBS   += $(if $(filter Linux,$(UNAME_S)),-ldl -lm,-lm)
+Q         = $(if $(filter 1,$(V)),,@)
+FLAGS_LINE = $(CC) $(ALL_CFLAGS) $(LDFLAGS)
+
+# ---- sources -------------------------------------------------------------------------------
+SWITCH_SRC = $(if $(filter ucontext,$(FIBER)),platform/ctx_ucontext.c,platform/switch_$(ARCH).S platform/ctx_asm.c)
+LIB_SRC  = $(sort $(wildcard src/*/*.c)) platform/clock.c platform/stack.c \
+           platform/poll_$(POLLER).c $(SWITCH_SRC)
+LIB_OBJ  = $(patsubst %,$(BUILD)/%.o,$(basename $(LIB_SRC)))
+TOOLS    = $(notdir $(patsubst %/,%,$(filter-out tools/examples/,$(sort $(dir $(wildcard tools/*/*.c))))))
+EXAMPLES = $(patsubst tools/examples/%.c,$(BUILD)/examples/%,$(wildcard tools/examples/*.c))
+TEST_SRC = $(sort $(wildcard tests/test_*.c)) tests/helpers.c
+TEST_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
+ALL_OBJ  = $(LIB_OBJ) $(TEST_OBJ) $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*/*.c tests/selftest.c))
+
+.PHONY: all lib tools examples test check asan fuzz clean install format criterion run FORCE
+all: lib tools examples
+lib: $(BUILD)/libmob.a $(BUILD)/libmob.so
+tools: $(addprefix $(BUILD)/,$(TOOLS))
+examples: $(EXAMPLES)
+
+# ---- rules ---------------------------------------------------------------------------------
+$(BUILD)/.flags: FORCE
+	@mkdir -p $(@D); echo '$(FLAGS_LINE)' | cmp -s - $@ || echo '$(FLAGS_LINE)' > $@
+$(BUILD)/gen/mob_version.h: FORCE
+	@mkdir -p $(@D); v="#define MOB_VERSION \"$$(git describe --always --dirty 2>/dev/null || cat VERSION)\""; \
+	 echo "$$v" | cmp -s - $@ || echo "$$v" > $@
+$(BUILD)/src/core/version.o: $(BUILD)/gen/mob_version.h
+$(BUILD)/%.o: %.c $(BUILD)/.flags
+	@mkdir -p $(@D); $(if $(Q),echo "  CC    $<";) $(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+$(BUILD)/%.o: %.S $(BUILD)/.flags
+	@mkdir -p $(@D); $(if $(Q),echo "  AS    $<";) $(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+$(BUILD)/libmob.a: $(LIB_OBJ)
+	$(if $(Q),@echo "  AR    $@";) $(Q)rm -f $@ && ar rcs $@ $^
+$(BUILD)/libmob.so: $(LIB_OBJ)
+	$(if $(Q),@echo "  LD    $@";) $(Q)$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+.SECONDEXPANSION:
+$(addprefix $(BUILD)/,$(TOOLS)): $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard tools/$$(@F)/*.c)) $(BUILD)/libmob.a
+	$(if $(Q),@echo "  LD    $@";) $(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LDLIBS)
+$(BUILD)/examples/%: $(BUILD)/tools/examples/%.o $(BUILD)/libmob.a
+	@mkdir -p $(@D); $(if $(Q),echo "  LD    $@";) $(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/%.o: ALL_CFLAGS += $(CRITERION_CFLAGS) -Wno-missing-prototypes
+$(BUILD)/tests/run: $(TEST_OBJ) $(BUILD)/libmob.a
+	$(if $(Q),@echo "  LD    $@";) $(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CRITERION_LIBS) $(LDLIBS)
+$(BUILD)/tests/selftest: $(BUILD)/tests/selftest.o $(BUILD)/libmob.a
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- test targets --------------------------------------------------------------------------
+criterion:
+	@[ -f /usr/include/criterion/criterion.h ] || [ -n "$(CRITERION_INSTALLED)" ] || { \
+	  echo "Criterion is missing: installing libcriterion-dev with apt-get"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq libcriterion-dev >/dev/null; }
+test: criterion
+	@$(MAKE) --no-print-directory all $(BUILD)/tests/run
+	MOB_BUILD=$(BUILD) $(BUILD)/tests/run $(TEST_ARGS)
+check: test
+	@$(MAKE) --no-print-directory test BUILD=$(BUILD)-poll POLLER=poll
+asan:
+	@$(MAKE) --no-print-directory test BUILD=$(BUILD)-asan SAN=address,undefined
+fuzz:
+	@$(MAKE) --no-print-directory $(BUILD)-fuzz/libmob.a BUILD=$(BUILD)-fuzz CC=clang SAN=fuzzer-no-link,address
+	clang -fsanitize=fuzzer,address -Iinclude -Isrc -o $(BUILD)-fuzz/fuzz_http tests/fuzz_http.c $(BUILD)-fuzz/libmob.a
+	$(BUILD)-fuzz/fuzz_http -max_total_time=$${FUZZ_SECONDS:-30} tests/corpus/http
+run: all
+	@tools/run.sh $(BUILD) "$(BOTS)" "$(DURATION)"
+clean:
+	rm -rf $(BUILD)
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+	install -m 644 $(BUILD)/libmob.a $(BUILD)/libmob.so $(DESTDIR)$(PREFIX)/lib
+	install -m 644 include/*.h $(DESTDIR)$(PREFIX)/include
+format:
+	clang-format -i $(wildcard src/*/*.[ch] src/*.h include/*.h platform/*.[ch] tests/*.[ch] tools/*/*.[ch])
+
+-include $(ALL_OBJ:.o=.d)

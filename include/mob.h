@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mob.h: the whole runtime API. A horde of bots, each a fiber with its own stack and its own
+ * sockets, run by one loop on one thread.
+ *
+ * Conventions (read these once, they hold everywhere below):
+ *   - Fallible calls return >= 0 on success and -errno on failure. errno itself is never the
+ *     channel: every bot shares the thread, so errno is shared too.
+ *   - Times are int64_t nanoseconds on the loop's monotonic clock (mob_now). Deadlines are
+ *     absolute. MOB_FOREVER (-1) means no deadline; MOB_NOW (0) means do not block.
+ *   - A blocking call made by a cancelled bot returns -ECANCELED, and so does every later one.
+ *   - Calls whose first argument is `mob_bot *self` must be made by that bot, from its own
+ *     fiber. Breaking such a contract aborts with a message naming file and line.
+ *   - Pointers handed out by the loop (bots, messages) are borrowed: the loop owns them.
+ *
+ * Read next: platform/platform.h (what the runtime needs from the OS and the CPU), then
+ * src/fiber.c and src/loop.c.
+ */
+#ifndef MOB_H
+#define MOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ======================================================================================== */
+/* Version and errors                                                                       */
+/* ======================================================================================== */
+
+/* The version string, from `git describe` at build time. */
+const char *mob_version(void);
+
+/* A message for a value returned by a mob call (-errno or >= 0). Never NULL. */
+const char *mob_strerror(int rc);
+
+/* The short symbolic name of an error: "ETIMEDOUT", "ECONNREFUSED", ... */
+const char *mob_errname(int rc);
+
+#define MOB_FOREVER ((int64_t)-1)
+#define MOB_NOW ((int64_t)0)
+
+#define MOB_NS_PER_US ((int64_t)1000)
+#define MOB_NS_PER_MS ((int64_t)1000000)
+#define MOB_NS_PER_SEC ((int64_t)1000000000)
+
+/* ======================================================================================== */
+/* Loop                                                                                     */
+/* ======================================================================================== */
+
+typedef struct mob_loop mob_loop;
+typedef struct mob_bot mob_bot;
+
+/*
+ * Scheduling modes. One scheduler, two policies:
+ *
+ *   MOB_FREE      a bot runs until it waits (I/O, timer, mailbox, join) or yields; mob_yield
+ *                 puts it at the back of the ready queue. Throughput first.
+ *   MOB_LOCKSTEP  time advances in ticks. In each tick every runnable bot runs from where it
+ *                 was to its next mob_yield (or wait), in ascending id order. Messages sent in
+ *                 tick k become visible in tick k+1. Deterministic (testtoolkit's main_loop).
+ */
+enum mob_mode { MOB_FREE = 0, MOB_LOCKSTEP = 1 };
+
+/* Stack guard policy; see platform/stack.c for the memory layout. */
+enum mob_guard {
+    MOB_GUARD_AUTO = 0, /* MADV_GUARD_INSTALL, else mprotect under the map limit, else canary */
+    MOB_GUARD_CANARY,   /* canary word only, checked on every switch away from the bot */
+    MOB_GUARD_NONE      /* nothing: for benchmarks that want to see the cost of guarding */
+};
+
+typedef struct mob_loop_options {
+    int mode;              /* enum mob_mode; default MOB_FREE */
+    size_t stack_size;     /* usable bytes per bot stack; 0 = MOB_DEFAULT_STACK_SIZE */
+    int guard;             /* enum mob_guard; default MOB_GUARD_AUTO */
+    int virtual_clock;     /* nonzero: mob_now() is virtual; see mob_clock_advance */
+    int64_t virtual_start; /* initial virtual time in ns (only with virtual_clock) */
+} mob_loop_options;
+
+#define MOB_DEFAULT_STACK_SIZE ((size_t)64 * 1024)
+
+/*
+ * Creates a loop. `opt` may be NULL for the defaults (free-running, 64 KiB guarded stacks,
+ * real clock). Also raises the open-file soft limit to the hard limit, once per process.
+ * Returns NULL only when memory or the poller cannot be had (errno tells which).
+ */
+mob_loop *mob_loop_new(const mob_loop_options *opt);
+
+/*
+ * Runs until every bot has returned or mob_loop_stop() is called. Must not be called from a
+ * bot. Returns 0, 1 if stopped early, -EDEADLK if bots are still alive but none can ever
+ * wake (nothing to run, no timer, no fd, no external wake-up), or another -errno from the
+ * poller.
+ */
+int mob_loop_run(mob_loop *loop);
+
+/*
+ * One scheduling step, for a host program that drives the loop from its own event loop: runs
+ * the bots that are ready, then waits for I/O or a timer for at most `timeout_ns` (0: do not
+ * wait; -1: wait as long as needed). Returns the number of bots still alive, or -errno.
+ */
+int mob_loop_step(mob_loop *loop, int64_t timeout_ns);
+
+/* The poller's own fd (epoll or kqueue) for a host loop to watch, or -1 (poll backend). */
+int mob_loop_backend_fd(mob_loop *loop);
+
+/* Asks mob_loop_run() to return after the current step. Callable from a bot or a hook. */
+void mob_loop_stop(mob_loop *loop);
+
+/* Leak-check kinds, combinable. See mob_loop_check(). */
+enum mob_check {
+    MOB_CHECK_BOTS = 1,   /* bots that have not returned */
+    MOB_CHECK_TIMERS = 2, /* bots parked with a pending deadline */
+    MOB_CHECK_FDS = 4,    /* fds still registered with the loop */
+    MOB_CHECK_ALL = 7
+};
+
+/*
+ * Leak check at the end of a test (aioloop-proxy's check_and_shutdown): counts what is still
+ * alive among the selected kinds, prints one line per leak to stderr when `report` is set,
+ * then cleans up everything whatever the kinds: live bots are cancelled and run until they
+ * return, fds they registered are closed. Returns the number of leaks of the selected kinds.
+ */
+int mob_loop_check(mob_loop *loop, int kinds, int report);
+
+/*
+ * Frees the loop. Bots still alive are cancelled and run to completion first (as in
+ * mob_loop_check(loop, MOB_CHECK_ALL, 1)). Returns the number of leaks found, so a clean test
+ * ends with `cr_assert_eq(mob_loop_free(loop), 0)`. Must not be called from a bot.
+ */
+int mob_loop_free(mob_loop *loop);
+
+typedef struct mob_loop_stats {
+    int64_t bots_spawned;  /* since the loop was created */
+    int64_t bots_alive;    /* spawned and not yet returned */
+    int64_t switches;      /* context switches into bots */
+    int64_t ticks;         /* lockstep ticks, or scheduling steps in free mode */
+    int64_t polls;         /* calls into the poller */
+    int64_t fds_registered;
+    int64_t fd_limit;      /* the open-file soft limit after raising it */
+    size_t stack_size;     /* default usable stack bytes per bot */
+    int guard;             /* enum mob_guard actually in force for new stacks */
+    const char *guard_name; /* "madvise", "mprotect", "canary", "none" */
+} mob_loop_stats;
+
+void mob_loop_get_stats(mob_loop *loop, mob_loop_stats *out);
+
+/* The selector in use: "epoll", "kqueue" or "poll". */
+const char *mob_backend_name(void);
+
+/* The context switch in use: "asm-x86_64", "asm-aarch64" or "ucontext". */
+const char *mob_switch_name(void);
+
+/*
+ * Tick hooks (testtoolkit's main-loop wrappers, which compose). `before` runs at the start of
+ * every tick (lockstep) or step (free), `after` at its end. Hooks added later nest inside
+ * hooks added earlier: befores run in order of addition, afters in reverse, like wrappers.
+ * Returns 0 or -ENOMEM.
+ */
+typedef void (*mob_hook_fn)(mob_loop *loop, void *ud);
+int mob_loop_add_hook(mob_loop *loop, mob_hook_fn before, mob_hook_fn after, void *ud);
+
+/* ======================================================================================== */
+/* Bots                                                                                     */
+/* ======================================================================================== */
+
+/* A bot's body. Its return value is the bot's result (see mob_join, mob_run). */
+typedef intptr_t (*mob_bot_fn)(mob_bot *self, void *arg);
+
+typedef struct mob_spawn_options {
+    size_t stack_size; /* 0: the loop's default */
+    void *user;        /* initial user pointer (mob_bot_user) */
+    int generator;     /* nonzero: do not schedule; runs only under mob_gen_next() */
+} mob_spawn_options;
+
+/*
+ * Spawns a bot running fn(bot, arg). Callable from the host or from a bot (the new bot is the
+ * caller's child: see mob_join_children). The bot first runs at the next scheduling point.
+ * Returns the bot, or NULL when memory or a stack cannot be had. Bots get dense ids 0, 1, 2, ...
+ * in spawn order.
+ */
+mob_bot *mob_spawn(mob_loop *loop, mob_bot_fn fn, void *arg);
+mob_bot *mob_spawn_ex(mob_loop *loop, mob_bot_fn fn, void *arg, const mob_spawn_options *opt);
+
+int mob_bot_id(const mob_bot *bot);
+mob_loop *mob_bot_loop(const mob_bot *bot);
+void *mob_bot_user(const mob_bot *bot);
+void mob_bot_set_user(mob_bot *bot, void *user);
+/* The bot with this id, or NULL. Bots are kept until the loop is freed. */
+mob_bot *mob_bot_get(mob_loop *loop, int id);
+/* Nonzero once the bot's function has returned. */
+int mob_bot_done(const mob_bot *bot);
+/* The bot's result: its return value, or the last value it passed to mob_gen_yield. */
+intptr_t mob_bot_result(const mob_bot *bot);
+/* Number of bots spawned in this loop so far (ids are 0..count-1). */
+int mob_bot_count(const mob_loop *loop);
+
+/* The running bot, or NULL when called from outside any bot. */
+mob_bot *mob_self(mob_loop *loop);
+
+/*
+ * Gives the other bots a turn. Free mode: goes to the back of the ready queue. Lockstep: ends
+ * this bot's part of the current tick. Returns 0, or -ECANCELED if the bot is cancelled.
+ */
+int mob_yield(mob_bot *self);
+
+/* Sleeps until the absolute deadline. Returns 0 when it passes, or -ECANCELED. */
+int mob_sleep_until(mob_bot *self, int64_t deadline);
+/* Sleeps for `ns` from now. */
+int mob_sleep(mob_bot *self, int64_t ns);
+
+/*
+ * Waits for `target` to return and stores its result. Any number of bots may join the same
+ * target. Returns 0, -ETIMEDOUT, -ECANCELED, or -EDEADLK when a bot joins itself.
+ */
+int mob_join(mob_bot *self, mob_bot *target, intptr_t *result, int64_t deadline);
+
+/* Waits until every bot spawned by `self` has returned. Returns 0, -ETIMEDOUT or -ECANCELED. */
+int mob_join_children(mob_bot *self, int64_t deadline);
+
+/*
+ * Cancels a bot: its current blocking call (if any) and every later one return -ECANCELED so
+ * that it can clean up and return. Idempotent; no effect on a bot that has returned. A bot
+ * may cancel itself. Returns 0, or -ESRCH if the bot has already returned.
+ */
+int mob_cancel(mob_bot *target);
+
+/* Nonzero when the bot has been cancelled. */
+int mob_cancelled(const mob_bot *bot);
+
+/*
+ * Per-bot cleanup list: fn(ud) runs when the bot returns (or is cancelled and returns), in
+ * reverse order of registration. Returns an id for mob_defer_cancel(), or -ENOMEM.
+ */
+int mob_defer(mob_bot *self, void (*fn)(void *ud), void *ud);
+/* Removes a cleanup without running it. Returns 0 or -ENOENT. */
+int mob_defer_cancel(mob_bot *self, int id);
+
+/* ======================================================================================== */
+/* Running n bots from one function (testtoolkit's system.run, aiotesttoolkit's start)      */
+/* ======================================================================================== */
+
+typedef struct mob_run_options {
+    int mode;                                   /* enum mob_mode */
+    void *(*factory)(int id, void *ud);         /* arg for bot `id`; NULL: every bot gets `ud` */
+    void *factory_ud;
+    intptr_t (*reduce)(intptr_t acc, intptr_t result); /* NULL: the last bot's result */
+    intptr_t init;                              /* reduce's starting value */
+    const mob_loop_options *loop;               /* NULL: defaults with `mode` above */
+} mob_run_options;
+
+/*
+ * Creates a loop, spawns n bots running fn, runs the loop until they all return, and returns
+ * their results reduced in id order (testtoolkit's result_wrapper: with reduce = sum and bots
+ * returning id + 1, four bots give 10). On a runtime failure, stores -errno in *rc (if rc is
+ * not NULL) and returns opt->init.
+ */
+intptr_t mob_run(int n, mob_bot_fn fn, const mob_run_options *opt, int *rc);
+
+/* Reducers for mob_run. */
+intptr_t mob_reduce_sum(intptr_t acc, intptr_t v);
+intptr_t mob_reduce_product(intptr_t acc, intptr_t v);
+intptr_t mob_reduce_max(intptr_t acc, intptr_t v);
+
+/* ======================================================================================== */
+/* Generators                                                                               */
+/* ======================================================================================== */
+
+/*
+ * A generator is a bot spawned with mob_gen_spawn (or spawn options .generator = 1). It runs
+ * only when a consumer asks for a value: mob_gen_next() switches to it; mob_gen_yield() hands a
+ * value back and suspends it. Python's generator, in C. A generator may also sleep or do I/O
+ * between values; its consumer waits.
+ */
+mob_bot *mob_gen_spawn(mob_loop *loop, mob_bot_fn fn, void *arg);
+
+/* Inside a generator: hands `value` to the consumer and suspends until the next request.
+ * Returns 0, or -ECANCELED. */
+int mob_gen_yield(mob_bot *self, intptr_t value);
+
+/*
+ * Gets the next value from generator `gen`. `self` is the consuming bot, or NULL when the
+ * host calls it from outside the loop (the loop is then driven until the value is ready).
+ * Returns 1 with *value set, 0 when the generator has returned (its return value is not a
+ * yielded value; read it with mob_bot_result), or -ECANCELED / -EBUSY (another consumer waits).
+ */
+int mob_gen_next(mob_bot *self, mob_bot *gen, intptr_t *value);
+
+/* ======================================================================================== */
+/* Time                                                                                     */
+/* ======================================================================================== */
+
+/* The loop's clock: monotonic ns, or the virtual clock when the loop has one. Cached per
+ * scheduling step in real mode, so it is cheap. */
+int64_t mob_now(mob_loop *loop);
+
+/* The real monotonic clock in ns, uncached. */
+int64_t mob_clock_ns(void);
+
+/*
+ * Virtual clock only: moves time forward by `ns` (aioloop-proxy's advance_time). Every bot
+ * whose deadline falls within the new time wakes, in deadline order (ties in id order).
+ * Returns 0, or -EINVAL when the loop has a real clock or ns < 0. When no bot is runnable and
+ * no fd is awaited, a virtual-clock loop also jumps by itself to the next deadline, so a test
+ * with a 15-minute timeout takes microseconds.
+ */
+int mob_clock_advance(mob_loop *loop, int64_t ns);
+
+/* ======================================================================================== */
+/* Bots together: mailboxes, groups, events, barriers                                      */
+/* ======================================================================================== */
+
+/* A received message. `data` points to a copy the loop owns, valid until the receiving bot
+ * next calls mob_recv/mob_try_recv or returns. */
+typedef struct mob_msg {
+    int from;       /* sender's bot id, or -1 when sent by the host */
+    int kind;       /* free for the application */
+    size_t len;
+    const void *data;
+} mob_msg;
+
+/* Receive filter. NULL means any message. `from` and `pred` both apply when both are set. */
+typedef struct mob_filter {
+    const int *from;   /* accept only these senders (testtoolkit's recv_from) */
+    size_t nfrom;
+    int (*pred)(const mob_msg *msg, void *ud); /* accept when it returns nonzero */
+    void *ud;
+} mob_filter;
+
+/*
+ * Sends a copy of data[0..len) to one bot, a list, a group or every bot. The sender (`self`,
+ * which may be NULL for the host) is always excluded, as in testtoolkit. Lockstep: visible
+ * from the next tick. Free: delivered at once, waking a receiver that waits for it.
+ * Returns the number of receivers addressed, or -ENOMEM / -ESRCH (no such bot).
+ */
+int mob_send(mob_bot *self, int to, int kind, const void *data, size_t len);
+int mob_send_list(mob_bot *self, const int *to, size_t n, int kind, const void *data, size_t len);
+int mob_send_group(mob_bot *self, int group, int kind, const void *data, size_t len);
+int mob_send_all(mob_bot *self, int kind, const void *data, size_t len);
+
+/*
+ * Receives the oldest visible message that matches the filter, waiting until the deadline.
+ * Returns 0 with *out filled, -ETIMEDOUT, or -ECANCELED. A message is consumed only when
+ * returned; non-matching ones stay in the mailbox.
+ */
+int mob_recv(mob_bot *self, mob_msg *out, const mob_filter *filter, int64_t deadline);
+/* Same as mob_recv with MOB_NOW: returns -EAGAIN when nothing matches. */
+int mob_try_recv(mob_bot *self, mob_msg *out, const mob_filter *filter);
+/* Number of visible unread messages that match (testtoolkit's has_message). */
+int mob_has_message(mob_bot *self, const mob_filter *filter);
+
+/* Groups are small integers chosen by the application. Membership changes take effect at
+ * once (as in testtoolkit). join/leave return 0, -EEXIST / -ENOENT, or -ENOMEM. */
+int mob_group_join(mob_bot *bot, int group);
+int mob_group_leave(mob_bot *bot, int group);
+int mob_group_has(const mob_bot *bot, int group);
+/* Copies up to `cap` member ids (ascending) into ids; returns the member count. */
+int mob_group_members(mob_loop *loop, int group, int *ids, size_t cap);
+
+/* An event: a flag that bots wait on. */
+typedef struct mob_event mob_event;
+mob_event *mob_event_new(mob_loop *loop);
+void mob_event_free(mob_event *ev);
+/* Sets the flag and wakes every waiter. */
+void mob_event_set(mob_event *ev);
+void mob_event_clear(mob_event *ev);
+int mob_event_is_set(const mob_event *ev);
+/* Returns 0 once the flag is set, -ETIMEDOUT or -ECANCELED. */
+int mob_event_wait(mob_bot *self, mob_event *ev, int64_t deadline);
+
+/* A barrier for `n` bots ("all logged in, then go"). Reusable: it resets after each release. */
+typedef struct mob_barrier mob_barrier;
+mob_barrier *mob_barrier_new(mob_loop *loop, int n);
+void mob_barrier_free(mob_barrier *b);
+/* Returns 0 for every bot of the generation (1 for the last one to arrive), -ETIMEDOUT or
+ * -ECANCELED (a bot that gives up is no longer counted). */
+int mob_barrier_wait(mob_bot *self, mob_barrier *b, int64_t deadline);
+
+#ifdef __cplusplus
+}
+#endif
+
+#include "mob_io.h"
+
+#endif /* MOB_H */

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * clock.c: the monotonic clock and the open-file limit, the two small things the core needs
+ * from the OS besides stacks and a poller.
+ */
+#include <sys/resource.h>
+#include <time.h>
+
+#include "platform.h"
+
+int64_t mob__clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t mob__raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return -1;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t want = rl.rlim_max;
+        rl.rlim_cur = want;
+        /* macOS refuses more than OPEN_MAX for the soft limit even when the hard one is
+         * unlimited; settle for what it accepts. */
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    return rl.rlim_cur == RLIM_INFINITY ? (int64_t)1 << 30 : (int64_t)rl.rlim_cur;
+}

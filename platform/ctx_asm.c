@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctx_asm.c: lays out the first frame of a new fiber for the asm switches, so that the first
+ * mob__switch to it "returns" into mob__trampoline with entry and arg in callee-saved
+ * registers. The frame layout is the one drawn at the top of switch_x86_64.S (and
+ * switch_aarch64.S); keep them in step. Not built with FIBER=ucontext.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "platform.h"
+
+void mob__trampoline(void);
+void mob__fiber_returned(void);
+
+_Static_assert(offsetof(struct mob__ctx, sp) == 0, "the asm switch stores sp at offset 0");
+
+void mob__fiber_returned(void)
+{
+    fputs("mob: fiber function returned past its trampoline\n", stderr);
+    abort();
+}
+
+#if defined(__x86_64__)
+
+const char *mob__switch_name(void) { return "asm-x86_64"; }
+
+void mob__ctx_make(struct mob__ctx *ctx, void *stack_lo, size_t size, mob__entry_fn entry,
+                   void *arg)
+{
+    /* Top of stack, 16-byte aligned: the trampoline starts there with rsp % 16 == 0. */
+    uintptr_t top = ((uintptr_t)stack_lo + size) & ~(uintptr_t)15;
+    uint64_t *sp = (uint64_t *)top;
+    *--sp = 0;                               /* padding: keeps the alignment and ends backtraces */
+    *--sp = (uint64_t)(uintptr_t)mob__trampoline; /* popped by the switch and jumped to */
+    *--sp = 0;                               /* rbp */
+    *--sp = 0;                               /* rbx */
+    *--sp = (uint64_t)(uintptr_t)entry;      /* r12 */
+    *--sp = (uint64_t)(uintptr_t)arg;        /* r13 */
+    *--sp = 0;                               /* r14 */
+    *--sp = 0;                               /* r15 */
+    /* A new fiber starts with the ABI's default floating-point control: all exceptions
+     * masked, round to nearest (MXCSR 0x1f80, x87 CW 0x037f). */
+    *--sp = (uint64_t)0x1f80 | ((uint64_t)0x037f << 32);
+    ctx->sp = sp;
+}
+
+#elif defined(__aarch64__)
+
+const char *mob__switch_name(void) { return "asm-aarch64"; }
+
+/* See switch_aarch64.S for the frame: d8-d15, x19-x30 and FPCR, 176 bytes. */
+void mob__ctx_make(struct mob__ctx *ctx, void *stack_lo, size_t size, mob__entry_fn entry,
+                   void *arg)
+{
+    uintptr_t top = ((uintptr_t)stack_lo + size) & ~(uintptr_t)15;
+    uint64_t *sp = (uint64_t *)(top - 176);
+    memset(sp, 0, 176);
+    sp[0] = (uint64_t)(uintptr_t)entry;         /* x19 */
+    sp[1] = (uint64_t)(uintptr_t)arg;           /* x20 */
+    sp[11] = (uint64_t)(uintptr_t)mob__trampoline; /* x30: where the switch jumps */
+    ctx->sp = sp;
+}
+
+#else
+#error "no asm context switch for this CPU: build with FIBER=ucontext"
+#endif

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * platform.h: the only contract between the portable core (src/) and the OS and CPU
+ * (platform/). Nothing about an OS or a CPU crosses this line: src/ includes this file and
+ * never <sys/epoll.h>, <ucontext.h> or an asm header.
+ *
+ * Four services: a context switch, stacks, a clock, and a poller. The Makefile picks one
+ * switch (switch_<arch>.S, or ctx_ucontext.c with FIBER=ucontext) and one poller
+ * (poll_<name>.c, POLLER=) from `uname`.
+ *
+ * Read next: platform/switch_x86_64.S (the switch), platform/stack.c (the stack layout).
+ */
+#ifndef MOB_PLATFORM_H
+#define MOB_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---------------------------------------------------------------------------------------- */
+/* Context switch                                                                           */
+/* ---------------------------------------------------------------------------------------- */
+
+#if defined(MOB_FIBER_UCONTEXT)
+/* The portable fallback keeps a whole ucontext_t; it is opaque storage here, sized for glibc
+ * and macOS with room to spare, and checked with a _Static_assert in ctx_ucontext.c. */
+struct mob__ctx {
+    _Alignas(16) unsigned char uc[1024];
+};
+#else
+/* The asm switches push every callee-saved register on the stack being left and keep only
+ * the stack pointer here, so this struct is one word. */
+struct mob__ctx {
+    void *sp;
+};
+#endif
+
+/* The first function a new context runs. It must never return: when a fiber is done it
+ * switches away for good. */
+typedef void (*mob__entry_fn)(void *arg);
+
+/*
+ * Prepares `ctx` so that the first mob__switch to it calls entry(arg) on the stack
+ * [stack_lo, stack_lo + size). If entry ever returns, the process aborts with "fiber function
+ * returned past its trampoline".
+ */
+void mob__ctx_make(struct mob__ctx *ctx, void *stack_lo, size_t size, mob__entry_fn entry,
+                   void *arg);
+
+/*
+ * Saves the callee-saved state of the running context into `from` and resumes `to`. Returns
+ * when something switches back to `from`. On x86-64 this keeps MXCSR's control bits and the
+ * x87 control word per context; on aarch64 d8-d15 and FPCR.
+ */
+void mob__switch(struct mob__ctx *from, struct mob__ctx *to);
+
+/* "asm-x86_64", "asm-aarch64" or "ucontext". */
+const char *mob__switch_name(void);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Stacks                                                                                   */
+/* ---------------------------------------------------------------------------------------- */
+
+enum mob__guard_kind {
+    MOB__GUARD_MADVISE = 0, /* MADV_GUARD_INSTALL: a guard page that costs no extra mapping */
+    MOB__GUARD_MPROTECT,    /* PROT_NONE page: one more mapping per stack, under the limit */
+    MOB__GUARD_CANARY,      /* a magic word at the low end, checked on switch */
+    MOB__GUARD_NONE
+};
+
+/* A stack handed out by a pool. `lo` is the lowest usable byte, `size` the usable bytes. */
+struct mob__stack {
+    void *lo;
+    size_t size;
+    int guard; /* enum mob__guard_kind actually in force for this stack */
+    void *slot; /* pool bookkeeping; opaque to src/ */
+};
+
+/* A pool of same-size stacks carved from slabs; freed stacks are reused, never zeroed. */
+struct mob__stack_pool;
+
+/* Creates a pool of stacks of at least `size` usable bytes. `want_guard` is a mob_guard
+ * value from mob.h (AUTO, CANARY, NONE). Returns NULL on ENOMEM. */
+struct mob__stack_pool *mob__stack_pool_new(size_t size, int want_guard);
+void mob__stack_pool_free(struct mob__stack_pool *pool);
+size_t mob__stack_pool_size(const struct mob__stack_pool *pool);
+
+/* Returns 0 and fills *st, or -ENOMEM. `owner` is the bot id named if the stack overflows. */
+int mob__stack_get(struct mob__stack_pool *pool, struct mob__stack *st, int owner);
+void mob__stack_put(struct mob__stack_pool *pool, struct mob__stack *st);
+
+/* Canary stacks: nonzero when the canary word at st->lo is intact. */
+int mob__stack_canary_ok(const struct mob__stack *st);
+
+/* "madvise", "mprotect", "canary", "none". */
+const char *mob__guard_name(int guard_kind);
+
+/* Installs the process-wide SIGSEGV handler (on an alternate stack) that turns a fault in a
+ * stack guard into a one-line message naming the bot and its stack size. Idempotent. */
+void mob__stack_install_overflow_handler(void);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Clock and process limits                                                                 */
+/* ---------------------------------------------------------------------------------------- */
+
+/* CLOCK_MONOTONIC in ns. */
+int64_t mob__clock_ns(void);
+
+/* Raises RLIMIT_NOFILE's soft limit to the hard limit. Returns the resulting soft limit. */
+int64_t mob__raise_fd_limit(void);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Poller                                                                                   */
+/* ---------------------------------------------------------------------------------------- */
+
+#define MOB__IN 1u
+#define MOB__OUT 2u
+
+/* One readiness report. Hang-up and error are reported as MOB__IN | MOB__OUT, so the waiting
+ * bot's next read or write returns the real error. */
+struct mob__event {
+    int fd;
+    unsigned mask;
+};
+
+struct mob__poller;
+
+/* Returns 0 and *out, or -errno. */
+int mob__poller_new(struct mob__poller **out);
+void mob__poller_free(struct mob__poller *p);
+
+/*
+ * Nonzero when the backend is edge-triggered (epoll EPOLLET, kqueue EV_CLEAR): the core then
+ * registers each fd once for IN|OUT and never changes it. Level-triggered backends (poll) get
+ * the interest of the waiting bots, updated only when it changes.
+ */
+int mob__poller_edge(void);
+
+/* Changes the interest for fd from `old_mask` to `new_mask`; new_mask 0 removes it. The core
+ * keeps both masks, so a backend never has to look anything up. Returns 0 or -errno. */
+int mob__poller_set(struct mob__poller *p, int fd, unsigned old_mask, unsigned new_mask);
+
+/*
+ * Waits up to timeout_ns (-1: forever, 0: just look) and stores at most `max` events. Returns
+ * the event count (0 on timeout), or -errno (-EINTR is returned as 0).
+ */
+int mob__poller_wait(struct mob__poller *p, int64_t timeout_ns, struct mob__event *events,
+                     int max);
+
+/* The fd a host loop can watch for readiness of this poller, or -1. */
+int mob__poller_fd(const struct mob__poller *p);
+
+/* "epoll", "kqueue" or "poll". */
+const char *mob__poller_name(void);
+
+#endif /* MOB_PLATFORM_H */

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * internal.h: what the files of src/ share and the public header does not show: the loop and
+ * bot structs, the park/wake protocol every blocking call is built on, and the hooks by which
+ * the loop calls into the I/O and mailbox modules.
+ *
+ * The protocol, in one paragraph: a blocking call first tries to finish at once. If it can't,
+ * it records where the bot waits (an fd slot, a mailbox, an event...), then calls mob__park()
+ * with a deadline and an `unpark` callback that undoes that record. Whoever satisfies the wait
+ * calls mob__wake(bot, rc) and mob__park returns rc. If the deadline passes first, or the bot
+ * is cancelled, the loop calls `unpark` and mob__park returns -ETIMEDOUT or -ECANCELED.
+ *
+ * Read next: src/core/loop.c.
+ */
+#ifndef MOB_INTERNAL_H
+#define MOB_INTERNAL_H
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "mob.h"
+#include "../platform/platform.h"
+#include "heap.h"
+#include "list.h"
+
+/* The one place that allocates; override at build time to plug in another allocator. */
+#ifndef MOB_MALLOC
+#define MOB_MALLOC(n) malloc(n)
+#define MOB_CALLOC(n, size) calloc((n), (size))
+#define MOB_REALLOC(p, n) realloc((p), (n))
+#define MOB_FREE(p) free(p)
+#endif
+
+/* Contract violations abort with file and line; runtime conditions never come here. */
+void mob__panic(const char *file, int line, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((noreturn, format(printf, 3, 4)))
+#endif
+    ;
+#define MOB_PANIC(...) mob__panic(__FILE__, __LINE__, __VA_ARGS__)
+#define MOB_ASSERT(cond, ...)                                                                  \
+    do {                                                                                       \
+        if (!(cond))                                                                           \
+            mob__panic(__FILE__, __LINE__, __VA_ARGS__);                                       \
+    } while (0)
+
+#if defined(__GNUC__)
+#define MOB_LIKELY(x) __builtin_expect(!!(x), 1)
+#define MOB_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define MOB_LIKELY(x) (x)
+#define MOB_UNLIKELY(x) (x)
+#endif
+
+/*
+ * Bot states.
+ *
+ *   NEW ──first run──> RUNNING ──yield──> READY ──picked──> RUNNING ...
+ *                        │  └──park──> PARKED ──wake/timeout/cancel──> READY
+ *                        └──returns──> DONE (stack back in the pool; struct kept for join)
+ *   Generators start in GEN_IDLE and go back to it after each mob_gen_yield.
+ */
+enum mob__state {
+    MOB__NEW = 0, /* spawned, on the ready queue, never run */
+    MOB__READY,   /* on the ready queue */
+    MOB__RUNNING, /* the current bot */
+    MOB__PARKED,  /* waiting; maybe in the timer heap */
+    MOB__GEN_IDLE, /* generator waiting for mob_gen_next */
+    MOB__DONE
+};
+
+typedef void (*mob__unpark_fn)(mob_bot *bot);
+
+struct mob__defer {
+    void (*fn)(void *ud);
+    void *ud;
+    int id;
+    struct mob__defer *next;
+};
+
+struct mob_bot {
+    struct mob__ctx ctx;      /* first: the switch touches it on every switch */
+    mob_loop *loop;
+    int id;
+    int state;                /* enum mob__state */
+    struct mob__list link;    /* ready queue, or a wait list of whoever we wait on */
+    struct mob__timer timer;  /* deadline while parked; index -1 when none */
+    int wait_rc;              /* what mob__wake passed */
+    unsigned cancelled : 1;
+    unsigned is_generator : 1;
+    unsigned gen_has_value : 1;
+    mob__unpark_fn unpark;    /* undoes the wait record on timeout or cancel */
+    void *wait_obj;           /* what we wait on, for the unpark function */
+    mob_bot_fn fn;
+    void *arg;
+    void *user;
+    intptr_t result;
+    struct mob__stack stack;
+    mob_bot *parent;
+    int children_alive;
+    struct mob__list joiners; /* bots waiting in mob_join for us */
+    mob_bot *gen_consumer;    /* generators: the bot waiting in mob_gen_next, or NULL */
+    struct mob__defer *defers;
+    int next_defer_id;
+    struct mob__list fds;     /* fds this bot owns (struct mob__fdent.owner_link) */
+    struct mob__list inbox;   /* visible messages (struct mob__msg.link) */
+    void *cur_msg;            /* the last message returned to the bot, freed on next recv */
+    const mob_filter *recv_filter; /* while parked in mob_recv */
+    uint64_t *groups;         /* bitset of group membership (msg.c) */
+    int ngroup_words;
+};
+
+/* Bots live in chunks so ids stay dense and pointers stay stable. */
+#define MOB__BOT_CHUNK 1024
+
+struct mob__hook {
+    mob_hook_fn before, after;
+    void *ud;
+};
+
+struct mob__io;  /* fd table and poller: src/core/io.c */
+struct mob__msgs; /* groups and lockstep pending messages: src/core/msg.c */
+
+struct mob_loop {
+    struct mob__ctx main_ctx;     /* the host's context (mob_loop_run's caller) */
+    int mode;
+    mob_bot *current;             /* running bot, or NULL on the host stack */
+    struct mob__list ready;       /* free mode: FIFO; lockstep: runnable next tick */
+    mob_bot **tick;               /* lockstep: this tick's bots in id order */
+    int tick_len, tick_pos, tick_cap;
+    int budget;                   /* switches left before we go back to the host to poll */
+    struct mob__heap timers;
+    mob_bot **chunks;             /* bots[id] = chunks[id / CHUNK][id % CHUNK] */
+    int nchunks, nbots, alive;
+    struct mob__stack_pool **pools; /* one pool per stack size in use */
+    int npools;
+    size_t stack_size;
+    int guard;
+    int64_t now;                  /* cached clock */
+    int virtual_clock;
+    int stop;
+    mob_bot *reap;                /* a finished bot whose stack goes back after the switch */
+    struct mob__hook *hooks;
+    int nhooks;
+    struct mob__io *io;
+    struct mob__msgs *msgs;
+    mob_loop_stats stats;
+};
+
+/* ---- scheduler (src/core/loop.c) --------------------------------------------------------- */
+
+/* Parks the running bot until mob__wake, the deadline or cancellation. See the file top. */
+int mob__park(mob_bot *self, int64_t deadline, mob__unpark_fn unpark, void *wait_obj);
+/* Makes a parked bot runnable with `rc` as mob__park's result. No-op unless parked. */
+void mob__wake(mob_bot *bot, int rc);
+/* Puts a bot on the ready queue (free: at the back; lockstep: for the next tick). */
+void mob__make_ready(mob_loop *loop, mob_bot *bot);
+/* Checks that `self` is the running bot of its loop; aborts otherwise. */
+void mob__check_self(const mob_bot *self, const char *file, int line);
+#define MOB_CHECK_SELF(self) mob__check_self((self), __FILE__, __LINE__)
+/* Refreshes the cached clock (real clock only). */
+void mob__update_now(mob_loop *loop);
+
+/* ---- I/O (src/core/io.c) ------------------------------------------------------------------ */
+
+int mob__io_init(mob_loop *loop);
+void mob__io_fini(mob_loop *loop);
+/* Polls once, waking bots whose fds are ready. Returns the number of events, or -errno. */
+int mob__io_poll(mob_loop *loop, int64_t timeout_ns);
+/* Number of bots parked on fds (the loop may not block forever without them). */
+int mob__io_waiters(const mob_loop *loop);
+/* Lockstep: applies deferred watch/unwatch, then snapshots readiness of watched fds. */
+void mob__io_tick_end(mob_loop *loop);
+/* Closes every fd a bot still owns; called when it returns. */
+void mob__io_bot_done(mob_bot *bot);
+/* Counts (and reports) fds still registered, then closes them. */
+int mob__io_check(mob_loop *loop, int report);
+int mob__io_backend_fd(const mob_loop *loop);
+
+/* ---- mailboxes and groups (src/core/msg.c) ------------------------------------------------ */
+
+int mob__msg_init(mob_loop *loop);
+void mob__msg_fini(mob_loop *loop);
+/* Lockstep end of tick: messages sent during the tick become visible. */
+void mob__msg_tick_end(mob_loop *loop);
+/* Frees a returning bot's mailbox and group memberships. */
+void mob__msg_bot_done(mob_bot *bot);
+
+#endif /* MOB_INTERNAL_H */
