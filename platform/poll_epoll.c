@@ -91,13 +91,16 @@ int mob__poller_wait(struct mob__poller *p, int64_t timeout_ns, struct mob__even
     for (int i = 0; i < n; i++) {
         uint32_t e = p->ev[i].events;
         unsigned mask = 0;
-        if (e & (EPOLLIN | EPOLLRDHUP))
+        if (e & EPOLLIN)
             mask |= MOB__IN;
         if (e & EPOLLOUT)
             mask |= MOB__OUT;
+        /* The peer shut down its side: reads see EOF from now on. */
+        if (e & EPOLLRDHUP)
+            mask |= MOB__IN | MOB__HUP;
         /* Hang-up and error wake both directions: the next read or write reports the cause. */
         if (e & (EPOLLERR | EPOLLHUP))
-            mask |= MOB__IN | MOB__OUT;
+            mask |= MOB__IN | MOB__OUT | MOB__HUP;
         events[i].fd = p->ev[i].data.fd;
         events[i].mask = mask;
     }

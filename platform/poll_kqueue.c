@@ -120,7 +120,7 @@ int mob__poller_wait(struct mob__poller *p, int64_t timeout_ns, struct mob__even
         else if (p->ev[i].filter == EVFILT_WRITE)
             mask = MOB__OUT;
         if (p->ev[i].flags & (EV_EOF | EV_ERROR))
-            mask = MOB__IN | MOB__OUT;
+            mask = MOB__IN | MOB__OUT | MOB__HUP;
         if (!mask)
             continue;
         events[got].fd = (int)p->ev[i].ident;

@@ -124,7 +124,7 @@ int mob__poller_wait(struct mob__poller *p, int64_t timeout_ns, struct mob__even
         if (re & POLLOUT)
             mask |= MOB__OUT;
         if (re & (POLLERR | POLLHUP | POLLNVAL))
-            mask |= MOB__IN | MOB__OUT;
+            mask |= MOB__IN | MOB__OUT | MOB__HUP;
         events[got].fd = p->pfd[i].fd;
         events[got].mask = mask;
         got++;

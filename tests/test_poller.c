@@ -158,6 +158,7 @@ Test(poller, hangup_wakes_both_directions)
     sp[1] = -1;
     unsigned m = wait_mask(sp[0], 1000000000, NULL);
     cr_assert_eq(m & MOB__IN, MOB__IN, "mask %u", m);
+    cr_assert_eq(m & MOB__HUP, MOB__HUP, "mask %u", m);
     char c;
     cr_assert_eq(read(sp[0], &c, 1), 0); /* EOF: the read reports the cause */
 }

@@ -202,7 +202,12 @@ int mob__fd_park(mob_bot *self, struct mob__fdent *e, unsigned dir, int64_t dead
             return -ENOMEM;
         }
     }
-    return mob__park(self, deadline, fd_unpark, e);
+    int rc = mob__park(self, deadline, fd_unpark, e);
+    /* mob__park can refuse without parking (a cancelled bot, no memory for the timer); then
+     * nobody ran fd_unpark and the wait record is still ours to undo. */
+    if (MOB_UNLIKELY(rc < 0) && (e->rd == self || e->wr == self))
+        fd_unwait(io, e, self);
+    return rc;
 }
 
 /* Wakes the bots parked on e for the directions in `mask`, with `rc` (or the mask). */
@@ -297,6 +302,13 @@ int mob_fd_release(mob_bot *self, int fd)
         return -ENOENT;
     mob__list_remove(&e->owner_link);
     e->owner = NULL;
+    /* Never registered nor watched: the loop has no reason to track it any more. */
+    if (!(e->flags & (MOB__FD_REG | MOB__FD_WATCHED | MOB__FD_WATCH_ADD)) &&
+        (e->flags & MOB__FD_USED)) {
+        e->flags &= (unsigned short)~MOB__FD_USED;
+        io->nused--;
+        io->loop->stats.fds_registered = io->nused;
+    }
     return 0;
 }
 
@@ -357,7 +369,7 @@ ssize_t mob_read(mob_bot *self, int fd, void *buf, size_t len, int64_t deadline)
             if (n > 0) {
                 /* A short read from a stream means the buffer is empty now: the next call
                  * parks at once, and new data comes with a poller event. */
-                if ((size_t)n < len && e && !(e->flags & MOB__FD_DGRAM))
+                if ((size_t)n < len && e && !(e->flags & (MOB__FD_DGRAM | MOB__FD_HUP)))
                     e->ready &= (unsigned char)~MOB__IN;
                 return n;
             }
@@ -435,7 +447,7 @@ ssize_t mob_write_all2(mob_bot *self, int fd, const void *buf, size_t len, int64
             if (n >= 0) {
                 off += (size_t)n;
                 /* Short: the socket buffer is full; park instead of asking again. */
-                if (off < len && e)
+                if (off < len && e && !(e->flags & MOB__FD_HUP))
                     e->ready &= (unsigned char)~MOB__OUT;
                 continue;
             }
@@ -689,8 +701,7 @@ int mob__io_init(mob_loop *loop)
     io->next_live = live_ios;
     live_ios = io;
     loop->io = io;
-    loop->stats.fd_limit = mob__raise_fd_limit();
-    loop->stats.fds_registered = 0;
+    loop->stats.fds_registered = 0; /* stats.fd_limit is filled by the loop (loop.c) */
     return 0;
 }
 
@@ -730,6 +741,9 @@ int mob__io_poll(mob_loop *loop, int64_t timeout_ns)
         if (MOB_UNLIKELY(!e))
             continue;
         unsigned mask = io->events[i].mask;
+        if (MOB_UNLIKELY(mask & MOB__HUP))
+            e->flags |= MOB__FD_HUP;
+        mask &= MOB__IN | MOB__OUT;
         e->ready |= (unsigned char)mask;
         if (((mask & MOB__IN) && e->rd) || ((mask & MOB__OUT) && e->wr))
             fd_wake(io, e, mask, 0);

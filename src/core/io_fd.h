@@ -13,7 +13,9 @@
  * event sets it again; a bot whose bit is clear parks without trying the system call, which
  * is what saves the extra EAGAIN call per event on edge-triggered backends. The bit is only a
  * hint: a set bit costs at most one EAGAIN, and a clear bit is trusted only once the fd is
- * registered (registering reports data that is already there).
+ * registered (registering reports data that is already there). One exception: once the
+ * poller has reported a hang-up (MOB__HUP), EOF or the error is a lasting state that no new
+ * edge will announce, so from then on only EAGAIN clears a bit.
  *
  * Read next: src/core/io.c.
  */
@@ -35,7 +37,8 @@ enum {
     MOB__FD_WATCHED = 16,   /* lockstep: in the snapshot set */
     MOB__FD_WATCH_ADD = 32, /* lockstep: joins the snapshot set at the end of this tick */
     MOB__FD_WATCH_DEL = 64, /* lockstep: leaves it at the end of this tick */
-    MOB__FD_CHANGED = 128   /* level backends: in io->changes, interest to re-check */
+    MOB__FD_CHANGED = 128,  /* level backends: in io->changes, interest to re-check */
+    MOB__FD_HUP = 256       /* the poller saw a hang-up or an error: never assume drained */
 };
 
 struct mob__fdent {
