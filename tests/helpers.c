@@ -35,3 +35,9 @@ int test_listen_loopback(int *port)
     *port = ntohs(a.sin_port);
     return fd;
 }
+
+const char *test_build_dir(void)
+{
+    const char *b = getenv("MOB_BUILD");
+    return b && *b ? b : "build";
+}

@@ -22,4 +22,7 @@ int test_slow_factor(void);
  * *port, or -errno. */
 int test_listen_loopback(int *port);
 
+/* The build directory of the binaries under test (env MOB_BUILD, default "build"). */
+const char *test_build_dir(void);
+
 #endif
