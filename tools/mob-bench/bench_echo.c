@@ -48,7 +48,7 @@ static intptr_t client_bot(mob_bot *self, void *arg)
     struct echo *e = a->e;
     int fd = e->cli[a->i];
     static const char msg[MSG_SIZE] = "ping";
-    char buf[4096];
+    char buf[512];
     while (!e->stop) {
         if (mob_write_all(self, fd, msg, MSG_SIZE, MOB_FOREVER) != MSG_SIZE)
             goto fail;
@@ -73,7 +73,7 @@ static intptr_t server_bot(mob_bot *self, void *arg)
 {
     struct conn_arg *a = arg;
     int fd = a->e->srv[a->i];
-    char buf[4096];
+    char buf[512];
     for (;;) {
         ssize_t n = mob_read(self, fd, buf, sizeof buf, MOB_FOREVER);
         if (n <= 0 || mob_write_all(self, fd, buf, (size_t)n, MOB_FOREVER) != n)
