@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "platform.h"
+#include "san.h"
 
 void mob__trampoline(void);
 void mob__fiber_returned(void);
@@ -29,6 +30,9 @@ const char *mob__switch_name(void) { return "asm-x86_64"; }
 void mob__ctx_make(struct mob__ctx *ctx, void *stack_lo, size_t size, mob__entry_fn entry,
                    void *arg)
 {
+#if defined(MOB__ASAN)
+    mob__san_wrap(stack_lo, &size, &entry, &arg);
+#endif
     /* Top of stack, 16-byte aligned: the trampoline starts there with rsp % 16 == 0. */
     uintptr_t top = ((uintptr_t)stack_lo + size) & ~(uintptr_t)15;
     uint64_t *sp = (uint64_t *)top;
@@ -57,6 +61,9 @@ enum { A64_FRAME = 176, A64_X19 = 0, A64_X20 = 1, A64_X29 = 10, A64_X30 = 11, A6
 void mob__ctx_make(struct mob__ctx *ctx, void *stack_lo, size_t size, mob__entry_fn entry,
                    void *arg)
 {
+#if defined(MOB__ASAN)
+    mob__san_wrap(stack_lo, &size, &entry, &arg);
+#endif
     /* Top of stack, 16-byte aligned: the trampoline starts there, as AAPCS64 requires. */
     uintptr_t top = ((uintptr_t)stack_lo + size) & ~(uintptr_t)15;
     uint64_t *sp = (uint64_t *)(top - A64_FRAME);

@@ -27,6 +27,7 @@
 #include <ucontext.h>
 
 #include "platform.h"
+#include "san.h"
 
 /* The state a struct mob__ctx holds in its opaque storage. */
 struct ucstate {
@@ -61,6 +62,9 @@ void mob__fiber_returned(void)
 void mob__ctx_make(struct mob__ctx *ctx, void *stack_lo, size_t size, mob__entry_fn entry,
                    void *arg)
 {
+#if defined(MOB__ASAN)
+    mob__san_wrap(stack_lo, &size, &entry, &arg);
+#endif
     struct ucstate *s = state(ctx);
     s->uc = NULL;
     s->entry = entry;
