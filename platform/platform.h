@@ -75,7 +75,13 @@ void mob__switch(struct mob__ctx *from, struct mob__ctx *to);
 void mob__switch_annotated(struct mob__ctx *from, struct mob__ctx *to,
                            const struct mob__stack *to_stack, int from_done);
 #else
-#define mob__switch_annotated(from, to, to_stack, from_done) mob__switch((from), (to))
+static inline void mob__switch_annotated(struct mob__ctx *from, struct mob__ctx *to,
+                                         const struct mob__stack *to_stack, int from_done)
+{
+    (void)to_stack;
+    (void)from_done;
+    mob__switch(from, to);
+}
 #endif
 
 /* "asm-x86_64", "asm-aarch64" or "ucontext". */
