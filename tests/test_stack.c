@@ -45,7 +45,7 @@ static int run_child(void (*fn)(void), char *buf, size_t cap)
     return status;
 }
 
-static int count_lines(const char *s)
+static __attribute__((unused)) int count_lines(const char *s)
 {
     int n = 0;
     for (; *s; s++)
