@@ -194,6 +194,21 @@ static int madvise_guards(struct slab *s, int from, int to)
     return 0;
 }
 
+/* Nonzero when touching addr faults. write(2) reads the byte in the kernel, which returns
+ * EFAULT instead of raising a signal: a safe probe. It catches a kernel or an emulator
+ * (qemu-user) that accepts MADV_GUARD_INSTALL and does nothing. Done once per process. */
+static int guard_works(const void *addr)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return 1; /* cannot tell: trust the kernel */
+    ssize_t r = write(fds[1], addr, 1);
+    int faulted = r < 0 && errno == EFAULT;
+    close(fds[0]);
+    close(fds[1]);
+    return faulted;
+}
+
 /* Gives slot i of s its guard, choosing the kind the first time. Slots are prepared in
  * batches so the syscalls are amortised. */
 static void prepare_slot(struct mob__stack_pool *pool, struct slab *s, int i)
@@ -207,15 +222,15 @@ static void prepare_slot(struct mob__stack_pool *pool, struct slab *s, int i)
     }
     if (atomic_load(&madvise_state) >= 0) {
         int to = i + BATCH < s->nslots ? i + BATCH : s->nslots;
-        if (madvise_guards(s, i, to) == 0) {
+        if (madvise_guards(s, i, to) == 0 &&
+            (atomic_load(&madvise_state) == 1 || guard_works(s->base + (size_t)i * s->stride))) {
             atomic_store(&madvise_state, 1);
             for (int k = i; k < to; k++)
                 s->kind[k] = MOB__GUARD_MADVISE;
             s->prepared = to;
             return;
         }
-        if (atomic_load(&madvise_state) == 0)
-            atomic_store(&madvise_state, -1); /* an older kernel: never ask again */
+        atomic_store(&madvise_state, -1); /* an older kernel: never ask again */
     }
     s->kind[i] = MOB__GUARD_CANARY;
     if (take_mprotect_budget()) {
