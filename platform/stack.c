@@ -168,6 +168,10 @@ static int madvise_guards(struct slab *s, int from, int to)
 {
     size_t page = page_size();
 #if defined(SYS_process_madvise)
+#if defined(MOB_VALGRIND)
+    if (RUNNING_ON_VALGRIND) /* valgrind does not know process_madvise and says so */
+        atomic_store(&pmadvise_state, -1);
+#endif
     if (atomic_load(&pmadvise_state) >= 0) {
         struct iovec iov[BATCH];
         int ok = 1;
