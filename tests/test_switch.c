@@ -234,7 +234,8 @@ Test(switch, exception_flags_are_status_and_not_restored)
     fiber_start(&ff, fp_fiber, NULL);
     mob__switch_annotated(&host, &ff.ctx, &ff.stack, 0);
     feclearexcept(FE_ALL_EXCEPT);
-    mob__switch_annotated(&host, &ff.ctx, &ff.stack, 0); /* the fiber divides inexactly, then switches back */
+    /* The fiber divides inexactly, then switches back. */
+    mob__switch_annotated(&host, &ff.ctx, &ff.stack, 0);
     cr_assert(fetestexcept(FE_INEXACT), "the fiber's inexact flag did not reach the host");
     feclearexcept(FE_ALL_EXCEPT);
     mob__switch_annotated(&host, &ff.ctx, &ff.stack, 0);

@@ -36,16 +36,19 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
 ns_of() { sed -n 's/.*"ns_per_switch":\([0-9.]*\).*/\1/p'; }
-median() { sort -n "$1" | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+median() {
+    sort -n "$1" | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'
+}
 
+MB="$BUILD/mob-bench"
 r=1
 while [ "$r" -le "$ROUNDS" ]; do
-    $PIN "$BUILD/mob-bench" switch --json --runs 3 --iters "$ITERS" --case 2 | ns_of >>"$TMP/mob_clean"
+    $PIN "$MB" switch --json --runs 3 --iters "$ITERS" --case 2 | ns_of >>"$TMP/mob_clean"
     $PIN "$BUILD/compare/switch_boost" --runs 3 --iters "$ITERS" >"$TMP/b"
     awk '$1=="clean"{print $2}' "$TMP/b" >>"$TMP/boost_clean"
     awk '$1=="dirty"{print $2}' "$TMP/b" >>"$TMP/boost_dirty"
-    $PIN "$BUILD/mob-bench" switch --json --runs 3 --iters "$ITERS" --case dirty | ns_of >>"$TMP/mob_dirty"
-    $PIN "$BUILD/mob-bench" switch --json --runs 3 --iters "$ITERS" --case raw | ns_of >>"$TMP/mob_raw"
+    $PIN "$MB" switch --json --runs 3 --iters "$ITERS" --case dirty | ns_of >>"$TMP/mob_dirty"
+    $PIN "$MB" switch --json --runs 3 --iters "$ITERS" --case raw | ns_of >>"$TMP/mob_raw"
     r=$((r + 1))
 done
 
@@ -54,6 +57,7 @@ md=$(median "$TMP/mob_dirty"); bd=$(median "$TMP/boost_dirty")
 mr=$(median "$TMP/mob_raw")
 echo "switch cost, ns (median of $ROUNDS interleaved rounds${PIN:+, $PIN})"
 printf '%-34s %8s %8s %7s\n' "" mob boost ratio
-awk -v m="$mc" -v b="$bc" 'BEGIN {printf "%-34s %8.2f %8.2f %7.2f\n", "yield (2 bots) vs jump", m, b, m/b}'
-awk -v m="$md" -v b="$bd" 'BEGIN {printf "%-34s %8.2f %8.2f %7.2f\n", "dirty FP status: yield vs jump", m, b, m/b}'
-awk -v m="$mr" -v b="$bc" 'BEGIN {printf "%-34s %8.2f %8.2f %7.2f\n", "raw switch vs jump", m, b, m/b}'
+row() { awk -v n="$1" -v m="$2" -v b="$3" 'BEGIN {printf "%-34s %8.2f %8.2f %7.2f\n", n, m, b, m/b}'; }
+row "yield (2 bots) vs jump" "$mc" "$bc"
+row "dirty FP status: yield vs jump" "$md" "$bd"
+row "raw switch vs jump" "$mr" "$bc"
