@@ -57,7 +57,9 @@ md=$(median "$TMP/mob_dirty"); bd=$(median "$TMP/boost_dirty")
 mr=$(median "$TMP/mob_raw")
 echo "switch cost, ns (median of $ROUNDS interleaved rounds${PIN:+, $PIN})"
 printf '%-34s %8s %8s %7s\n' "" mob boost ratio
-row() { awk -v n="$1" -v m="$2" -v b="$3" 'BEGIN {printf "%-34s %8.2f %8.2f %7.2f\n", n, m, b, m/b}'; }
+row() {
+    awk -v n="$1" -v m="$2" -v b="$3" 'BEGIN {printf "%-34s %8.2f %8.2f %7.2f\n", n, m, b, m/b}'
+}
 row "yield (2 bots) vs jump" "$mc" "$bc"
 row "dirty FP status: yield vs jump" "$md" "$bd"
 row "raw switch vs jump" "$mr" "$bc"
