@@ -36,6 +36,24 @@ static int failures, checks;
 static struct mob__stack_pool *pool;
 static struct mob__ctx host;
 
+/*
+ * Every switch in this file goes through sw(), a call the optimiser may not see through, as
+ * the core's do (mob__switch_to). On x86-64 the switch is inline asm, and GCC assumes an asm
+ * statement cannot touch a static variable whose address never escapes, "memory" clobber or
+ * not; but a switch runs other code, which may. Inlined here, it let GCC keep `ntrace` in a
+ * register across a switch (the direct-switch test below caught it).
+ */
+#if defined(__clang__)
+#define MOB_OPAQUE __attribute__((noinline))
+#else
+#define MOB_OPAQUE __attribute__((noinline, noipa))
+#endif
+static MOB_OPAQUE void sw(struct mob__ctx *from, struct mob__ctx *to,
+                          const struct mob__stack *to_stack)
+{
+    mob__switch_annotated(from, to, to_stack, 0);
+}
+
 struct fiber {
     struct mob__ctx ctx;
     struct mob__stack stack;
@@ -50,8 +68,8 @@ static void fiber_start(struct fiber *f, mob__entry_fn fn, void *arg)
     mob__ctx_make(&f->ctx, f->stack.lo, f->stack.size, fn, arg);
 }
 
-static void to_fiber(struct fiber *f) { mob__switch_annotated(&host, &f->ctx, &f->stack, 0); }
-static void to_host(struct fiber *f) { mob__switch_annotated(&f->ctx, &host, NULL, 0); }
+static void to_fiber(struct fiber *f) { sw(&host, &f->ctx, &f->stack); }
+static void to_host(struct fiber *f) { sw(&f->ctx, &host, NULL); }
 
 /* ---- switch ---------------------------------------------------------------------------- */
 
@@ -62,7 +80,7 @@ static void direct_a(void *arg)
 {
     (void)arg;
     order[norder++] = 1;
-    mob__switch_annotated(&f1.ctx, &f2.ctx, &f2.stack, 0);
+    sw(&f1.ctx, &f2.ctx, &f2.stack);
     order[norder++] = 3;
     for (;;)
         to_host(&f1);
@@ -72,7 +90,7 @@ static void direct_b(void *arg)
 {
     (void)arg;
     order[norder++] = 2;
-    mob__switch_annotated(&f2.ctx, &f1.ctx, &f1.stack, 0);
+    sw(&f2.ctx, &f1.ctx, &f1.stack);
     for (;;)
         to_host(&f2);
 }
@@ -88,7 +106,7 @@ static int live_values(struct mob__ctx *self, struct mob__ctx *other,
     double x = (double)seed * 1.5, y = (double)seed * 2.25, z = (double)seed * 3.125;
     double u = (double)seed * 4.0625, v = (double)seed * 5.5, w = (double)seed * 6.75;
     double p = (double)seed * 7.125, q = (double)seed * 8.5;
-    mob__switch_annotated(self, other, other_stack, 0);
+    sw(self, other, other_stack);
     __asm__ volatile("" ::: "memory");
     return a + b + c + d + e + f + g + h + i + j + k + l + m ==
                seed * (3 + 5 + 7 + 11 + 13 + 17 + 19 + 23 + 29 + 31 + 37 + 41 + 43) &&
@@ -176,7 +194,7 @@ static void overflow_entry(void *arg)
 {
     (void)arg;
     recurse(0);
-    mob__switch(&deep_ctx, &host);
+    sw(&deep_ctx, &host, NULL);
 }
 
 static void check_overflow(void)
@@ -196,7 +214,7 @@ static void check_overflow(void)
         if (st.guard == MOB__GUARD_CANARY || st.guard == MOB__GUARD_NONE)
             _exit(4);
         mob__ctx_make(&deep_ctx, st.lo, st.size, overflow_entry, NULL);
-        mob__switch_annotated(&host, &deep_ctx, &st, 0);
+        sw(&host, &deep_ctx, &st);
         _exit(5);
     }
     close(fds[1]);
