@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "run.h"
@@ -104,9 +105,23 @@ static int next_scenario(struct run *run, mob_worker *w, int *single_pos)
     return mob__table_pick(&run->table, w);
 }
 
+static intptr_t worker_loop(mob_bot *self, struct slot *sl);
+
 static intptr_t worker_main(mob_bot *self, void *arg)
 {
     struct slot *sl = arg;
+    size_t size = sl->run->suite->state_size;
+    if (size == 0)
+        return worker_loop(self, sl);
+    /* The state lives in this frame, on the bot's own stack, for the bot's whole life. */
+    max_align_t state[(size + sizeof(max_align_t) - 1) / sizeof(max_align_t)];
+    memset(state, 0, sizeof state);
+    sl->w.state = state;
+    return worker_loop(self, sl);
+}
+
+static intptr_t worker_loop(mob_bot *self, struct slot *sl)
+{
     struct run *run = sl->run;
     const mob_options *o = run->o;
     mob_result *res = run->res;
