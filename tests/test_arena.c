@@ -444,6 +444,12 @@ static intptr_t slow_client(mob_bot *self, void *arg)
     }
     CHECK(x, st.dropped_slow == 1, "dropped %lld after %d chats", (long long)st.dropped_slow,
           sent);
+    /* The flooder hears the deaf one leave, and its connection still answers. */
+    int rc;
+    while ((rc = mob_arena_recv(self, &loud, &m, soon(self))) == 0 &&
+           m.type == MOB_ARENA_CHATMSG)
+        ;
+    CHECK(x, rc == 0 && m.type == MOB_ARENA_PRESENCE && !m.joined, "the deaf one left");
     still_alive(self, x, &loud);
     mob_arena_disconnect(self, &deaf);
     mob_arena_disconnect(self, &loud);
