@@ -306,6 +306,7 @@ static void run(intptr_t (*fn)(mob_bot *, void *), struct ctx *x, mob_arena_opti
     mob_spawn(loop, fn, x);
     cr_assert_eq(mob_loop_run(loop), 0);
     cr_assert_eq(mob_loop_free(loop), 0);
+    mob_arena_free(x->arena);
     cr_assert(x->done);
     cr_assert_eq(x->failures, 0, "%d checks failed", x->failures);
 }

@@ -88,9 +88,10 @@ static intptr_t echo_client(mob_bot *self, void *arg)
     struct client_case *cc = arg;
     struct harness *h = cc->h;
     static uint8_t buf[256 * 1024];
-    static uint8_t big[100000];
+    static uint8_t big[100000], text[100000];
     for (size_t i = 0; i < sizeof big; i++)
         big[i] = (uint8_t)(i * 31);
+    memset(text, 'a', sizeof text); /* valid UTF-8 */
     mob_ws ws;
     h->cli_rc = mob_ws_connect(self, &ws, "127.0.0.1", h->port, "/echo", NULL, buf, sizeof buf,
                                soon(self));
@@ -100,9 +101,7 @@ static intptr_t echo_client(mob_bot *self, void *arg)
     int ok = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         int op = i % 2 ? MOB_WS_BINARY : MOB_WS_TEXT;
-        uint8_t *msg = big;
-        if (op == MOB_WS_TEXT)
-            memset(buf + 200000, 'a', sizes[i]), msg = buf + 200000; /* valid UTF-8 */
+        const uint8_t *msg = op == MOB_WS_TEXT ? text : big;
         /* Ping before every message: the server answers, our recv drops the pong. */
         mob_ws_send(self, &ws, MOB_WS_PING, "hi", 2, soon(self));
         ssize_t w = i == 6 ? mob_ws_send_fragmented(self, &ws, op, msg, sizes[i], 7000,
