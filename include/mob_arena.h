@@ -263,6 +263,8 @@ typedef struct mob_arena_player_options {
     int moves;            /* MOVEs per player; default 3 */
     int chats;            /* CHATs per player; default 2 */
     int64_t timeout_ns;   /* per wait; default 10 s */
+    int rounds;           /* rounds per player (join .. leave); default 1 */
+    int64_t until;        /* 0, or an absolute mob_now time after which no round starts */
     mob_arena_record_fn record; /* may be NULL */
     void *record_ud;
 } mob_arena_player_options;
@@ -270,6 +272,7 @@ typedef struct mob_arena_player_options {
 /* Per-run results the player bots fill in (shared by all of them; one loop, one thread). */
 typedef struct mob_arena_player_totals {
     int64_t done;             /* players that finished every step */
+    int64_t rounds;           /* rounds completed, summed over players */
     int64_t failed;           /* players that gave up (an error or a timeout) */
     int64_t chats_expected;   /* chats each player should have seen, summed */
     int64_t chats_seen;       /* room-mates' chats actually seen, summed */
@@ -283,11 +286,14 @@ typedef struct mob_arena_player_arg {
 
 /*
  * The player scenario, as a bot function; arg is a mob_arena_player_arg. Player i (bot id
- * first_bot_id + i) logs in as "bot<i>", joins room first_room + i / room_size, tells its
- * room-mates through mob mailboxes that it is in, waits until they all are, moves, chats,
- * waits to see every room-mate's chats come back through the server, tells them it is done,
- * waits for theirs (so nobody leaves before the others have seen its chats), leaves and
- * disconnects. Returns 0 when every step succeeded, or -errno of the first failure.
+ * first_bot_id + i) connects and logs in as "bot<i>", then plays rounds: joins room
+ * first_room + i / room_size, tells its room-mates through mob mailboxes that it is in, waits
+ * until they all are, moves, chats, waits to see every room-mate's chats come back through
+ * the server, tells them it is done and whether it wants another round, waits for theirs
+ * (so nobody leaves before the others have seen its chats), and leaves. Room-mates play
+ * another round only if all of them want one (rounds left and `until` not passed), so they
+ * always agree. Then it disconnects. Returns 0 when every step succeeded, or -errno of the
+ * first failure.
  */
 intptr_t mob_arena_player(mob_bot *self, void *arg);
 

@@ -108,41 +108,42 @@ static int kind_is(const mob_msg *msg, void *ud)
     return msg->kind == *(const int *)ud;
 }
 
-/* Tells every room-mate `kind`, then waits for the same word from each of them. */
-static int rendezvous(struct player *p, int kind)
+/*
+ * Tells every room-mate `kind` with a vote, then waits for the same word from each of them.
+ * Returns the AND of all votes (everyone computes the same), or -errno.
+ */
+static int rendezvous(struct player *p, int kind, int vote)
 {
     if (p->nmates == 0)
-        return 0;
-    int rc = mob_send_list(p->self, p->mates, (size_t)p->nmates, kind, &p->idx,
-                           sizeof p->idx);
+        return vote;
+    int rc = mob_send_list(p->self, p->mates, (size_t)p->nmates, kind, &vote, sizeof vote);
     if (rc < 0)
         return rc;
     mob_filter f = {NULL, 0, kind_is, &kind};
     int64_t dl = deadline(p);
+    int all = vote;
     for (int got = 0; got < p->nmates; got++) {
         mob_msg msg;
         rc = mob_recv(p->self, &msg, &f, dl);
         if (rc < 0)
             return rc;
+        int v = 0;
+        if (msg.len == sizeof v)
+            memcpy(&v, msg.data, sizeof v);
+        all = all && v;
     }
-    return 0;
+    return all;
 }
 
-static int play(struct player *p)
+/* One round: join, meet, move, chat, see every mate's chats, meet again, leave. Returns 1
+ * when the room agreed on another round, 0 when not, or -errno. */
+static int play_round(struct player *p, int round)
 {
     const mob_arena_player_options *o = p->opt;
     mob_arena_msg m;
-    char name[24];
-    snprintf(name, sizeof name, "bot%d", p->idx);
-    mob_arena_msg login = {.type = MOB_ARENA_LOGIN, .text = name, .text_len = strlen(name)};
-    int rc = act(p, MOB_ARENA_ACT_LOGIN, &login, MOB_ARENA_WELCOME, &m);
-    if (rc < 0)
-        return rc;
-    p->id = m.id;
-
     int room = o->first_room + p->idx / o->room_size;
     mob_arena_msg join = {.type = MOB_ARENA_JOIN, .room = room};
-    rc = act(p, MOB_ARENA_ACT_JOIN, &join, MOB_ARENA_JOINED, &m);
+    int rc = act(p, MOB_ARENA_ACT_JOIN, &join, MOB_ARENA_JOINED, &m);
     if (rc < 0)
         return rc;
     int x = 0;
@@ -152,7 +153,7 @@ static int play(struct player *p)
         if (mem.id == p->id)
             x = mem.x;
     }
-    if ((rc = rendezvous(p, KIND_IN_ROOM)) < 0)
+    if ((rc = rendezvous(p, KIND_IN_ROOM, 1)) < 0)
         return rc;
 
     /* Step back and forth from where we stand, so no move leaves the grid. */
@@ -163,6 +164,8 @@ static int play(struct player *p)
             return rc;
     }
 
+    p->chats_seen = 0;
+    p->tot->chats_expected += (int64_t)p->nmates * o->chats;
     for (int k = 0; k < o->chats; k++) {
         char text[64];
         int n = snprintf(text, sizeof text, "c:%d:%d:%lld", p->idx, k,
@@ -186,12 +189,33 @@ static int play(struct player *p)
         }
         note(p, &m);
     }
-    if ((rc = rendezvous(p, KIND_SEEN_ALL)) < 0)
-        return rc;
+    int again = round + 1 < o->rounds && (o->until == 0 || mob_now(p->loop) < o->until);
+    if ((again = rendezvous(p, KIND_SEEN_ALL, again)) < 0)
+        return again;
     mob_arena_msg leave = {.type = MOB_ARENA_LEAVE};
     if ((rc = mob_arena_send(p->self, p->c, &leave, deadline(p))) < 0)
         return rc;
-    return await(p, MOB_ARENA_LEFT, &m);
+    if ((rc = await(p, MOB_ARENA_LEFT, &m)) < 0)
+        return rc;
+    p->tot->rounds++;
+    return again;
+}
+
+static int play(struct player *p)
+{
+    mob_arena_msg m;
+    char name[24];
+    snprintf(name, sizeof name, "bot%d", p->idx);
+    mob_arena_msg login = {.type = MOB_ARENA_LOGIN, .text = name, .text_len = strlen(name)};
+    int rc = act(p, MOB_ARENA_ACT_LOGIN, &login, MOB_ARENA_WELCOME, &m);
+    if (rc < 0)
+        return rc;
+    p->id = m.id;
+    for (int round = 0;; round++) {
+        rc = play_round(p, round);
+        if (rc <= 0)
+            return rc;
+    }
 }
 
 intptr_t mob_arena_player(mob_bot *self, void *arg)
@@ -208,6 +232,8 @@ intptr_t mob_arena_player(mob_bot *self, void *arg)
         o.moves = 0;
     if (o.chats < 0)
         o.chats = 0;
+    if (o.rounds <= 0)
+        o.rounds = 1;
     mob_arena_client *c = MOB_MALLOC(sizeof *c);
     if (!c) {
         pa->totals->failed++;
@@ -221,7 +247,6 @@ intptr_t mob_arena_player(mob_bot *self, void *arg)
     for (int j = first; j < last; j++)
         if (j != p.idx)
             p.mates[p.nmates++] = o.first_bot_id + j;
-    p.tot->chats_expected += (int64_t)p.nmates * o.chats;
 
     int rc = mob_arena_connect(self, c, o.host, o.port, o.use_ws, deadline(&p));
     if (rc < 0) {
