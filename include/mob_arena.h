@@ -93,6 +93,8 @@ enum mob_arena_error {
 #define MOB_ARENA_MAX_NAME 32
 #define MOB_ARENA_MAX_TEXT 200
 #define MOB_ARENA_MAX_MEMBERS 64 /* room capacity ceiling, so JOINED fits one frame */
+#define MOB_ARENA_MAX_ROOMS 4096
+#define MOB_ARENA_LIST_ROOMS 170 /* ROOMS lists at most the first 170 rooms (one frame) */
 
 /*
  * One decoded message. Which fields mean something depends on `type` (see the table at the
@@ -183,7 +185,7 @@ typedef struct mob_arena_options {
     const char *host;        /* default "127.0.0.1" */
     int port;                /* TCP framed listener; 0: any free port; -1: none */
     int ws_port;             /* WebSocket listener; 0: any free port; -1: none (default) */
-    int rooms;               /* default 64 */
+    int rooms;               /* default 64, at most MOB_ARENA_MAX_ROOMS */
     int room_capacity;       /* default 16, at most MOB_ARENA_MAX_MEMBERS */
     int grid_w, grid_h;      /* default 32 x 32 */
     int max_players;         /* default 20000 */

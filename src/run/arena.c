@@ -330,8 +330,10 @@ static int handle(struct conn *c, const uint8_t *p, size_t len)
         return send_error(c, MOB_ARENA_E_NOT_LOGGED_IN);
     switch (m.type) {
     case MOB_ARENA_LIST: {
-        uint8_t list[6 * 170];
-        for (int i = 0; i < a->opt.rooms; i++) {
+        /* One frame holds 170 rooms: LIST shows the first ones. */
+        uint8_t list[6 * MOB_ARENA_LIST_ROOMS];
+        int nr = a->opt.rooms < MOB_ARENA_LIST_ROOMS ? a->opt.rooms : MOB_ARENA_LIST_ROOMS;
+        for (int i = 0; i < nr; i++) {
             uint8_t *q = list + 6 * i;
             int v[3] = {i, a->rooms[i].n, a->opt.room_capacity};
             for (int k = 0; k < 3; k++) {
@@ -339,7 +341,7 @@ static int handle(struct conn *c, const uint8_t *p, size_t len)
                 q[2 * k + 1] = (uint8_t)v[k];
             }
         }
-        mob_arena_msg r = {.type = MOB_ARENA_ROOMS, .n = a->opt.rooms, .list = list};
+        mob_arena_msg r = {.type = MOB_ARENA_ROOMS, .n = nr, .list = list};
         return send_msg(c, &r);
     }
     case MOB_ARENA_JOIN:
@@ -557,7 +559,7 @@ int mob_arena_start(mob_loop *loop, const mob_arena_options *opt, mob_arena **ou
     mob_arena_options o = opt ? *opt : mob_arena_options_default();
     if (!o.host)
         o.host = "127.0.0.1";
-    if (o.rooms <= 0 || o.rooms > 170 || o.room_capacity <= 0 ||
+    if (o.rooms <= 0 || o.rooms > MOB_ARENA_MAX_ROOMS || o.room_capacity <= 0 ||
         o.room_capacity > MOB_ARENA_MAX_MEMBERS || o.grid_w <= 0 || o.grid_h <= 0 ||
         o.grid_w > 32767 || o.grid_h > 32767 || o.outq_size < 4 * MOB_ARENA_MAX_FRAME ||
         (o.port < 0 && o.ws_port < 0))

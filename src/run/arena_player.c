@@ -143,6 +143,10 @@ static int play_round(struct player *p, int round)
     mob_arena_msg m;
     int room = o->first_room + p->idx / o->room_size;
     mob_arena_msg join = {.type = MOB_ARENA_JOIN, .room = room};
+    /* Reset now, not at the chat phase: faster mates' chats of this round may pass by while
+     * we still wait for our own answers, and note() counts them then. Chats of the next
+     * round cannot come early: mates chat only once everyone has joined it. */
+    p->chats_seen = 0;
     int rc = act(p, MOB_ARENA_ACT_JOIN, &join, MOB_ARENA_JOINED, &m);
     if (rc < 0)
         return rc;
@@ -164,7 +168,6 @@ static int play_round(struct player *p, int round)
             return rc;
     }
 
-    p->chats_seen = 0;
     p->tot->chats_expected += (int64_t)p->nmates * o->chats;
     for (int k = 0; k < o->chats; k++) {
         char text[64];
