@@ -7,7 +7,7 @@
  * a text report when asked.
  *
  *   build/arena-bots --port P [--host H] [--bots N] [--duration 20s] [--ws] [--room-size 8]
- *                    [--moves 3] [--chats 2] [--json FILE] [--report FILE]
+ *                    [--moves 3] [--chats 2] [--first-room R] [--json FILE] [--report FILE]
  *
  * Latencies are kept exactly (one int64 per action) and sorted at the end: a few million
  * samples at most for a demo run. The load-test layer's histograms replace this later.
@@ -136,7 +136,8 @@ static intptr_t progress_main(mob_bot *self, void *arg)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: arena-bots --port P [--host H] [--bots N] [--duration D] [--ws]\n"
-               "                  [--room-size K] [--moves M] [--chats C] [--json FILE]\n"
+               "                  [--room-size K] [--moves M] [--chats C] [--first-room R]\n"
+               "                  [--json FILE]"
                "                  [--report FILE] [--quiet]\n");
 }
 
@@ -227,6 +228,8 @@ int main(int argc, char **argv)
             bots = atoi(v);
         else if (!strcmp(a, "--room-size"))
             po.room_size = atoi(v);
+        else if (!strcmp(a, "--first-room"))
+            po.first_room = atoi(v);
         else if (!strcmp(a, "--moves"))
             po.moves = atoi(v);
         else if (!strcmp(a, "--chats"))
