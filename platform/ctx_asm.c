@@ -26,23 +26,20 @@ void mob__fiber_returned(void)
 
 const char *mob__switch_name(void) { return "asm-x86_64"; }
 
+/* The frame drawn at the top of switch_x86_64.S. */
 void mob__ctx_make(struct mob__ctx *ctx, void *stack_lo, size_t size, mob__entry_fn entry,
                    void *arg)
 {
-    /* Top of stack, 16-byte aligned: the trampoline starts there with rsp % 16 == 0. */
-    uintptr_t top = ((uintptr_t)stack_lo + size) & ~(uintptr_t)15;
-    uint64_t *sp = (uint64_t *)top;
-    *--sp = 0;                               /* padding: keeps the alignment and ends backtraces */
-    *--sp = (uint64_t)(uintptr_t)mob__trampoline; /* popped by the switch and jumped to */
-    *--sp = 0;                               /* rbp */
-    *--sp = 0;                               /* rbx */
-    *--sp = (uint64_t)(uintptr_t)entry;      /* r12 */
-    *--sp = (uint64_t)(uintptr_t)arg;        /* r13 */
-    *--sp = 0;                               /* r14 */
-    *--sp = 0;                               /* r15 */
+    uint64_t *top = (uint64_t *)(((uintptr_t)stack_lo + size) & ~(uintptr_t)15);
+    uint64_t *sp = top - 23;
+    sp[0] = (uint64_t)(uintptr_t)mob__trampoline;
     /* A new fiber starts with the ABI's default floating-point control: all exceptions
-     * masked, round to nearest (MXCSR 0x1f80, x87 CW 0x037f). */
-    *--sp = (uint64_t)0x1f80 | ((uint64_t)0x037f << 32);
+     * masked, round to nearest. */
+    sp[1] = (uint64_t)0x1f80 | ((uint64_t)0x037f << 32);
+    sp[2] = 0;                                     /* rbp */
+    sp[19] = (uint64_t)(uintptr_t)entry;
+    sp[20] = (uint64_t)(uintptr_t)arg;
+    sp[21] = sp[22] = 0;
     ctx->sp = sp;
 }
 

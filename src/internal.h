@@ -132,6 +132,8 @@ struct mob_loop {
     struct mob__heap timers;
     mob_bot **chunks;             /* bots[id] = chunks[id / CHUNK][id % CHUNK] */
     int nchunks, nbots, alive;
+    int gen_idle;                 /* generators waiting in GEN_IDLE (alive, not runnable) */
+    int last_guard;               /* enum mob__guard_kind of the last stack handed out */
     struct mob__stack_pool **pools; /* one pool per stack size in use */
     int npools;
     size_t stack_size;
@@ -155,11 +157,32 @@ int mob__park(mob_bot *self, int64_t deadline, mob__unpark_fn unpark, void *wait
 void mob__wake(mob_bot *bot, int rc);
 /* Puts a bot on the ready queue (free: at the back; lockstep: for the next tick). */
 void mob__make_ready(mob_loop *loop, mob_bot *bot);
+/* Wakes a parked bot with the loop's own error (-ETIMEDOUT, -ECANCELED): runs its unpark
+ * callback first, so whatever it waited on forgets it. */
+void mob__interrupt(mob_bot *bot, int rc);
+/* Gives up the CPU: switches to the next runnable bot of the step, or to the host. The caller
+ * has already set its state (READY, PARKED, GEN_IDLE, DONE). */
+void mob__schedule(mob_loop *loop);
+/* Switches from `from` to bot `to` (NULL: the host), bypassing the queue. */
+void mob__switch_to(mob_loop *loop, struct mob__ctx *from, mob_bot *to);
 /* Checks that `self` is the running bot of its loop; aborts otherwise. */
 void mob__check_self(const mob_bot *self, const char *file, int line);
 #define MOB_CHECK_SELF(self) mob__check_self((self), __FILE__, __LINE__)
 /* Refreshes the cached clock (real clock only). */
 void mob__update_now(mob_loop *loop);
+
+/* ---- bots (src/core/bot.c) -------------------------------------------------------------- */
+
+/* Returns a finished bot's stack to its pool (called after switching off that stack). */
+void mob__bot_release_stack(mob_bot *bot);
+/* Cancels a bot during teardown, including an idle generator (which then runs to its end). */
+void mob__cancel_for_shutdown(mob_bot *bot);
+/* Frees every bot struct and stack pool of the loop. */
+void mob__bots_free(mob_loop *loop);
+/* "ready", "parked", ... for messages. */
+const char *mob__state_name(int state);
+/* The guard kind stacks actually get (what the last stack handed out got). */
+int mob__loop_guard_kind(const mob_loop *loop);
 
 /* ---- I/O (src/core/io.c) ------------------------------------------------------------------ */
 
