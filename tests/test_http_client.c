@@ -9,6 +9,7 @@
  * (a cr_assert inside a fiber would longjmp off its stack).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,9 +26,12 @@ static struct server {
     int accepts;
     int requests;
     int64_t sleep_ns; /* for /sleep */
+    int64_t delay[1024]; /* for /sleep: how long the server really took, request to answer */
+    int ndelay;
 } srv;
 
 static const char BIG_LEN[] = "100000";
+#define SPIN_NS (1200 * MOB_NS_PER_US) /* more than the poller's 1 ms timeout rounding */
 #define BIG_SIZE 100000
 
 static int send_str(mob_bot *self, int fd, const char *s)
@@ -46,7 +50,20 @@ static int respond(mob_bot *self, int fd, const mob_http_request_head *rq)
     if (!strcmp(path, "/len")) {
         send_str(self, fd, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
     } else if (!strcmp(path, "/sleep")) {
-        mob_sleep(self, srv.sleep_ns);
+        /*
+         * Answer exactly sleep_ns after the request came in. mob_sleep alone wakes late here
+         * by more than the whole 3% budget of the latency-truth test (the poller's timeout
+         * in whole ms, the kernel's 50 us timer slack, a VM's wake-up): measured 2.04-2.14 ms
+         * for 2 ms. The client is under test, not the timer, so sleep to a little before the
+         * due time and yield the rest away.
+         */
+        int64_t t0 = mob_clock_ns(), due = t0 + srv.sleep_ns;
+        if (srv.sleep_ns > SPIN_NS)
+            mob_sleep_until(self, due - SPIN_NS);
+        while (mob_clock_ns() < due)
+            mob_yield(self);
+        if (srv.ndelay < (int)(sizeof srv.delay / sizeof srv.delay[0]))
+            srv.delay[srv.ndelay++] = mob_clock_ns() - t0;
         send_str(self, fd, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
     } else if (!strcmp(path, "/head")) {
         send_str(self, fd, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
@@ -488,6 +505,7 @@ static void sleepy(mob_bot *self, struct client *c)
     srv.sleep_ns = 2 * MOB_NS_PER_MS;
     step(self, c, "GET", "/sleep", SEC); /* warm-up: connect, first-touch page faults */
     c->steps = 0;
+    srv.ndelay = 0;
     int64_t stop = mob_clock_ns() + 4 * SEC; /* bounded even on a slow machine */
     for (int i = 0; i < TRUTH_N && mob_clock_ns() < stop; i++)
         step(self, c, "GET", "/sleep", SEC);
@@ -500,9 +518,10 @@ static int cmp_i64(const void *a, const void *b)
 }
 
 /*
- * Against a server that answers after exactly 2 ms, the client's reported median must be
- * within 3% of 2 ms: the latency is what the server did plus nothing of the client's own.
- * The real clock, not the virtual one: this is about real time.
+ * Against a server that answers 2 ms after each request arrives, the client's reported median
+ * must be within 3% of 2 ms: what the client reports is what the server did, plus the trip
+ * over loopback, and nothing of the client's own. The real clock, not the virtual one: this
+ * is about real time. The median of several hundred requests rides out scheduling noise.
  */
 Test(http_client, latency_truth_median_within_3_percent_of_2ms, .timeout = 15)
 {
@@ -511,13 +530,17 @@ Test(http_client, latency_truth_median_within_3_percent_of_2ms, .timeout = 15)
     for (int i = 0; i < cl.steps; i++)
         cr_assert_eq(cl.rc[i], 200);
     qsort(cl.lat, (size_t)cl.steps, sizeof cl.lat[0], cmp_i64);
+    qsort(srv.delay, (size_t)srv.ndelay, sizeof srv.delay[0], cmp_i64);
     int64_t p50 = cl.lat[cl.steps / 2];
+    int64_t server_p50 = srv.delay[srv.ndelay / 2];
+    cr_log_info("latency truth: client median %lld ns, server median %lld ns, %d requests",
+                (long long)p50, (long long)server_p50, cl.steps);
     const char *slow = getenv("MOB_TEST_SLOW");
     int64_t tol = slow && *slow && strcmp(slow, "0") ? 2 * MOB_NS_PER_MS : 60 * MOB_NS_PER_US;
     cr_expect(p50 >= 2 * MOB_NS_PER_MS - tol && p50 <= 2 * MOB_NS_PER_MS + tol,
-              "median %lld ns over %d requests (min %lld, max %lld)", (long long)p50, cl.steps,
-              (long long)cl.lat[0], (long long)cl.lat[cl.steps - 1]);
-    cr_expect_geq(cl.lat[0], 2 * MOB_NS_PER_MS - 50 * MOB_NS_PER_US,
-                  "nothing answers faster than the server's sleep: %lld",
-                  (long long)cl.lat[0]);
+              "median %lld ns over %d requests (min %lld, max %lld; server median %lld)",
+              (long long)p50, cl.steps, (long long)cl.lat[0], (long long)cl.lat[cl.steps - 1],
+              (long long)server_p50);
+    cr_expect_geq(cl.lat[0], 2 * MOB_NS_PER_MS,
+                  "no answer comes faster than the server's delay: %lld", (long long)cl.lat[0]);
 }
