@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "platform.h"
@@ -24,8 +25,15 @@
  * the caller's usual buffer so one epoll_wait drains a busy loop in one call. */
 #define EPOLL_BATCH 1024
 
+/* epoll_pwait2 (Linux 5.11, glibc 2.35) takes the timeout in ns: a 2 ms timer then fires
+ * after 2 ms, not after up to 3 as with epoll_wait's whole milliseconds. */
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+#define HAVE_EPOLL_PWAIT2 1
+#endif
+
 struct mob__poller {
     int epfd;
+    int no_pwait2; /* the kernel said ENOSYS once */
     struct epoll_event ev[EPOLL_BATCH];
 };
 
@@ -35,6 +43,7 @@ int mob__poller_new(struct mob__poller **out)
     struct mob__poller *p = malloc(sizeof *p);
     if (!p)
         return -ENOMEM;
+    p->no_pwait2 = 0;
     p->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (p->epfd < 0) {
         int rc = -errno;
@@ -78,14 +87,26 @@ int mob__poller_set(struct mob__poller *p, int fd, unsigned old_mask, unsigned n
 int mob__poller_wait(struct mob__poller *p, int64_t timeout_ns, struct mob__event *events,
                      int max)
 {
-    /* Round up: waking a little late is harmless, waking early makes the loop spin until the
-     * timer is really due. */
-    int ms = timeout_ns < 0                          ? -1
-             : timeout_ns >= (int64_t)INT32_MAX * 1000000 ? INT32_MAX
-                                                           : (int)((timeout_ns + 999999) / 1000000);
     if (max > EPOLL_BATCH)
         max = EPOLL_BATCH;
-    int n = epoll_wait(p->epfd, p->ev, max, ms);
+    int n = -1;
+#ifdef HAVE_EPOLL_PWAIT2
+    if (timeout_ns > 0 && !p->no_pwait2) {
+        struct timespec ts = {(time_t)(timeout_ns / 1000000000), (long)(timeout_ns % 1000000000)};
+        n = epoll_pwait2(p->epfd, p->ev, max, &ts, NULL);
+        if (n < 0 && errno == ENOSYS)
+            p->no_pwait2 = 1;
+    }
+    if (n < 0 && (timeout_ns <= 0 || p->no_pwait2))
+#endif
+    {
+        /* Round up: waking a little late is harmless, waking early makes the loop spin until
+         * the timer is really due. */
+        int ms = timeout_ns < 0                               ? -1
+                 : timeout_ns >= (int64_t)INT32_MAX * 1000000 ? INT32_MAX
+                                                              : (int)((timeout_ns + 999999) / 1000000);
+        n = epoll_wait(p->epfd, p->ev, max, ms);
+    }
     if (n < 0)
         return errno == EINTR ? 0 : -errno;
     for (int i = 0; i < n; i++) {
