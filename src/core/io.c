@@ -434,8 +434,12 @@ static ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
     ssize_t n = write(fd, buf, len);
     int err = errno;
     if (n < 0 && err == EPIPE && !was_pending) {
-        struct timespec zero = {0, 0};
-        sigtimedwait(&pipe_set, NULL, &zero);
+        /* Consume the SIGPIPE we caused, now pending, before unblocking it. sigwait rather
+         * than sigtimedwait, which macOS lacks: it returns at once, the signal is there. */
+        sigpending(&pending);
+        int sig;
+        if (sigismember(&pending, SIGPIPE))
+            sigwait(&pipe_set, &sig);
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
     errno = err;
