@@ -150,6 +150,10 @@ int64_t mob__raise_fd_limit(void);
 
 #define MOB__IN 1u
 #define MOB__OUT 2u
+/* Set together with IN (and OUT on error) when the peer hung up or an error is pending: a
+ * lasting state, not an edge. The core then never assumes the fd drained after a short read,
+ * since an edge-triggered backend will not report the hang-up again. */
+#define MOB__HUP 4u
 
 /* One readiness report. Hang-up and error are reported as MOB__IN | MOB__OUT, so the waiting
  * bot's next read or write returns the real error. */

@@ -78,6 +78,8 @@ struct mob__defer {
     struct mob__defer *next;
 };
 
+struct mob__member; /* one bot in one group: src/core/msg.c */
+
 struct mob_bot {
     struct mob__ctx ctx;      /* first: the switch touches it on every switch */
     mob_loop *loop;
@@ -89,6 +91,7 @@ struct mob_bot {
     unsigned cancelled : 1;
     unsigned is_generator : 1;
     unsigned gen_has_value : 1;
+    unsigned recv_waiting : 1; /* parked in mob_recv: a matching message wakes it (msg.c) */
     mob__unpark_fn unpark;    /* undoes the wait record on timeout or cancel */
     void *wait_obj;           /* what we wait on, for the unpark function */
     mob_bot_fn fn;
@@ -104,10 +107,11 @@ struct mob_bot {
     int next_defer_id;
     struct mob__list fds;     /* fds this bot owns (struct mob__fdent.owner_link) */
     struct mob__list inbox;   /* visible messages (struct mob__msg.link) */
+    int inbox_len;            /* messages in inbox */
     void *cur_msg;            /* the last message returned to the bot, freed on next recv */
     const mob_filter *recv_filter; /* while parked in mob_recv */
-    uint64_t *groups;         /* bitset of group membership (msg.c) */
-    int ngroup_words;
+    struct mob__member **groups; /* the bot's group memberships, unordered (msg.c) */
+    int ngroups, groups_cap;
 };
 
 /* Bots live in chunks so ids stay dense and pointers stay stable. */

@@ -1,27 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * helpers.h: what the test files share: a timing tolerance that a slow machine can widen
- * (MOB_TEST_SLOW=1 multiplies it by 10, as libuv's UV_TEST_TIMEOUT_MULTIPLIER does), a loop
- * runner that asserts a clean end, and the build directory of the tools under test.
+ * helpers.h: the few things several test files share: a time tolerance that MOB_TEST_SLOW=1
+ * widens (libuv's UV_TEST_TIMEOUT_MULTIPLIER idea), and a loopback listener.
  */
 #ifndef MOB_TEST_HELPERS_H
 #define MOB_TEST_HELPERS_H
 
 #include <stdint.h>
 
-#include "mob.h"
+/* 1, or 10 when MOB_TEST_SLOW=1 is set (valgrind, qemu, a loaded machine). */
+int test_slow_factor(void);
 
-/* Multiplier for time tolerances: 1, or 10 when MOB_TEST_SLOW is set. */
-int64_t test_slow_factor(void);
+/* Asserts (cr_expect) that `got_ns` lies in [want_ns, want_ns + tol_ms * slow factor]. */
+#define TIME_EXPECT(got_ns, want_ns, tol_ms)                                                   \
+    cr_expect((got_ns) >= (want_ns) - 1000000 &&                                               \
+                  (got_ns) <= (want_ns) + (int64_t)(tol_ms) * 1000000 * test_slow_factor(),    \
+              "took %lld ns, wanted %lld ns (+%d ms)", (long long)(got_ns),                     \
+              (long long)(want_ns), (int)(tol_ms))
 
-/* Asserts (with cr_expect) that `actual_ns` is within [expected, expected + slack*factor]. */
-#define TIME_EXPECT(actual_ns, expected_ns, slack_ns)                                          \
-    cr_expect((actual_ns) >= (expected_ns) &&                                                  \
-                  (actual_ns) <= (expected_ns) + (slack_ns) * test_slow_factor(),              \
-              "took %lld ns, expected %lld ns (+%lld)", (long long)(actual_ns),                 \
-              (long long)(expected_ns), (long long)(slack_ns) * test_slow_factor())
+/* A blocking TCP listener on 127.0.0.1 with an ephemeral port. Returns the fd (> 0) and sets
+ * *port, or -errno. */
+int test_listen_loopback(int *port);
 
-/* The build directory (env MOB_BUILD, default "build"). */
+/* The build directory of the binaries under test (env MOB_BUILD, default "build"). */
 const char *test_build_dir(void);
 
 #endif
