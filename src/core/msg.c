@@ -6,7 +6,8 @@
  * A message is copied once at send time. Each receiver gets its own node (struct mob__msg) on
  * its inbox list; a small payload is copied into every node, a large one sent to several bots
  * is shared and reference-counted. Nodes of the common size come from a free list refilled
- * in slabs, so a send to 100,000 bots costs no malloc per receiver after warm-up.
+ * in slabs, so a send to 100,000 bots costs no malloc per receiver after warm-up, and visits
+ * each receiver once. Limit: the pool keeps its peak size until the loop is freed.
  *
  * When a message becomes visible depends on the loop's mode:
  *
