@@ -31,6 +31,7 @@ static struct server {
 } srv;
 
 static const char BIG_LEN[] = "100000";
+#define SEC_NS MOB_NS_PER_SEC
 #define SPIN_NS (1200 * MOB_NS_PER_US) /* more than the poller's 1 ms timeout rounding */
 #define BIG_SIZE 100000
 
@@ -117,6 +118,14 @@ static int respond(mob_bot *self, int fd, const mob_http_request_head *rq)
         send_str(self, fd, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n"
                            "Link: </s.css>\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n"
                            "\r\nok");
+    } else if (!strcmp(path, "/fat-head")) {
+        static const char first[] = "HTTP/1.1 200 OK\r\nX-Fat: ";
+        static const char last[] = "\r\nContent-Length: 0\r\n\r\n";
+        char head[700];
+        memset(head, 'f', sizeof head);
+        memcpy(head, first, sizeof first - 1);
+        memcpy(head + sizeof head - (sizeof last - 1), last, sizeof last - 1);
+        mob_write_all(self, fd, head, sizeof head, mob_now(mob_bot_loop(self)) + 5 * SEC_NS);
     } else if (!strcmp(path, "/never")) {
         /* Silence: the handler goes back to reading and sees EOF when the client gives up. */
     } else {
@@ -421,6 +430,35 @@ Test(http_client, failures_are_classified, .timeout = 10)
     cr_expect_geq(cl.lat[5], 30 * MOB_NS_PER_MS - MOB_NS_PER_MS);
     cr_expect_eq(cl.rc[6], 200, "and the client recovers: %d", cl.rc[6]);
     cr_expect_eq(cl.c.connects, 7, "every failure drops the connection");
+}
+
+static void limits(mob_bot *self, struct client *c)
+{
+    /* Bodies over max_body, announced or chunked, and a head over the read buffer. */
+    mob_http_conn_options opt = {.max_body = 10};
+    static char small[512];
+    if ((c->setup_rc = mob_http_conn_init(&c->c, "127.0.0.1", srv.port, small, sizeof small,
+                                          &opt)) < 0)
+        return;
+    step(self, c, "GET", "/len", SEC);
+    step(self, c, "GET", "/big", SEC);
+    step(self, c, "GET", "/chunked", SEC);
+    step(self, c, "GET", "/fat-head", SEC);
+    step(self, c, "GET", "/len", SEC);
+}
+
+Test(http_client, bodies_over_max_body_and_heads_over_the_buffer_fail, .timeout = 10)
+{
+    run(limits);
+    cr_assert_eq(cl.steps, 5);
+    cr_expect_eq(cl.rc[0], 200, "5 bytes fit max_body 10");
+    cr_expect_eq(cl.rc[1], -EMSGSIZE, "announced 100000: %d", cl.rc[1]);
+    cr_expect_eq(cl.cls[1], MOB_ERR_PROTOCOL);
+    cr_expect_eq(cl.rc[2], -EMSGSIZE, "11 chunked bytes: %d", cl.rc[2]);
+    cr_expect_eq(cl.cls[2], MOB_ERR_PROTOCOL);
+    cr_expect_eq(cl.rc[3], -EMSGSIZE, "700-byte head, 512-byte buffer: %d", cl.rc[3]);
+    cr_expect_eq(cl.cls[3], MOB_ERR_PROTOCOL);
+    cr_expect_eq(cl.rc[4], 200);
 }
 
 static void refused(mob_bot *self, struct client *c)
