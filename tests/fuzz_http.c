@@ -5,8 +5,9 @@
  *
  * Each input goes through the response parser, the request parser and the chunked decoder,
  * whole and split in two at a point taken from the input itself, and the results must agree
- * and stay inside the buffer; and through the URL parser, whose GET request must parse. libFuzzer hands us a buffer of exactly `size` bytes, so
- * AddressSanitizer catches any read past its end.
+ * and stay inside the buffer; and through the URL parser, whose GET request must parse.
+ * libFuzzer hands us a buffer of exactly `size` bytes, so AddressSanitizer catches any read
+ * past its end.
  */
 #include <stdint.h>
 #include <stdlib.h>
