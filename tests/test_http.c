@@ -686,5 +686,7 @@ Test(http, error_classes_follow_phase_and_errno)
     cr_expect_eq(mob_err_classify(-EPROTO, MOB_PHASE_READ), MOB_ERR_PROTOCOL);
     cr_expect_eq(mob_err_classify(-EMSGSIZE, MOB_PHASE_READ), MOB_ERR_PROTOCOL);
     cr_expect_str_eq(mob_err_class_name(MOB_ERR_STATUS), "status");
+    cr_expect_eq(MOB_HTTP_STATUS_CLASS(404), 4);
+    cr_expect_eq(MOB_HTTP_STATUS_CLASS(204), 2);
     cr_expect_str_eq(mob_err_class_name(MOB_ERR_NCLASS), "unknown");
 }
