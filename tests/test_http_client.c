@@ -12,10 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #include <criterion/criterion.h>
 
@@ -45,24 +41,18 @@ static int send_str(mob_bot *self, int fd, const char *s)
 }
 
 /*
- * Waits until `due` on the real clock, blocking the whole loop thread on purpose. This is the
- * latency-truth server's "answer after exactly 2 ms", and the client under test is parked in
- * its read meanwhile, so blocking costs nothing. mob_sleep is not used because it wakes late
- * here by more than the test's whole 3% budget (the epoll poller's timeout is in whole ms and
- * the kernel adds 50 us of timer slack: 2.04-2.14 ms measured for 2 ms), and yielding until
- * the due time would burn a core that the tests running beside this one need. So: sleep with
- * 1 ns of timer slack to just before the due time, then watch the clock for the rest.
+ * The latency-truth server's "answer after exactly 2 ms": mob_sleep to just before the due
+ * time, then watch the clock for the rest, blocking the loop thread on purpose (the client
+ * under test is parked in its read meanwhile). mob_sleep alone wakes 20-80 us late here (a
+ * VM's wake-up from epoll_wait), more than the client's whole share of the 3% budget, and the
+ * client is under test here, not the timer.
  */
-static void wait_exactly(int64_t due)
+#define EXACT_MARGIN_NS (300 * MOB_NS_PER_US)
+
+static void wait_exactly(mob_bot *self, int64_t due)
 {
-#ifdef PR_SET_TIMERSLACK
-    prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL); /* this test's own forked process only */
-#endif
-    int64_t left = due - mob_clock_ns() - 300 * MOB_NS_PER_US; /* VM wake-ups: 40-150 us */
-    if (left > 0) {
-        struct timespec ts = {(time_t)(left / MOB_NS_PER_SEC), (long)(left % MOB_NS_PER_SEC)};
-        nanosleep(&ts, NULL);
-    }
+    if (due - mob_clock_ns() > EXACT_MARGIN_NS)
+        mob_sleep_until(self, due - EXACT_MARGIN_NS);
     while (mob_clock_ns() < due)
         ;
 }
@@ -78,7 +68,7 @@ static int respond(mob_bot *self, int fd, const mob_http_request_head *rq)
         send_str(self, fd, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
     } else if (!strcmp(path, "/sleep")) {
         int64_t t0 = mob_clock_ns();
-        wait_exactly(t0 + srv.sleep_ns);
+        wait_exactly(self, t0 + srv.sleep_ns);
         if (srv.ndelay < (int)(sizeof srv.delay / sizeof srv.delay[0]))
             srv.delay[srv.ndelay++] = mob_clock_ns() - t0;
         send_str(self, fd, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
