@@ -97,7 +97,8 @@ asan:
 fuzz:
 	@$(MAKE) --no-print-directory $(BUILD)-fuzz/libmob.a BUILD=$(BUILD)-fuzz CC=clang SAN=fuzzer-no-link,address
 	clang -fsanitize=fuzzer,address -Iinclude -Isrc -o $(BUILD)-fuzz/fuzz_http tests/fuzz_http.c $(BUILD)-fuzz/libmob.a
-	$(BUILD)-fuzz/fuzz_http -max_total_time=$${FUZZ_SECONDS:-30} tests/corpus/http
+	@mkdir -p $(BUILD)-fuzz/corpus  # new inputs go there; the checked-in seeds stay as they are
+	$(BUILD)-fuzz/fuzz_http -max_total_time=$${FUZZ_SECONDS:-30} $(BUILD)-fuzz/corpus tests/corpus/http
 run: all
 	@tools/run.sh $(BUILD) "$(BOTS)" "$(DURATION)"
 clean:
