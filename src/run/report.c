@@ -15,7 +15,9 @@
 
 static void fmt_lat(char *buf, size_t n, int64_t ns)
 {
-    if (ns < 1000 * MOB_NS_PER_US)
+    if (ns < MOB_NS_PER_US)
+        snprintf(buf, n, "%lldns", (long long)ns);
+    else if (ns < 1000 * MOB_NS_PER_US)
         snprintf(buf, n, "%.2fus", (double)ns / 1e3);
     else if (ns < 1000 * MOB_NS_PER_MS)
         snprintf(buf, n, "%.2fms", (double)ns / 1e6);
