@@ -166,7 +166,8 @@ typedef struct mob_options {
     const char *json_path;    /* --json FILE */
     const char *hgrm_path;    /* --hgrm FILE ("-": stdout) */
     int latency;              /* --latency: print the .hgrm distribution after the summary */
-    size_t payload_size;      /* --size: bytes per echo (tcp://, ws://) */
+    size_t payload_size;      /* --size: bytes per echo (tcp://) */
+    size_t buffer_size;       /* --buffer: http:// read buffer, the largest head (0: 512) */
     size_t stack_size;        /* --stack: bot stack size; 0: the runtime's default */
 } mob_options;
 

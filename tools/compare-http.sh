@@ -129,7 +129,7 @@ run_tool() {
     mob) req=$(sed -n 's/^SUCCESSES: \([0-9]*\) | FAILURES: \([0-9]*\).*/\1 \2/p' "$out" |
         awk '{print $1 + $2}') ;;
     esac
-    read -r u s m <"$tm" || true
+    read -r u s m < <(tail -n 1 "$tm") || true
     echo "${req:-0} $(echo "$u + $s" | bc -l) ${m:-0}"
 }
 
