@@ -30,8 +30,8 @@ FLAGS_LINE = $(CC) $(ALL_CFLAGS) $(LDFLAGS)
 
 # ---- sources -------------------------------------------------------------------------------
 SWITCH_SRC = $(if $(filter ucontext,$(FIBER)),platform/ctx_ucontext.c,platform/switch_$(ARCH).S platform/ctx_asm.c)
-LIB_SRC  = $(sort $(wildcard src/*/*.c)) platform/clock.c platform/stack.c \
-           platform/poll_$(POLLER).c $(SWITCH_SRC)
+LIB_SRC  = $(sort $(wildcard src/*/*.c)) platform/clock.c platform/stack.c platform/san.c \
+           $(wildcard platform/poll_$(POLLER).c) $(SWITCH_SRC)
 LIB_OBJ  = $(patsubst %,$(BUILD)/%.o,$(basename $(LIB_SRC)))
 TOOLS    = $(notdir $(patsubst %/,%,$(filter-out tools/examples/,$(sort $(dir $(wildcard tools/*/*.c))))))
 EXAMPLES = $(patsubst tools/examples/%.c,$(BUILD)/examples/%,$(wildcard tools/examples/*.c))
@@ -53,21 +53,31 @@ $(BUILD)/gen/mob_version.h: FORCE
 	 echo "$$v" | cmp -s - $@ || echo "$$v" > $@
 $(BUILD)/src/core/version.o: $(BUILD)/gen/mob_version.h
 $(BUILD)/%.o: %.c $(BUILD)/.flags
-	@mkdir -p $(@D); $(if $(Q),echo "  CC    $<";) $(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	@mkdir -p $(@D)
+	$(if $(Q),@echo "  CC    $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 $(BUILD)/%.o: %.S $(BUILD)/.flags
-	@mkdir -p $(@D); $(if $(Q),echo "  AS    $<";) $(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	@mkdir -p $(@D)
+	$(if $(Q),@echo "  AS    $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 $(BUILD)/libmob.a: $(LIB_OBJ)
-	$(if $(Q),@echo "  AR    $@";) $(Q)rm -f $@ && ar rcs $@ $^
+	$(if $(Q),@echo "  AR    $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
 $(BUILD)/libmob.so: $(LIB_OBJ)
-	$(if $(Q),@echo "  LD    $@";) $(Q)$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(if $(Q),@echo "  LD    $@")
+	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
 .SECONDEXPANSION:
 $(addprefix $(BUILD)/,$(TOOLS)): $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard tools/$$(@F)/*.c)) $(BUILD)/libmob.a
-	$(if $(Q),@echo "  LD    $@";) $(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LDLIBS)
+	$(if $(Q),@echo "  LD    $@")
+	$(Q)$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LDLIBS)
 $(BUILD)/examples/%: $(BUILD)/tools/examples/%.o $(BUILD)/libmob.a
-	@mkdir -p $(@D); $(if $(Q),echo "  LD    $@";) $(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@mkdir -p $(@D)
+	$(if $(Q),@echo "  LD    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/tests/%.o: ALL_CFLAGS += $(CRITERION_CFLAGS) -Wno-missing-prototypes
 $(BUILD)/tests/run: $(TEST_OBJ) $(BUILD)/libmob.a
-	$(if $(Q),@echo "  LD    $@";) $(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CRITERION_LIBS) $(LDLIBS)
+	$(if $(Q),@echo "  LD    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CRITERION_LIBS) $(LDLIBS)
 $(BUILD)/tests/selftest: $(BUILD)/tests/selftest.o $(BUILD)/libmob.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -332,10 +332,13 @@ typedef struct mob_filter {
 } mob_filter;
 
 /*
- * Sends a copy of data[0..len) to one bot, a list, a group or every bot. The sender (`self`,
- * which may be NULL for the host) is always excluded, as in testtoolkit. Lockstep: visible
- * from the next tick. Free: delivered at once, waking a receiver that waits for it.
- * Returns the number of receivers addressed, or -ENOMEM / -ESRCH (no such bot).
+ * Sends a copy of data[0..len) from bot `self` to one bot, a list, a group or every bot. The
+ * sender is always excluded, as in testtoolkit, and so are bots that have returned; neither is
+ * counted. Lockstep: visible from the next tick, whatever the order of sender and receiver.
+ * Free: delivered at once, waking a receiver that waits for such a message.
+ * Returns the number of receivers addressed (an unknown group has none), -ESRCH when an id
+ * was never spawned (nothing is sent), or -ENOMEM (nothing is sent).
+ * Cost: O(receivers); mob_send_all is O(bots spawned).
  */
 int mob_send(mob_bot *self, int to, int kind, const void *data, size_t len);
 int mob_send_list(mob_bot *self, const int *to, size_t n, int kind, const void *data, size_t len);
@@ -343,9 +346,22 @@ int mob_send_group(mob_bot *self, int group, int kind, const void *data, size_t 
 int mob_send_all(mob_bot *self, int kind, const void *data, size_t len);
 
 /*
+ * The same four sends from the host (main, a hook, a test), which has no bot to pass as
+ * `self`: the message's `from` is -1 and no bot is excluded. Sent from outside any bot, a
+ * message is delivered at once in both modes (there is no running tick to order it against);
+ * sent from inside a bot, the lockstep rule above applies. Same returns as mob_send.
+ */
+int mob_post(mob_loop *loop, int to, int kind, const void *data, size_t len);
+int mob_post_list(mob_loop *loop, const int *to, size_t n, int kind, const void *data, size_t len);
+int mob_post_group(mob_loop *loop, int group, int kind, const void *data, size_t len);
+int mob_post_all(mob_loop *loop, int kind, const void *data, size_t len);
+
+/*
  * Receives the oldest visible message that matches the filter, waiting until the deadline.
  * Returns 0 with *out filled, -ETIMEDOUT, or -ECANCELED. A message is consumed only when
- * returned; non-matching ones stay in the mailbox.
+ * returned; non-matching ones stay in the mailbox. While the bot waits, the filter (which must
+ * stay valid) is evaluated by senders, or at the end of the tick in lockstep: `pred` must not
+ * block. Only a matching message wakes the bot.
  */
 int mob_recv(mob_bot *self, mob_msg *out, const mob_filter *filter, int64_t deadline);
 /* Same as mob_recv with MOB_NOW: returns -EAGAIN when nothing matches. */
@@ -353,13 +369,19 @@ int mob_try_recv(mob_bot *self, mob_msg *out, const mob_filter *filter);
 /* Number of visible unread messages that match (testtoolkit's has_message). */
 int mob_has_message(mob_bot *self, const mob_filter *filter);
 
-/* Groups are small integers chosen by the application. Membership changes take effect at
- * once (as in testtoolkit). join/leave return 0, -EEXIST / -ENOENT, or -ENOMEM. */
+/* Groups are integers chosen by the application; a group exists while it has members.
+ * Membership changes take effect at once (as in testtoolkit) and may be made for any live
+ * bot, by itself, another bot or the host. join returns 0, -EEXIST (already a member), -ESRCH
+ * (the bot has returned) or -ENOMEM; leave returns 0 or -ENOENT (not a member). A bot that
+ * returns leaves all its groups. */
 int mob_group_join(mob_bot *bot, int group);
 int mob_group_leave(mob_bot *bot, int group);
 int mob_group_has(const mob_bot *bot, int group);
 /* Copies up to `cap` member ids (ascending) into ids; returns the member count. */
 int mob_group_members(mob_loop *loop, int group, int *ids, size_t cap);
+
+/* Events and barriers belong to the caller: free them once no bot waits on them (freeing one
+ * with waiters aborts). new returns NULL with errno set (ENOMEM, or EINVAL for n < 1). */
 
 /* An event: a flag that bots wait on. */
 typedef struct mob_event mob_event;

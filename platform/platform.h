@@ -34,6 +34,8 @@ struct mob__ctx {
 };
 #endif
 
+struct mob__stack;
+
 /* The first function a new context runs. It must never return: when a fiber is done it
  * switches away for good. */
 typedef void (*mob__entry_fn)(void *arg);
@@ -49,9 +51,43 @@ void mob__ctx_make(struct mob__ctx *ctx, void *stack_lo, size_t size, mob__entry
 /*
  * Saves the callee-saved state of the running context into `from` and resumes `to`. Returns
  * when something switches back to `from`. On x86-64 this keeps MXCSR's control bits and the
- * x87 control word per context; on aarch64 d8-d15 and FPCR.
+ * x87 control word per context; on aarch64 d8-d15 and FPCR. On x86-64 it is an inline
+ * statement, not a call (switch_x86_64.h says why); elsewhere a function.
  */
+#if defined(__x86_64__) && !defined(MOB_FIBER_UCONTEXT) && !defined(__cplusplus)
+#include "switch_x86_64.h"
+#else
 void mob__switch(struct mob__ctx *from, struct mob__ctx *to);
+#endif
+
+/* Built with AddressSanitizer? (gcc says __SANITIZE_ADDRESS__, clang __has_feature.) */
+#if defined(__SANITIZE_ADDRESS__)
+#define MOB__ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MOB__ASAN 1
+#endif
+#endif
+
+/*
+ * The switch the core makes every switch through: mob__switch, plus the AddressSanitizer
+ * annotations when built with SAN=address (platform/san.c). `to_stack` is the stack `to` runs
+ * on, or NULL for the thread's own stack (the host context); `from_done` is nonzero when the
+ * context being left will never be resumed (a bot that has returned), so ASan can drop its
+ * fake stack. Without ASan this is mob__switch itself.
+ */
+#if defined(MOB__ASAN)
+void mob__switch_annotated(struct mob__ctx *from, struct mob__ctx *to,
+                           const struct mob__stack *to_stack, int from_done);
+#else
+static inline void mob__switch_annotated(struct mob__ctx *from, struct mob__ctx *to,
+                                         const struct mob__stack *to_stack, int from_done)
+{
+    (void)to_stack;
+    (void)from_done;
+    mob__switch(from, to);
+}
+#endif
 
 /* "asm-x86_64", "asm-aarch64" or "ucontext". */
 const char *mob__switch_name(void);
@@ -114,6 +150,10 @@ int64_t mob__raise_fd_limit(void);
 
 #define MOB__IN 1u
 #define MOB__OUT 2u
+/* Set together with IN (and OUT on error) when the peer hung up or an error is pending: a
+ * lasting state, not an edge. The core then never assumes the fd drained after a short read,
+ * since an edge-triggered backend will not report the hang-up again. */
+#define MOB__HUP 4u
 
 /* One readiness report. Hang-up and error are reported as MOB__IN | MOB__OUT, so the waiting
  * bot's next read or write returns the real error. */

@@ -78,6 +78,8 @@ struct mob__defer {
     struct mob__defer *next;
 };
 
+struct mob__member; /* one bot in one group: src/core/msg.c */
+
 struct mob_bot {
     struct mob__ctx ctx;      /* first: the switch touches it on every switch */
     mob_loop *loop;
@@ -89,6 +91,7 @@ struct mob_bot {
     unsigned cancelled : 1;
     unsigned is_generator : 1;
     unsigned gen_has_value : 1;
+    unsigned recv_waiting : 1; /* parked in mob_recv: a matching message wakes it (msg.c) */
     mob__unpark_fn unpark;    /* undoes the wait record on timeout or cancel */
     void *wait_obj;           /* what we wait on, for the unpark function */
     mob_bot_fn fn;
@@ -104,10 +107,11 @@ struct mob_bot {
     int next_defer_id;
     struct mob__list fds;     /* fds this bot owns (struct mob__fdent.owner_link) */
     struct mob__list inbox;   /* visible messages (struct mob__msg.link) */
+    int inbox_len;            /* messages in inbox */
     void *cur_msg;            /* the last message returned to the bot, freed on next recv */
     const mob_filter *recv_filter; /* while parked in mob_recv */
-    uint64_t *groups;         /* bitset of group membership (msg.c) */
-    int ngroup_words;
+    struct mob__member **groups; /* the bot's group memberships, unordered (msg.c) */
+    int ngroups, groups_cap;
 };
 
 /* Bots live in chunks so ids stay dense and pointers stay stable. */
@@ -132,6 +136,8 @@ struct mob_loop {
     struct mob__heap timers;
     mob_bot **chunks;             /* bots[id] = chunks[id / CHUNK][id % CHUNK] */
     int nchunks, nbots, alive;
+    int gen_idle;                 /* generators waiting in GEN_IDLE (alive, not runnable) */
+    int last_guard;               /* enum mob__guard_kind of the last stack handed out */
     struct mob__stack_pool **pools; /* one pool per stack size in use */
     int npools;
     size_t stack_size;
@@ -155,11 +161,32 @@ int mob__park(mob_bot *self, int64_t deadline, mob__unpark_fn unpark, void *wait
 void mob__wake(mob_bot *bot, int rc);
 /* Puts a bot on the ready queue (free: at the back; lockstep: for the next tick). */
 void mob__make_ready(mob_loop *loop, mob_bot *bot);
+/* Wakes a parked bot with the loop's own error (-ETIMEDOUT, -ECANCELED): runs its unpark
+ * callback first, so whatever it waited on forgets it. */
+void mob__interrupt(mob_bot *bot, int rc);
+/* Gives up the CPU: switches to the next runnable bot of the step, or to the host. The caller
+ * has already set its state (READY, PARKED, GEN_IDLE, DONE). */
+void mob__schedule(mob_loop *loop);
+/* Switches from `from` to bot `to` (NULL: the host), bypassing the queue. */
+void mob__switch_to(mob_loop *loop, struct mob__ctx *from, mob_bot *to);
 /* Checks that `self` is the running bot of its loop; aborts otherwise. */
 void mob__check_self(const mob_bot *self, const char *file, int line);
 #define MOB_CHECK_SELF(self) mob__check_self((self), __FILE__, __LINE__)
 /* Refreshes the cached clock (real clock only). */
 void mob__update_now(mob_loop *loop);
+
+/* ---- bots (src/core/bot.c) -------------------------------------------------------------- */
+
+/* Returns a finished bot's stack to its pool (called after switching off that stack). */
+void mob__bot_release_stack(mob_bot *bot);
+/* Cancels a bot during teardown, including an idle generator (which then runs to its end). */
+void mob__cancel_for_shutdown(mob_bot *bot);
+/* Frees every bot struct and stack pool of the loop. */
+void mob__bots_free(mob_loop *loop);
+/* "ready", "parked", ... for messages. */
+const char *mob__state_name(int state);
+/* The guard kind stacks actually get (what the last stack handed out got). */
+int mob__loop_guard_kind(const mob_loop *loop);
 
 /* ---- I/O (src/core/io.c) ------------------------------------------------------------------ */
 

@@ -350,6 +350,34 @@ Test(http, limits_on_lines_heads_and_header_count)
                  (int)sizeof bare - 1);
 }
 
+Test(http, a_bad_byte_anywhere_in_a_long_value_is_found)
+{
+    /* Values are scanned eight bytes at a time: put the byte at every offset of the words. */
+    static const unsigned char bad[] = {0x00, 0x01, 0x08, 0x0a, 0x0b, 0x1f, 0x7f};
+    static const unsigned char good[] = {0x09, 0x20, 0x7e, 0x80, 0xfe, 0xff};
+    char in[128];
+    const char *pre = "HTTP/1.1 200 OK\r\nX-Long: ";
+    size_t pl = strlen(pre);
+    for (size_t k = 0; k < 40; k++) {
+        for (size_t b = 0; b < sizeof bad + sizeof good; b++) {
+            int is_bad = b < sizeof bad;
+            unsigned char c = is_bad ? bad[b] : good[b - sizeof bad];
+            memcpy(in, pre, pl);
+            memset(in + pl, 'v', 40);
+            in[pl + k] = (char)c;
+            memcpy(in + pl + 40, "z\r\n\r\n", 5);
+            size_t len = pl + 45;
+            mob_http_header hdrs[4];
+            mob_http_response r = {.f = {.headers = hdrs, .max_headers = 4}};
+            int rc = mob_http_parse_response(flush(in, len), len, 0, &r);
+            cr_assert_eq(rc, is_bad ? -1 : (int)len, "byte 0x%02x at %zu: rc %d", c, k, rc);
+            int lead_ws = k == 0 && (c == ' ' || c == '\t'); /* trimmed */
+            if (!is_bad)
+                cr_assert_eq(hdrs[0].value_len, 41u - (size_t)lead_ws);
+        }
+    }
+}
+
 Test(http, every_split_point_of_a_response_head)
 {
     static const char in[] = "HTTP/1.1 200 OK\r\nDate: Sun, 22 Nov 2026 02:00:00 GMT\r\n"

@@ -1,26 +1,790 @@
 /* SPDX-License-Identifier: MIT */
-/* io.c: TEMPORARY stub until the socket layer lands: no fds, the poller only sleeps. */
+/*
+ * io.c: fd waits and socket I/O for bots, over one poller per loop.
+ *
+ * The rule everywhere: try the system call first; park only on EAGAIN (or when the fd's
+ * `ready` hint says the call would get EAGAIN); the poller's event wakes the bot, which tries
+ * again. On an edge-triggered backend (epoll, kqueue) each fd is registered once, for IN|OUT,
+ * the first time a bot parks on it, and is never touched again until it is closed: no
+ * epoll_ctl and no allocation per event, only the read or write itself. On the level-
+ * triggered poll backend, the interest of the parked bots is collected during a loop
+ * iteration and handed to the poller only when it really changed (libev's fd_reify), so a bot
+ * that is woken and parks again on the same fd costs nothing.
+ *
+ * This file holds the fd table (see io_fd.h), parking and waking, read/write/close, fd
+ * ownership and the lockstep readiness snapshot. Sockets are made in net.c; buffered lines
+ * and frames are in rbuf.c. It does not decide when to poll: src/core/loop.c does, through
+ * the mob__io_* hooks at the end of this file.
+ */
 #include <errno.h>
-#include <time.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
-#include "internal.h"
+#include "io_fd.h"
 
-int mob__io_init(mob_loop *loop) { (void)loop; return 0; }
-void mob__io_fini(mob_loop *loop) { (void)loop; }
+/* Poller events handled per wait; a busier loop drains the rest on the next call. */
+#define MOB__IO_BATCH 1024
 
-int mob__io_poll(mob_loop *loop, int64_t timeout_ns)
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0 /* macOS: SO_NOSIGPIPE is set on every socket mob makes instead */
+#endif
+
+/* Every live loop's io, so that the host can mob_close(NULL, fd) without naming its loop.
+ * Touched only when a loop is created or freed, and by mob_close(NULL, ...). */
+static struct mob__io *live_ios;
+
+/* ---------------------------------------------------------------------------------------- */
+/* The fd table                                                                             */
+/* ---------------------------------------------------------------------------------------- */
+
+static void fd_reset(struct mob__fdent *e, int fd)
 {
-    (void)loop;
-    if (timeout_ns > 0) {
-        struct timespec ts = {timeout_ns / 1000000000, timeout_ns % 1000000000};
-        nanosleep(&ts, NULL);
+    e->rd = e->wr = e->owner = NULL;
+    mob__list_init(&e->owner_link);
+    e->fd = fd;
+    e->watch_idx = -1;
+    e->flags = 0;
+    e->ready = MOB__IN | MOB__OUT; /* unknown: try the call */
+    e->reg = e->want = e->snap = 0;
+}
+
+struct mob__fdent *mob__fd_get(struct mob__io *io, int fd)
+{
+    struct mob__fdent *e = mob__fd_peek(io, fd);
+    if (MOB_LIKELY(e != NULL) || fd < 0)
+        return e;
+    int c = fd >> MOB__FD_CHUNK_SHIFT;
+    if (c >= io->nchunks) {
+        int n = io->nchunks ? io->nchunks : 16;
+        while (n <= c)
+            n *= 2;
+        struct mob__fdent **nc = MOB_REALLOC(io->chunks, (size_t)n * sizeof *nc);
+        if (!nc)
+            return NULL;
+        memset(nc + io->nchunks, 0, (size_t)(n - io->nchunks) * sizeof *nc);
+        io->chunks = nc;
+        io->nchunks = n;
+    }
+    struct mob__fdent *chunk = MOB_MALLOC(MOB__FD_CHUNK * sizeof *chunk);
+    if (!chunk)
+        return NULL;
+    for (int i = 0; i < MOB__FD_CHUNK; i++)
+        fd_reset(&chunk[i], (c << MOB__FD_CHUNK_SHIFT) + i);
+    io->chunks[c] = chunk;
+    return &chunk[fd & (MOB__FD_CHUNK - 1)];
+}
+
+static void fd_set_used(struct mob__io *io, struct mob__fdent *e)
+{
+    if (e->flags & MOB__FD_USED)
+        return;
+    e->flags |= MOB__FD_USED;
+    io->nused++;
+    io->loop->stats.fds_registered = io->nused;
+}
+
+/* Level backends: remember that e's interest may have to change before the next wait. */
+static int fd_note_change(struct mob__io *io, struct mob__fdent *e)
+{
+    if (e->flags & MOB__FD_CHANGED)
+        return 0;
+    if (io->nchanges == io->capchanges) {
+        int cap = io->capchanges ? io->capchanges * 2 : 64;
+        int *c = MOB_REALLOC(io->changes, (size_t)cap * sizeof *c);
+        if (!c)
+            return -ENOMEM;
+        io->changes = c;
+        io->capchanges = cap;
+    }
+    io->changes[io->nchanges++] = e->fd;
+    e->flags |= MOB__FD_CHANGED;
+    return 0;
+}
+
+/* Level backends: hands every changed interest to the poller, once per wait. */
+static int fd_reify(struct mob__io *io)
+{
+    int rc = 0;
+    for (int i = 0; i < io->nchanges; i++) {
+        struct mob__fdent *e = mob__fd_peek(io, io->changes[i]);
+        e->flags &= (unsigned short)~MOB__FD_CHANGED;
+        if (e->want == e->reg)
+            continue;
+        int r = mob__poller_set(io->poller, e->fd, e->reg, e->want);
+        if (r < 0) {
+            rc = r;
+            continue;
+        }
+        e->reg = e->want;
+    }
+    io->nchanges = 0;
+    return rc;
+}
+
+/* Whether fd is a datagram socket or not a socket at all; asked once, when it registers. */
+static unsigned fd_kind(int fd)
+{
+    int type = 0;
+    socklen_t len = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+        return errno == ENOTSOCK ? MOB__FD_NOTSOCK : 0;
+    return type == SOCK_DGRAM ? MOB__FD_DGRAM : 0;
+}
+
+static int fd_register(struct mob__io *io, struct mob__fdent *e)
+{
+    if (io->edge) {
+        int rc = mob__poller_set(io->poller, e->fd, 0, MOB__IN | MOB__OUT);
+        if (rc < 0)
+            return rc;
+        e->reg = MOB__IN | MOB__OUT;
+    }
+    if (!(e->flags & (MOB__FD_DGRAM | MOB__FD_NOTSOCK)))
+        e->flags |= (unsigned short)fd_kind(e->fd);
+    e->flags |= MOB__FD_REG;
+    fd_set_used(io, e);
+    return 0;
+}
+
+/* Takes `bot` off e's wait slots; returns the directions it was waiting for. */
+static unsigned fd_unwait(struct mob__io *io, struct mob__fdent *e, mob_bot *bot)
+{
+    unsigned dirs = 0;
+    if (e->rd == bot) {
+        e->rd = NULL;
+        dirs |= MOB__IN;
+    }
+    if (e->wr == bot) {
+        e->wr = NULL;
+        dirs |= MOB__OUT;
+    }
+    if (dirs) {
+        io->waiters--;
+        if (!io->edge) {
+            e->want &= (unsigned char)~dirs;
+            fd_note_change(io, e);
+        }
+    }
+    return dirs;
+}
+
+/* The loop calls this when a bot parked on an fd times out or is cancelled. */
+static void fd_unpark(mob_bot *bot)
+{
+    fd_unwait(bot->loop->io, (struct mob__fdent *)bot->wait_obj, bot);
+}
+
+int mob__fd_park(mob_bot *self, struct mob__fdent *e, unsigned dir, int64_t deadline)
+{
+    struct mob__io *io = self->loop->io;
+    if (((dir & MOB__IN) && e->rd) || ((dir & MOB__OUT) && e->wr))
+        return -EBUSY;
+    if (deadline == MOB_NOW)
+        return -ETIMEDOUT;
+    if (MOB_UNLIKELY(!(e->flags & MOB__FD_REG))) {
+        int rc = fd_register(io, e);
+        if (rc < 0)
+            return rc;
+    }
+    if (dir & MOB__IN)
+        e->rd = self;
+    if (dir & MOB__OUT)
+        e->wr = self;
+    io->waiters++;
+    if (!io->edge) {
+        e->want |= (unsigned char)dir;
+        if (fd_note_change(io, e) < 0) {
+            fd_unwait(io, e, self);
+            return -ENOMEM;
+        }
+    }
+    int rc = mob__park(self, deadline, fd_unpark, e);
+    /* mob__park can refuse without parking (a cancelled bot, no memory for the timer); then
+     * nobody ran fd_unpark and the wait record is still ours to undo. */
+    if (MOB_UNLIKELY(rc < 0) && (e->rd == self || e->wr == self))
+        fd_unwait(io, e, self);
+    return rc;
+}
+
+/* Wakes the bots parked on e for the directions in `mask`, with `rc` (or the mask). */
+static void fd_wake(struct mob__io *io, struct mob__fdent *e, unsigned mask, int rc)
+{
+    mob_bot *r = (mask & MOB__IN) ? e->rd : NULL;
+    mob_bot *w = (mask & MOB__OUT) ? e->wr : NULL;
+    if (r) {
+        unsigned dirs = fd_unwait(io, e, r);
+        mob__wake(r, rc ? rc : (int)(mask & dirs));
+    }
+    if (w && w != r) {
+        unsigned dirs = fd_unwait(io, e, w);
+        mob__wake(w, rc ? rc : (int)(mask & dirs));
+    }
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Ownership and closing                                                                    */
+/* ---------------------------------------------------------------------------------------- */
+
+int mob__fd_own(mob_bot *self, int fd, unsigned flags)
+{
+    struct mob__io *io = self->loop->io;
+    struct mob__fdent *e = mob__fd_get(io, fd);
+    if (!e)
+        return -ENOMEM;
+    e->flags |= (unsigned short)flags;
+    if (e->owner)
+        mob__list_remove(&e->owner_link);
+    e->owner = self;
+    mob__list_push_back(&self->fds, &e->owner_link);
+    fd_set_used(io, e);
+    return 0;
+}
+
+static void watch_remove(struct mob__io *io, struct mob__fdent *e);
+
+void mob__fd_forget(struct mob__io *io, int fd)
+{
+    struct mob__fdent *e = mob__fd_peek(io, fd);
+    if (!e)
+        return;
+    fd_wake(io, e, MOB__IN | MOB__OUT, -EBADF);
+    if (e->owner)
+        mob__list_remove(&e->owner_link);
+    /* The kernel drops a closed fd from epoll and kqueue by itself, but only when no dup of it
+     * survives; deregistering explicitly keeps stale events out in every case. */
+    if (e->reg)
+        mob__poller_set(io->poller, fd, e->reg, 0);
+    if (e->watch_idx >= 0)
+        watch_remove(io, e);
+    if (e->flags & MOB__FD_USED) {
+        io->nused--;
+        io->loop->stats.fds_registered = io->nused;
+    }
+    /* A pending level-backend change for this fd finds want == reg == 0 and does nothing. */
+    unsigned short keep = e->flags & MOB__FD_CHANGED;
+    fd_reset(e, fd);
+    e->flags = keep;
+}
+
+/* Closes fd in one loop. */
+static int io_close(struct mob__io *io, int fd)
+{
+    mob__fd_forget(io, fd);
+    /* POSIX leaves the fd state unspecified after EINTR from close; on Linux and the BSDs it
+     * is closed, so retrying could close a stranger's fd. */
+    if (close(fd) < 0 && errno != EINTR)
+        return -errno;
+    return 0;
+}
+
+int mob_close(mob_bot *self, int fd)
+{
+    if (fd < 0)
+        return -EBADF;
+    if (self)
+        return io_close(self->loop->io, fd);
+    for (struct mob__io *io = live_ios; io; io = io->next_live)
+        mob__fd_forget(io, fd);
+    if (close(fd) < 0 && errno != EINTR)
+        return -errno;
+    return 0;
+}
+
+int mob_fd_release(mob_bot *self, int fd)
+{
+    struct mob__io *io = self->loop->io;
+    struct mob__fdent *e = mob__fd_peek(io, fd);
+    if (!e || e->owner != self)
+        return -ENOENT;
+    mob__list_remove(&e->owner_link);
+    e->owner = NULL;
+    /* Never registered nor watched: the loop has no reason to track it any more. */
+    if (!(e->flags & (MOB__FD_REG | MOB__FD_WATCHED | MOB__FD_WATCH_ADD)) &&
+        (e->flags & MOB__FD_USED)) {
+        e->flags &= (unsigned short)~MOB__FD_USED;
+        io->nused--;
+        io->loop->stats.fds_registered = io->nused;
     }
     return 0;
 }
 
-int mob__io_waiters(const mob_loop *loop) { (void)loop; return 0; }
-void mob__io_tick_end(mob_loop *loop) { (void)loop; }
-void mob__io_bot_done(mob_bot *bot) { (void)bot; }
-int mob__io_check(mob_loop *loop, int report) { (void)loop; (void)report; return 0; }
-int mob__io_backend_fd(const mob_loop *loop) { (void)loop; return -1; }
-const char *mob_backend_name(void) { return "none"; }
+int mob_fd_adopt(mob_bot *self, int fd)
+{
+    if (fd < 0)
+        return -EBADF;
+    return mob__fd_own(self, fd, 0);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Waiting, reading, writing                                                                */
+/* ---------------------------------------------------------------------------------------- */
+
+int mob_wait_fd(mob_bot *self, int fd, unsigned events, int64_t deadline)
+{
+    MOB_CHECK_SELF(self);
+    unsigned dir = events & (MOB_IN | MOB_OUT);
+    if (!dir || fd < 0)
+        return -EINVAL;
+    if (self->cancelled)
+        return -ECANCELED;
+    struct mob__io *io = self->loop->io;
+    struct mob__fdent *e = mob__fd_get(io, fd);
+    if (!e)
+        return -ENOMEM;
+    /* A clear `ready` bit on a registered fd is a fact; anything else needs a look, because an
+     * edge-triggered poller will not report data that is already waiting. */
+    if (!(e->flags & MOB__FD_REG) || (e->ready & dir)) {
+        struct pollfd p = {.fd = fd, .events = (short)((dir & MOB_IN ? POLLIN : 0) |
+                                                       (dir & MOB_OUT ? POLLOUT : 0))};
+        if (poll(&p, 1, 0) < 0)
+            return -errno;
+        if (p.revents & POLLNVAL)
+            return -EBADF;
+        unsigned m = (p.revents & POLLIN ? MOB_IN : 0u) | (p.revents & POLLOUT ? MOB_OUT : 0u);
+        if (p.revents & (POLLERR | POLLHUP))
+            m |= dir | MOB_ERR;
+        if (m)
+            return (int)m;
+        e->ready &= (unsigned char)~dir;
+    }
+    return mob__fd_park(self, e, dir, deadline);
+}
+
+ssize_t mob_read(mob_bot *self, int fd, void *buf, size_t len, int64_t deadline)
+{
+    MOB_CHECK_SELF(self);
+    if (MOB_UNLIKELY(self->cancelled))
+        return -ECANCELED;
+    if (MOB_UNLIKELY(len == 0))
+        return 0;
+    struct mob__io *io = self->loop->io;
+    struct mob__fdent *e = mob__fd_peek(io, fd);
+    for (;;) {
+        if (!e || (e->ready & MOB__IN)) {
+            ssize_t n = read(fd, buf, len);
+            if (n > 0) {
+                /* A short read from a stream means the buffer is empty now: the next call
+                 * parks at once, and new data comes with a poller event. */
+                if ((size_t)n < len && e && !(e->flags & (MOB__FD_DGRAM | MOB__FD_HUP)))
+                    e->ready &= (unsigned char)~MOB__IN;
+                return n;
+            }
+            if (n == 0)
+                return 0;
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                return -errno;
+            if (!e && !(e = mob__fd_get(io, fd)))
+                return -ENOMEM;
+            e->ready &= (unsigned char)~MOB__IN;
+        }
+        int rc = mob__fd_park(self, e, MOB__IN, deadline);
+        if (rc < 0)
+            return rc;
+    }
+}
+
+ssize_t mob_read_exact(mob_bot *self, int fd, void *buf, size_t len, int64_t deadline)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = mob_read(self, fd, (char *)buf + got, len - got, deadline);
+        if (n < 0)
+            return n;
+        if (n == 0)
+            return -EPIPE;
+        got += (size_t)n;
+    }
+    return (ssize_t)len;
+}
+
+/* write(2) on something that is not a socket (a pipe), with SIGPIPE held back: a write to a
+ * pipe whose reader is gone must give EPIPE, not kill the process. Four extra system calls,
+ * paid only for non-sockets. */
+static ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
+{
+    sigset_t pipe_set, old, pending;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigpending(&pending);
+    int was_pending = sigismember(&pending, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &pipe_set, &old);
+    ssize_t n = write(fd, buf, len);
+    int err = errno;
+    if (n < 0 && err == EPIPE && !was_pending) {
+        struct timespec zero = {0, 0};
+        sigtimedwait(&pipe_set, NULL, &zero);
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    errno = err;
+    return n;
+}
+
+ssize_t mob_write_all2(mob_bot *self, int fd, const void *buf, size_t len, int64_t deadline,
+                       size_t *written)
+{
+    MOB_CHECK_SELF(self);
+    size_t off = 0;
+    ssize_t rc = 0;
+    if (MOB_UNLIKELY(self->cancelled)) {
+        rc = -ECANCELED;
+        goto out;
+    }
+    struct mob__io *io = self->loop->io;
+    struct mob__fdent *e = mob__fd_peek(io, fd);
+    while (off < len) {
+        if (!e || (e->ready & MOB__OUT)) {
+            ssize_t n;
+            if (MOB_LIKELY(!e || !(e->flags & MOB__FD_NOTSOCK)))
+                n = send(fd, (const char *)buf + off, len - off, MSG_NOSIGNAL);
+            else
+                n = write_nosigpipe(fd, (const char *)buf + off, len - off);
+            if (n >= 0) {
+                off += (size_t)n;
+                /* Short: the socket buffer is full; park instead of asking again. */
+                if (off < len && e && !(e->flags & MOB__FD_HUP))
+                    e->ready &= (unsigned char)~MOB__OUT;
+                continue;
+            }
+            if (errno == EINTR)
+                continue;
+            if (errno == ENOTSOCK) {
+                if (!e && !(e = mob__fd_get(io, fd))) {
+                    rc = -ENOMEM;
+                    goto out;
+                }
+                e->flags |= MOB__FD_NOTSOCK;
+                continue;
+            }
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                rc = -errno;
+                goto out;
+            }
+            if (!e && !(e = mob__fd_get(io, fd))) {
+                rc = -ENOMEM;
+                goto out;
+            }
+            e->ready &= (unsigned char)~MOB__OUT;
+        }
+        int r = mob__fd_park(self, e, MOB__OUT, deadline);
+        if (r < 0) {
+            rc = r;
+            goto out;
+        }
+    }
+    rc = (ssize_t)len;
+out:
+    if (written)
+        *written = off;
+    return rc;
+}
+
+ssize_t mob_write_all(mob_bot *self, int fd, const void *buf, size_t len, int64_t deadline)
+{
+    return mob_write_all2(self, fd, buf, len, deadline, NULL);
+}
+
+ssize_t mob_sendto(mob_bot *self, int fd, const void *buf, size_t len, const struct sockaddr *to,
+                   socklen_t tolen, int64_t deadline)
+{
+    MOB_CHECK_SELF(self);
+    if (self->cancelled)
+        return -ECANCELED;
+    struct mob__io *io = self->loop->io;
+    for (;;) {
+        ssize_t n = sendto(fd, buf, len, MSG_NOSIGNAL, to, tolen);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return -errno;
+        struct mob__fdent *e = mob__fd_get(io, fd);
+        if (!e)
+            return -ENOMEM;
+        int rc = mob__fd_park(self, e, MOB__OUT, deadline);
+        if (rc < 0)
+            return rc;
+    }
+}
+
+ssize_t mob_recvfrom(mob_bot *self, int fd, void *buf, size_t len, struct sockaddr_storage *from,
+                     socklen_t *fromlen, int64_t deadline)
+{
+    MOB_CHECK_SELF(self);
+    if (self->cancelled)
+        return -ECANCELED;
+    struct mob__io *io = self->loop->io;
+    for (;;) {
+        socklen_t fl = from ? (fromlen && *fromlen ? *fromlen : sizeof *from) : 0;
+        ssize_t n = recvfrom(fd, buf, len, 0, (struct sockaddr *)from, from ? &fl : NULL);
+        if (n >= 0) {
+            if (fromlen)
+                *fromlen = from ? fl : 0;
+            return n;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return -errno;
+        struct mob__fdent *e = mob__fd_get(io, fd);
+        if (!e)
+            return -ENOMEM;
+        int rc = mob__fd_park(self, e, MOB__IN, deadline);
+        if (rc < 0)
+            return rc;
+    }
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Lockstep readiness snapshot (testtoolkit's server_wrapper)                               */
+/* ---------------------------------------------------------------------------------------- */
+
+/*
+ * Watched fds live in a dense pollfd array; at the end of each tick the pending unwatches and
+ * watches are applied, then one poll(2) with timeout 0 takes the snapshot that mob_ready
+ * answers from during the next tick. poll(2) rather than the loop's poller because the
+ * snapshot must be level-triggered (select's semantics) whatever the backend, and the bots
+ * may read these fds with plain recv(2), behind the `ready` hints' back.
+ */
+static void watch_remove(struct mob__io *io, struct mob__fdent *e)
+{
+    int i = e->watch_idx;
+    io->watch[i] = io->watch[--io->nwatch];
+    if (i < io->nwatch)
+        mob__fd_peek(io, io->watch[i].fd)->watch_idx = i;
+    e->watch_idx = -1;
+    e->snap = 0;
+    e->flags &= (unsigned short)~MOB__FD_WATCHED;
+}
+
+static int watch_add(struct mob__io *io, struct mob__fdent *e)
+{
+    if (io->nwatch == io->capwatch) {
+        int cap = io->capwatch ? io->capwatch * 2 : 16;
+        struct pollfd *w = MOB_REALLOC(io->watch, (size_t)cap * sizeof *w);
+        if (!w)
+            return -ENOMEM;
+        io->watch = w;
+        io->capwatch = cap;
+    }
+    e->watch_idx = io->nwatch++;
+    io->watch[e->watch_idx].fd = e->fd;
+    io->watch[e->watch_idx].events = POLLIN | POLLOUT;
+    io->watch[e->watch_idx].revents = 0;
+    e->flags |= MOB__FD_WATCHED;
+    fd_set_used(io, e);
+    return 0;
+}
+
+static int watch_op(struct mob__io *io, struct mob__fdent *e)
+{
+    if (io->nwatch_ops == io->capwatch_ops) {
+        int cap = io->capwatch_ops ? io->capwatch_ops * 2 : 16;
+        int *w = MOB_REALLOC(io->watch_ops, (size_t)cap * sizeof *w);
+        if (!w)
+            return -ENOMEM;
+        io->watch_ops = w;
+        io->capwatch_ops = cap;
+    }
+    io->watch_ops[io->nwatch_ops++] = e->fd;
+    return 0;
+}
+
+int mob_watch(mob_bot *self, int fd)
+{
+    MOB_CHECK_SELF(self);
+    struct mob__io *io = self->loop->io;
+    struct mob__fdent *e = mob__fd_get(io, fd);
+    if (!e)
+        return -ENOMEM;
+    if (e->flags & MOB__FD_WATCH_DEL) { /* watched, unwatched, watched again: no change */
+        e->flags &= (unsigned short)~MOB__FD_WATCH_DEL;
+        return 0;
+    }
+    if (e->flags & (MOB__FD_WATCHED | MOB__FD_WATCH_ADD))
+        return 0;
+    int rc = watch_op(io, e);
+    if (rc == 0)
+        e->flags |= MOB__FD_WATCH_ADD;
+    return rc;
+}
+
+int mob_unwatch(mob_bot *self, int fd)
+{
+    MOB_CHECK_SELF(self);
+    struct mob__io *io = self->loop->io;
+    struct mob__fdent *e = mob__fd_peek(io, fd);
+    if (!e)
+        return -ENOENT;
+    if (e->flags & MOB__FD_WATCH_ADD) { /* a removal cancels a pending add */
+        e->flags &= (unsigned short)~MOB__FD_WATCH_ADD;
+        return 0;
+    }
+    if (!(e->flags & MOB__FD_WATCHED) || (e->flags & MOB__FD_WATCH_DEL))
+        return -ENOENT;
+    int rc = watch_op(io, e);
+    if (rc == 0)
+        e->flags |= MOB__FD_WATCH_DEL;
+    return rc;
+}
+
+unsigned mob_ready(mob_loop *loop, int fd)
+{
+    struct mob__fdent *e = mob__fd_peek(loop->io, fd);
+    return e ? e->snap : 0;
+}
+
+/* Is `e` tracked for nothing but the snapshot? Then leaving the snapshot forgets it. */
+static int only_watched(const struct mob__fdent *e)
+{
+    return !e->owner && !(e->flags & MOB__FD_REG);
+}
+
+void mob__io_tick_end(mob_loop *loop)
+{
+    struct mob__io *io = loop->io;
+    for (int i = 0; i < io->nwatch_ops; i++) {
+        struct mob__fdent *e = mob__fd_peek(io, io->watch_ops[i]);
+        if (!e)
+            continue;
+        if (e->flags & MOB__FD_WATCH_DEL) {
+            e->flags &= (unsigned short)~MOB__FD_WATCH_DEL;
+            if (e->watch_idx >= 0)
+                watch_remove(io, e);
+            if (only_watched(e) && (e->flags & MOB__FD_USED)) {
+                e->flags &= (unsigned short)~MOB__FD_USED;
+                io->nused--;
+                loop->stats.fds_registered = io->nused;
+            }
+        } else if (e->flags & MOB__FD_WATCH_ADD) {
+            e->flags &= (unsigned short)~MOB__FD_WATCH_ADD;
+            watch_add(io, e);
+        }
+    }
+    io->nwatch_ops = 0;
+    if (io->nwatch == 0)
+        return;
+    if (poll(io->watch, (nfds_t)io->nwatch, 0) < 0)
+        return; /* EINTR or ENOMEM: keep the previous snapshot */
+    for (int i = 0; i < io->nwatch; i++) {
+        short re = io->watch[i].revents;
+        unsigned m = (re & POLLIN ? MOB_IN : 0u) | (re & POLLOUT ? MOB_OUT : 0u) |
+                     (re & (POLLERR | POLLHUP | POLLNVAL) ? MOB_ERR : 0u);
+        mob__fd_peek(io, io->watch[i].fd)->snap = (unsigned char)m;
+    }
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Hooks called by the loop                                                                 */
+/* ---------------------------------------------------------------------------------------- */
+
+int mob__io_init(mob_loop *loop)
+{
+    struct mob__io *io = MOB_CALLOC(1, sizeof *io);
+    if (!io)
+        return -ENOMEM;
+    io->events = MOB_MALLOC(MOB__IO_BATCH * sizeof *io->events);
+    int rc = io->events ? mob__poller_new(&io->poller) : -ENOMEM;
+    if (rc < 0) {
+        MOB_FREE(io->events);
+        MOB_FREE(io);
+        return rc;
+    }
+    io->loop = loop;
+    io->edge = mob__poller_edge();
+    io->next_live = live_ios;
+    live_ios = io;
+    loop->io = io;
+    loop->stats.fds_registered = 0; /* stats.fd_limit is filled by the loop (loop.c) */
+    return 0;
+}
+
+void mob__io_fini(mob_loop *loop)
+{
+    struct mob__io *io = loop->io;
+    if (!io)
+        return;
+    for (struct mob__io **p = &live_ios; *p; p = &(*p)->next_live)
+        if (*p == io) {
+            *p = io->next_live;
+            break;
+        }
+    mob__poller_free(io->poller);
+    for (int c = 0; c < io->nchunks; c++)
+        MOB_FREE(io->chunks[c]);
+    MOB_FREE(io->chunks);
+    MOB_FREE(io->changes);
+    MOB_FREE(io->watch);
+    MOB_FREE(io->watch_ops);
+    MOB_FREE(io->events);
+    MOB_FREE(io);
+    loop->io = NULL;
+}
+
+int mob__io_poll(mob_loop *loop, int64_t timeout_ns)
+{
+    struct mob__io *io = loop->io;
+    if (!io->edge && io->nchanges) {
+        int rc = fd_reify(io);
+        if (rc < 0)
+            return rc;
+    }
+    int n = mob__poller_wait(io->poller, timeout_ns, io->events, MOB__IO_BATCH);
+    for (int i = 0; i < n; i++) {
+        struct mob__fdent *e = mob__fd_peek(io, io->events[i].fd);
+        if (MOB_UNLIKELY(!e))
+            continue;
+        unsigned mask = io->events[i].mask;
+        if (MOB_UNLIKELY(mask & MOB__HUP))
+            e->flags |= MOB__FD_HUP;
+        mask &= MOB__IN | MOB__OUT;
+        e->ready |= (unsigned char)mask;
+        if (((mask & MOB__IN) && e->rd) || ((mask & MOB__OUT) && e->wr))
+            fd_wake(io, e, mask, 0);
+    }
+    return n;
+}
+
+int mob__io_waiters(const mob_loop *loop) { return loop->io ? loop->io->waiters : 0; }
+
+void mob__io_bot_done(mob_bot *bot)
+{
+    struct mob__io *io = bot->loop->io;
+    while (!mob__list_empty(&bot->fds)) {
+        struct mob__fdent *e =
+            mob__container_of(bot->fds.next, struct mob__fdent, owner_link);
+        io_close(io, e->fd);
+    }
+}
+
+int mob__io_check(mob_loop *loop, int report)
+{
+    struct mob__io *io = loop->io;
+    int leaks = 0;
+    for (int c = 0; io && c < io->nchunks; c++) {
+        if (!io->chunks[c])
+            continue;
+        for (int i = 0; i < MOB__FD_CHUNK; i++) {
+            struct mob__fdent *e = &io->chunks[c][i];
+            if (!(e->flags & MOB__FD_USED))
+                continue;
+            leaks++;
+            if (report)
+                fprintf(stderr, "mob: leak: fd %d still registered%s%s\n", e->fd,
+                        e->owner ? " (owned by a live bot)" : "",
+                        e->flags & MOB__FD_WATCHED ? " (watched)" : "");
+            io_close(io, e->fd);
+        }
+    }
+    return leaks;
+}
+
+int mob__io_backend_fd(const mob_loop *loop) { return mob__poller_fd(loop->io->poller); }
+
+const char *mob_backend_name(void) { return mob__poller_name(); }

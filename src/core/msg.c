@@ -1,8 +1,739 @@
 /* SPDX-License-Identifier: MIT */
-/* msg.c: TEMPORARY stub until mailboxes and groups land. */
+/*
+ * msg.c: mailboxes and groups, the "bots together" part of mob (testtoolkit's send, recv,
+ * has_message, join, leave and get_group_processes).
+ *
+ * A message is copied once at send time. Each receiver gets its own node (struct mob__msg) on
+ * its inbox list; a small payload is copied into every node, a large one sent to several bots
+ * is shared and reference-counted. Nodes of the common size come from a free list refilled
+ * in slabs, so a send to 100,000 bots costs no malloc per receiver after warm-up.
+ *
+ * When a message becomes visible depends on the loop's mode:
+ *
+ *   free      delivered at once; a receiver parked in mob_recv whose filter matches is woken.
+ *   lockstep  a message sent by a running bot goes on the loop's pending list and is moved to
+ *             its receiver's inbox by mob__msg_tick_end(), so it is visible in the next tick
+ *             whatever the order of sender and receiver. A message sent from outside any bot
+ *             (the host, a hook) is delivered at once: there is no running tick to order it
+ *             against.
+ *
+ * Reading removes a message from the inbox (testtoolkit marks it read and drops it at the end
+ * of the tick; nothing can tell the two apart). Unread messages stay.
+ *
+ * Groups are keyed by id in an open-addressing hash table. A group holds an intrusive list of
+ * membership records and each bot a small array of pointers to its own records, so join and
+ * leave are O(1) in the group's size and O(groups of the bot) on the bot's side; an empty group
+ * is freed. The member list is kept in join order and re-sorted by id (a list merge sort, no
+ * allocation) only when something needs ascending order after an out-of-order join.
+ *
+ * Events and barriers are in sync.c. Read next: src/core/sync.c.
+ */
+#include <errno.h>
+#include <stdalign.h>
+#include <string.h>
+
 #include "internal.h"
 
-int mob__msg_init(mob_loop *loop) { (void)loop; return 0; }
-void mob__msg_fini(mob_loop *loop) { (void)loop; }
-void mob__msg_tick_end(mob_loop *loop) { (void)loop; }
-void mob__msg_bot_done(mob_bot *bot) { (void)bot; }
+/* ---- messages ------------------------------------------------------------------------------ */
+
+/* A large payload shared by several receivers of one send. */
+struct mob__payload {
+    size_t refs;
+    alignas(max_align_t) unsigned char data[];
+};
+
+/*
+ * One message for one receiver. The payload follows the node (inline, max-aligned) unless
+ * `shared` is set.
+ *
+ *   +---------------------------+---------------------------+
+ *   | struct mob__msg (padded)  | data[len] (inline case)   |
+ *   +---------------------------+---------------------------+
+ */
+struct mob__msg {
+    struct mob__list link; /* the receiver's inbox, the pending list, or a free list */
+    mob_bot *to;
+    struct mob__payload *shared; /* NULL: data is inline */
+    size_t cap;                  /* inline bytes available after the node */
+    mob_msg m;
+};
+
+#define MOB__MSG_HDR ((sizeof(struct mob__msg) + alignof(max_align_t) - 1) &                    \
+                      ~(alignof(max_align_t) - 1))
+/* Payloads up to this size are copied into each receiver's node; the node then comes from the
+ * pool. 64 bytes covers a game command, a position, a chat line. */
+#define MOB__MSG_INLINE ((size_t)64)
+#define MOB__MSG_SLAB 256 /* nodes per pool refill */
+
+/* A group: its id, its member records and whether they are in ascending id order. */
+struct mob__group {
+    int id;
+    int n;
+    int sorted;
+    struct mob__list members; /* struct mob__member.link */
+};
+
+struct mob__member {
+    struct mob__list link; /* in group->members */
+    struct mob__group *group;
+    mob_bot *bot;
+};
+
+struct mob__msgs {
+    struct mob__list pending; /* lockstep: sent during this tick, in send order */
+    struct mob__list pool;    /* free pooled nodes (cap == MOB__MSG_INLINE) */
+    void **slabs;
+    int nslabs, slabs_cap;
+    struct mob__group **table; /* open addressing, linear probing; NULL = empty */
+    size_t table_cap;          /* a power of two, or 0 */
+    size_t ngroups;
+};
+
+/* Inboxes of bots whose struct was zero-filled are empty lists that were never initialised. */
+static void inbox_init(mob_bot *bot)
+{
+    if (MOB_UNLIKELY(bot->inbox.next == NULL))
+        mob__list_init(&bot->inbox);
+}
+
+static int pool_refill(struct mob__msgs *ms)
+{
+    if (ms->nslabs == ms->slabs_cap) {
+        int cap = ms->slabs_cap ? ms->slabs_cap * 2 : 16;
+        void **s = MOB_REALLOC(ms->slabs, (size_t)cap * sizeof *s);
+        if (!s)
+            return -ENOMEM;
+        ms->slabs = s;
+        ms->slabs_cap = cap;
+    }
+    size_t size = MOB__MSG_HDR + MOB__MSG_INLINE;
+    unsigned char *slab = MOB_MALLOC(size * MOB__MSG_SLAB);
+    if (!slab)
+        return -ENOMEM;
+    ms->slabs[ms->nslabs++] = slab;
+    for (int i = 0; i < MOB__MSG_SLAB; i++) {
+        struct mob__msg *m = (struct mob__msg *)(void *)(slab + (size_t)i * size);
+        m->cap = MOB__MSG_INLINE;
+        mob__list_push_back(&ms->pool, &m->link);
+    }
+    return 0;
+}
+
+/* A node with room for `inline_len` bytes after it, or NULL. */
+static struct mob__msg *msg_alloc(struct mob__msgs *ms, size_t inline_len)
+{
+    struct mob__msg *m;
+    if (inline_len <= MOB__MSG_INLINE) {
+        if (mob__list_empty(&ms->pool) && pool_refill(ms) < 0)
+            return NULL;
+        m = mob__container_of(mob__list_pop_front(&ms->pool), struct mob__msg, link);
+    } else {
+        m = MOB_MALLOC(MOB__MSG_HDR + inline_len);
+        if (!m)
+            return NULL;
+        m->cap = inline_len;
+    }
+    mob__list_init(&m->link);
+    m->shared = NULL;
+    return m;
+}
+
+static void msg_free(struct mob__msgs *ms, struct mob__msg *m)
+{
+    if (m->shared && --m->shared->refs == 0)
+        MOB_FREE(m->shared);
+    if (m->cap == MOB__MSG_INLINE)
+        mob__list_push_front(&ms->pool, &m->link); /* front: the warmest node is reused first */
+    else
+        MOB_FREE(m);
+}
+
+static int filter_match(const mob_filter *f, const mob_msg *msg)
+{
+    if (!f)
+        return 1;
+    if (f->from) {
+        size_t i = 0;
+        while (i < f->nfrom && f->from[i] != msg->from)
+            i++;
+        if (i == f->nfrom)
+            return 0;
+    }
+    return !f->pred || f->pred(msg, f->ud);
+}
+
+/* Appends to the receiver's inbox, waking it if it waits in mob_recv for such a message. */
+static void deliver(struct mob__msg *m)
+{
+    mob_bot *to = m->to;
+    inbox_init(to);
+    mob__list_push_back(&to->inbox, &m->link);
+    to->inbox_len++;
+    if (to->recv_waiting && filter_match(to->recv_filter, &m->m)) {
+        to->recv_waiting = 0;
+        mob__wake(to, 0);
+    }
+}
+
+/*
+ * The one send: a copy of data[0..len) to every bot of `to[0..n)` (an array of bots, already
+ * filtered: live and not the sender). All nodes are allocated before any is delivered, so a
+ * send either reaches every receiver or (-ENOMEM) none. Returns n or -ENOMEM.
+ */
+static int send_bots(mob_loop *loop, mob_bot *from, mob_bot **to, size_t n, int kind,
+                     const void *data, size_t len)
+{
+    struct mob__msgs *ms = loop->msgs;
+    struct mob__payload *shared = NULL;
+    size_t inline_len = len;
+    if (n == 0)
+        return 0;
+    if (len > MOB__MSG_INLINE && n > 1) {
+        shared = MOB_MALLOC(sizeof *shared + len);
+        if (!shared)
+            return -ENOMEM;
+        shared->refs = n;
+        if (len)
+            memcpy(shared->data, data, len);
+        inline_len = 0;
+    }
+    struct mob__list batch;
+    mob__list_init(&batch);
+    for (size_t i = 0; i < n; i++) {
+        struct mob__msg *m = msg_alloc(ms, inline_len);
+        if (!m) {
+            struct mob__list *it, *tmp;
+            mob__list_foreach_safe(it, tmp, &batch) {
+                mob__list_remove(it);
+                struct mob__msg *b = mob__container_of(it, struct mob__msg, link);
+                b->shared = NULL; /* the payload is freed once below */
+                msg_free(ms, b);
+            }
+            MOB_FREE(shared);
+            return -ENOMEM;
+        }
+        m->to = to[i];
+        m->m.from = from ? from->id : -1;
+        m->m.kind = kind;
+        m->m.len = len;
+        if (shared) {
+            m->shared = shared;
+            m->m.data = shared->data;
+        } else {
+            unsigned char *p = (unsigned char *)m + MOB__MSG_HDR;
+            if (len)
+                memcpy(p, data, len);
+            m->m.data = p;
+        }
+        mob__list_push_back(&batch, &m->link);
+    }
+    /* Inside a lockstep tick, hold until the tick ends; otherwise deliver now. */
+    if (loop->mode == MOB_LOCKSTEP && loop->current) {
+        mob__list_splice_back(&ms->pending, &batch);
+    } else {
+        struct mob__list *it;
+        while ((it = mob__list_pop_front(&batch)) != NULL)
+            deliver(mob__container_of(it, struct mob__msg, link));
+    }
+    return (int)n;
+}
+
+/* Checks the sender and returns its loop. */
+static mob_loop *sender_loop(mob_bot *self)
+{
+    MOB_ASSERT(self != NULL, "mob_send*: self is NULL (the host sends with mob_post*)");
+    MOB_CHECK_SELF(self);
+    return self->loop;
+}
+
+/* Is `bot` a receiver for a message from `from`? */
+static int receives(const mob_bot *bot, const mob_bot *from)
+{
+    return bot != from && bot->state != MOB__DONE;
+}
+
+static int send_list(mob_loop *loop, mob_bot *from, const int *ids, size_t n, int kind,
+                     const void *data, size_t len)
+{
+    mob_bot *one[8];
+    mob_bot **to = one;
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] < 0 || ids[i] >= loop->nbots)
+            return -ESRCH;
+    if (n > sizeof one / sizeof one[0]) {
+        to = MOB_MALLOC(n * sizeof *to);
+        if (!to)
+            return -ENOMEM;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        mob_bot *b = mob_bot_get(loop, ids[i]);
+        if (receives(b, from))
+            to[k++] = b;
+    }
+    int rc = send_bots(loop, from, to, k, kind, data, len);
+    if (to != one)
+        MOB_FREE(to);
+    return rc;
+}
+
+static struct mob__group *group_find(const struct mob__msgs *ms, int id);
+static void group_sort(struct mob__group *g);
+
+static int send_group(mob_loop *loop, mob_bot *from, int group, int kind, const void *data,
+                      size_t len)
+{
+    struct mob__group *g = group_find(loop->msgs, group);
+    if (!g)
+        return 0;
+    group_sort(g); /* receivers in ascending id order, so wake-ups are too */
+    mob_bot **to = MOB_MALLOC((size_t)g->n * sizeof *to);
+    if (!to)
+        return -ENOMEM;
+    size_t k = 0;
+    struct mob__list *it;
+    mob__list_foreach(it, &g->members) {
+        mob_bot *b = mob__container_of(it, struct mob__member, link)->bot;
+        if (receives(b, from))
+            to[k++] = b;
+    }
+    int rc = send_bots(loop, from, to, k, kind, data, len);
+    MOB_FREE(to);
+    return rc;
+}
+
+static int send_all(mob_loop *loop, mob_bot *from, int kind, const void *data, size_t len)
+{
+    if (loop->nbots == 0)
+        return 0;
+    mob_bot **to = MOB_MALLOC((size_t)loop->nbots * sizeof *to);
+    if (!to)
+        return -ENOMEM;
+    size_t k = 0;
+    for (int id = 0; id < loop->nbots; id++) {
+        mob_bot *b = mob_bot_get(loop, id);
+        if (receives(b, from))
+            to[k++] = b;
+    }
+    int rc = send_bots(loop, from, to, k, kind, data, len);
+    MOB_FREE(to);
+    return rc;
+}
+
+/*
+ * Sends from a bot. Ids that were never spawned make the whole send fail with -ESRCH; the
+ * sender and bots that have returned are skipped and not counted. O(receivers).
+ */
+int mob_send(mob_bot *self, int to, int kind, const void *data, size_t len)
+{
+    return send_list(sender_loop(self), self, &to, 1, kind, data, len);
+}
+
+int mob_send_list(mob_bot *self, const int *to, size_t n, int kind, const void *data, size_t len)
+{
+    return send_list(sender_loop(self), self, to, n, kind, data, len);
+}
+
+/* O(group size); an unknown group has no members and addresses nobody. */
+int mob_send_group(mob_bot *self, int group, int kind, const void *data, size_t len)
+{
+    return send_group(sender_loop(self), self, group, kind, data, len);
+}
+
+/* O(bots spawned). */
+int mob_send_all(mob_bot *self, int kind, const void *data, size_t len)
+{
+    return send_all(sender_loop(self), self, kind, data, len);
+}
+
+int mob_post(mob_loop *loop, int to, int kind, const void *data, size_t len)
+{
+    return send_list(loop, NULL, &to, 1, kind, data, len);
+}
+
+int mob_post_list(mob_loop *loop, const int *to, size_t n, int kind, const void *data, size_t len)
+{
+    return send_list(loop, NULL, to, n, kind, data, len);
+}
+
+int mob_post_group(mob_loop *loop, int group, int kind, const void *data, size_t len)
+{
+    return send_group(loop, NULL, group, kind, data, len);
+}
+
+int mob_post_all(mob_loop *loop, int kind, const void *data, size_t len)
+{
+    return send_all(loop, NULL, kind, data, len);
+}
+
+/* The oldest message in the inbox that matches, or NULL. O(inbox). */
+static struct mob__msg *inbox_find(mob_bot *self, const mob_filter *filter)
+{
+    struct mob__list *it;
+    inbox_init(self);
+    mob__list_foreach(it, &self->inbox) {
+        struct mob__msg *m = mob__container_of(it, struct mob__msg, link);
+        if (filter_match(filter, &m->m))
+            return m;
+    }
+    return NULL;
+}
+
+/* Frees the message handed out by the previous receive: its data is valid until now. */
+static void drop_current(mob_bot *self)
+{
+    if (self->cur_msg) {
+        msg_free(self->loop->msgs, self->cur_msg);
+        self->cur_msg = NULL;
+    }
+}
+
+static void take(mob_bot *self, struct mob__msg *m, mob_msg *out)
+{
+    mob__list_remove(&m->link);
+    self->inbox_len--;
+    self->cur_msg = m;
+    *out = m->m;
+}
+
+/* Undoes mob_recv's wait record on timeout or cancellation. */
+static void recv_unpark(mob_bot *bot)
+{
+    bot->recv_waiting = 0;
+    bot->recv_filter = NULL;
+}
+
+/*
+ * Parks until a matching message arrives. The sender (free mode) or the end of the tick
+ * (lockstep) checks the filter and wakes us, so a message that does not match costs the
+ * waiting bot no switch.
+ */
+int mob_recv(mob_bot *self, mob_msg *out, const mob_filter *filter, int64_t deadline)
+{
+    MOB_CHECK_SELF(self);
+    drop_current(self);
+    if (self->cancelled)
+        return -ECANCELED;
+    for (;;) {
+        struct mob__msg *m = inbox_find(self, filter);
+        if (m) {
+            take(self, m, out);
+            return 0;
+        }
+        if (deadline != MOB_FOREVER && deadline <= mob_now(self->loop))
+            return -ETIMEDOUT;
+        self->recv_filter = filter;
+        self->recv_waiting = 1;
+        int rc = mob__park(self, deadline, recv_unpark, NULL);
+        self->recv_waiting = 0;
+        self->recv_filter = NULL;
+        if (rc < 0)
+            return rc;
+    }
+}
+
+int mob_try_recv(mob_bot *self, mob_msg *out, const mob_filter *filter)
+{
+    MOB_CHECK_SELF(self);
+    drop_current(self);
+    struct mob__msg *m = inbox_find(self, filter);
+    if (!m)
+        return -EAGAIN;
+    take(self, m, out);
+    return 0;
+}
+
+/* O(1) without a filter, O(inbox) with one. */
+int mob_has_message(mob_bot *self, const mob_filter *filter)
+{
+    MOB_CHECK_SELF(self);
+    inbox_init(self);
+    if (!filter)
+        return self->inbox_len;
+    int n = 0;
+    struct mob__list *it;
+    mob__list_foreach(it, &self->inbox) {
+        if (filter_match(filter, &mob__container_of(it, struct mob__msg, link)->m))
+            n++;
+    }
+    return n;
+}
+
+/* ---- groups -------------------------------------------------------------------------------- */
+
+static size_t group_hash(int id, size_t cap)
+{
+    /* Fibonacci hashing: consecutive ids (the usual case) spread over the whole table. */
+    return (size_t)(((uint64_t)(uint32_t)id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (cap - 1);
+}
+
+/* The slot holding group `id`, or the empty slot where it would go. Requires table_cap > 0. */
+static size_t group_slot(const struct mob__msgs *ms, int id)
+{
+    size_t i = group_hash(id, ms->table_cap);
+    while (ms->table[i] && ms->table[i]->id != id)
+        i = (i + 1) & (ms->table_cap - 1);
+    return i;
+}
+
+static struct mob__group *group_find(const struct mob__msgs *ms, int id)
+{
+    return ms->table_cap ? ms->table[group_slot(ms, id)] : NULL;
+}
+
+/* Keeps the load factor at or under 1/2. */
+static int group_table_grow(struct mob__msgs *ms)
+{
+    if ((ms->ngroups + 1) * 2 <= ms->table_cap)
+        return 0;
+    size_t cap = ms->table_cap ? ms->table_cap * 2 : 16;
+    struct mob__group **old = ms->table;
+    size_t old_cap = ms->table_cap;
+    ms->table = MOB_CALLOC(cap, sizeof *ms->table);
+    if (!ms->table) {
+        ms->table = old;
+        return -ENOMEM;
+    }
+    ms->table_cap = cap;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i])
+            ms->table[group_slot(ms, old[i]->id)] = old[i];
+    MOB_FREE(old);
+    return 0;
+}
+
+/* Removes a group from the table, shifting later entries of its probe run back (no tombstones). */
+static void group_table_remove(struct mob__msgs *ms, struct mob__group *g)
+{
+    size_t mask = ms->table_cap - 1;
+    size_t i = group_slot(ms, g->id);
+    ms->table[i] = NULL;
+    ms->ngroups--;
+    for (size_t j = (i + 1) & mask; ms->table[j]; j = (j + 1) & mask) {
+        size_t home = group_hash(ms->table[j]->id, ms->table_cap);
+        /* Move j into the hole i when its home is not in the cyclic range (i, j]. */
+        if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
+            ms->table[i] = ms->table[j];
+            ms->table[j] = NULL;
+            i = j;
+        }
+    }
+}
+
+/* The bot's membership record for `group`, as an index into bot->groups, or -1. */
+static int member_index(const mob_bot *bot, int group)
+{
+    for (int i = 0; i < bot->ngroups; i++)
+        if (bot->groups[i]->group->id == group)
+            return i;
+    return -1;
+}
+
+/* Merge sort of a NULL-terminated singly linked run (threaded through link.next) by bot id. */
+static struct mob__list *sort_run(struct mob__list *head, size_t n)
+{
+    if (n <= 1) {
+        if (head)
+            head->next = NULL;
+        return head;
+    }
+    struct mob__list *mid = head;
+    for (size_t i = 1; i < n / 2; i++)
+        mid = mid->next;
+    struct mob__list *right = mid->next;
+    mid->next = NULL;
+    struct mob__list *a = sort_run(head, n / 2), *b = sort_run(right, n - n / 2);
+    struct mob__list out, *tail = &out;
+    while (a && b) {
+        int ida = mob__container_of(a, struct mob__member, link)->bot->id;
+        int idb = mob__container_of(b, struct mob__member, link)->bot->id;
+        if (ida <= idb) {
+            tail->next = a;
+            a = a->next;
+        } else {
+            tail->next = b;
+            b = b->next;
+        }
+        tail = tail->next;
+    }
+    tail->next = a ? a : b;
+    return out.next;
+}
+
+/* Puts the member list in ascending id order. O(1) when it is already; O(n log n) otherwise. */
+static void group_sort(struct mob__group *g)
+{
+    if (g->sorted)
+        return;
+    struct mob__list *head = g->members.next;
+    g->members.prev->next = NULL;
+    head = sort_run(head, (size_t)g->n);
+    mob__list_init(&g->members);
+    while (head) {
+        struct mob__list *next = head->next;
+        mob__list_push_back(&g->members, head);
+        head = next;
+    }
+    g->sorted = 1;
+}
+
+/*
+ * Adds a bot (any live bot, not only the caller) to a group, creating the group on first join.
+ * Returns 0, -EEXIST when it is already a member, -ESRCH when the bot has returned, -ENOMEM.
+ * O(groups of the bot), amortised.
+ */
+int mob_group_join(mob_bot *bot, int group)
+{
+    struct mob__msgs *ms = bot->loop->msgs;
+    if (bot->state == MOB__DONE)
+        return -ESRCH;
+    if (member_index(bot, group) >= 0)
+        return -EEXIST;
+    if (bot->ngroups == bot->groups_cap) {
+        int cap = bot->groups_cap ? bot->groups_cap * 2 : 4;
+        struct mob__member **a = MOB_REALLOC(bot->groups, (size_t)cap * sizeof *a);
+        if (!a)
+            return -ENOMEM;
+        bot->groups = a;
+        bot->groups_cap = cap;
+    }
+    struct mob__member *mb = MOB_MALLOC(sizeof *mb);
+    if (!mb)
+        return -ENOMEM;
+    struct mob__group *g = group_find(ms, group);
+    if (!g) {
+        if (group_table_grow(ms) < 0 || !(g = MOB_MALLOC(sizeof *g))) {
+            MOB_FREE(mb);
+            return -ENOMEM;
+        }
+        g->id = group;
+        g->n = 0;
+        g->sorted = 1;
+        mob__list_init(&g->members);
+        ms->table[group_slot(ms, group)] = g;
+        ms->ngroups++;
+    }
+    if (g->n > 0 && mob__container_of(g->members.prev, struct mob__member, link)->bot->id > bot->id)
+        g->sorted = 0;
+    mb->group = g;
+    mb->bot = bot;
+    mob__list_push_back(&g->members, &mb->link);
+    g->n++;
+    bot->groups[bot->ngroups++] = mb;
+    return 0;
+}
+
+/* Removes membership record i of `bot`; frees the group when it becomes empty. */
+static void member_remove(struct mob__msgs *ms, mob_bot *bot, int i)
+{
+    struct mob__member *mb = bot->groups[i];
+    struct mob__group *g = mb->group;
+    bot->groups[i] = bot->groups[--bot->ngroups];
+    mob__list_remove(&mb->link);
+    MOB_FREE(mb);
+    if (--g->n == 0) {
+        group_table_remove(ms, g);
+        MOB_FREE(g);
+    }
+}
+
+/* Returns 0, or -ENOENT when the bot is not in the group. O(groups of the bot). */
+int mob_group_leave(mob_bot *bot, int group)
+{
+    int i = member_index(bot, group);
+    if (i < 0)
+        return -ENOENT;
+    member_remove(bot->loop->msgs, bot, i);
+    return 0;
+}
+
+int mob_group_has(const mob_bot *bot, int group)
+{
+    return member_index(bot, group) >= 0;
+}
+
+/* O(group size), plus a sort after out-of-order joins. */
+int mob_group_members(mob_loop *loop, int group, int *ids, size_t cap)
+{
+    struct mob__group *g = group_find(loop->msgs, group);
+    if (!g)
+        return 0;
+    group_sort(g);
+    size_t k = 0;
+    struct mob__list *it;
+    mob__list_foreach(it, &g->members) {
+        if (k == cap)
+            break;
+        ids[k++] = mob__container_of(it, struct mob__member, link)->bot->id;
+    }
+    return g->n;
+}
+
+/* ---- loop hooks ---------------------------------------------------------------------------- */
+
+int mob__msg_init(mob_loop *loop)
+{
+    struct mob__msgs *ms = MOB_CALLOC(1, sizeof *ms);
+    if (!ms)
+        return -ENOMEM;
+    mob__list_init(&ms->pending);
+    mob__list_init(&ms->pool);
+    loop->msgs = ms;
+    return 0;
+}
+
+/* Moves everything sent during the tick to the inboxes, in send order, waking receivers that
+ * wait for it. Messages to bots that returned meanwhile are dropped. O(messages sent). */
+void mob__msg_tick_end(mob_loop *loop)
+{
+    struct mob__msgs *ms = loop->msgs;
+    struct mob__list *it;
+    while ((it = mob__list_pop_front(&ms->pending)) != NULL) {
+        struct mob__msg *m = mob__container_of(it, struct mob__msg, link);
+        if (m->to->state == MOB__DONE)
+            msg_free(ms, m);
+        else
+            deliver(m);
+    }
+}
+
+void mob__msg_bot_done(mob_bot *bot)
+{
+    struct mob__msgs *ms = bot->loop->msgs;
+    drop_current(bot);
+    inbox_init(bot);
+    struct mob__list *it;
+    while ((it = mob__list_pop_front(&bot->inbox)) != NULL)
+        msg_free(ms, mob__container_of(it, struct mob__msg, link));
+    bot->inbox_len = 0;
+    while (bot->ngroups > 0)
+        member_remove(ms, bot, bot->ngroups - 1);
+    MOB_FREE(bot->groups);
+    bot->groups = NULL;
+    bot->groups_cap = 0;
+}
+
+/* Bots still alive were run to completion before this, so only pending messages and groups of
+ * bots that never ran can remain; they are freed here. */
+void mob__msg_fini(mob_loop *loop)
+{
+    struct mob__msgs *ms = loop->msgs;
+    if (!ms)
+        return;
+    struct mob__list *it;
+    while ((it = mob__list_pop_front(&ms->pending)) != NULL)
+        msg_free(ms, mob__container_of(it, struct mob__msg, link));
+    for (int id = 0; id < loop->nbots; id++) {
+        mob_bot *b = mob_bot_get(loop, id);
+        if (b && (b->ngroups || b->groups || b->cur_msg || (b->inbox.next && b->inbox_len)))
+            mob__msg_bot_done(b);
+    }
+    for (size_t i = 0; i < ms->table_cap; i++)
+        MOB_FREE(ms->table[i]); /* only reachable if a bot was never cleaned up */
+    MOB_FREE(ms->table);
+    for (int i = 0; i < ms->nslabs; i++)
+        MOB_FREE(ms->slabs[i]);
+    MOB_FREE(ms->slabs);
+    MOB_FREE(ms);
+    loop->msgs = NULL;
+}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * poll_kqueue.c: the macOS and BSD poller. Edge-triggered with EV_CLEAR: the core registers
+ * each fd once (one EVFILT_READ and one EVFILT_WRITE filter) and never changes it until the
+ * fd is closed, so the hot path makes no kevent change at all.
+ *
+ * kqueue reports the read and the write filter of one fd as two events; they are passed on as
+ * two (fd, mask) reports, which the core merges for free (waking is idempotent). EV_EOF and
+ * EV_ERROR wake both directions, so the next read or write reports the real cause.
+ *
+ * Written to the same contract as poll_epoll.c; it cannot be compiled on the Linux build
+ * machines, so keep it plain and check it on a Mac or a BSD before trusting a change.
+ */
+#if !defined(__APPLE__) && !defined(__FreeBSD__) && !defined(__OpenBSD__) &&                   \
+    !defined(__NetBSD__) && !defined(__DragonFly__)
+#error "poll_kqueue.c is for macOS and the BSDs: build with POLLER=epoll or POLLER=poll"
+#endif
+/* The Makefile's strict POSIX hides kqueue's types (u_short, ...) on the BSDs and macOS. */
+#undef _POSIX_C_SOURCE
+#define _DARWIN_C_SOURCE
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <sys/event.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "platform.h"
+
+#define KQ_BATCH 1024
+
+struct mob__poller {
+    int kq;
+    struct kevent ev[KQ_BATCH];
+};
+
+int mob__poller_new(struct mob__poller **out)
+{
+    /* Not MOB_MALLOC: platform/ does not see src/internal.h. One allocation per loop. */
+    struct mob__poller *p = malloc(sizeof *p);
+    if (!p)
+        return -ENOMEM;
+    p->kq = kqueue();
+    if (p->kq < 0) {
+        int rc = -errno;
+        free(p);
+        return rc;
+    }
+    /* kqueue fds are not inherited by fork anyway; close-on-exec keeps exec'd children clean. */
+    fcntl(p->kq, F_SETFD, FD_CLOEXEC);
+    *out = p;
+    return 0;
+}
+
+void mob__poller_free(struct mob__poller *p)
+{
+    if (!p)
+        return;
+    close(p->kq);
+    free(p);
+}
+
+int mob__poller_edge(void) { return 1; }
+
+int mob__poller_set(struct mob__poller *p, int fd, unsigned old_mask, unsigned new_mask)
+{
+    struct kevent ch[2];
+    int n = 0;
+    unsigned add = new_mask & ~old_mask, del = old_mask & ~new_mask;
+    if (add & MOB__IN)
+        EV_SET(&ch[n++], fd, EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
+    if (add & MOB__OUT)
+        EV_SET(&ch[n++], fd, EVFILT_WRITE, EV_ADD | EV_CLEAR, 0, 0, NULL);
+    if (del & MOB__IN)
+        EV_SET(&ch[n++], fd, EVFILT_READ, EV_DELETE, 0, 0, NULL);
+    if (del & MOB__OUT)
+        EV_SET(&ch[n++], fd, EVFILT_WRITE, EV_DELETE, 0, 0, NULL);
+    if (n == 0)
+        return 0;
+    /* With EV_RECEIPT every change comes back as an EV_ERROR entry whose data is 0 or an
+     * errno, so a failure is attributed to its filter and nothing pending is consumed. */
+    struct kevent res[2];
+    for (int i = 0; i < n; i++)
+        ch[i].flags |= EV_RECEIPT;
+    int got = kevent(p->kq, ch, n, res, n, NULL);
+    if (got < 0)
+        return -errno;
+    for (int i = 0; i < got; i++) {
+        if (!(res[i].flags & EV_ERROR) || res[i].data == 0)
+            continue;
+        /* Deleting a filter the kernel already dropped (the fd was closed) is not an error. */
+        if ((res[i].data == ENOENT || res[i].data == EBADF) && new_mask == 0)
+            continue;
+        return -(int)res[i].data;
+    }
+    return 0;
+}
+
+int mob__poller_wait(struct mob__poller *p, int64_t timeout_ns, struct mob__event *events,
+                     int max)
+{
+    struct timespec ts, *tsp = NULL;
+    if (timeout_ns >= 0) {
+        ts.tv_sec = (time_t)(timeout_ns / 1000000000);
+        ts.tv_nsec = (long)(timeout_ns % 1000000000);
+        tsp = &ts;
+    }
+    if (max > KQ_BATCH)
+        max = KQ_BATCH;
+    int n = kevent(p->kq, NULL, 0, p->ev, max, tsp);
+    if (n < 0)
+        return errno == EINTR ? 0 : -errno;
+    int got = 0;
+    for (int i = 0; i < n; i++) {
+        unsigned mask = 0;
+        if (p->ev[i].filter == EVFILT_READ)
+            mask = MOB__IN;
+        else if (p->ev[i].filter == EVFILT_WRITE)
+            mask = MOB__OUT;
+        if (p->ev[i].flags & (EV_EOF | EV_ERROR))
+            mask = MOB__IN | MOB__OUT | MOB__HUP;
+        if (!mask)
+            continue;
+        events[got].fd = (int)p->ev[i].ident;
+        events[got].mask = mask;
+        got++;
+    }
+    return got;
+}
+
+int mob__poller_fd(const struct mob__poller *p) { return p->kq; }
+
+const char *mob__poller_name(void) { return "kqueue"; }

@@ -1,0 +1,472 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bot.c: the life of a bot. Spawn (a struct from a chunk, a stack from a pool, a first frame),
+ * its first run, yield, sleep, join, cancel, the cleanup list, generators, and the one-call
+ * mob_run that runs n bots from one function and reduces their results.
+ *
+ * A bot's struct outlives its function: it stays in the loop's chunk table until the loop is
+ * freed, so ids stay dense, mob_bot_get is O(1), and joins after the fact still see the result.
+ * Its stack goes back to the pool as soon as it returns.
+ *
+ * Read next: src/core/msg.c (mailboxes), src/core/io.c (sockets).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* A host consuming a generator, as opposed to a bot. */
+#define MOB__HOST_CONSUMER ((mob_bot *)1)
+
+const char *mob__state_name(int state)
+{
+    static const char *names[] = {"new", "ready", "running", "parked", "idle generator", "done"};
+    return state >= 0 && state <= MOB__DONE ? names[state] : "?";
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Storage                                                                                  */
+/* ---------------------------------------------------------------------------------------- */
+
+mob_bot *mob_bot_get(mob_loop *loop, int id)
+{
+    if (id < 0 || id >= loop->nbots)
+        return NULL;
+    return &loop->chunks[id / MOB__BOT_CHUNK][id % MOB__BOT_CHUNK];
+}
+
+/* A zeroed struct for the next id. Chunks are calloc'ed, so untouched bots cost no RSS. */
+static mob_bot *alloc_bot(mob_loop *loop)
+{
+    int id = loop->nbots;
+    int chunk = id / MOB__BOT_CHUNK;
+    if (chunk == loop->nchunks) {
+        mob_bot **c = MOB_REALLOC(loop->chunks, (size_t)(chunk + 1) * sizeof *c);
+        if (!c)
+            return NULL;
+        loop->chunks = c;
+        c[chunk] = MOB_CALLOC(MOB__BOT_CHUNK, sizeof(mob_bot));
+        if (!c[chunk])
+            return NULL;
+        loop->nchunks++;
+    }
+    mob_bot *b = &loop->chunks[chunk][id % MOB__BOT_CHUNK];
+    b->id = id;
+    b->loop = loop;
+    return b;
+}
+
+static struct mob__stack_pool *pool_for(mob_loop *loop, size_t size)
+{
+    for (int i = 0; i < loop->npools; i++)
+        if (mob__stack_pool_size(loop->pools[i]) >= size &&
+            mob__stack_pool_size(loop->pools[i]) < size + 4096)
+            return loop->pools[i];
+    struct mob__stack_pool **p = MOB_REALLOC(loop->pools, (size_t)(loop->npools + 1) * sizeof *p);
+    if (!p)
+        return NULL;
+    loop->pools = p;
+    struct mob__stack_pool *pool = mob__stack_pool_new(size, loop->guard);
+    if (pool)
+        p[loop->npools++] = pool;
+    return pool;
+}
+
+int mob__loop_guard_kind(const mob_loop *loop)
+{
+    if (loop->nbots > 0)
+        return loop->last_guard;
+    return loop->guard == MOB_GUARD_NONE     ? MOB__GUARD_NONE
+           : loop->guard == MOB_GUARD_CANARY ? MOB__GUARD_CANARY
+                                             : MOB__GUARD_MADVISE;
+}
+
+void mob__bot_release_stack(mob_bot *bot)
+{
+    if (!bot->stack.lo)
+        return;
+    struct mob__stack_pool *pool = pool_for(bot->loop, bot->stack.size);
+    if (pool)
+        mob__stack_put(pool, &bot->stack);
+    bot->stack.lo = NULL;
+}
+
+void mob__bots_free(mob_loop *loop)
+{
+    for (int id = 0; id < loop->nbots; id++) {
+        mob_bot *b = mob_bot_get(loop, id);
+        struct mob__defer *d = b->defers;
+        while (d) {
+            struct mob__defer *next = d->next;
+            MOB_FREE(d);
+            d = next;
+        }
+        /* Stacks of bots that ignored cancellation are abandoned with their pools. */
+    }
+    for (int c = 0; c < loop->nchunks; c++)
+        MOB_FREE(loop->chunks[c]);
+    MOB_FREE(loop->chunks);
+    for (int i = 0; i < loop->npools; i++)
+        mob__stack_pool_free(loop->pools[i]);
+    MOB_FREE(loop->pools);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Start and finish                                                                         */
+/* ---------------------------------------------------------------------------------------- */
+
+static void run_defers(mob_bot *self)
+{
+    /* Pushed at the front, so walking from the head runs them in reverse order. A cleanup may
+     * register or cancel others; take each off the list before calling it. */
+    struct mob__defer *d;
+    while ((d = self->defers)) {
+        self->defers = d->next;
+        d->fn(d->ud);
+        MOB_FREE(d);
+    }
+}
+
+static void wake_all(struct mob__list *waiters, int rc)
+{
+    struct mob__list *n;
+    while ((n = mob__list_pop_front(waiters))) {
+        mob_bot *b = mob__container_of(n, mob_bot, link);
+        mob__list_init(&b->link);
+        mob__wake(b, rc);
+    }
+}
+
+/* Every bot starts here, on its own stack, and never returns: when fn is done the bot
+ * switches away for good and the next switch's reap() gives its stack back. */
+static void bot_main(void *arg)
+{
+    mob_bot *self = arg;
+    mob_loop *loop = self->loop;
+    intptr_t r = self->fn(self, self->arg);
+    if (!self->is_generator || !self->gen_has_value)
+        self->result = r;
+    run_defers(self);
+    mob__io_bot_done(self);
+    mob__msg_bot_done(self);
+    self->state = MOB__DONE;
+    loop->alive--;
+    wake_all(&self->joiners, 0);
+    mob_bot *parent = self->parent;
+    if (parent && --parent->children_alive == 0 && parent->state == MOB__PARKED &&
+        parent->wait_obj == &parent->children_alive)
+        mob__wake(parent, 0);
+    mob_bot *consumer = self->gen_consumer;
+    self->gen_consumer = NULL;
+    self->gen_has_value = 0;
+    if (consumer && consumer != MOB__HOST_CONSUMER)
+        mob__wake(consumer, 0);
+    loop->reap = self;
+    mob__schedule(loop);
+    MOB_PANIC("bot %d was resumed after it returned", self->id);
+}
+
+mob_bot *mob_spawn_ex(mob_loop *loop, mob_bot_fn fn, void *arg, const mob_spawn_options *opt)
+{
+    MOB_ASSERT(fn != NULL, "mob_spawn with a NULL function");
+    size_t size = opt && opt->stack_size ? opt->stack_size : loop->stack_size;
+    struct mob__stack_pool *pool = pool_for(loop, size);
+    if (!pool)
+        return NULL;
+    mob_bot *b = alloc_bot(loop);
+    if (!b)
+        return NULL;
+    if (mob__stack_get(pool, &b->stack, b->id) != 0) {
+        memset(b, 0, sizeof *b);
+        errno = ENOMEM;
+        return NULL;
+    }
+    loop->nbots++;
+    loop->alive++;
+    loop->last_guard = b->stack.guard;
+    b->fn = fn;
+    b->arg = arg;
+    b->user = opt ? opt->user : NULL;
+    b->timer.index = -1;
+    b->parent = loop->current;
+    if (b->parent)
+        b->parent->children_alive++;
+    mob__list_init(&b->link);
+    mob__list_init(&b->joiners);
+    mob__list_init(&b->fds);
+    mob__list_init(&b->inbox);
+    mob__ctx_make(&b->ctx, b->stack.lo, b->stack.size, bot_main, b);
+    if (opt && opt->generator) {
+        b->is_generator = 1;
+        b->state = MOB__GEN_IDLE;
+        loop->gen_idle++;
+    } else {
+        b->state = MOB__NEW;
+        mob__list_push_back(&loop->ready, &b->link);
+    }
+    return b;
+}
+
+mob_bot *mob_spawn(mob_loop *loop, mob_bot_fn fn, void *arg)
+{
+    return mob_spawn_ex(loop, fn, arg, NULL);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Accessors                                                                                */
+/* ---------------------------------------------------------------------------------------- */
+
+int mob_bot_id(const mob_bot *bot) { return bot->id; }
+mob_loop *mob_bot_loop(const mob_bot *bot) { return bot->loop; }
+void *mob_bot_user(const mob_bot *bot) { return bot->user; }
+void mob_bot_set_user(mob_bot *bot, void *user) { bot->user = user; }
+int mob_bot_done(const mob_bot *bot) { return bot->state == MOB__DONE; }
+intptr_t mob_bot_result(const mob_bot *bot) { return bot->result; }
+int mob_bot_count(const mob_loop *loop) { return loop->nbots; }
+mob_bot *mob_self(mob_loop *loop) { return loop->current; }
+int mob_cancelled(const mob_bot *bot) { return bot->cancelled; }
+
+/* ---------------------------------------------------------------------------------------- */
+/* Yield, sleep, join, cancel                                                               */
+/* ---------------------------------------------------------------------------------------- */
+
+int mob_sleep_until(mob_bot *self, int64_t deadline)
+{
+    MOB_CHECK_SELF(self);
+    if (deadline < 0)
+        deadline = MOB_FOREVER;
+    else if (deadline <= mob_now(self->loop))
+        return self->cancelled ? -ECANCELED : 0;
+    int rc = mob__park(self, deadline, NULL, NULL);
+    return rc == -ETIMEDOUT ? 0 : rc;
+}
+
+int mob_sleep(mob_bot *self, int64_t ns)
+{
+    return mob_sleep_until(self, ns < 0 ? MOB_FOREVER : mob_now(self->loop) + ns);
+}
+
+static void unpark_list(mob_bot *self) { mob__list_remove(&self->link); }
+
+int mob_join(mob_bot *self, mob_bot *target, intptr_t *result, int64_t deadline)
+{
+    MOB_CHECK_SELF(self);
+    if (target == self)
+        return -EDEADLK;
+    if (target->state != MOB__DONE) {
+        mob__list_push_back(&target->joiners, &self->link);
+        int rc = mob__park(self, deadline, unpark_list, target);
+        if (rc != 0) {
+            /* Refused before parking (cancelled, no memory): still on the joiners list. */
+            if (mob__list_linked(&self->link))
+                mob__list_remove(&self->link);
+            return rc;
+        }
+    }
+    if (result)
+        *result = target->result;
+    return 0;
+}
+
+static void unpark_children(mob_bot *self) { (void)self; }
+
+int mob_join_children(mob_bot *self, int64_t deadline)
+{
+    MOB_CHECK_SELF(self);
+    if (self->children_alive == 0)
+        return 0;
+    return mob__park(self, deadline, unpark_children, &self->children_alive);
+}
+
+int mob_cancel(mob_bot *target)
+{
+    if (target->state == MOB__DONE)
+        return -ESRCH;
+    target->cancelled = 1;
+    if (target->state == MOB__PARKED)
+        mob__interrupt(target, -ECANCELED);
+    return 0;
+}
+
+void mob__cancel_for_shutdown(mob_bot *bot)
+{
+    mob_cancel(bot);
+    if (bot->state == MOB__GEN_IDLE) {
+        /* Resume it: its pending mob_gen_yield returns -ECANCELED and it can unwind. */
+        bot->loop->gen_idle--;
+        bot->gen_consumer = NULL;
+        mob__make_ready(bot->loop, bot);
+    }
+}
+
+int mob_defer(mob_bot *self, void (*fn)(void *ud), void *ud)
+{
+    struct mob__defer *d = MOB_MALLOC(sizeof *d);
+    if (!d)
+        return -ENOMEM;
+    d->fn = fn;
+    d->ud = ud;
+    d->id = self->next_defer_id++;
+    d->next = self->defers;
+    self->defers = d;
+    return d->id;
+}
+
+int mob_defer_cancel(mob_bot *self, int id)
+{
+    for (struct mob__defer **p = &self->defers; *p; p = &(*p)->next) {
+        if ((*p)->id == id) {
+            struct mob__defer *d = *p;
+            *p = d->next;
+            MOB_FREE(d);
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Generators                                                                               */
+/* ---------------------------------------------------------------------------------------- */
+
+mob_bot *mob_gen_spawn(mob_loop *loop, mob_bot_fn fn, void *arg)
+{
+    mob_spawn_options o = {.generator = 1};
+    return mob_spawn_ex(loop, fn, arg, &o);
+}
+
+int mob_gen_yield(mob_bot *self, intptr_t value)
+{
+    MOB_CHECK_SELF(self);
+    MOB_ASSERT(self->is_generator, "mob_gen_yield from bot %d, which is not a generator",
+               self->id);
+    mob_loop *loop = self->loop;
+    if (self->cancelled)
+        return -ECANCELED;
+    self->result = value;
+    self->gen_has_value = 1;
+    self->state = MOB__GEN_IDLE;
+    loop->gen_idle++;
+    mob_bot *consumer = self->gen_consumer;
+    self->gen_consumer = NULL;
+    if (consumer && consumer != MOB__HOST_CONSUMER && consumer->state == MOB__PARKED) {
+        /* Hand the value straight back, as a Python generator does: no queue, no tick. */
+        consumer->unpark = NULL;
+        consumer->wait_obj = NULL;
+        consumer->wait_rc = 0;
+        mob__switch_to(loop, &self->ctx, consumer);
+    } else {
+        mob__schedule(loop);
+    }
+    return self->cancelled ? -ECANCELED : 0;
+}
+
+static void unpark_gen(mob_bot *self)
+{
+    mob_bot *gen = self->wait_obj;
+    if (gen->gen_consumer == self)
+        gen->gen_consumer = NULL;
+}
+
+/* Takes the value a generator has handed over, if any. */
+static int take_value(mob_bot *gen, intptr_t *value)
+{
+    if (!gen->gen_has_value)
+        return 0;
+    gen->gen_has_value = 0;
+    if (value)
+        *value = gen->result;
+    return 1;
+}
+
+int mob_gen_next(mob_bot *self, mob_bot *gen, intptr_t *value)
+{
+    MOB_ASSERT(gen->is_generator, "mob_gen_next on bot %d, which is not a generator", gen->id);
+    mob_loop *loop = gen->loop;
+    if (take_value(gen, value))
+        return 1;
+    if (gen->state == MOB__DONE)
+        return 0;
+    if (gen->gen_consumer)
+        return -EBUSY;
+    if (self) {
+        MOB_CHECK_SELF(self);
+        if (self->cancelled)
+            return -ECANCELED;
+        gen->gen_consumer = self;
+        if (gen->state == MOB__GEN_IDLE) {
+            loop->gen_idle--;
+            self->state = MOB__PARKED;
+            self->unpark = unpark_gen;
+            self->wait_obj = gen;
+            self->wait_rc = 0;
+            mob__switch_to(loop, &self->ctx, gen);
+        } else {
+            /* The generator is busy (sleeping or doing I/O): wait for its next value. */
+            int rc = mob__park(self, MOB_FOREVER, unpark_gen, gen);
+            if (rc < 0)
+                return rc;
+        }
+        if (self->wait_rc < 0)
+            return self->wait_rc;
+        return take_value(gen, value);
+    }
+    MOB_ASSERT(loop->current == NULL, "mob_gen_next with self == NULL called from a bot");
+    gen->gen_consumer = MOB__HOST_CONSUMER;
+    if (gen->state == MOB__GEN_IDLE) {
+        loop->gen_idle--;
+        mob__switch_to(loop, &loop->main_ctx, gen);
+    }
+    /* The generator blocked on something: drive the loop until it hands a value or ends. */
+    while (!gen->gen_has_value && gen->state != MOB__DONE) {
+        int rc = mob_loop_step(loop, MOB_FOREVER);
+        if (rc < 0)
+            return rc;
+    }
+    gen->gen_consumer = NULL;
+    return take_value(gen, value);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* mob_run                                                                                  */
+/* ---------------------------------------------------------------------------------------- */
+
+intptr_t mob_reduce_sum(intptr_t acc, intptr_t v) { return acc + v; }
+intptr_t mob_reduce_product(intptr_t acc, intptr_t v) { return acc * v; }
+intptr_t mob_reduce_max(intptr_t acc, intptr_t v) { return v > acc ? v : acc; }
+
+intptr_t mob_run(int n, mob_bot_fn fn, const mob_run_options *opt, int *rc)
+{
+    static const mob_run_options defaults = {0};
+    if (!opt)
+        opt = &defaults;
+    mob_loop_options lo = {.mode = opt->mode};
+    mob_loop *loop = mob_loop_new(opt->loop ? opt->loop : &lo);
+    int status = 0;
+    intptr_t acc = opt->init;
+    if (!loop) {
+        status = -errno;
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        void *arg = opt->factory ? opt->factory(i, opt->factory_ud) : opt->factory_ud;
+        if (!mob_spawn(loop, fn, arg)) {
+            status = -ENOMEM;
+            break;
+        }
+    }
+    if (status == 0)
+        status = mob_loop_run(loop);
+    if (status >= 0) {
+        for (int i = 0; i < mob_bot_count(loop); i++) {
+            intptr_t r = mob_bot_result(mob_bot_get(loop, i));
+            acc = opt->reduce ? opt->reduce(acc, r) : r;
+        }
+    }
+    mob_loop_free(loop);
+out:
+    if (rc)
+        *rc = status < 0 ? status : 0;
+    return acc;
+}

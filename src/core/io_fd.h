@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * io_fd.h: the fd table that src/core/io.c, net.c and rbuf.c share, and nobody else sees.
+ *
+ * Every fd the loop knows has one entry, found by index in O(1):
+ *
+ *     io->chunks[fd >> 8][fd & 255]   (chunks of 256 entries, allocated when first touched,
+ *                                      never moved, so owner lists can point into them)
+ *
+ * An entry records who waits on the fd (one reader, one writer), which bot owns it (closed
+ * when that bot returns), what the kernel was told, and `ready`: the directions not known to
+ * be drained. A read or write that comes back short or with EAGAIN clears its bit, a poller
+ * event sets it again; a bot whose bit is clear parks without trying the system call, which
+ * is what saves the extra EAGAIN call per event on edge-triggered backends. The bit is only a
+ * hint: a set bit costs at most one EAGAIN, and a clear bit is trusted only once the fd is
+ * registered (registering reports data that is already there). One exception: once the
+ * poller has reported a hang-up (MOB__HUP), EOF or the error is a lasting state that no new
+ * edge will announce, so from then on only EAGAIN clears a bit.
+ *
+ * Read next: src/core/io.c.
+ */
+#ifndef MOB_IO_FD_H
+#define MOB_IO_FD_H
+
+#include "internal.h"
+
+#define MOB__FD_CHUNK_SHIFT 8
+#define MOB__FD_CHUNK (1 << MOB__FD_CHUNK_SHIFT)
+
+/* Entry flags. USED means the loop tracks the fd (registered, owned or watched) and counts it
+ * in stats.fds_registered and in the leak check. */
+enum {
+    MOB__FD_USED = 1,
+    MOB__FD_REG = 2,        /* known to the poller (edge: registered IN|OUT once) */
+    MOB__FD_DGRAM = 4,      /* datagram socket: a short read does not mean drained */
+    MOB__FD_NOTSOCK = 8,    /* a pipe or tty: write(2) instead of send(2) */
+    MOB__FD_WATCHED = 16,   /* lockstep: in the snapshot set */
+    MOB__FD_WATCH_ADD = 32, /* lockstep: joins the snapshot set at the end of this tick */
+    MOB__FD_WATCH_DEL = 64, /* lockstep: leaves it at the end of this tick */
+    MOB__FD_CHANGED = 128,  /* level backends: in io->changes, interest to re-check */
+    MOB__FD_HUP = 256       /* the poller saw a hang-up or an error: never assume drained */
+};
+
+struct mob__fdent {
+    mob_bot *rd, *wr;             /* bots parked reading / writing, or NULL */
+    mob_bot *owner;               /* closes the fd when it returns, or NULL */
+    struct mob__list owner_link;  /* in owner->fds */
+    int fd;
+    int watch_idx;                /* index in io->watch, or -1 */
+    unsigned short flags;
+    unsigned char ready;          /* MOB__IN / MOB__OUT not known to be drained */
+    unsigned char reg;            /* mask the kernel has */
+    unsigned char want;           /* level backends: mask the waiters need */
+    unsigned char snap;           /* lockstep: MOB_IN/OUT/ERR from the last tick's snapshot */
+};
+
+struct pollfd;
+
+struct mob__io {
+    mob_loop *loop;
+    struct mob__poller *poller;
+    int edge;                       /* mob__poller_edge(), cached */
+    struct mob__fdent **chunks;
+    int nchunks;
+    int waiters;                    /* bots parked on fds */
+    int nused;                      /* entries with MOB__FD_USED */
+    int *changes;                   /* level backends: fds whose interest may have changed */
+    int nchanges, capchanges;
+    struct pollfd *watch;           /* lockstep snapshot set */
+    int nwatch, capwatch;
+    int *watch_ops;                 /* fds with a pending watch/unwatch */
+    int nwatch_ops, capwatch_ops;
+    struct mob__io *next_live;      /* every live loop, for mob_close(NULL, fd) */
+    struct mob__event *events;
+};
+
+/* The entry for fd, or NULL when its chunk was never touched. O(1). */
+static inline struct mob__fdent *mob__fd_peek(const struct mob__io *io, int fd)
+{
+    unsigned c = (unsigned)fd >> MOB__FD_CHUNK_SHIFT;
+    if (MOB_UNLIKELY(fd < 0 || c >= (unsigned)io->nchunks || !io->chunks[c]))
+        return NULL;
+    return &io->chunks[c][fd & (MOB__FD_CHUNK - 1)];
+}
+
+/* The entry for fd, allocating its chunk on first use. NULL on ENOMEM or a negative fd. */
+struct mob__fdent *mob__fd_get(struct mob__io *io, int fd);
+
+/*
+ * Parks `self` until `e`'s fd is ready in `dir` (MOB__IN, MOB__OUT or both), registering the
+ * fd first if needed. Returns the ready mask (> 0), -ETIMEDOUT, -ECANCELED, -EBADF (closed
+ * while waiting), -EBUSY (another bot waits in that direction) or a poller error.
+ */
+int mob__fd_park(mob_bot *self, struct mob__fdent *e, unsigned dir, int64_t deadline);
+
+/* Makes `self` the owner of fd (closed when it returns). Returns 0 or -ENOMEM. */
+int mob__fd_own(mob_bot *self, int fd, unsigned flags);
+
+/* Deregisters fd from `io`, wakes its waiters with -EBADF and forgets it (does not close). */
+void mob__fd_forget(struct mob__io *io, int fd);
+
+/* Sets the socket options every socket made by mob gets (no SIGPIPE on BSD). */
+void mob__sock_prepare(int fd);
+
+#endif /* MOB_IO_FD_H */

@@ -1,0 +1,485 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * loop.c: the heart of mob. One scheduler with two policies (free-running and lockstep), the
+ * park/wake protocol every blocking call is built on, the timer heap, and the host-facing
+ * calls that drive it all (run, step, check, free).
+ *
+ * How control moves. The host calls mob_loop_step(). A step picks the first runnable bot and
+ * switches to it. When that bot yields, parks or returns, it does not go back to the host: it
+ * picks the next runnable bot itself and switches straight to it (schedule()), so a yield
+ * between two bots is one context switch and a few pointer moves. Only when the step has
+ * nothing left to run (lockstep: the tick's bots are done; free: the ready queue is empty or
+ * the step's switch budget is spent) does a bot switch back to the host, which then polls the
+ * selector and fires timers, making more bots runnable for the next step.
+ *
+ * What this file deliberately does not do: spawn/join/cancel/generators (bot.c), sockets
+ * (io.c), mailboxes (msg.c).
+ *
+ * Read next: src/core/bot.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* In free mode the host polls I/O at least every this many switches, even when bots keep
+ * yielding, and at most once per round of the ready queue. */
+#define MOB__MIN_BUDGET 1024
+
+/* How many readiness events one poll hands back. */
+#define MOB__STEP_LIMIT 100000
+
+/* ---------------------------------------------------------------------------------------- */
+/* Switching                                                                                */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Returns a finished bot's stack to its pool. Called right after every switch, on whatever
+ * stack we landed on: a bot cannot free the stack it is running on. */
+static void reap(mob_loop *loop)
+{
+    mob_bot *dead = loop->reap;
+    if (MOB_UNLIKELY(dead != NULL)) {
+        loop->reap = NULL;
+        mob__bot_release_stack(dead);
+    }
+}
+
+static inline __attribute__((always_inline)) void switch_to(mob_loop *loop,
+                                                            struct mob__ctx *from, mob_bot *to)
+{
+    struct mob__ctx *target;
+    if (to) {
+        to->state = MOB__RUNNING;
+        loop->current = to;
+        target = &to->ctx;
+        loop->stats.switches++;
+    } else {
+        loop->current = NULL;
+        target = &loop->main_ctx;
+    }
+    mob__switch(from, target);
+    reap(loop);
+}
+
+void mob__switch_to(mob_loop *loop, struct mob__ctx *from, mob_bot *to)
+{
+    switch_to(loop, from, to);
+}
+
+/* The next bot to run in this step, or NULL when the step is over. */
+static inline mob_bot *pick_next(mob_loop *loop)
+{
+    if (loop->mode == MOB_LOCKSTEP) {
+        if (loop->tick_pos < loop->tick_len)
+            return loop->tick[loop->tick_pos++];
+        return NULL;
+    }
+    if (loop->budget <= 0)
+        return NULL;
+    struct mob__list *n = mob__list_pop_front(&loop->ready);
+    if (!n)
+        return NULL;
+    loop->budget--;
+    return mob__container_of(n, mob_bot, link);
+}
+
+static inline __attribute__((always_inline)) void schedule(mob_loop *loop, mob_bot *self)
+{
+    if (MOB_UNLIKELY(self->stack.guard == MOB__GUARD_CANARY) &&
+        !mob__stack_canary_ok(&self->stack))
+        MOB_PANIC("bot %d overflowed its %zu-byte stack (canary smashed)", self->id,
+                  self->stack.size);
+    mob_bot *next = pick_next(loop);
+    if (next == self) {
+        /* It yielded and nobody else is runnable: carry on without a switch. */
+        self->state = MOB__RUNNING;
+        return;
+    }
+    switch_to(loop, &self->ctx, next);
+}
+
+void mob__schedule(mob_loop *loop) { schedule(loop, loop->current); }
+
+int mob_yield(mob_bot *self)
+{
+    mob_loop *loop = self->loop;
+    if (MOB_UNLIKELY(loop->current != self))
+        MOB_PANIC("mob_yield called from outside bot %d", self->id);
+    /* A cancelled bot still yields (so a careless loop cannot starve the others) but is told. */
+    self->state = MOB__READY;
+    mob__list_push_back(&loop->ready, &self->link);
+    schedule(loop, self);
+    return MOB_UNLIKELY(self->cancelled) ? -ECANCELED : 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Park and wake                                                                            */
+/* ---------------------------------------------------------------------------------------- */
+
+void mob__check_self(const mob_bot *self, const char *file, int line)
+{
+    if (MOB_UNLIKELY(self == NULL || self->loop->current != self))
+        mob__panic(file, line, "a mob_bot call was made from outside that bot (bot %d)",
+                   self ? self->id : -1);
+}
+
+void mob__make_ready(mob_loop *loop, mob_bot *bot)
+{
+    bot->state = MOB__READY;
+    mob__list_push_back(&loop->ready, &bot->link);
+}
+
+int mob__park(mob_bot *self, int64_t deadline, mob__unpark_fn unpark, void *wait_obj)
+{
+    mob_loop *loop = self->loop;
+    if (self->cancelled)
+        return -ECANCELED;
+    if (deadline == MOB_NOW)
+        return -ETIMEDOUT;
+    self->state = MOB__PARKED;
+    self->unpark = unpark;
+    self->wait_obj = wait_obj;
+    self->wait_rc = 0;
+    if (deadline > 0) {
+        self->timer.deadline = deadline;
+        if (mob__heap_push(&loop->timers, &self->timer) != 0) {
+            self->state = MOB__RUNNING;
+            return -ENOMEM;
+        }
+    }
+    schedule(loop, self);
+    return self->wait_rc;
+}
+
+void mob__wake(mob_bot *bot, int rc)
+{
+    if (bot->state != MOB__PARKED)
+        return;
+    mob__heap_remove(&bot->loop->timers, &bot->timer);
+    bot->unpark = NULL;
+    bot->wait_obj = NULL;
+    bot->wait_rc = rc;
+    mob__make_ready(bot->loop, bot);
+}
+
+/* Wakes a parked bot with an error of the loop's own (timeout, cancel): first undoes its wait
+ * record, then wakes it. */
+void mob__interrupt(mob_bot *bot, int rc)
+{
+    if (bot->state != MOB__PARKED)
+        return;
+    if (bot->unpark)
+        bot->unpark(bot);
+    mob__wake(bot, rc);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Time                                                                                     */
+/* ---------------------------------------------------------------------------------------- */
+
+int64_t mob_clock_ns(void) { return mob__clock_ns(); }
+
+void mob__update_now(mob_loop *loop)
+{
+    if (!loop->virtual_clock)
+        loop->now = mob__clock_ns();
+}
+
+int64_t mob_now(mob_loop *loop)
+{
+    /* The vDSO makes this about 20 ns; reading it fresh keeps sleeps exact to the
+     * microsecond, which the latency tests rely on. */
+    return loop->virtual_clock ? loop->now : mob__clock_ns();
+}
+
+/* Wakes every bot whose deadline has passed, in deadline order (ties: order of parking).
+ * O(k log n) for k expired timers among n. */
+static void fire_timers(mob_loop *loop)
+{
+    struct mob__timer *t;
+    while ((t = mob__heap_peek(&loop->timers)) && t->deadline <= loop->now) {
+        mob_bot *bot = mob__container_of(t, mob_bot, timer);
+        mob__heap_remove(&loop->timers, t);
+        mob__interrupt(bot, -ETIMEDOUT);
+    }
+}
+
+int mob_clock_advance(mob_loop *loop, int64_t ns)
+{
+    if (!loop->virtual_clock || ns < 0)
+        return -EINVAL;
+    loop->now += ns;
+    fire_timers(loop);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Steps                                                                                    */
+/* ---------------------------------------------------------------------------------------- */
+
+static int cmp_bot_id(const void *a, const void *b)
+{
+    int x = (*(mob_bot *const *)a)->id, y = (*(mob_bot *const *)b)->id;
+    return (x > y) - (x < y);
+}
+
+/* Lockstep: takes this tick's runnable bots off the ready list, in id order. Bots made
+ * runnable while the tick runs wait for the next one. O(n) when already in order (the common
+ * case: every bot yields once per tick), O(n log n) otherwise. */
+static int build_tick(mob_loop *loop)
+{
+    int n = 0, sorted = 1;
+    struct mob__list *it;
+    mob__list_foreach(it, &loop->ready) n++;
+    if (n > loop->tick_cap) {
+        int cap = n < 64 ? 64 : n * 2;
+        mob_bot **t = MOB_REALLOC(loop->tick, (size_t)cap * sizeof *t);
+        if (!t)
+            return -ENOMEM;
+        loop->tick = t;
+        loop->tick_cap = cap;
+    }
+    n = 0;
+    while ((it = mob__list_pop_front(&loop->ready))) {
+        mob_bot *b = mob__container_of(it, mob_bot, link);
+        if (n > 0 && loop->tick[n - 1]->id > b->id)
+            sorted = 0;
+        loop->tick[n++] = b;
+    }
+    if (!sorted)
+        qsort(loop->tick, (size_t)n, sizeof *loop->tick, cmp_bot_id);
+    loop->tick_len = n;
+    loop->tick_pos = 0;
+    return n;
+}
+
+static void run_hooks(mob_loop *loop, int after)
+{
+    for (int i = 0; i < loop->nhooks; i++) {
+        struct mob__hook *h = &loop->hooks[after ? loop->nhooks - 1 - i : i];
+        mob_hook_fn fn = after ? h->after : h->before;
+        if (fn)
+            fn(loop, h->ud);
+    }
+}
+
+/* Nonzero when a bot is runnable, a timer pending or an fd awaited: something can still
+ * happen without the host's help. */
+static int can_progress(const mob_loop *loop)
+{
+    return !mob__list_empty(&loop->ready) || loop->timers.len > 0 || mob__io_waiters(loop) > 0;
+}
+
+/* Runs the bots of one step, then the end-of-tick work. */
+static int run_bots(mob_loop *loop)
+{
+    mob_bot *first;
+    if (loop->mode == MOB_LOCKSTEP) {
+        int n = build_tick(loop);
+        if (n < 0)
+            return n;
+        first = pick_next(loop);
+    } else {
+        int n = 0;
+        struct mob__list *it;
+        /* Counting costs a walk of the queue; cap it, the budget only needs a floor. */
+        mob__list_foreach(it, &loop->ready) if (++n > MOB__MIN_BUDGET) break;
+        loop->budget = n > MOB__MIN_BUDGET ? n : MOB__MIN_BUDGET;
+        first = pick_next(loop);
+    }
+    if (first)
+        mob__switch_to(loop, &loop->main_ctx, first);
+    /* Outside a step nothing runs by itself: generators driven by the host come back here. */
+    loop->budget = 0;
+    loop->tick_len = loop->tick_pos = 0;
+    if (loop->mode == MOB_LOCKSTEP) {
+        mob__msg_tick_end(loop);
+        mob__io_tick_end(loop);
+    }
+    return 0;
+}
+
+int mob_loop_step(mob_loop *loop, int64_t timeout_ns)
+{
+    MOB_ASSERT(loop->current == NULL, "mob_loop_step called from inside a bot");
+    loop->stats.ticks++;
+    mob__update_now(loop);
+    run_hooks(loop, 0);
+    int rc = run_bots(loop);
+    run_hooks(loop, 1);
+    if (rc < 0)
+        return rc;
+
+    /* How long may we block? Not at all if bots are runnable; else until the next timer. */
+    int64_t wait = timeout_ns;
+    if (!mob__list_empty(&loop->ready) || loop->stop)
+        wait = 0;
+    struct mob__timer *t = mob__heap_peek(&loop->timers);
+    mob__update_now(loop);
+    if (t && wait != 0) {
+        int64_t until = t->deadline - loop->now;
+        if (until < 0)
+            until = 0;
+        if (loop->virtual_clock && mob__io_waiters(loop) == 0) {
+            /* Nothing but timers can wake anyone: jump to the next deadline. */
+            loop->now = t->deadline;
+            until = 0;
+        }
+        if (wait < 0 || until < wait)
+            wait = until;
+    }
+    if (wait != 0 && !can_progress(loop))
+        wait = 0; /* blocking would be forever: let the caller see the deadlock */
+    if (wait != 0 || mob__io_waiters(loop) > 0 || loop->mode == MOB_LOCKSTEP) {
+        int64_t before = loop->virtual_clock ? mob__clock_ns() : 0;
+        loop->stats.polls++;
+        rc = mob__io_poll(loop, wait);
+        if (rc < 0)
+            return rc;
+        if (loop->virtual_clock && wait != 0)
+            loop->now += mob__clock_ns() - before; /* virtual time runs at least as fast as real */
+    }
+    mob__update_now(loop);
+    fire_timers(loop);
+    return (int)(loop->alive - loop->gen_idle);
+}
+
+int mob_loop_run(mob_loop *loop)
+{
+    MOB_ASSERT(loop->current == NULL, "mob_loop_run called from inside a bot");
+    loop->stop = 0;
+    while (loop->alive > loop->gen_idle) {
+        int rc = mob_loop_step(loop, MOB_FOREVER);
+        if (rc < 0)
+            return rc;
+        if (loop->stop)
+            return 1;
+        if (loop->alive > loop->gen_idle && !can_progress(loop))
+            return -EDEADLK;
+    }
+    return 0;
+}
+
+void mob_loop_stop(mob_loop *loop) { loop->stop = 1; }
+
+int mob_loop_backend_fd(mob_loop *loop) { return mob__io_backend_fd(loop); }
+
+int mob_loop_add_hook(mob_loop *loop, mob_hook_fn before, mob_hook_fn after, void *ud)
+{
+    struct mob__hook *h = MOB_REALLOC(loop->hooks, (size_t)(loop->nhooks + 1) * sizeof *h);
+    if (!h)
+        return -ENOMEM;
+    loop->hooks = h;
+    h[loop->nhooks++] = (struct mob__hook){before, after, ud};
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Creation, leak check, teardown                                                           */
+/* ---------------------------------------------------------------------------------------- */
+
+mob_loop *mob_loop_new(const mob_loop_options *opt)
+{
+    static const mob_loop_options defaults = {0};
+    if (!opt)
+        opt = &defaults;
+    if (opt->mode != MOB_FREE && opt->mode != MOB_LOCKSTEP) {
+        errno = EINVAL;
+        return NULL;
+    }
+    mob_loop *loop = MOB_CALLOC(1, sizeof *loop);
+    if (!loop)
+        return NULL;
+    loop->mode = opt->mode;
+    loop->stack_size = opt->stack_size ? opt->stack_size : MOB_DEFAULT_STACK_SIZE;
+    loop->guard = opt->guard;
+    loop->virtual_clock = opt->virtual_clock != 0;
+    loop->now = loop->virtual_clock ? opt->virtual_start : mob__clock_ns();
+    mob__list_init(&loop->ready);
+    loop->stats.fd_limit = mob__raise_fd_limit();
+    mob__stack_install_overflow_handler();
+    int rc = mob__io_init(loop);
+    if (rc == 0 && (rc = mob__msg_init(loop)) != 0)
+        mob__io_fini(loop);
+    if (rc != 0) {
+        MOB_FREE(loop);
+        errno = -rc;
+        return NULL;
+    }
+    return loop;
+}
+
+/* Prints one line per leaked bot of the selected kinds; returns how many there were. */
+static int count_bot_leaks(mob_loop *loop, int kinds, int report)
+{
+    int leaks = 0;
+    for (int id = 0; id < loop->nbots; id++) {
+        mob_bot *b = mob_bot_get(loop, id);
+        if (b->state == MOB__DONE)
+            continue;
+        int timed = b->state == MOB__PARKED && b->timer.index >= 0;
+        if (kinds & MOB_CHECK_BOTS) {
+            leaks++;
+            if (report)
+                fprintf(stderr, "mob: leak: bot %d has not returned (%s)\n", id,
+                        mob__state_name(b->state));
+        } else if ((kinds & MOB_CHECK_TIMERS) && timed) {
+            leaks++;
+            if (report)
+                fprintf(stderr, "mob: leak: bot %d has a pending deadline in %.3f s\n", id,
+                        (double)(b->timer.deadline - mob_now(loop)) / 1e9);
+        }
+    }
+    return leaks;
+}
+
+int mob_loop_check(mob_loop *loop, int kinds, int report)
+{
+    MOB_ASSERT(loop->current == NULL, "mob_loop_check called from inside a bot");
+    int leaks = count_bot_leaks(loop, kinds, report);
+    /* Cancel everything still alive and let it unwind: cancelled bots see -ECANCELED from
+     * every blocking call, so a well-behaved bot returns within a few steps. */
+    for (int round = 0; round < 1000 && loop->alive > 0; round++) {
+        for (int id = 0; id < loop->nbots; id++) {
+            mob_bot *b = mob_bot_get(loop, id);
+            if (b->state != MOB__DONE)
+                mob__cancel_for_shutdown(b);
+        }
+        mob_loop_step(loop, 0);
+    }
+    int fd_leaks = mob__io_check(loop, report && (kinds & MOB_CHECK_FDS));
+    if (kinds & MOB_CHECK_FDS)
+        leaks += fd_leaks;
+    return leaks;
+}
+
+int mob_loop_free(mob_loop *loop)
+{
+    if (!loop)
+        return 0;
+    MOB_ASSERT(loop->current == NULL, "mob_loop_free called from inside a bot");
+    int leaks = mob_loop_check(loop, MOB_CHECK_ALL, 1);
+    if (loop->alive > 0)
+        fprintf(stderr, "mob: %d bot(s) ignored cancellation; their stacks are abandoned\n",
+                loop->alive);
+    mob__msg_fini(loop);
+    mob__io_fini(loop);
+    mob__bots_free(loop);
+    mob__heap_free(&loop->timers);
+    MOB_FREE(loop->tick);
+    MOB_FREE(loop->hooks);
+    MOB_FREE(loop);
+    return leaks;
+}
+
+void mob_loop_get_stats(mob_loop *loop, mob_loop_stats *out)
+{
+    *out = loop->stats;
+    out->bots_spawned = loop->nbots;
+    out->bots_alive = loop->alive;
+    out->stack_size = loop->stack_size;
+    out->guard = loop->guard;
+    out->guard_name = mob__guard_name(mob__loop_guard_kind(loop));
+}

@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ws_conn.c: a WebSocket connection run by one bot over mob_io.h: the opening handshake on
+ * either side, sending (masked for a client), and receiving whole messages.
+ *
+ * Memory: one caller buffer holds everything. Incoming bytes sit in buf[start, end); a frame
+ * is handled only once it is wholly buffered, unmasked in place, and either returned where it
+ * lies (an unfragmented message, the common case: no copy) or moved down to buf[0, mlen)
+ * where a fragmented message is gathered:
+ *
+ *     0          mlen        start              end        cap
+ *     | message  | (free)    | unread frames... | (free)   |
+ *
+ * When a frame does not fit after `end`, the unread bytes are moved down to `mlen`. Size
+ * limits (max_message <= cap - 256) guarantee that any frame we accept fits.
+ *
+ * It does not allocate, does not spawn, and does not write from more than the calling bot:
+ * a server whose writes go through a queue sets ws->send_fn for the frames we send on our own.
+ *
+ * Read next: src/run/arena.c (a server built on it), tests/test_ws.c.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+#include "mob_ws.h"
+
+#define DEFAULT_IO_TIMEOUT (5 * MOB_NS_PER_SEC)
+
+static uint32_t next_rand(mob_ws *ws)
+{
+    /* xorshift32: masks only need to be unpredictable to intermediaries, not secret. */
+    uint32_t x = ws->rng;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    ws->rng = x;
+    return x;
+}
+
+void mob_ws_init(mob_ws *ws, int fd, int role, void *buf, size_t cap)
+{
+    MOB_ASSERT(cap >= 512, "mob_ws_init: buffer of %zu bytes is below 512", cap);
+    memset(ws, 0, sizeof *ws);
+    ws->fd = fd;
+    ws->role = role;
+    ws->state = MOB_WS_OPEN;
+    ws->buf = buf;
+    ws->cap = cap;
+    ws->max_message = cap - 256;
+    ws->rng = (uint32_t)mob_clock_ns() ^ (uint32_t)fd * 2654435761u;
+    if (!ws->rng)
+        ws->rng = 0x9E3779B9u;
+    ws->io_timeout_ns = DEFAULT_IO_TIMEOUT;
+}
+
+/* Writes bytes we send on our own (control frames), through the hook when there is one. */
+static int raw_send(mob_bot *self, mob_ws *ws, const void *bytes, size_t len)
+{
+    if (ws->send_fn)
+        return ws->send_fn(ws->send_ud, bytes, len);
+    int64_t dl = mob_now(mob_bot_loop(self)) + ws->io_timeout_ns;
+    ssize_t n = mob_write_all(self, ws->fd, bytes, len, dl);
+    return n < 0 ? (int)n : 0;
+}
+
+/* Sends a control frame (payload <= 125 bytes, already checked), masking for a client. */
+static int send_control(mob_bot *self, mob_ws *ws, int opcode, const void *data, size_t len)
+{
+    uint8_t frame[MOB_WS_MAX_HEADER + MOB_WS_MAX_CONTROL];
+    uint8_t mask[4];
+    const uint8_t *m = NULL;
+    if (ws->role == MOB_WS_CLIENT) {
+        uint32_t r = next_rand(ws);
+        memcpy(mask, &r, 4);
+        m = mask;
+    }
+    size_t hl = mob_ws_frame_encode(frame, 1, opcode, m, len);
+    if (len)
+        memcpy(frame + hl, data, len);
+    if (m)
+        mob_ws_mask(frame + hl, len, m, 0);
+    return raw_send(self, ws, frame, hl + len);
+}
+
+static int send_close_code(mob_bot *self, mob_ws *ws, int code)
+{
+    uint8_t p[2] = {(uint8_t)(code >> 8), (uint8_t)code};
+    return send_control(self, ws, MOB_WS_CLOSE, p, code ? 2 : 0);
+}
+
+/* A protocol failure: tell the peer why (best effort) and stop. */
+static ssize_t fail(mob_bot *self, mob_ws *ws, int code, int rc)
+{
+    if (ws->state != MOB_WS_CLOSED)
+        send_close_code(self, ws, code);
+    ws->state = MOB_WS_CLOSED;
+    return rc;
+}
+
+/* Makes room for `need` more bytes after end, then reads what the socket has. Returns the
+ * byte count, or -EPIPE at EOF (the state becomes CLOSED), or -errno. */
+static ssize_t fill(mob_bot *self, mob_ws *ws, size_t need, int64_t deadline)
+{
+    if (ws->end + need > ws->cap || ws->end == ws->cap) {
+        size_t n = ws->end - ws->start;
+        memmove(ws->buf + ws->mlen, ws->buf + ws->start, n);
+        ws->start = ws->mlen;
+        ws->end = ws->mlen + n;
+    }
+    MOB_ASSERT(ws->end < ws->cap, "mob_ws: no room to read (mlen %zu)", ws->mlen);
+    ssize_t n = mob_read(self, ws->fd, ws->buf + ws->end, ws->cap - ws->end, deadline);
+    if (n == 0) {
+        ws->state = MOB_WS_CLOSED;
+        ws->close_code = MOB_WS_CLOSE_ABNORMAL;
+        return -EPIPE;
+    }
+    if (n < 0) {
+        if (n != -ETIMEDOUT && n != -ECANCELED)
+            ws->state = MOB_WS_CLOSED;
+        return n;
+    }
+    ws->end += (size_t)n;
+    return n;
+}
+
+/* ---- handshake ------------------------------------------------------------------------- */
+
+int mob_ws_handshake(mob_bot *self, mob_ws *ws, int fd, const char *host, int port,
+                     const char *path, const char *extra, void *buf, size_t cap,
+                     int64_t deadline)
+{
+    mob_ws_init(ws, fd, MOB_WS_CLIENT, buf, cap);
+    uint8_t nonce[16];
+    for (int i = 0; i < 16; i += 4) {
+        uint32_t r = next_rand(ws);
+        memcpy(nonce + i, &r, 4);
+    }
+    char key[MOB_WS_KEY_LEN + 1];
+    mob_base64_encode(nonce, sizeof nonce, key, sizeof key);
+    int n = mob_ws_build_request((char *)ws->buf, ws->cap, host, port, path, key, extra);
+    if (n < 0)
+        return n;
+    ssize_t w = mob_write_all(self, fd, ws->buf, (size_t)n, deadline);
+    if (w < 0)
+        return (int)w;
+    for (;;) {
+        int hl = mob_ws_parse_response((const char *)ws->buf, ws->end, key, NULL);
+        if (hl > 0) {
+            ws->start = (size_t)hl; /* frames sent right after the head stay buffered */
+            return 0;
+        }
+        if (hl != -EAGAIN) {
+            ws->state = MOB_WS_CLOSED;
+            return hl;
+        }
+        ssize_t r = fill(self, ws, 1, deadline);
+        if (r < 0)
+            return (int)r;
+    }
+}
+
+int mob_ws_connect(mob_bot *self, mob_ws *ws, const char *host, int port, const char *path,
+                   const char *extra, void *buf, size_t cap, int64_t deadline)
+{
+    int fd = mob_tcp_connect(self, host, port, NULL, deadline);
+    if (fd < 0)
+        return fd;
+    int rc = mob_ws_handshake(self, ws, fd, host, port, path, extra, buf, cap, deadline);
+    if (rc < 0)
+        mob_close(self, fd);
+    return rc;
+}
+
+int mob_ws_accept(mob_bot *self, mob_ws *ws, int fd, void *buf, size_t cap,
+                  mob_ws_request *req, int64_t deadline)
+{
+    mob_ws_init(ws, fd, MOB_WS_SERVER, buf, cap);
+    mob_ws_request r;
+    for (;;) {
+        size_t lim = ws->end < MOB_WS_MAX_HANDSHAKE ? ws->end : MOB_WS_MAX_HANDSHAKE;
+        int hl = mob_ws_parse_request((const char *)ws->buf, lim, &r, NULL);
+        if (hl > 0) {
+            char resp[256];
+            int n = mob_ws_build_response(resp, sizeof resp, r.key, r.key_len);
+            ssize_t w = mob_write_all(self, fd, resp, (size_t)n, deadline);
+            if (w < 0)
+                return (int)w;
+            ws->start = (size_t)hl;
+            if (req)
+                *req = r;
+            return 0;
+        }
+        if (hl != -EAGAIN) {
+            static const char bad[] = "HTTP/1.1 400 Bad Request\r\n"
+                                      "Sec-WebSocket-Version: 13\r\n"
+                                      "Content-Length: 0\r\n"
+                                      "Connection: close\r\n\r\n";
+            mob_write_all(self, fd, bad, sizeof bad - 1, deadline);
+            ws->state = MOB_WS_CLOSED;
+            return hl;
+        }
+        ssize_t n = fill(self, ws, 1, deadline);
+        if (n < 0)
+            return (int)n;
+    }
+}
+
+/* ---- sending --------------------------------------------------------------------------- */
+
+/* Sends one frame. A client masks into a stack buffer in chunks, so the caller's data stays
+ * untouched and nothing is allocated. */
+static ssize_t send_frame(mob_bot *self, mob_ws *ws, int fin, int opcode, const uint8_t *p,
+                          size_t len, int64_t deadline)
+{
+    uint8_t out[2048];
+    if (ws->role == MOB_WS_SERVER) {
+        size_t hl = mob_ws_frame_encode(out, fin, opcode, NULL, len);
+        if (hl + len <= sizeof out) {
+            memcpy(out + hl, p, len);
+            ssize_t w = mob_write_all(self, ws->fd, out, hl + len, deadline);
+            return w < 0 ? w : (ssize_t)len;
+        }
+        ssize_t w = mob_write_all(self, ws->fd, out, hl, deadline);
+        if (w >= 0)
+            w = mob_write_all(self, ws->fd, p, len, deadline);
+        return w < 0 ? w : (ssize_t)len;
+    }
+    uint8_t mask[4];
+    uint32_t r = next_rand(ws);
+    memcpy(mask, &r, 4);
+    size_t hl = mob_ws_frame_encode(out, fin, opcode, mask, len);
+    size_t off = 0, used = hl;
+    do {
+        size_t k = len - off < sizeof out - used ? len - off : sizeof out - used;
+        memcpy(out + used, p + off, k);
+        mob_ws_mask(out + used, k, mask, off);
+        ssize_t w = mob_write_all(self, ws->fd, out, used + k, deadline);
+        if (w < 0)
+            return w;
+        off += k;
+        used = 0;
+    } while (off < len);
+    return (ssize_t)len;
+}
+
+ssize_t mob_ws_send_fragmented(mob_bot *self, mob_ws *ws, int opcode, const void *data,
+                               size_t len, size_t frag, int64_t deadline)
+{
+    if (ws->state != MOB_WS_OPEN)
+        return -EPIPE;
+    int control = opcode == MOB_WS_PING || opcode == MOB_WS_PONG;
+    if ((!control && opcode != MOB_WS_TEXT && opcode != MOB_WS_BINARY) ||
+        (control && len > MOB_WS_MAX_CONTROL))
+        return -EINVAL;
+    if (control || frag == 0 || frag >= len)
+        return send_frame(self, ws, 1, opcode, data, len, deadline);
+    const uint8_t *p = data;
+    for (size_t off = 0; off < len; off += frag) {
+        size_t k = len - off < frag ? len - off : frag;
+        ssize_t w = send_frame(self, ws, off + k == len, off ? MOB_WS_CONT : opcode, p + off,
+                               k, deadline);
+        if (w < 0)
+            return w;
+    }
+    return (ssize_t)len;
+}
+
+ssize_t mob_ws_send(mob_bot *self, mob_ws *ws, int opcode, const void *data, size_t len,
+                    int64_t deadline)
+{
+    return mob_ws_send_fragmented(self, ws, opcode, data, len, 0, deadline);
+}
+
+/* ---- receiving ------------------------------------------------------------------------- */
+
+ssize_t mob_ws_recv(mob_bot *self, mob_ws *ws, const void **data, int *opcode,
+                    int64_t deadline)
+{
+    if (ws->state == MOB_WS_CLOSED)
+        return -EPIPE;
+    for (;;) {
+        mob_ws_frame f;
+        int hl = mob_ws_frame_decode(ws->buf + ws->start, ws->end - ws->start, &f);
+        if (hl == -EAGAIN) {
+            ssize_t r = fill(self, ws, MOB_WS_MAX_HEADER, deadline);
+            if (r < 0)
+                return r;
+            continue;
+        }
+        if (hl < 0)
+            return fail(self, ws, MOB_WS_CLOSE_PROTOCOL, -EPROTO);
+        /* A client must mask every frame, a server must never mask (RFC 6455 5.1). */
+        if (f.masked != (ws->role == MOB_WS_SERVER))
+            return fail(self, ws, MOB_WS_CLOSE_PROTOCOL, -EPROTO);
+        int is_data = f.opcode < MOB_WS_CLOSE;
+        if (is_data && f.len > ws->max_message - ws->mlen)
+            return fail(self, ws, MOB_WS_CLOSE_TOO_BIG, -EMSGSIZE);
+        size_t total = (size_t)hl + (size_t)f.len;
+        if (ws->end - ws->start < total) {
+            ssize_t r = fill(self, ws, total - (ws->end - ws->start), deadline);
+            if (r < 0)
+                return r;
+            continue;
+        }
+        uint8_t *payload = ws->buf + ws->start + hl;
+        size_t n = (size_t)f.len;
+        if (f.masked)
+            mob_ws_mask(payload, n, f.mask, 0);
+        ws->start += total;
+        switch (f.opcode) {
+        case MOB_WS_PING:
+            if (ws->state == MOB_WS_OPEN) {
+                int rc = send_control(self, ws, MOB_WS_PONG, payload, n);
+                if (rc < 0) {
+                    ws->state = MOB_WS_CLOSED;
+                    return rc;
+                }
+                ws->pings_answered++;
+            }
+            continue;
+        case MOB_WS_PONG:
+            continue;
+        case MOB_WS_CLOSE: {
+            int code = mob_ws_close_parse(payload, n);
+            if (code < 0)
+                return fail(self, ws, MOB_WS_CLOSE_PROTOCOL, -EPROTO);
+            ws->close_code = code;
+            if (ws->state == MOB_WS_OPEN)
+                send_close_code(self, ws, code == MOB_WS_CLOSE_NO_STATUS ? 0 : code);
+            ws->state = MOB_WS_CLOSED;
+            return -ENODATA;
+        }
+        case MOB_WS_CONT:
+            if (!ws->frag_opcode)
+                return fail(self, ws, MOB_WS_CLOSE_PROTOCOL, -EPROTO);
+            memmove(ws->buf + ws->mlen, payload, n);
+            ws->mlen += n;
+            if (!f.fin)
+                continue;
+            payload = ws->buf;
+            n = ws->mlen;
+            f.opcode = ws->frag_opcode;
+            ws->frag_opcode = 0;
+            ws->mlen = 0; /* the message stays at buf[0, n) until the next call */
+            break;
+        default: /* TEXT or BINARY */
+            if (ws->frag_opcode)
+                return fail(self, ws, MOB_WS_CLOSE_PROTOCOL, -EPROTO);
+            if (!f.fin) {
+                memmove(ws->buf, payload, n);
+                ws->mlen = n;
+                ws->frag_opcode = f.opcode;
+                continue;
+            }
+            break;
+        }
+        if (f.opcode == MOB_WS_TEXT && !mob_ws_utf8_valid(payload, n))
+            return fail(self, ws, MOB_WS_CLOSE_BAD_DATA, -EPROTO);
+        *data = payload;
+        if (opcode)
+            *opcode = f.opcode;
+        return (ssize_t)n;
+    }
+}
+
+int mob_ws_close(mob_bot *self, mob_ws *ws, int code, int64_t deadline)
+{
+    int rc = 0;
+    if (ws->state == MOB_WS_OPEN) {
+        rc = send_close_code(self, ws, code);
+        ws->state = rc < 0 ? MOB_WS_CLOSED : MOB_WS_CLOSING;
+    }
+    while (ws->state == MOB_WS_CLOSING) {
+        const void *d;
+        ssize_t n = mob_ws_recv(self, ws, &d, NULL, deadline);
+        if (n == -ENODATA) {
+            rc = 0;
+            break;
+        }
+        if (n < 0) {
+            rc = (int)n;
+            break;
+        }
+    }
+    ws->state = MOB_WS_CLOSED;
+    if (ws->fd >= 0)
+        mob_close(self, ws->fd);
+    ws->fd = -1;
+    return rc;
+}

@@ -1,0 +1,825 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_io.c: socket I/O for bots through the loop: reads and writes over socketpairs and
+ * loopback TCP (IPv4, IPv6, Unix), deadlines, cancellation, close while waiting, peer close,
+ * reset, refused connects, full socket buffers, EMFILE, ownership and the leak check. Buffered
+ * lines and frames are in test_io_rbuf.c, the lockstep snapshot in test_io_lockstep.c.
+ *
+ * Bots never cr_assert (it would longjmp off the fiber stack): they record what they saw in a
+ * struct, and the test asserts after mob_loop_run returns.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "mob.h"
+
+#define MS MOB_NS_PER_MS
+
+static int open_fd_count(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n - 1; /* the DIR's own fd */
+}
+
+static int fd_is_open(int fd) { return fcntl(fd, F_GETFD) != -1; }
+
+static void nb_socketpair(int sp[2])
+{
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+    fcntl(sp[0], F_SETFL, O_NONBLOCK);
+    fcntl(sp[1], F_SETFL, O_NONBLOCK);
+}
+
+/* What the bots of one test saw. */
+struct seen {
+    int sp[2];
+    int port, lfd;
+    ssize_t rc[8];
+    char buf[256];
+    int64_t t[4];
+    size_t written;
+    mob_bot *other;
+};
+
+/* ---------------------------------------------------------------------------------------- */
+/* Reading and writing                                                                      */
+/* ---------------------------------------------------------------------------------------- */
+
+static intptr_t reader(mob_bot *self, void *arg)
+{
+    struct seen *s = arg;
+    s->t[0] = mob_clock_ns();
+    s->rc[0] = mob_read(self, s->sp[0], s->buf, sizeof s->buf - 1, mob_now(mob_bot_loop(self)) + 2000 * MS);
+    s->t[1] = mob_clock_ns();
+    return 0;
+}
+
+static intptr_t late_writer(mob_bot *self, void *arg)
+{
+    struct seen *s = arg;
+    mob_sleep(self, 20 * MS);
+    s->rc[1] = mob_write_all(self, s->sp[1], "hello", 5, MOB_FOREVER);
+    return 0;
+}
+
+Test(io, read_parks_until_the_peer_writes, .timeout = 5)
+{
+    mob_loop *loop = mob_loop_new(NULL);
+    struct seen s = {0};
+    nb_socketpair(s.sp);
+    mob_spawn(loop, reader, &s);
+    mob_spawn(loop, late_writer, &s);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_eq(s.rc[0], 5);
+    cr_assert_eq(s.rc[1], 5);
+    cr_assert_eq(memcmp(s.buf, "hello", 5), 0);
+    TIME_EXPECT(s.t[1] - s.t[0], 20 * MS, 200);
+    mob_close(NULL, s.sp[0]);
+    mob_close(NULL, s.sp[1]);
+    cr_assert_eq(mob_loop_free(loop), 0);
+}
+
+static intptr_t closer_of_peer(mob_bot *self, void *arg)
+{
+    struct seen *s = arg;
+    mob_sleep(self, 10 * MS);
+    close(s->sp[1]); /* never waited on through mob: a plain close is fine */
+    return 0;
+}
+
+Test(io, read_returns_zero_when_the_peer_closes, .timeout = 5)
+{
+    mob_loop *loop = mob_loop_new(NULL);
+    struct seen s = {0};
+    nb_socketpair(s.sp);
+    mob_spawn(loop, reader, &s);
+    mob_spawn(loop, closer_of_peer, &s);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_eq(s.rc[0], 0);
+    mob_close(NULL, s.sp[0]);
+    cr_assert_eq(mob_loop_free(loop), 0);
+}
+
+static intptr_t reader_with_deadline(mob_bot *self, void *arg)
+{
+    struct seen *s = arg;
+    s->t[0] = mob_clock_ns();
+    s->rc[0] = mob_read(self, s->sp[0], s->buf, sizeof s->buf, mob_now(mob_bot_loop(self)) + 50 * MS);
+    s->t[1] = mob_clock_ns();
+    s->rc[1] = mob_read(self, s->sp[0], s->buf, sizeof s->buf, MOB_NOW);
+    s->t[2] = mob_clock_ns();
+    return 0;
+}
+
+Test(io, read_returns_etimedout_after_deadline, .timeout = 5)
+{
+    mob_loop *loop = mob_loop_new(NULL);
+    struct seen s = {0};
+    nb_socketpair(s.sp);
+    mob_spawn(loop, reader_with_deadline, &s);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_eq(s.rc[0], -ETIMEDOUT);
+    TIME_EXPECT(s.t[1] - s.t[0], 50 * MS, 100);
+    /* MOB_NOW: do not block at all. */
+    cr_assert_eq(s.rc[1], -ETIMEDOUT);
+    cr_assert_lt(s.t[2] - s.t[1], 20 * MS * test_slow_factor());
+    mob_close(NULL, s.sp[0]);
+    close(s.sp[1]);
+    cr_assert_eq(mob_loop_free(loop), 0);
+}
+
+static intptr_t canceller(mob_bot *self, void *arg)
+{
+    struct seen *s = arg;
+    mob_sleep(self, 10 * MS);
+    s->rc[2] = mob_cancel(s->other);
+    return 0;
+}
+
+static intptr_t reader_forever(mob_bot *self, void *arg)
+{
+    struct seen *s = arg;
+    s->rc[0] = mob_read(self, s->sp[0], s->buf, sizeof s->buf, MOB_FOREVER);
+    /* A cancelled bot's later calls fail too, even one that would not block. */
+    s->rc[1] = mob_write_all(self, s->sp[0], "x", 1, MOB_FOREVER);
+    return 0;
+}
+
+Test(io, cancel_while_waiting_returns_ecanceled, .timeout = 5)
+{
+    mob_loop *loop = mob_loop_new(NULL);
+    struct seen s = {0};
+    nb_socketpair(s.sp);
+    s.other = mob_spawn(loop, reader_forever, &s);
+    mob_spawn(loop, canceller, &s);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_eq(s.rc[2], 0);
+    cr_assert_eq(s.rc[0], -ECANCELED);
+    cr_assert_eq(s.rc[1], -ECANCELED);
+    /* The cancelled wait left nothing behind: the fd can be waited on again. */
+    mob_loop_stats st;
+    mob_loop_get_stats(loop, &st);
+    cr_assert_eq(st.fds_registered, 1);
+    mob_close(NULL, s.sp[0]);
+    mob_loop_get_stats(loop, &st);
+    cr_assert_eq(st.fds_registered, 0);
+    close(s.sp[1]);
+    cr_assert_eq(mob_loop_free(loop), 0);
+}
+
+static intptr_t closer_of_waited_fd(mob_bot *self, void *arg)
+{
+    struct seen *s = arg;
+    mob_sleep(self, 10 * MS);
+    s->rc[2] = mob_close(self, s->sp[0]);
+    return 0;
+}
+
+Test(io, close_wakes_a_waiting_reader_with_ebadf, .timeout = 5)
+{
+    mob_loop *loop = mob_loop_new(NULL);
+    struct seen s = {0};
+    nb_socketpair(s.sp);
+    mob_spawn(loop, reader_forever, &s);
+    mob_spawn(loop, closer_of_waited_fd, &s);
+    /* reader_forever's second call is not reached with a cancel here: it writes to a closed
+     * fd, which must be -EBADF as well. */
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_eq(s.rc[2], 0);
+    cr_assert_eq(s.rc[0], -EBADF);
+    cr_assert_eq(s.rc[1], -EBADF);
+    cr_assert(!fd_is_open(s.sp[0]));
+    close(s.sp[1]);
+    cr_assert_eq(mob_loop_free(loop), 0);
+}
+
+static intptr_t second_reader(mob_bot *self, void *arg)
+{
+    struct seen *s = arg;
+    mob_yield(self); /* let the first reader park */
+    s->rc[3] = mob_read(self, s->sp[0], s->buf, 1, MOB_FOREVER);
+    s->rc[4] = mob_wait_fd(self, s->sp[0], MOB_OUT, MOB_FOREVER);
+    mob_cancel(s->other);
+    return 0;
+}
+
+Test(io, a_second_reader_on_the_same_fd_gets_ebusy, .timeout = 5)
+{
+    mob_loop *loop = mob_loop_new(NULL);
+    struct seen s = {0};
+    nb_socketpair(s.sp);
+    s.other = mob_spawn(loop, reader_forever, &s);
+    mob_spawn(loop, second_reader, &s);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_eq(s.rc[3], -EBUSY);
+    cr_assert_eq(s.rc[4], MOB_OUT); /* the other direction is free, and writable */
+    cr_assert_eq(s.rc[0], -ECANCELED);
+    mob_close(NULL, s.sp[0]);
+    close(s.sp[1]);
+    cr_assert_eq(mob_loop_free(loop), 0);
+}
+
+/* A writer pushes 4 MiB through a small socket buffer while a slow reader takes it in small
+ * pieces: the write goes out in many partial writes, parking in between. */
+#define BIG (4 << 20)
+
+static intptr_t big_writer(mob_bot *self, void *arg)
+{
+    struct seen *s = arg;
+    unsigned char *data = malloc(BIG);
+    for (int i = 0; i < BIG; i++)
+        data[i] = (unsigned char)(i * 7 + (i >> 12));
+    s->rc[0] = mob_write_all2(self, s->sp[1], data, BIG, MOB_FOREVER, &s->written);
+    free(data);
+    return 0;
+}
+
+static intptr_t slow_reader(mob_bot *self, void *arg)
+{
+    struct seen *s = arg;
+    unsigned char buf[3000];
+    size_t got = 0;
+    int bad = 0, pauses = 0;
+    while (got < BIG) {
+        ssize_t n = mob_read(self, s->sp[0], buf, sizeof buf, MOB_FOREVER);
+        if (n <= 0)
+            break;
+        for (ssize_t k = 0; k < n; k++, got++)
+            bad |= buf[k] != (unsigned char)(got * 7 + (got >> 12));
+        if (pauses < 5 && got > (size_t)pauses * 500000) {
+            pauses++;
+            mob_sleep(self, 5 * MS); /* the writer fills the buffer meanwhile */
+        }
+    }
+    s->rc[1] = (ssize_t)got;
+    s->rc[2] = bad;
+    return 0;
+}
+
+Test(io, write_all_finishes_through_a_full_socket_buffer, .timeout = 10)
+{
+    mob_loop *loop = mob_loop_new(NULL);
+    struct seen s = {0};
+    nb_socketpair(s.sp);
+    int small = 4096;
+    setsockopt(s.sp[1], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    setsockopt(s.sp[0], SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    mob_spawn(loop, big_writer, &s);
+    mob_spawn(loop, slow_reader, &s);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_eq(s.rc[0], BIG);
+    cr_assert_eq(s.written, (size_t)BIG);
+    cr_assert_eq(s.rc[1], BIG);
+    cr_assert_eq(s.rc[2], 0, "bytes arrived out of order or corrupted");
+    mob_close(NULL, s.sp[0]);
+    mob_close(NULL, s.sp[1]);
+    cr_assert_eq(mob_loop_free(loop), 0);
+}
+
+static intptr_t stuck_writer(mob_bot *self, void *arg)
+{
+    struct seen *s = arg;
+    static char data[BIG];
+    s->rc[0] = mob_write_all2(self, s->sp[1], data, BIG, mob_now(mob_bot_loop(self)) + 30 * MS,
+                              &s->written);
+    return 0;
+}
+
+Test(io, write_all_reports_what_went_out_when_the_deadline_passes, .timeout = 5)
+{
+    mob_loop *loop = mob_loop_new(NULL);
+    struct seen s = {0};
+    nb_socketpair(s.sp);
+    mob_spawn(loop, stuck_writer, &s);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_eq(s.rc[0], -ETIMEDOUT);
+    cr_assert_gt(s.written, 0u);
+    cr_assert_lt(s.written, (size_t)BIG);
+    /* Exactly `written` bytes are readable on the other side. */
+    static char sink[BIG];
+    size_t got = 0;
+    for (ssize_t n; (n = read(s.sp[0], sink, sizeof sink)) > 0;)
+        got += (size_t)n;
+    cr_assert_eq(got, s.written);
+    mob_close(NULL, s.sp[1]);
+    close(s.sp[0]);
+    cr_assert_eq(mob_loop_free(loop), 0);
+}
+
+static intptr_t writer_to_closed(mob_bot *self, void *arg)
+{
+    struct seen *s = arg;
+    s->rc[0] = mob_write_all(self, s->sp[1], "x", 1, MOB_FOREVER);
+    return 0;
+}
+
+Test(io, write_to_a_closed_peer_returns_epipe_without_sigpipe, .timeout = 5)
+{
+    signal(SIGPIPE, SIG_DFL); /* a SIGPIPE would kill the test */
+    mob_loop *loop = mob_loop_new(NULL);
+    struct seen s = {0};
+    nb_socketpair(s.sp);
+    close(s.sp[0]);
+    mob_spawn(loop, writer_to_closed, &s);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_eq(s.rc[0], -EPIPE);
+    close(s.sp[1]);
+    cr_assert_eq(mob_loop_free(loop), 0);
+}
+
+static intptr_t pipe_writer(mob_bot *self, void *arg)
+{
+    struct seen *s = arg;
+    s->rc[0] = mob_write_all(self, s->sp[1], "ab", 2, MOB_FOREVER);
+    s->rc[1] = mob_read(self, s->sp[0], s->buf, sizeof s->buf, MOB_FOREVER);
+    close(s->sp[0]);
+    s->rc[2] = mob_write_all(self, s->sp[1], "x", 1, MOB_FOREVER);
+    return 0;
+}
+
+Test(io, pipes_work_and_never_raise_sigpipe, .timeout = 5)
+{
+    signal(SIGPIPE, SIG_DFL);
+    mob_loop *loop = mob_loop_new(NULL);
+    struct seen s = {0};
+    cr_assert_eq(pipe(s.sp), 0);
+    /* pipe() gives [read, write]; the bot uses sp[0] to read and sp[1] to write. */
+    mob_spawn(loop, pipe_writer, &s);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_eq(s.rc[0], 2);
+    cr_assert_eq(s.rc[1], 2);
+    cr_assert_eq(s.rc[2], -EPIPE);
+    mob_close(NULL, s.sp[1]);
+    cr_assert_eq(mob_loop_free(loop), 0);
+}
+
+static intptr_t waiter(mob_bot *self, void *arg)
+{
+    struct seen *s = arg;
+    /* Data already there when we ask: an edge-triggered poller would never report it. */
+    s->rc[0] = mob_wait_fd(self, s->sp[0], MOB_IN, mob_now(mob_bot_loop(self)) + 1000 * MS);
+    char c;
+    read(s->sp[0], &c, 1);
+    s->rc[1] = mob_wait_fd(self, s->sp[0], MOB_IN, mob_now(mob_bot_loop(self)) + 30 * MS);
+    s->rc[2] = mob_wait_fd(self, s->sp[0], MOB_IN | MOB_OUT, MOB_FOREVER);
+    s->rc[3] = mob_wait_fd(self, s->sp[0], 0, MOB_FOREVER);
+    return 0;
+}
+
+Test(io, wait_fd_reports_the_ready_directions, .timeout = 5)
+{
+    mob_loop *loop = mob_loop_new(NULL);
+    struct seen s = {0};
+    nb_socketpair(s.sp);
+    cr_assert_eq(write(s.sp[1], "x", 1), 1);
+    mob_spawn(loop, waiter, &s);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_eq(s.rc[0], MOB_IN);
+    cr_assert_eq(s.rc[1], -ETIMEDOUT);
+    cr_assert_eq(s.rc[2], MOB_OUT);
+    cr_assert_eq(s.rc[3], -EINVAL);
+    mob_close(NULL, s.sp[0]);
+    close(s.sp[1]);
+    cr_assert_eq(mob_loop_free(loop), 0);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* TCP, Unix and UDP sockets                                                                */
+/* ---------------------------------------------------------------------------------------- */
+
+struct echo_test {
+    const char *host;
+    int port;
+    int lfd;
+    mob_connect_options opt;
+    ssize_t rc[6];
+    char got[32];
+    char peer[64];
+};
+
+static intptr_t echo_server(mob_bot *self, void *arg)
+{
+    struct echo_test *t = arg;
+    int fd = mob_accept(self, t->lfd, mob_now(mob_bot_loop(self)) + 2000 * MS);
+    t->rc[0] = fd;
+    if (fd < 0)
+        return 0;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    getpeername(fd, (struct sockaddr *)&ss, &len);
+    if (ss.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, t->peer, sizeof t->peer);
+    char buf[32];
+    ssize_t n = mob_read(self, fd, buf, sizeof buf, MOB_FOREVER);
+    t->rc[1] = n;
+    if (n > 0)
+        t->rc[2] = mob_write_all(self, fd, buf, (size_t)n, MOB_FOREVER);
+    /* Returns without closing: the bot's cleanup closes fd. */
+    return 0;
+}
+
+static intptr_t echo_client(mob_bot *self, void *arg)
+{
+    struct echo_test *t = arg;
+    int fd = mob_tcp_connect(self, t->host, t->port, &t->opt, mob_now(mob_bot_loop(self)) + 2000 * MS);
+    t->rc[3] = fd;
+    if (fd < 0)
+        return 0;
+    t->rc[4] = mob_write_all(self, fd, "ping", 4, MOB_FOREVER);
+    t->rc[5] = mob_read_exact(self, fd, t->got, 4, MOB_FOREVER);
+    return mob_close(self, fd);
+}
+
+static void run_echo(struct echo_test *t)
+{
+    mob_loop *loop = mob_loop_new(NULL);
+    mob_spawn(loop, echo_server, t);
+    mob_spawn(loop, echo_client, t);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_geq(t->rc[0], 0, "accept: %s", mob_strerror((int)t->rc[0]));
+    cr_assert_geq(t->rc[3], 0, "connect: %s", mob_strerror((int)t->rc[3]));
+    cr_assert_eq(t->rc[1], 4);
+    cr_assert_eq(t->rc[2], 4);
+    cr_assert_eq(t->rc[4], 4);
+    cr_assert_eq(t->rc[5], 4);
+    cr_assert_eq(memcmp(t->got, "ping", 4), 0);
+    cr_assert(!fd_is_open((int)t->rc[0]), "the server bot's socket outlived it");
+    cr_assert_eq(mob_close(NULL, t->lfd), 0);
+    cr_assert_eq(mob_loop_free(loop), 0);
+}
+
+Test(io, tcp_echo_over_ipv4, .timeout = 5)
+{
+    struct echo_test t = {.host = "127.0.0.1"};
+    t.lfd = mob_tcp_listen(NULL, "127.0.0.1", 0, 16);
+    cr_assert_geq(t.lfd, 0);
+    t.port = mob_local_port(t.lfd);
+    cr_assert_gt(t.port, 0);
+    run_echo(&t);
+}
+
+Test(io, tcp_echo_over_ipv6, .timeout = 5)
+{
+    struct echo_test t = {.host = "::1"};
+    t.lfd = mob_tcp_listen(NULL, "::1", 0, 16);
+    if (t.lfd == -EADDRNOTAVAIL || t.lfd == -EAFNOSUPPORT)
+        cr_skip_test("no IPv6 loopback here");
+    cr_assert_geq(t.lfd, 0, "%s", mob_strerror(t.lfd));
+    t.port = mob_local_port(t.lfd);
+    run_echo(&t);
+}
+
+Test(io, stream_echo_over_a_unix_socket, .timeout = 5)
+{
+    char path[64], host[80];
+    snprintf(path, sizeof path, "/tmp/mob-test-%d.sock", (int)getpid());
+    snprintf(host, sizeof host, "unix:%s", path);
+    unlink(path);
+    struct echo_test t = {.host = host};
+    t.lfd = mob_tcp_listen(NULL, host, 0, 16);
+    cr_assert_geq(t.lfd, 0, "%s", mob_strerror(t.lfd));
+    run_echo(&t);
+    unlink(path);
+}
+
+Test(io, connect_binds_the_source_address, .timeout = 5)
+{
+    struct echo_test t = {.host = "127.0.0.1", .opt = {.source = "127.0.0.3"}};
+    t.lfd = mob_tcp_listen(NULL, "0.0.0.0", 0, 16);
+    cr_assert_geq(t.lfd, 0);
+    t.port = mob_local_port(t.lfd);
+    run_echo(&t);
+    cr_assert_str_eq(t.peer, "127.0.0.3");
+}
+
+static intptr_t refused_client(mob_bot *self, void *arg)
+{
+    struct seen *s = arg;
+    s->rc[0] = mob_tcp_connect(self, "127.0.0.1", s->port, NULL, mob_now(mob_bot_loop(self)) + 2000 * MS);
+    return 0;
+}
+
+Test(io, connect_to_a_closed_port_returns_econnrefused, .timeout = 5)
+{
+    /* Take a free port, then close it: nothing listens there. */
+    int lfd = test_listen_loopback(&(int){0});
+    struct seen s = {0};
+    s.port = mob_local_port(lfd);
+    close(lfd);
+    mob_loop *loop = mob_loop_new(NULL);
+    int before = open_fd_count();
+    mob_spawn(loop, refused_client, &s);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_eq(s.rc[0], -ECONNREFUSED);
+    cr_assert_eq(open_fd_count(), before, "the failed socket was not closed");
+    cr_assert_eq(mob_loop_free(loop), 0);
+}
+
+static intptr_t resetting_server(mob_bot *self, void *arg)
+{
+    struct seen *s = arg;
+    int fd = mob_accept(self, s->lfd, MOB_FOREVER);
+    char c;
+    s->rc[0] = mob_read(self, fd, &c, 1, MOB_FOREVER);
+    struct linger lg = {1, 0}; /* close with RST */
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    mob_close(self, fd);
+    return 0;
+}
+
+static intptr_t reset_client(mob_bot *self, void *arg)
+{
+    struct seen *s = arg;
+    int fd = mob_tcp_connect(self, "127.0.0.1", s->port, NULL, MOB_FOREVER);
+    s->rc[1] = fd;
+    mob_write_all(self, fd, "x", 1, MOB_FOREVER);
+    s->rc[2] = mob_read(self, fd, s->buf, sizeof s->buf, mob_now(mob_bot_loop(self)) + 2000 * MS);
+    return 0;
+}
+
+Test(io, a_reset_connection_returns_econnreset, .timeout = 5)
+{
+    struct seen s = {0};
+    s.lfd = mob_tcp_listen(NULL, "127.0.0.1", 0, 16);
+    s.port = mob_local_port(s.lfd);
+    mob_loop *loop = mob_loop_new(NULL);
+    mob_spawn(loop, resetting_server, &s);
+    mob_spawn(loop, reset_client, &s);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_eq(s.rc[0], 1);
+    cr_assert_geq(s.rc[1], 0);
+    cr_assert_eq(s.rc[2], -ECONNRESET);
+    mob_close(NULL, s.lfd);
+    cr_assert_eq(mob_loop_free(loop), 0);
+}
+
+static intptr_t emfile_bot(mob_bot *self, void *arg)
+{
+    struct seen *s = arg;
+    s->rc[0] = mob_accept(self, s->lfd, mob_now(mob_bot_loop(self)) + 1000 * MS);
+    s->rc[1] = mob_tcp_connect(self, "127.0.0.1", s->port, NULL, MOB_FOREVER);
+    s->rc[2] = mob_udp_socket(self, "127.0.0.1", 0);
+    return 0;
+}
+
+Test(io, running_out_of_fds_is_emfile_as_a_value, .timeout = 5)
+{
+    mob_loop *loop = mob_loop_new(NULL); /* raises the soft limit: lower it afterwards */
+    struct seen s = {0};
+    s.lfd = mob_tcp_listen(NULL, "127.0.0.1", 0, 16);
+    s.port = mob_local_port(s.lfd);
+    /* A pending connection for the accept to fail on. */
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_storage ss;
+    int len = mob_addr_parse("127.0.0.1", s.port, &ss);
+    cr_assert_eq(connect(c, (struct sockaddr *)&ss, (socklen_t)len), 0);
+    /* dup gives the lowest free fd: with the limit there, every new fd fails. */
+    int lowest = dup(0);
+    close(lowest);
+    struct rlimit old, rl;
+    getrlimit(RLIMIT_NOFILE, &old);
+    rl = old;
+    rl.rlim_cur = (rlim_t)lowest;
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    mob_spawn(loop, emfile_bot, &s);
+    int rc = mob_loop_run(loop);
+    setrlimit(RLIMIT_NOFILE, &old);
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(s.rc[0], -EMFILE);
+    cr_assert_eq(s.rc[1], -EMFILE);
+    cr_assert_eq(s.rc[2], -EMFILE);
+    close(c);
+    mob_close(NULL, s.lfd);
+    cr_assert_eq(mob_loop_free(loop), 0);
+}
+
+static intptr_t udp_bot(mob_bot *self, void *arg)
+{
+    struct seen *s = arg;
+    int a = mob_udp_socket(self, "127.0.0.1", 0), b = mob_udp_socket(self, "127.0.0.1", 0);
+    struct sockaddr_storage to, from;
+    int len = mob_addr_parse("127.0.0.1", mob_local_port(b), &to);
+    s->rc[0] = mob_sendto(self, a, "one", 3, (struct sockaddr *)&to, (socklen_t)len, MOB_FOREVER);
+    s->rc[1] = mob_sendto(self, a, "two!", 4, (struct sockaddr *)&to, (socklen_t)len, MOB_FOREVER);
+    socklen_t fl = sizeof from;
+    /* Datagrams keep their boundaries: a short read is no sign of an empty socket. */
+    s->rc[2] = mob_recvfrom(self, b, s->buf, sizeof s->buf, &from, &fl, MOB_FOREVER);
+    s->rc[3] = mob_recvfrom(self, b, s->buf + 3, sizeof s->buf - 3, NULL, NULL, MOB_FOREVER);
+    s->rc[4] = ((struct sockaddr_in *)&from)->sin_port == htons((uint16_t)mob_local_port(a));
+    s->rc[5] = mob_recvfrom(self, b, s->buf, sizeof s->buf, NULL, NULL, mob_now(mob_bot_loop(self)) + 20 * MS);
+    return 0; /* both sockets are closed by the bot's cleanup */
+}
+
+Test(io, udp_send_and_receive_keep_datagram_boundaries, .timeout = 5)
+{
+    mob_loop *loop = mob_loop_new(NULL);
+    struct seen s = {0};
+    int before = open_fd_count();
+    mob_spawn(loop, udp_bot, &s);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_eq(s.rc[0], 3);
+    cr_assert_eq(s.rc[1], 4);
+    cr_assert_eq(s.rc[2], 3);
+    cr_assert_eq(s.rc[3], 4);
+    cr_assert_eq(memcmp(s.buf, "onetwo!", 7), 0);
+    cr_assert_eq(s.rc[4], 1, "wrong sender address");
+    cr_assert_eq(s.rc[5], -ETIMEDOUT);
+    cr_assert_eq(open_fd_count(), before);
+    cr_assert_eq(mob_loop_free(loop), 0);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* A thousand clients against one server bot                                               */
+/* ---------------------------------------------------------------------------------------- */
+
+#define CLIENTS 1000
+
+struct crowd {
+    int lfd, port;
+    int accepted, served, ok, failed;
+    int first_error;
+};
+
+static intptr_t crowd_handler(mob_bot *self, void *arg)
+{
+    struct crowd *c = mob_bot_user(self);
+    int fd = (int)(intptr_t)arg;
+    mob_fd_adopt(self, fd); /* handed over by the acceptor: ours to close when we return */
+    int v;
+    if (mob_read_exact(self, fd, &v, sizeof v, MOB_FOREVER) == sizeof v) {
+        v = v * 2 + 1;
+        if (mob_write_all(self, fd, &v, sizeof v, MOB_FOREVER) == sizeof v)
+            c->served++;
+    }
+    return 0;
+}
+
+static intptr_t crowd_server(mob_bot *self, void *arg)
+{
+    struct crowd *c = arg;
+    while (c->accepted < CLIENTS) {
+        int fd = mob_accept(self, c->lfd, mob_now(mob_bot_loop(self)) + 3000 * MS);
+        if (fd < 0) {
+            c->first_error = fd;
+            break;
+        }
+        c->accepted++;
+        mob_fd_release(self, fd);
+        mob_spawn_ex(mob_bot_loop(self), crowd_handler, (void *)(intptr_t)fd,
+                     &(mob_spawn_options){.user = c});
+    }
+    return 0;
+}
+
+static intptr_t crowd_client(mob_bot *self, void *arg)
+{
+    struct crowd *c = arg;
+    int id = mob_bot_id(self);
+    int fd = mob_tcp_connect(self, "127.0.0.1", c->port, NULL, mob_now(mob_bot_loop(self)) + 3000 * MS);
+    if (fd < 0) {
+        c->failed++;
+        c->first_error = fd;
+        return 0;
+    }
+    int v = id, r = 0;
+    if (mob_write_all(self, fd, &v, sizeof v, MOB_FOREVER) == sizeof v &&
+        mob_read_exact(self, fd, &r, sizeof r, MOB_FOREVER) == sizeof r && r == id * 2 + 1)
+        c->ok++;
+    else
+        c->failed++;
+    return 0; /* fd closed by the bot's cleanup */
+}
+
+Test(io, a_thousand_clients_against_one_server_bot_in_one_loop, .timeout = 20)
+{
+    struct crowd c = {0};
+    c.lfd = mob_tcp_listen(NULL, "127.0.0.1", 0, 4096);
+    c.port = mob_local_port(c.lfd);
+    int before = open_fd_count();
+    mob_loop *loop = mob_loop_new(NULL);
+    mob_spawn(loop, crowd_server, &c);
+    for (int i = 0; i < CLIENTS; i++)
+        cr_assert_not_null(mob_spawn(loop, crowd_client, &c));
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_eq(c.ok, CLIENTS, "ok %d failed %d (first error %s)", c.ok, c.failed,
+                 mob_strerror(c.first_error));
+    cr_assert_eq(c.accepted, CLIENTS);
+    cr_assert_eq(c.served, CLIENTS);
+    mob_loop_stats st;
+    mob_loop_get_stats(loop, &st);
+    cr_assert_eq(st.fds_registered, 1, "only the listener should remain"); /* lfd */
+    cr_assert_gt(st.fd_limit, 2 * CLIENTS);
+    mob_close(NULL, c.lfd);
+    cr_assert_eq(mob_loop_free(loop), 0);
+    cr_assert_eq(open_fd_count(), before - 1, "fds left behind");
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Ownership and the leak check                                                             */
+/* ---------------------------------------------------------------------------------------- */
+
+static intptr_t owner_bot(mob_bot *self, void *arg)
+{
+    struct seen *s = arg;
+    int lfd = mob_tcp_listen(self, "127.0.0.1", 0, 4);
+    int kept = mob_tcp_listen(self, "127.0.0.1", 0, 4);
+    s->rc[0] = lfd;
+    s->rc[1] = kept;
+    s->rc[2] = mob_fd_release(self, kept);
+    s->rc[3] = mob_fd_release(self, kept); /* not ours any more */
+    return 0;
+}
+
+Test(io, a_bot_returning_closes_its_sockets_but_not_released_ones, .timeout = 5)
+{
+    mob_loop *loop = mob_loop_new(NULL);
+    struct seen s = {0};
+    mob_spawn(loop, owner_bot, &s);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_geq(s.rc[0], 0);
+    cr_assert(!fd_is_open((int)s.rc[0]));
+    cr_assert(fd_is_open((int)s.rc[1]));
+    cr_assert_eq(s.rc[2], 0);
+    cr_assert_eq(s.rc[3], -ENOENT);
+    close((int)s.rc[1]);
+    cr_assert_eq(mob_loop_free(loop), 0);
+}
+
+static intptr_t parked_reader(mob_bot *self, void *arg)
+{
+    struct seen *s = arg;
+    s->rc[0] = mob_read(self, s->sp[0], s->buf, 1, mob_now(mob_bot_loop(self)) + 10 * MS);
+    return 0;
+}
+
+Test(io, leak_check_reports_and_closes_a_registered_fd, .timeout = 5)
+{
+    mob_loop *loop = mob_loop_new(NULL);
+    struct seen s = {0};
+    nb_socketpair(s.sp);
+    mob_spawn(loop, parked_reader, &s);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_eq(s.rc[0], -ETIMEDOUT);
+    /* sp[0] was waited on and never closed through mob: a leak, which the check closes. */
+    cr_assert_eq(mob_loop_check(loop, MOB_CHECK_FDS, 0), 1);
+    cr_assert(!fd_is_open(s.sp[0]));
+    cr_assert_eq(mob_loop_check(loop, MOB_CHECK_FDS, 0), 0);
+    close(s.sp[1]);
+    cr_assert_eq(mob_loop_free(loop), 0);
+}
+
+Test(io, backend_name_and_fd_match_the_build)
+{
+    const char *n = mob_backend_name();
+    cr_assert(!strcmp(n, "epoll") || !strcmp(n, "kqueue") || !strcmp(n, "poll"), "%s", n);
+    mob_loop *loop = mob_loop_new(NULL);
+    if (!strcmp(n, "poll"))
+        cr_assert_eq(mob_loop_backend_fd(loop), -1);
+    else
+        cr_assert_geq(mob_loop_backend_fd(loop), 0);
+    cr_assert_eq(mob_loop_free(loop), 0);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Addresses                                                                                */
+/* ---------------------------------------------------------------------------------------- */
+
+Test(io, addr_parse_takes_numeric_localhost_and_unix_addresses)
+{
+    struct sockaddr_storage ss;
+    cr_assert_eq(mob_addr_parse("127.0.0.1", 80, &ss), (int)sizeof(struct sockaddr_in));
+    cr_assert_eq(ss.ss_family, AF_INET);
+    cr_assert_eq(ntohs(((struct sockaddr_in *)&ss)->sin_port), 80);
+    cr_assert_eq(mob_addr_parse("::1", 443, &ss), (int)sizeof(struct sockaddr_in6));
+    cr_assert_eq(ss.ss_family, AF_INET6);
+    cr_assert_eq(mob_addr_parse("[::1]", 443, &ss), (int)sizeof(struct sockaddr_in6));
+    cr_assert_eq(mob_addr_parse("localhost", 1, &ss), (int)sizeof(struct sockaddr_in));
+    cr_assert_eq(((struct sockaddr_in *)&ss)->sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+    int n = mob_addr_parse("unix:/tmp/x.sock", 0, &ss);
+    cr_assert_gt(n, 0);
+    cr_assert_eq(ss.ss_family, AF_UNIX);
+    cr_assert_str_eq(((struct sockaddr_un *)&ss)->sun_path, "/tmp/x.sock");
+    cr_assert_eq(mob_addr_parse("127.0.0.1", 65536, &ss), -EINVAL);
+    cr_assert_eq(mob_addr_parse("no-such-host.invalid", 80, &ss), -EINVAL);
+    cr_assert_eq(mob_addr_parse("unix:", 0, &ss), -EINVAL);
+    cr_assert_eq(mob_addr_parse(NULL, 0, &ss), -EINVAL);
+}

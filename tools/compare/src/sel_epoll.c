@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sel_epoll.c: the two selector workloads written straight on epoll, as the floor the
+ * libraries and mob are compared with. Pipes: level-triggered, re-armed each round with
+ * EPOLL_CTL_DEL + EPOLL_CTL_ADD per fd, a 1024-event buffer, data.u32 = pair index (as in
+ * anchors-selector.md). Echo: level-triggered, every fd registered once for EPOLLIN.
+ */
+#include "common.h"
+
+#include <sys/epoll.h>
+
+static int *fds, ep, count, fired, writes;
+
+static void pipe_read(int i)
+{
+    char c;
+    if (read(fds[2 * i], &c, 1) != 1)
+        return;
+    count++;
+    if (writes > 0) {
+        int next = (i + 1) % O.pipes;
+        if (write(fds[2 * next + 1], "e", 1) != 1)
+            die("write");
+        writes--;
+        fired++;
+    }
+}
+
+static void pipes_iter(void)
+{
+    struct epoll_event ev[1024];
+    int n = epoll_wait(ep, ev, 1024, 0);
+    for (int k = 0; k < n; k++)
+        pipe_read((int)ev[k].data.u32);
+}
+
+static int pipes(void)
+{
+    fds = pipes_make(O.pipes);
+    ep = epoll_create1(0);
+    struct pipes_result r = pipes_alloc();
+    int space = O.pipes / O.active;
+    for (int round = 0; round < O.rounds; round++) {
+        int64_t s0 = now_ns();
+        for (int i = 0; i < O.pipes; i++) {
+            struct epoll_event e = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+            epoll_ctl(ep, EPOLL_CTL_DEL, fds[2 * i], &e);
+            epoll_ctl(ep, EPOLL_CTL_ADD, fds[2 * i], &e);
+        }
+        pipes_iter();
+        r.setup[round] = (now_ns() - s0) / 1e3;
+        for (int i = 0; i < O.active; i++)
+            if (write(fds[2 * (i * space) + 1], "e", 1) != 1)
+                die("write");
+        fired = O.active;
+        count = 0;
+        writes = O.writes;
+        int64_t t0 = now_ns(), c0 = cpu_ns();
+        while (count < fired)
+            pipes_iter();
+        r.us[round] = (now_ns() - t0) / 1e3;
+        r.cpu[round] = (cpu_ns() - c0) / 1e3;
+    }
+    pipes_print("epoll", &r);
+    return 0;
+}
+
+static char msg[MSG_SIZE];
+
+static int echo(void)
+{
+    int n = O.conns;
+    int *cli = calloc((size_t)n, sizeof(int)), *srv = calloc((size_t)n, sizeof(int));
+    int *got = calloc((size_t)n, sizeof(int));
+    echo_make(n, cli, srv);
+    ep = epoll_create1(0);
+    /* data.u32: connection index, top bit set for the server end. */
+    for (int i = 0; i < n; i++) {
+        struct epoll_event e = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        epoll_ctl(ep, EPOLL_CTL_ADD, cli[i], &e);
+        e.data.u32 = (uint32_t)i | 0x80000000u;
+        epoll_ctl(ep, EPOLL_CTL_ADD, srv[i], &e);
+    }
+    for (int i = 0; i < n; i++)
+        if (write(cli[i], msg, MSG_SIZE) != MSG_SIZE)
+            die("write");
+    long long rtts = 0;
+    int64_t t0 = now_ns(), c0 = cpu_ns(), end = t0 + (int64_t)(O.seconds * 1e9), t;
+    struct epoll_event ev[1024];
+    char buf[4096];
+    while ((t = now_ns()) < end) {
+        int k = epoll_wait(ep, ev, 1024, (int)((end - t) / 1000000) + 1);
+        for (int j = 0; j < k; j++) {
+            uint32_t d = ev[j].data.u32;
+            int i = (int)(d & 0x7fffffffu);
+            if (d & 0x80000000u) {
+                ssize_t r = read(srv[i], buf, sizeof buf);
+                if (r > 0 && write(srv[i], buf, (size_t)r) != r)
+                    die("write");
+            } else {
+                ssize_t r = read(cli[i], buf, sizeof buf);
+                if (r <= 0)
+                    continue;
+                got[i] += (int)r;
+                while (got[i] >= MSG_SIZE) {
+                    got[i] -= MSG_SIZE;
+                    rtts++;
+                    if (write(cli[i], msg, MSG_SIZE) != MSG_SIZE)
+                        die("write");
+                }
+            }
+        }
+    }
+    echo_print("epoll", rtts, now_ns() - t0, cpu_ns() - c0);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return 2;
+    parse(argc, argv, 2);
+    return !strcmp(argv[1], "pipes") ? pipes() : !strcmp(argv[1], "echo") ? echo() : 2;
+}
