@@ -138,6 +138,9 @@ Test(cli, usage_errors_exit_2_with_a_clear_message, .timeout = 10)
     cr_assert_not_null(strstr(o.err, "bad target"), "%s", o.err);
     MOB(&o, "tcp://127.0.0.1:99999");
     cr_assert_eq(o.code, 2);
+    MOB(&o, "ws://127.0.0.1/");
+    cr_assert_eq(o.code, 2, "a ws:// URL needs a port");
+    cr_assert_not_null(strstr(o.err, "bad URL"), "%s", o.err);
     MOB(&o, "-q", "-v", "tcp://127.0.0.1:9");
     cr_assert_eq(o.code, 2);
     cr_assert_not_null(strstr(o.err, "cannot be used together"), "%s", o.err);
@@ -260,4 +263,39 @@ Test(cli, http_bots_report_a_2ms_server_within_3_percent, .timeout = 15)
     cr_assert_gt(t.ok, 300);
     cr_assert_eq(t.failures, 0);
     mob_result_free(r);
+}
+
+Test(cli, a_shared_object_of_scenarios_runs_under_mob, .timeout = 10)
+{
+    char so[600], json[] = "/tmp/mob-cli-so-XXXXXX";
+    const char *b = getenv("MOB_BUILD");
+    snprintf(so, sizeof so, "%s/examples/plugin.so", b && *b ? b : "build");
+    close(mkstemp(json));
+    struct out o;
+    MOB(&o, "-w", "2", "-r", "10", "--no-live", "--json", json, so);
+    cr_assert_eq(o.code, 0, "%s%s", o.out, o.err);
+    cr_assert_not_null(strstr(o.out, "SUCCESSES: 18 | FAILURES: 2"), "%s", o.out);
+    MOB(&o, "-w", "2", "-r", "10", "-f", "2", "-q", so);
+    cr_assert_eq(o.code, 1, "-f 2 with 2 failures exits 1, even with -q");
+    MOB(&o, "-s", "nope", so);
+    cr_assert_eq(o.code, 2);
+    cr_assert_not_null(strstr(o.err, "no scenario named 'nope'"), "%s", o.err);
+    unlink(json);
+}
+
+static int twice_ok(mob_worker *w)
+{
+    return w->step < 2 ? 0 : MOB_FAIL_OTHER;
+}
+
+Test(cli, mob_main_gives_a_program_the_whole_command_line, .timeout = 10)
+{
+    static const mob_scenario sc[] = {{"t", twice_ok, 1, 0}, {NULL, NULL, 0, 0}};
+    static const mob_suite s = {.name = "mine", .scenarios = sc};
+    char *argv[] = {"prog", "-w", "3", "-r", "4", "-q", "-f", "6", NULL};
+    cr_assert_eq(mob_main(8, argv, &s), 1, "6 failures reach -f 6");
+    char *argv2[] = {"prog", "-w", "3", "-r", "4", "-q", "-f", "7", NULL};
+    cr_assert_eq(mob_main(8, argv2, &s), 0);
+    char *argv3[] = {"prog", "--frobnicate", NULL};
+    cr_assert_eq(mob_main(2, argv3, &s), 2);
 }

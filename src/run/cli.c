@@ -16,7 +16,8 @@
 #define EXIT_USAGE 2
 
 static const char usage_text[] =
-    "usage: mob [options] TARGET    TARGET: http://HOST:PORT/PATH | tcp://HOST:PORT | ./file.so\n"
+    "usage: mob [options] TARGET    TARGET: http://HOST:PORT/PATH | tcp://HOST:PORT |\n"
+    "                                       ws://HOST:PORT/PATH | ./scenarios.so\n"
     "       mob merge [--json OUT] FILE.json...\n"
     "\n"
     "  -w, -c, --workers N    bots per process (default 10)\n"
@@ -33,7 +34,7 @@ static const char usage_text[] =
     "  -s, --single-mode NAME run only scenario NAME\n"
     "      --single-run       every bot runs every scenario once\n"
     "      --seed N           seed of the scenario picks (reproducible runs)\n"
-    "      --size N           payload bytes of tcp:// echoes (default 64)\n"
+    "      --size N           payload bytes of tcp:// and ws:// echoes (default 64)\n"
     "      --buffer N         http:// read buffer: the largest response head (default 512)\n"
     "      --stack N          stack bytes per bot (default 64Ki; pages are touched on use)\n"
     "      --json FILE        write the full report (histograms included) to FILE\n"
