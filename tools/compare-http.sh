@@ -31,7 +31,7 @@ while getopts "c:d:n:t:b:h" opt; do
     *) sed -n '3,16p' "$0"; exit 2 ;;
     esac
 done
-MOB="$BUILD/mob"
+MOB="$(cd "$BUILD" 2>/dev/null && pwd)/mob"
 
 # ---- packages --------------------------------------------------------------------------------
 need=()
