@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "platform.h"
@@ -85,7 +86,27 @@ int mob__poller_wait(struct mob__poller *p, int64_t timeout_ns, struct mob__even
                                                            : (int)((timeout_ns + 999999) / 1000000);
     if (max > EPOLL_BATCH)
         max = EPOLL_BATCH;
-    int n = epoll_wait(p->epfd, p->ev, max, ms);
+    int n;
+#if defined(__GLIBC_PREREQ)
+#if __GLIBC_PREREQ(2, 35)
+    /* Nanosecond timeouts where the kernel has them (5.11+): a 1 ms grain would make every
+     * timer fire up to a millisecond late, which a rate-mode load test measures as latency. */
+    static int no_pwait2;
+    if (timeout_ns >= 0 && !no_pwait2) {
+        struct timespec ts = {(time_t)(timeout_ns / 1000000000), (long)(timeout_ns % 1000000000)};
+        n = epoll_pwait2(p->epfd, p->ev, max, &ts, NULL);
+        if (n >= 0 || errno != ENOSYS)
+            goto got;
+        no_pwait2 = 1;
+    }
+#endif
+#endif
+    n = epoll_wait(p->epfd, p->ev, max, ms);
+#if defined(__GLIBC_PREREQ)
+#if __GLIBC_PREREQ(2, 35)
+got:
+#endif
+#endif
     if (n < 0)
         return errno == EINTR ? 0 : -errno;
     for (int i = 0; i < n; i++) {
