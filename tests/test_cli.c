@@ -43,7 +43,8 @@ static void slurp(int fd, char *buf, size_t cap)
     buf[n] = 0;
 }
 
-/* Runs mob with args (NULL-terminated); if sig is nonzero, sends it after sig_after_ns. */
+/* Runs mob with args (NULL-terminated); if sig is nonzero, sends it after sig_after_ns (to
+ * the process group, as a terminal's Ctrl-C does, when negative). */
 static void run_mob(struct out *o, int sig, int64_t sig_after_ns, const char *const *args)
 {
     char tmpl_o[] = "/tmp/mob-cli-out-XXXXXX", tmpl_e[] = "/tmp/mob-cli-err-XXXXXX";
@@ -60,6 +61,7 @@ static void run_mob(struct out *o, int sig, int64_t sig_after_ns, const char *co
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
+        setpgid(0, 0); /* its own group, so a test can signal it as a terminal would */
         dup2(fo, 1);
         dup2(fe, 2);
         int dn = open("/dev/null", O_RDONLY);
@@ -71,7 +73,7 @@ static void run_mob(struct out *o, int sig, int64_t sig_after_ns, const char *co
         struct timespec ts = {(time_t)(sig_after_ns / 1000000000),
                               (long)(sig_after_ns % 1000000000)};
         nanosleep(&ts, NULL);
-        kill(pid, sig);
+        kill(sig < 0 ? -pid : pid, sig < 0 ? -sig : sig); /* negative: the whole group */
     }
     int st;
     waitpid(pid, &st, 0);
@@ -206,6 +208,30 @@ Test(cli, sigint_leaves_a_complete_json_report, .timeout = 15)
     cr_assert_eq(t.failures, 0);
     cr_assert_eq(mob_hist_count(mob_result_latency(r)), t.ok);
     cr_assert(t.elapsed_ns > 500 * MS && t.elapsed_ns < 2000 * MS);
+    mob_result_free(r);
+}
+
+Test(cli, ctrl_c_on_a_multi_process_run_still_merges_every_process, .timeout = 15)
+{
+    int port;
+    pid_t srv = run_server_start(&port, 0, 0, 0);
+    char url[64], json[] = "/tmp/mob-cli-p2-XXXXXX";
+    snprintf(url, sizeof url, "tcp://127.0.0.1:%d", port);
+    close(mkstemp(json));
+    struct out o;
+    run_mob(&o, -SIGINT, 700 * MS,
+            (const char *const[]){"-p", "2", "-w", "2", "-d", "30s", "--json", json, url, NULL});
+    run_server_stop(srv);
+    cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+    mob_result *r;
+    cr_assert_eq(mob_result_read_json(json, &r), 0);
+    unlink(json);
+    mob_totals t;
+    mob_result_totals(r, &t);
+    cr_assert_eq(t.processes, 2);
+    cr_assert_eq(t.interrupted, 1);
+    cr_assert_gt(t.ok, 100);
+    cr_assert_eq(t.bots_max, 4);
     mob_result_free(r);
 }
 

@@ -98,6 +98,8 @@ struct mob__live {
 extern volatile sig_atomic_t mob__stop_signal;
 void mob__signals_install(void);
 void mob__signals_restore(void);
+/* In a -p child: every later signal is graceful too. */
+void mob__signals_child(void);
 /* Prints one live line (tty: redrawn with \r; else a plain line). */
 void mob__live_print(const mob_options *o, int64_t elapsed, int64_t total, int bots,
                      uint64_t ok, uint64_t fail, double rate, int64_t p50, int64_t p99);

@@ -24,6 +24,7 @@
 #define LATE_NS MOB_NS_PER_MS   /* a rate-mode run begun later than this after its due time */
 #define POLL_NS (100 * MOB_NS_PER_MS) /* how often the controller looks at the signal flag */
 #define YIELD_EVERY 64           /* runs between forced yields (scenarios that never block) */
+#define VERBOSE_MAX 20           /* failures -v prints, per process */
 
 struct slot;
 
@@ -43,6 +44,7 @@ struct run {
     int64_t start, end;       /* end: the global deadline, INT64_MAX for none */
     int stopping;
     int bots_total;           /* rate mode: bots of all processes */
+    int printed;              /* failures shown with -v */
     void *ud;
 };
 
@@ -129,8 +131,14 @@ static intptr_t worker_loop(mob_bot *self, struct slot *sl)
     int single_pos = 0, g = w->id;
 
     w->bot = self;
-    if (run->suite->bot_setup && run->suite->bot_setup(w) != 0) {
+    int src;
+    if (run->suite->bot_setup && (src = run->suite->bot_setup(w)) != 0) {
         res->t.setup_failed++;
+        if (o->verbose && run->printed < VERBOSE_MAX) {
+            run->printed++;
+            fprintf(stderr, "[W:%d] setup failed: %s\n", w->id,
+                    src < 0 ? mob_errname(src) : "nonzero");
+        }
         if (o->stop_on_failure) {
             res->t.stopped_on_failure = 1;
             stop_run(run);
@@ -185,6 +193,12 @@ static intptr_t worker_loop(mob_bot *self, struct slot *sl)
             break;
         }
         mob__result_record(res, idx, cls, t1 - due);
+        if (cls > 0 && o->verbose && run->printed < VERBOSE_MAX) {
+            run->printed++;
+            fprintf(stderr, "[W:%d] %s failed: %s%s%s%s\n", w->id, sc->name, mob_fail_name(cls),
+                    rc < 0 ? " " : "", rc < 0 ? mob_errname(rc) : "",
+                    run->printed == VERBOSE_MAX ? " (no more failures shown)" : "");
+        }
         if (cls > 0 && o->stop_on_failure) {
             res->t.stopped_on_failure = 1;
             stop_run(run);
