@@ -322,7 +322,7 @@ static int wanted(const struct run *run, int64_t now, int64_t *next)
     return o->bots;
 }
 
-static void second_tick(struct run *run, int64_t now)
+static void second_tick(struct run *run, int64_t now, int show)
 {
     mob_result *r = run->res;
     const mob_options *o = run->o;
@@ -337,7 +337,7 @@ static void second_tick(struct run *run, int64_t now)
         run->p->live->p50 = v[0];
         run->p->live->p99 = v[1];
         run->p->live->bots = run->alive;
-    } else if (!o->quiet && mob__live_enabled(o)) {
+    } else if (show && !o->quiet && mob__live_enabled(o)) {
         int64_t total = run->end == INT64_MAX ? 0 : run->end - run->start;
         mob__live_print(o, now - run->start, total, run->alive, r->t.ok, r->t.failures,
                         (double)(ok + fail), v[0], v[1]);
@@ -374,7 +374,7 @@ static intptr_t controller_main(mob_bot *self, void *arg)
         if (spawned_all && run->alive == 0)
             break; /* every bot finished by itself (max runs, single run, picker) */
         while (now >= next_sec) {
-            second_tick(run, now);
+            second_tick(run, now, 1);
             next_sec += MOB_NS_PER_SEC;
         }
         int64_t wake = next_sec;
@@ -402,7 +402,7 @@ static intptr_t controller_main(mob_bot *self, void *arg)
     run->res->t.elapsed_ns = now - run->start;
     /* The last, partial second. */
     if (run->res->sec_ok || run->res->sec_fail || run->res->nsecs == 0)
-        second_tick(run, now);
+        second_tick(run, now, 0);
     if (run->p->live) {
         run->p->live->bots = 0;
         run->p->live->done = 1;
