@@ -188,6 +188,8 @@ typedef struct mob_scenario_stats {
     uint64_t fail[MOB_FAIL_NCLASS]; /* fail[0] is unused */
     uint64_t failures;              /* sum of fail[] */
     const mob_hist *latency;        /* successful runs */
+    int nseconds;                   /* its timeline: ok and failures of each second, */
+    const uint64_t *timeline;       /* timeline[2 * s] and timeline[2 * s + 1] */
 } mob_scenario_stats;
 
 /* Run-wide counters. */

@@ -570,6 +570,22 @@ Test(run, json_report_reads_back_identical, .timeout = 5)
                      mob_hist_percentile(mob_result_latency(back), p));
     cr_assert_eq(mob_hist_mean(mob_result_latency(r)), mob_hist_mean(mob_result_latency(back)));
     cr_assert_eq(mob_result_seconds(r), mob_result_seconds(back));
+    /* Each scenario's timeline adds up to its counts, and reads back the same. */
+    for (int i = 0; i < 2; i++) {
+        mob_scenario_stats x, y;
+        cr_assert_eq(mob_result_scenario(r, i, &x), 0);
+        cr_assert_eq(mob_result_scenario(back, i, &y), 0);
+        cr_assert_eq(x.nseconds, mob_result_seconds(r));
+        cr_assert_eq(y.nseconds, x.nseconds);
+        uint64_t ok = 0, fail = 0;
+        for (int k = 0; k < x.nseconds; k++) {
+            ok += x.timeline[2 * k];
+            fail += x.timeline[2 * k + 1];
+            cr_assert_eq(x.timeline[2 * k], y.timeline[2 * k]);
+        }
+        cr_assert_eq(ok, x.ok);
+        cr_assert_eq(fail, x.failures);
+    }
     /* Merging a result with its copy doubles every count. */
     cr_assert_eq(mob_result_merge(back, r), 0);
     mob_result_totals(back, &b);

@@ -177,7 +177,11 @@ static void json_write(const mob_result *r, FILE *f)
         json_fail(f, s->fail);
         fprintf(f, ",\"latency\":");
         json_hist(f, s->hist);
-        fputc('}', f);
+        fprintf(f, ",\"timeline\":[");
+        for (int k = 0; k < s->ntl; k++)
+            fprintf(f, "%s[%llu,%llu]", k ? "," : "", (unsigned long long)s->tl[2 * k],
+                    (unsigned long long)s->tl[2 * k + 1]);
+        fprintf(f, "]}");
     }
     fprintf(f, "],\n\"timeline\":[");
     for (int i = 0; i < r->nsecs; i++) {
