@@ -157,7 +157,8 @@ typedef struct mob_options {
     int stop_on_failure;      /* -x */
     int64_t fail_threshold;   /* -f N: exit 1 when failures >= N; -1: never */
     mob_stage stages[MOB_MAX_STAGES];
-    int nstages;              /* when > 0, stages replace bots/ramp_up; duration = their sum */
+    int nstages;              /* when > 0, stages replace bots/ramp_up (their bot counts are
+                                 per process, like -w); duration = their sum unless -d is set */
     uint64_t seed;            /* --seed; 0: from the clock (the report shows which) */
     const char *single;       /* -s NAME: run only this scenario */
     int single_run;           /* --single-run: each bot runs every scenario once, in name order */
