@@ -35,6 +35,7 @@ LIB_SRC  = $(sort $(wildcard src/*/*.c)) platform/clock.c platform/stack.c platf
 LIB_OBJ  = $(patsubst %,$(BUILD)/%.o,$(basename $(LIB_SRC)))
 TOOLS    = $(notdir $(patsubst %/,%,$(filter-out tools/examples/,$(sort $(dir $(wildcard tools/*/*.c))))))
 EXAMPLES = $(patsubst tools/examples/%.c,$(BUILD)/examples/%,$(wildcard tools/examples/*.c))
+PLUGINS  = $(patsubst tools/examples/plugin/%.c,$(BUILD)/examples/%.so,$(wildcard tools/examples/plugin/*.c))
 TEST_SRC = $(sort $(wildcard tests/test_*.c)) tests/helpers.c
 TEST_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
 ALL_OBJ  = $(LIB_OBJ) $(TEST_OBJ) $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*/*.c tests/selftest.c))
@@ -43,7 +44,7 @@ ALL_OBJ  = $(LIB_OBJ) $(TEST_OBJ) $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*
 all: lib tools examples
 lib: $(BUILD)/libmob.a $(BUILD)/libmob.so
 tools: $(addprefix $(BUILD)/,$(TOOLS))
-examples: $(EXAMPLES)
+examples: $(EXAMPLES) $(PLUGINS)
 
 # ---- rules ---------------------------------------------------------------------------------
 $(BUILD)/.flags: FORCE
@@ -74,6 +75,11 @@ $(BUILD)/examples/%: $(BUILD)/tools/examples/%.o $(BUILD)/libmob.a
 	@mkdir -p $(@D)
 	$(if $(Q),@echo "  LD    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+.SECONDARY: $(patsubst tools/examples/plugin/%.c,$(BUILD)/tools/examples/plugin/%.o,$(wildcard tools/examples/plugin/*.c))
+$(BUILD)/examples/%.so: $(BUILD)/tools/examples/plugin/%.o
+	@mkdir -p $(@D)
+	$(if $(Q),@echo "  LD    $@")
+	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $^
 $(BUILD)/tests/%.o: ALL_CFLAGS += $(CRITERION_CFLAGS) -Wno-missing-prototypes
 $(BUILD)/tests/run: $(TEST_OBJ) $(BUILD)/libmob.a
 	$(if $(Q),@echo "  LD    $@")
