@@ -387,6 +387,20 @@ static int handle(struct conn *c, const uint8_t *p, size_t len)
 
 /* ---- connections ----------------------------------------------------------------------- */
 
+/*
+ * Back-pressure on a pipelining client: its answers go to its own queue, and a client that
+ * sends a burst of requests must not overflow it just because the writer has not had a turn
+ * yet. So the reader stops reading while the queue is over half full, and lets the writer
+ * drain it. A client that truly does not read is dropped by the writer's timeout instead.
+ */
+static int drain_own_queue(mob_bot *self, struct conn *c)
+{
+    int rc = mob_yield(self);
+    while (rc == 0 && !c->broken && c->out_end - c->out_start > c->a->opt.outq_size / 2)
+        rc = mob_sleep(self, MOB_NS_PER_MS);
+    return rc;
+}
+
 static int64_t idle_deadline(mob_arena *a)
 {
     return a->opt.idle_timeout_ns > 0 ? mob_now(a->loop) + a->opt.idle_timeout_ns
@@ -422,6 +436,9 @@ static int serve_tcp(mob_bot *self, struct conn *c)
         if (n < 0)
             return (int)n;
         handle(c, (const uint8_t *)p, len);
+        if (c->out_end - c->out_start > c->a->opt.outq_size / 2 &&
+            (n = drain_own_queue(self, c)) < 0)
+            return (int)n;
         if (c->broken)
             return -EPIPE;
     }
@@ -446,6 +463,9 @@ static int serve_ws(mob_bot *self, struct conn *c)
             send_error(c, MOB_ARENA_E_MALFORMED);
         else
             handle(c, p, (size_t)n);
+        if (c->out_end - c->out_start > c->a->opt.outq_size / 2 &&
+            (n = drain_own_queue(self, c)) < 0)
+            return (int)n;
         if (c->broken)
             return -EPIPE;
     }
