@@ -407,7 +407,8 @@ static int64_t idle_deadline(mob_arena *a)
                                       : MOB_FOREVER;
 }
 
-/* Reads TCP frames until the stream ends. Returns the reason (-ETIMEDOUT means idle). */
+/* Reads TCP frames until the stream ends, the client idles (it hears why) or breaks the
+ * rules. Returns the reason. */
 static int serve_tcp(mob_bot *self, struct conn *c)
 {
     char storage[MOB_ARENA_MAX_FRAME + 2];
@@ -417,6 +418,8 @@ static int serve_tcp(mob_bot *self, struct conn *c)
         char *p;
         int64_t dl = idle_deadline(c->a);
         ssize_t n = mob_rbuf_read_exact(self, &rb, 2, &p, dl);
+        if (n == -ETIMEDOUT)
+            send_error(c, MOB_ARENA_E_IDLE); /* then the reader closes */
         if (n < 0)
             return (int)n;
         size_t len = (size_t)(uint8_t)p[0] << 8 | (uint8_t)p[1];
@@ -457,6 +460,12 @@ static int serve_ws(mob_bot *self, struct conn *c)
         const void *p;
         int op;
         ssize_t n = mob_ws_recv(self, &c->ws, &p, &op, idle_deadline(c->a));
+        if (n == -ETIMEDOUT) {
+            /* The ERROR says why, the close frame ends the session properly. */
+            static const uint8_t close[4] = {0x88, 0x02, 0x03, 0xe8};
+            send_error(c, MOB_ARENA_E_IDLE);
+            ws_send_hook(c, close, sizeof close);
+        }
         if (n < 0)
             return (int)n;
         if (op != MOB_WS_BINARY)
@@ -481,17 +490,10 @@ static intptr_t reader_main(mob_bot *self, void *arg)
         c->refs--;
         goto out;
     }
-    int why = c->is_ws ? serve_ws(self, c) : serve_tcp(self, c);
-    if (why == -ETIMEDOUT) {
-        if (c->is_ws && c->ws.state == MOB_WS_OPEN)
-            send_error(c, MOB_ARENA_E_IDLE);
-        else if (!c->is_ws)
-            send_error(c, MOB_ARENA_E_IDLE);
-    }
-    if (c->is_ws && c->ws.state == MOB_WS_OPEN && why == -ETIMEDOUT) {
-        uint8_t close[4] = {0x88, 0x02, 0x03, 0xe8}; /* close 1000 after the idle ERROR */
-        ws_send_hook(c, close, sizeof close);
-    }
+    if (c->is_ws)
+        serve_ws(self, c);
+    else
+        serve_tcp(self, c);
 out:
     leave_room(c);
     if (c->id)
