@@ -572,3 +572,47 @@ Test(arena, random_frames_get_errors_and_the_server_lives_on, .timeout = 20)
         run(random_frames, &x, small(), ws);
     }
 }
+
+/* Stopping the arena with players connected ends their sessions cleanly: they read EOF, and
+ * the loop ends with no bot, fd or timer left. */
+static intptr_t stopped_under_me(mob_bot *self, void *arg)
+{
+    struct ctx *x = arg;
+    static mob_arena_client c[2];
+    mob_arena_msg m;
+    for (int i = 0; i < 2; i++) { /* one of each transport */
+        x->use_ws = i;
+        x->port = i ? mob_arena_ws_port(x->arena) : mob_arena_port(x->arena);
+        if (conn(self, x, &c[i]) < 0)
+            goto out;
+    }
+    login(self, x, &c[0], "one");
+    tx(self, x, &c[0], (mob_arena_msg){.type = MOB_ARENA_JOIN, .room = 1});
+    expect(self, x, &c[0], MOB_ARENA_JOINED, &m);
+    mob_arena_stop(x->arena);
+    for (int i = 0; i < 2; i++) {
+        int rc = mob_arena_recv(self, &c[i], &m, soon(self));
+        CHECK(x, rc == -ENODATA || rc == -ECONNRESET, "client %d after stop: %d", i, rc);
+        mob_arena_disconnect(self, &c[i]);
+    }
+out:
+    x->done = 1;
+    return 0;
+}
+
+Test(arena, stopping_with_players_connected_closes_them_and_leaks_nothing, .timeout = 10)
+{
+    mob_loop *loop = mob_loop_new(NULL);
+    cr_assert(loop);
+    mob_arena_options o = small();
+    o.port = 0;
+    o.ws_port = 0;
+    struct ctx x = {0};
+    cr_assert_eq(mob_arena_start(loop, &o, &x.arena), 0);
+    mob_spawn(loop, stopped_under_me, &x);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_eq(mob_loop_free(loop), 0);
+    mob_arena_free(x.arena);
+    cr_assert(x.done);
+    cr_assert_eq(x.failures, 0);
+}

@@ -514,15 +514,25 @@ out:
     return 0;
 }
 
+/*
+ * One listener's accept loop. arg carries the listening fd and the transport (lfd * 2 +
+ * is_ws), so that a bot cancelled before its first turn never touches the arena: a failed
+ * mob_arena_start may free it at once.
+ */
 static intptr_t accept_main(mob_bot *self, void *arg)
 {
-    mob_arena *a = mob_bot_user(self);
-    int is_ws = arg != NULL;
-    int lfd = is_ws ? a->ws_lfd : a->lfd;
-    while (!a->stopping) {
+    int lfd = (int)((intptr_t)arg >> 1);
+    int is_ws = (int)((intptr_t)arg & 1);
+    for (;;) {
         int fd = mob_accept(self, lfd, MOB_FOREVER);
         if (fd == -ECANCELED)
             break;
+        mob_arena *a = mob_bot_user(self);
+        if (a->stopping) {
+            if (fd >= 0)
+                mob_close(self, fd);
+            break;
+        }
         if (fd < 0) {
             /* Out of fds or a connection reset before accept: breathe and go on. */
             if (mob_sleep(self, 10 * MOB_NS_PER_MS) < 0)
@@ -611,25 +621,24 @@ int mob_arena_start(mob_loop *loop, const mob_arena_options *opt, mob_arena **ou
         goto fail;
     mob_spawn_options so = {0, a, 0};
     rc = -ENOMEM;
-    if (a->lfd >= 0 && !(a->acceptor = mob_spawn_ex(loop, accept_main, NULL, &so)))
+    if (a->lfd >= 0 && !(a->acceptor = mob_spawn_ex(loop, accept_main,
+                                                     (void *)((intptr_t)a->lfd * 2), &so)))
         goto fail;
-    if (a->ws_lfd >= 0 && !(a->ws_acceptor = mob_spawn_ex(loop, accept_main, a, &so)))
+    if (a->ws_lfd >= 0 && !(a->ws_acceptor = mob_spawn_ex(loop, accept_main,
+                                                           (void *)((intptr_t)a->ws_lfd * 2 + 1),
+                                                           &so)))
         goto fail;
-    /* The accept bots close their listeners when they end. */
+    /* From here on the accept bots close their listeners when they end. */
     *out = a;
     return 0;
 fail:
+    /* A cancelled acceptor closes its own listener and never looks at the arena. */
     if (a->acceptor)
         mob_cancel(a->acceptor);
     else if (a->lfd >= 0)
         mob_close(NULL, a->lfd);
     if (a->ws_lfd >= 0)
         mob_close(NULL, a->ws_lfd);
-    if (a->acceptor) {
-        a->stopping = 1;
-        *out = NULL;
-        return rc; /* the cancelled acceptor still needs the arena: leak it on purpose */
-    }
     mob_arena_free(a);
     return rc;
 }
