@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "platform.h"
+#include "san.h"
 
 void mob__trampoline(void);
 void mob__fiber_returned(void);
@@ -30,6 +31,9 @@ const char *mob__switch_name(void) { return "asm-x86_64"; }
 void mob__ctx_make(struct mob__ctx *ctx, void *stack_lo, size_t size, mob__entry_fn entry,
                    void *arg)
 {
+#if defined(MOB__ASAN)
+    mob__san_wrap(stack_lo, &size, &entry, &arg);
+#endif
     uint64_t *top = (uint64_t *)(((uintptr_t)stack_lo + size) & ~(uintptr_t)15);
     uint64_t *sp = top - 23;
     sp[0] = (uint64_t)(uintptr_t)mob__trampoline;
@@ -47,16 +51,27 @@ void mob__ctx_make(struct mob__ctx *ctx, void *stack_lo, size_t size, mob__entry
 
 const char *mob__switch_name(void) { return "asm-aarch64"; }
 
-/* See switch_aarch64.S for the frame: d8-d15, x19-x30 and FPCR, 176 bytes. */
+/* The frame drawn at the top of switch_aarch64.S: x19-x30 at +0, d8-d15 at +96, FPCR at
+ * +160, 176 bytes in all. */
+enum { A64_FRAME = 176, A64_X19 = 0, A64_X20 = 1, A64_X29 = 10, A64_X30 = 11, A64_FPCR = 20 };
+
 void mob__ctx_make(struct mob__ctx *ctx, void *stack_lo, size_t size, mob__entry_fn entry,
                    void *arg)
 {
+#if defined(MOB__ASAN)
+    mob__san_wrap(stack_lo, &size, &entry, &arg);
+#endif
+    /* Top of stack, 16-byte aligned: the trampoline starts there, as AAPCS64 requires. */
     uintptr_t top = ((uintptr_t)stack_lo + size) & ~(uintptr_t)15;
-    uint64_t *sp = (uint64_t *)(top - 176);
-    memset(sp, 0, 176);
-    sp[0] = (uint64_t)(uintptr_t)entry;         /* x19 */
-    sp[1] = (uint64_t)(uintptr_t)arg;           /* x20 */
-    sp[11] = (uint64_t)(uintptr_t)mob__trampoline; /* x30: where the switch jumps */
+    uint64_t *sp = (uint64_t *)(top - A64_FRAME);
+    memset(sp, 0, A64_FRAME);
+    sp[A64_X19] = (uint64_t)(uintptr_t)entry;
+    sp[A64_X20] = (uint64_t)(uintptr_t)arg;
+    sp[A64_X29] = 0;                               /* frame chain ends here */
+    sp[A64_X30] = (uint64_t)(uintptr_t)mob__trampoline; /* where the switch branches */
+    /* A new fiber starts with the ABI's default FP control: FPCR 0 (round to nearest, no
+     * flush-to-zero, no traps). */
+    sp[A64_FPCR] = 0;
     ctx->sp = sp;
 }
 

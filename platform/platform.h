@@ -34,6 +34,8 @@ struct mob__ctx {
 };
 #endif
 
+struct mob__stack;
+
 /* The first function a new context runs. It must never return: when a fiber is done it
  * switches away for good. */
 typedef void (*mob__entry_fn)(void *arg);
@@ -56,6 +58,35 @@ void mob__ctx_make(struct mob__ctx *ctx, void *stack_lo, size_t size, mob__entry
 #include "switch_x86_64.h"
 #else
 void mob__switch(struct mob__ctx *from, struct mob__ctx *to);
+#endif
+
+/* Built with AddressSanitizer? (gcc says __SANITIZE_ADDRESS__, clang __has_feature.) */
+#if defined(__SANITIZE_ADDRESS__)
+#define MOB__ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MOB__ASAN 1
+#endif
+#endif
+
+/*
+ * The switch the core makes every switch through: mob__switch, plus the AddressSanitizer
+ * annotations when built with SAN=address (platform/san.c). `to_stack` is the stack `to` runs
+ * on, or NULL for the thread's own stack (the host context); `from_done` is nonzero when the
+ * context being left will never be resumed (a bot that has returned), so ASan can drop its
+ * fake stack. Without ASan this is mob__switch itself.
+ */
+#if defined(MOB__ASAN)
+void mob__switch_annotated(struct mob__ctx *from, struct mob__ctx *to,
+                           const struct mob__stack *to_stack, int from_done);
+#else
+static inline void mob__switch_annotated(struct mob__ctx *from, struct mob__ctx *to,
+                                         const struct mob__stack *to_stack, int from_done)
+{
+    (void)to_stack;
+    (void)from_done;
+    mob__switch(from, to);
+}
 #endif
 
 /* "asm-x86_64", "asm-aarch64" or "ucontext". */

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mob_run.h: the load-test layer. Named scenario functions with weights (molotov's
+ * @scenario), hooks around them, and a runner that turns bot runs into numbers people trust:
+ * per-scenario counts, failures by class, latency percentiles from a mob_hist, a per-second
+ * timeline, reports in text, JSON and HdrHistogram's .hgrm format. mob_main() gives a program
+ * the whole `mob` command line in one call.
+ *
+ * The model, in one paragraph. A run has `bots` bots per process. Each bot calls bot_setup,
+ * then repeats: pick a scenario (by weight from its own seeded stream, or by the picker), run
+ * it, count it, think; until the run's one global deadline, its max runs, or a stop. Then
+ * bot_teardown. global_setup runs once before any process is forked, global_teardown once
+ * after all of them end. At the deadline every bot still inside a scenario is cancelled
+ * (mob_cancel: its blocking calls return -ECANCELED) and that run is counted as cancelled, not
+ * as a failure. In rate mode (`rate` > 0, the open model) every bot follows a fixed schedule
+ * (wrk2's): run k of bot i is due at start + (i + k * bots) / rate, and its latency is timed
+ * from when it was due, not from when the bot got to it, so a server stall shows in the
+ * percentiles (no coordinated omission).
+ *
+ * Read next: src/run/runner.c, then src/run/stats.c.
+ */
+#ifndef MOB_RUN_H
+#define MOB_RUN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mob.h"
+#include "mob_hist.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ======================================================================================== */
+/* Failure classes                                                                          */
+/* ======================================================================================== */
+
+/*
+ * What a scenario returns: 0 for success, one of these classes for a failure, or a -errno
+ * value that the runner classifies (-ETIMEDOUT: timeout; -ECONNREFUSED, -EADDRNOTAVAIL,
+ * -ENETUNREACH, -EHOSTUNREACH: connect; -EPIPE: write; -ECONNRESET: read; -EPROTO, -EBADMSG,
+ * -EMSGSIZE: protocol; anything else: other). -ECANCELED, and any error returned once the run
+ * is over, count as cancelled, not as a failure.
+ */
+enum mob_fail {
+    MOB_FAIL_NONE = 0,
+    MOB_FAIL_CONNECT,  /* could not connect */
+    MOB_FAIL_READ,     /* reading the response failed (reset, EOF) */
+    MOB_FAIL_WRITE,    /* sending the request failed */
+    MOB_FAIL_TIMEOUT,  /* the per-run timeout passed */
+    MOB_FAIL_STATUS,   /* an HTTP status >= 400, or an application-level "no" */
+    MOB_FAIL_PROTOCOL, /* the peer's answer could not be parsed */
+    MOB_FAIL_OTHER,    /* the scenario said it failed (molotov's failed assert) */
+    MOB_FAIL_NCLASS
+};
+
+/* "connect", "read", "write", "timeout", "status", "protocol", "other" ("ok" for 0). */
+const char *mob_fail_name(int cls);
+
+/* Maps a scenario's return value to a class (see above); -ECANCELED maps to -1. */
+int mob_fail_classify(int rc);
+
+/* ======================================================================================== */
+/* Scenarios and suites                                                                     */
+/* ======================================================================================== */
+
+/* What a scenario and the per-bot hooks see. The runner owns it; fields are read-only except
+ * `state`. */
+typedef struct mob_worker {
+    mob_bot *bot;         /* the bot running this worker (pass it to every blocking call) */
+    int id;               /* globally unique: process * bots + index */
+    int process;          /* 0 .. processes-1 */
+    int64_t step;         /* runs started by this bot so far (0 for the first) */
+    int64_t deadline;     /* absolute: the run's end, or the per-run timeout if sooner */
+    int64_t scheduled;    /* rate mode: when this run was due; otherwise when it began */
+    void *state;          /* per-bot state, free for bot_setup to set */
+    void *ud;             /* the suite's user pointer (global_setup may replace it) */
+    const struct mob_options *opt;
+    uint64_t rng[4];      /* this bot's random stream (mob_worker_rand) */
+} mob_worker;
+
+/* Returns the next number of this bot's random stream (xoshiro256**, seeded from --seed and
+ * the bot id: the same seed gives every bot the same sequence). */
+uint64_t mob_worker_rand(mob_worker *w);
+
+typedef int (*mob_scenario_fn)(mob_worker *w);
+
+typedef struct mob_scenario {
+    const char *name;  /* unique; NULL ends a table */
+    mob_scenario_fn fn;
+    int weight;        /* relative pick weight; 0 disables the scenario */
+    int64_t delay_ns;  /* think time after each SUCCESSFUL run of this one (molotov's delay=) */
+} mob_scenario;
+
+/*
+ * A suite: scenarios and hooks. Every hook is optional. Hooks return 0, or nonzero for a
+ * failure: a failing global_setup aborts the run (-EINVAL from it means "bad target" and gives
+ * the usage exit code 2); a failing bot_setup is counted and ends that bot (and the whole run
+ * with stop_on_failure); a failing bot_teardown or global_teardown is counted and nothing else
+ * happens: teardown always runs to the end.
+ *
+ * Order: global_setup (once, before forking) → per bot: bot_setup, scenarios..., bot_teardown
+ * (also after a failed setup, so it can free what setup made) → global_teardown (once, after
+ * every process ended).
+ */
+typedef struct mob_suite {
+    const char *name;                 /* shown in reports; NULL: "mob" */
+    const mob_scenario *scenarios;    /* table ended by a NULL name */
+    int (*global_setup)(const struct mob_options *opt, void **ud);
+    int (*global_teardown)(const struct mob_options *opt, void *ud);
+    int (*bot_setup)(mob_worker *w);
+    int (*bot_teardown)(mob_worker *w);
+    /* Custom picker: returns the name of the scenario to run (weights are then ignored), or
+     * NULL to end this bot. An unknown name counts as an "other" failure. */
+    const char *(*picker)(mob_worker *w);
+    void *ud;
+    /* Bytes of per-bot state the runner reserves, zeroed, on the bot's own stack and hands
+     * over as w->state before bot_setup (0: none; then bot_setup may set w->state). The
+     * stack's pages are paid for anyway, so small state costs no allocation and no memory. */
+    size_t state_size;
+} mob_suite;
+
+/*
+ * A shared object loaded by `mob ./file.so` defines this symbol:
+ *
+ *     const mob_suite mob_plugin_suite = { .scenarios = my_table, ... };
+ *
+ * It may call any mob_ function: the mob binary exports them.
+ */
+#define MOB_PLUGIN_SYMBOL "mob_plugin_suite"
+
+/* ======================================================================================== */
+/* Options                                                                                  */
+/* ======================================================================================== */
+
+/* One load-shape stage: for `duration_ns`, move the number of bots toward `bots` at
+ * `spawn_rate` bots per second (0: at once). */
+typedef struct mob_stage {
+    int64_t duration_ns;
+    int bots;
+    double spawn_rate;
+} mob_stage;
+
+#define MOB_MAX_STAGES 32
+
+typedef struct mob_options {
+    const char *target;       /* the positional argument (URL, .so path) */
+    int bots;                 /* -w: bots per process (molotov: total = processes * bots) */
+    int64_t duration_ns;      /* -d: one global deadline; 0: until max runs or a stop */
+    int64_t max_runs;         /* -r: runs per bot; 0: no limit */
+    int processes;            /* -p */
+    double rate;              /* -R: runs per second for the whole run (all processes); 0: off */
+    int64_t ramp_up_ns;       /* bot i starts at i * ramp_up / bots */
+    int64_t delay_ns;         /* think time after every run */
+    int64_t timeout_ns;       /* per-run timeout (mob_worker.deadline); 0: the run's end */
+    int stop_on_failure;      /* -x */
+    int64_t fail_threshold;   /* -f N: exit 1 when failures >= N; -1: never */
+    mob_stage stages[MOB_MAX_STAGES];
+    int nstages;              /* when > 0, stages replace bots/ramp_up; duration = their sum */
+    uint64_t seed;            /* --seed; 0: from the clock (the report shows which) */
+    const char *single;       /* -s NAME: run only this scenario */
+    int single_run;           /* --single-run: each bot runs every scenario once, in name order */
+    int quiet, verbose;       /* -q, -v */
+    int live;                 /* -1: live line when stderr is a terminal; 0 off; 1 plain lines */
+    const char *json_path;    /* --json FILE */
+    const char *hgrm_path;    /* --hgrm FILE ("-": stdout) */
+    int latency;              /* --latency: print the .hgrm distribution after the summary */
+    size_t payload_size;      /* --size: bytes per echo (tcp://, ws://) */
+    size_t stack_size;        /* --stack: bot stack size; 0: the runtime's default */
+} mob_options;
+
+/* Fills the defaults: 10 bots, 10 s, 1 process, no rate, fail threshold -1, live auto,
+ * 64-byte payloads. */
+void mob_options_init(mob_options *o);
+
+/* ======================================================================================== */
+/* Results                                                                                  */
+/* ======================================================================================== */
+
+typedef struct mob_result mob_result;
+
+/* Per-scenario numbers, borrowed from the result (valid until mob_result_free). */
+typedef struct mob_scenario_stats {
+    const char *name;
+    uint64_t ok;
+    uint64_t fail[MOB_FAIL_NCLASS]; /* fail[0] is unused */
+    uint64_t failures;              /* sum of fail[] */
+    const mob_hist *latency;        /* successful runs */
+} mob_scenario_stats;
+
+/* Run-wide counters. */
+typedef struct mob_totals {
+    uint64_t ok, failures;
+    uint64_t fail[MOB_FAIL_NCLASS];
+    uint64_t cancelled;          /* runs cut by the end of the run */
+    uint64_t setup_failed, teardown_failed, global_teardown_failed;
+    uint64_t scheduled, late, dropped; /* rate mode: runs due; begun > 1 ms late; never begun */
+    int64_t elapsed_ns;
+    int bots_max;                /* most bots alive at once, over all processes */
+    int processes;
+    int interrupted;             /* stopped by SIGINT/SIGTERM */
+    int stopped_on_failure;      /* -x fired */
+    uint64_t seed;
+} mob_totals;
+
+void mob_result_totals(const mob_result *r, mob_totals *out);
+int mob_result_nscenarios(const mob_result *r);
+/* Returns 0, or -ENOENT when i is out of range. */
+int mob_result_scenario(const mob_result *r, int i, mob_scenario_stats *out);
+/* All scenarios' latencies together (borrowed). */
+const mob_hist *mob_result_latency(const mob_result *r);
+/* Number of seconds in the timeline, and one second of it (run-wide, all scenarios). */
+int mob_result_seconds(const mob_result *r);
+typedef struct mob_second {
+    uint64_t ok, failures;
+    int64_t p50_ns, p99_ns, max_ns; /* merged over processes: p50/p99 are the worst process's */
+    double mean_ns;
+} mob_second;
+int mob_result_second(const mob_result *r, int i, mob_second *out);
+
+/* Adds src into dst exactly (counts and histograms); timelines add second by second. Scenarios
+ * are matched by name. Returns 0 or -ENOMEM. */
+int mob_result_merge(mob_result *dst, const mob_result *src);
+
+/* Writes the JSON report (everything, histograms included) to path atomically: a temporary
+ * file in the same directory, then rename. Returns 0 or -errno. */
+int mob_result_write_json(const mob_result *r, const char *path);
+/* Reads a JSON report written by mob_result_write_json. Returns 0 or -errno (-EINVAL: not a
+ * mob report). */
+int mob_result_read_json(const char *path, mob_result **out);
+/* The wrk-like summary table plus molotov's `SUCCESSES: n | FAILURES: m` line. */
+void mob_result_print(const mob_result *r, FILE *out);
+void mob_result_free(mob_result *r);
+
+/* Exit code for a result: 1 when failures >= fail_threshold (>= 0), or -x fired; else 0. */
+int mob_result_exit_code(const mob_result *r, const mob_options *o);
+
+/* ======================================================================================== */
+/* Running                                                                                  */
+/* ======================================================================================== */
+
+/*
+ * Runs the suite with the options: global setup, `processes` forked processes (or this one
+ * when processes == 1), bots, the merged result, global teardown. SIGINT and SIGTERM stop the
+ * run gracefully (the result is complete and marked interrupted). Live output goes to stderr
+ * unless o->quiet. Returns 0 with *out set, -EINVAL for a bad option or target, or -errno.
+ */
+int mob_run_suite(const mob_suite *s, const mob_options *o, mob_result **out);
+
+/*
+ * The whole `mob` command line: parses argv (see `--help`), runs, prints, writes files and
+ * returns the exit code (0, 1 for failures past -f, 2 for usage errors). `builtin` picks a
+ * suite for a target when s is NULL or has no scenarios (the mob tool passes its http/tcp
+ * chooser); it returns NULL with a message in err[] when the target is bad.
+ */
+typedef const mob_suite *(*mob_suite_chooser)(const char *target, char *err, size_t errlen);
+int mob_main(int argc, char **argv, const mob_suite *s);
+int mob_main_ex(int argc, char **argv, const mob_suite *s, mob_suite_chooser builtin);
+
+/* Human units: "30s", "1h30m", "250ms", "1.5s", "2m"; a bare number is seconds. Returns 0 or
+ * -EINVAL. */
+int mob_parse_duration(const char *s, int64_t *ns);
+/* "10k", "1.5M", "2G" (powers of 1000), "64Ki" (of 1024), or a plain number. */
+int mob_parse_count(const char *s, double *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MOB_RUN_H */

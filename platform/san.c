@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * san.c: the sanitizer side of the context switch. AddressSanitizer keeps a picture of the
+ * current stack (its bounds, and a "fake stack" for use-after-return detection); a switch
+ * that moves sp behind its back makes it report false stack overflows and
+ * "ASan is ignoring requested __asan_handle_no_return". So when the library is built with
+ * SAN=address, every switch the core makes goes through mob__switch_annotated, which tells
+ * ASan where it is going (__sanitizer_start_switch_fiber) and that it has arrived
+ * (__sanitizer_finish_switch_fiber). Without ASan, platform.h makes mob__switch_annotated
+ * plain mob__switch and this file is empty.
+ *
+ * Valgrind needs no per-switch help: stack.c registers each stack (VALGRIND_STACK_REGISTER)
+ * when built with -DMOB_VALGRIND.
+ */
+#define _GNU_SOURCE
+#include "san.h"
+
+#if defined(MOB__ASAN)
+#include <sanitizer/common_interface_defs.h>
+
+/* The thread's own stack, where the host context (mob_loop_run's caller) lives. The first
+ * fiber a thread ever starts is necessarily started from it, so mob__san_boot learns its
+ * bounds from ASan itself the first time. */
+static _Thread_local const void *host_bottom;
+static _Thread_local size_t host_size;
+
+static void host_bounds(const void **bottom, size_t *size)
+{
+    *bottom = host_bottom;
+    *size = host_size;
+}
+
+void mob__switch_annotated(struct mob__ctx *from, struct mob__ctx *to,
+                           const struct mob__stack *to_stack, int from_done)
+{
+    const void *bottom;
+    size_t size;
+    if (to_stack) {
+        bottom = to_stack->lo;
+        size = to_stack->size;
+    } else {
+        host_bounds(&bottom, &size);
+    }
+    /* A context that will never run again gives its fake stack back (NULL save slot). */
+    void *fake = NULL;
+    __sanitizer_start_switch_fiber(from_done ? NULL : &fake, bottom, size);
+    mob__switch(from, to);
+    __sanitizer_finish_switch_fiber(fake, NULL, NULL);
+}
+
+void mob__san_boot(void *boot)
+{
+    struct mob__san_boot *b = boot;
+    mob__entry_fn entry = b->entry;
+    void *arg = b->arg;
+    const void *from_bottom;
+    size_t from_size;
+    __sanitizer_finish_switch_fiber(NULL, &from_bottom, &from_size);
+    if (!host_bottom) {
+        host_bottom = from_bottom;
+        host_size = from_size;
+    }
+    entry(arg);
+}
+#else
+/* ISO C wants a translation unit to declare something. */
+typedef int mob__san_unused;
+#endif

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * live.c: what a run shows while it runs, and how it stops on a signal. On a terminal, one
+ * line redrawn every second (elapsed/remaining with a progress bar, bots, rate, p50/p99,
+ * errors); otherwise one plain line per second. SIGINT and SIGTERM only set a flag that the
+ * controller (runner.c) checks ten times a second, so the run ends through its normal path
+ * and the report is complete. A second signal kills the process the default way.
+ */
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run.h"
+
+volatile sig_atomic_t mob__stop_signal;
+
+static struct sigaction old_int, old_term;
+static int installed;
+
+static void on_signal(int sig)
+{
+    mob__stop_signal = sig;
+    /* The next one is not graceful: restore the default action. */
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(sig, &dfl, NULL);
+}
+
+void mob__signals_install(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    mob__stop_signal = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    installed = 1;
+}
+
+void mob__signals_restore(void)
+{
+    if (!installed)
+        return;
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    installed = 0;
+}
+
+int mob__live_enabled(const mob_options *o)
+{
+    if (o->quiet || o->live == 0)
+        return 0;
+    return 1;
+}
+
+static void fmt_ns(char *buf, size_t n, int64_t ns)
+{
+    if (ns < 1000 * MOB_NS_PER_US)
+        snprintf(buf, n, "%.0fus", (double)ns / 1e3);
+    else if (ns < 1000 * MOB_NS_PER_MS)
+        snprintf(buf, n, "%.2fms", (double)ns / 1e6);
+    else
+        snprintf(buf, n, "%.2fs", (double)ns / 1e9);
+}
+
+void mob__live_print(const mob_options *o, int64_t elapsed, int64_t total, int bots,
+                     uint64_t ok, uint64_t fail, double rate, int64_t p50, int64_t p99)
+{
+    char a[32], b[32], bar[24];
+    fmt_ns(a, sizeof a, p50);
+    fmt_ns(b, sizeof b, p99);
+    int tty = o->live < 0 && isatty(2);
+    int done = 0;
+    if (total > 0) {
+        done = (int)(20 * elapsed / total);
+        if (done > 20)
+            done = 20;
+    }
+    for (int i = 0; i < 20; i++)
+        bar[i] = i < done ? '#' : '.';
+    bar[20] = 0;
+    long es = (long)(elapsed / MOB_NS_PER_SEC);
+    long left = total > 0 ? (long)((total - elapsed + MOB_NS_PER_SEC / 2) / MOB_NS_PER_SEC) : -1;
+    if (left < 0 && total > 0)
+        left = 0;
+    char rem[32] = "";
+    if (left >= 0)
+        snprintf(rem, sizeof rem, " %lds left", left);
+    fprintf(stderr, "%s[%s] %lds%s | bots %d | %.0f/s | p50 %s p99 %s | ok %llu err %llu%s",
+            tty ? "\r" : "", total > 0 ? bar : "running", es, rem, bots, rate, a, b,
+            (unsigned long long)ok, (unsigned long long)fail, tty ? "\033[K" : "\n");
+    fflush(stderr);
+}
+
+void mob__live_end(const mob_options *o)
+{
+    if (mob__live_enabled(o) && o->live < 0 && isatty(2))
+        fputs("\n", stderr);
+}

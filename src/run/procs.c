@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * procs.c: a whole run: options checked, global setup, then either this process runs the bots
+ * or `-p N` forks N children after global setup (so what it made is inherited), then global
+ * teardown. Each child writes its result as a JSON report into a private temporary directory
+ * and the parent reads them back and merges them (json.c, stats.c): the same exact path that
+ * `mob merge` takes for results from other machines. While children run, each keeps its live
+ * numbers in a slot of a shared file mapping, which the parent sums into the live line.
+ *
+ * Bot ids: child p runs bots p * bots + 0 .. bots - 1, so ids are unique across processes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "run.h"
+
+void mob_options_init(mob_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->bots = 10;
+    o->duration_ns = 10 * MOB_NS_PER_SEC;
+    o->processes = 1;
+    o->fail_threshold = -1;
+    o->live = -1;
+    o->payload_size = 64;
+}
+
+static int check_options(const mob_suite *s, const mob_options *o)
+{
+    if (!s || !o || o->processes < 1 || o->processes > 1024 || o->max_runs < 0 ||
+        o->rate < 0 || o->nstages < 0 || o->nstages > MOB_MAX_STAGES || o->duration_ns < 0)
+        return -EINVAL;
+    if (o->nstages == 0 && o->bots < 1)
+        return -EINVAL;
+    if (o->nstages > 0 && o->rate > 0)
+        return -EINVAL; /* a rate schedule needs a fixed number of bots */
+    for (int i = 0; i < o->nstages; i++)
+        if (o->stages[i].bots < 0 || o->stages[i].duration_ns <= 0 ||
+            o->stages[i].spawn_rate < 0)
+            return -EINVAL;
+    if (o->single_run && o->single)
+        return -EINVAL; /* molotov refuses the pair too */
+    return 0;
+}
+
+static void sleep_ns(int64_t ns)
+{
+    struct timespec ts = {(time_t)(ns / MOB_NS_PER_SEC), (long)(ns % MOB_NS_PER_SEC)};
+    nanosleep(&ts, NULL);
+}
+
+static int run_children(const struct mob__proc *base, mob_result **out)
+{
+    const mob_options *o = base->opt;
+    int n = o->processes;
+    const char *tmpdir = getenv("TMPDIR");
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/mob-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    if (!mkdtemp(dir))
+        return -errno;
+    char path[600];
+    snprintf(path, sizeof path, "%s/live", dir);
+    size_t map_len = (size_t)n * sizeof(struct mob__live);
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+    struct mob__live *live = MAP_FAILED;
+    if (fd >= 0 && ftruncate(fd, (off_t)map_len) == 0)
+        live = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (fd >= 0)
+        close(fd);
+    unlink(path);
+    if (live == MAP_FAILED) {
+        rmdir(dir);
+        return -ENOMEM;
+    }
+    memset(live, 0, map_len);
+    pid_t *pids = MOB_CALLOC((size_t)n, sizeof *pids);
+    if (!pids) {
+        munmap(live, map_len);
+        rmdir(dir);
+        return -ENOMEM;
+    }
+    fflush(NULL); /* children must not flush the parent's buffered output again */
+    int64_t start = mob_clock_ns();
+    int started = 0;
+    for (int i = 0; i < n; i++) {
+        pid_t pid = fork();
+        if (pid < 0)
+            break;
+        if (pid == 0) {
+            struct mob__proc p = *base;
+            p.process = i;
+            p.processes = n;
+            p.start = start;
+            p.live = &live[i];
+            mob_result *r = NULL;
+            int rc = mob__run_process(&p, &r);
+            if (rc == 0) {
+                snprintf(path, sizeof path, "%s/%d.json", dir, i);
+                rc = mob_result_write_json(r, path);
+                mob_result_free(r);
+            }
+            live[i].done = 1;
+            _exit(rc == 0 ? 0 : 3);
+        }
+        pids[i] = pid;
+        started++;
+    }
+    /* Watch the children: forward a stop, and draw the live line once a second. */
+    int remaining = started, forwarded = 0;
+    uint64_t last_total = 0;
+    int64_t next = start + MOB_NS_PER_SEC;
+    while (remaining > 0) {
+        if (mob__stop_signal && !forwarded) {
+            for (int i = 0; i < started; i++)
+                if (pids[i] > 0)
+                    kill(pids[i], SIGTERM);
+            forwarded = 1;
+        }
+        for (int i = 0; i < started; i++) {
+            if (pids[i] > 0 && waitpid(pids[i], NULL, WNOHANG) == pids[i]) {
+                pids[i] = -pids[i];
+                remaining--;
+            }
+        }
+        int64_t now = mob_clock_ns();
+        if (now >= next && remaining > 0) {
+            uint64_t ok = 0, fail = 0;
+            int64_t p50 = 0, p99 = 0;
+            int bots = 0;
+            for (int i = 0; i < n; i++) {
+                ok += live[i].ok;
+                fail += live[i].fail;
+                bots += live[i].bots;
+                if (live[i].p50 > p50)
+                    p50 = live[i].p50;
+                if (live[i].p99 > p99)
+                    p99 = live[i].p99;
+            }
+            if (mob__live_enabled(o))
+                mob__live_print(o, now - start, o->duration_ns, bots, ok, fail,
+                                (double)(ok + fail - last_total), p50, p99);
+            last_total = ok + fail;
+            next += MOB_NS_PER_SEC;
+        }
+        if (remaining > 0)
+            sleep_ns(20 * MOB_NS_PER_MS);
+    }
+    /* Merge what every child wrote; a child that wrote nothing makes the run fail. */
+    int rc = started == n ? 0 : -EAGAIN;
+    mob_result *all = NULL;
+    for (int i = 0; i < started; i++) {
+        snprintf(path, sizeof path, "%s/%d.json", dir, i);
+        mob_result *r = NULL;
+        int e = mob_result_read_json(path, &r);
+        unlink(path);
+        if (e < 0) {
+            if (rc == 0)
+                rc = e == -ENOENT ? -ECHILD : e;
+            continue;
+        }
+        if (!all) {
+            all = r;
+        } else {
+            e = mob_result_merge(all, r);
+            mob_result_free(r);
+            if (e < 0 && rc == 0)
+                rc = e;
+        }
+    }
+    rmdir(dir);
+    munmap(live, map_len);
+    MOB_FREE(pids);
+    if (rc == 0 && all && mob__stop_signal)
+        all->t.interrupted = 1;
+    if (rc < 0 || !all) {
+        mob_result_free(all);
+        return rc < 0 ? rc : -ECHILD;
+    }
+    *out = all;
+    return 0;
+}
+
+int mob_run_suite(const mob_suite *s, const mob_options *o_in, mob_result **out)
+{
+    *out = NULL;
+    int rc = check_options(s, o_in);
+    if (rc < 0)
+        return rc;
+    mob_options o = *o_in;
+    if (o.nstages > 0 && o_in->duration_ns == 0) {
+        for (int i = 0; i < o.nstages; i++)
+            o.duration_ns += o.stages[i].duration_ns;
+    }
+    if (o.seed == 0) /* reported in the result, so the run can be replayed with --seed */
+        o.seed = (uint64_t)mob_clock_ns() ^ ((uint64_t)getpid() << 32);
+    struct mob__proc p;
+    memset(&p, 0, sizeof p);
+    p.suite = s;
+    p.opt = &o;
+    p.ud = s->ud;
+    p.processes = o.processes;
+    if (s->global_setup) {
+        rc = s->global_setup(&o, &p.ud);
+        if (rc != 0)
+            return rc == -EINVAL ? -EINVAL : -ECANCELED;
+    }
+    mob__signals_install();
+    mob_result *r = NULL;
+    if (o.processes == 1)
+        rc = mob__run_process(&p, &r);
+    else
+        rc = run_children(&p, &r);
+    if (!o.quiet)
+        mob__live_end(&o);
+    if (rc == 0 && mob__stop_signal)
+        r->t.interrupted = 1;
+    mob__signals_restore();
+    if (s->global_teardown && s->global_teardown(&o, p.ud) != 0 && r)
+        r->t.global_teardown_failed++;
+    if (r) {
+        r->t.seed = o.seed;
+        r->bots = o.bots;
+        r->duration_ns = o.duration_ns;
+        r->rate = o.rate;
+    }
+    *out = r;
+    return rc;
+}

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report.c: a result on paper. The summary is wrk's table (latency percentiles, requests/s)
+ * plus per-scenario lines, failures by class, and molotov's `SUCCESSES: n | FAILURES: m` line.
+ * The JSON report holds everything, histograms as [value, count] pairs of their non-empty
+ * slots (mob_hist_foreach), so json.c reads it back into an identical result; it is written to
+ * a temporary file and renamed, so a reader never sees half a report.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run.h"
+
+static void fmt_lat(char *buf, size_t n, int64_t ns)
+{
+    if (ns < 1000 * MOB_NS_PER_US)
+        snprintf(buf, n, "%.2fus", (double)ns / 1e3);
+    else if (ns < 1000 * MOB_NS_PER_MS)
+        snprintf(buf, n, "%.2fms", (double)ns / 1e6);
+    else
+        snprintf(buf, n, "%.2fs", (double)ns / 1e9);
+}
+
+void mob_result_print(const mob_result *r, FILE *out)
+{
+    const mob_totals *t = &r->t;
+    double secs = t->elapsed_ns > 0 ? (double)t->elapsed_ns / 1e9 : 0;
+    char b[10][24];
+    fprintf(out, "%s @ %s: %.2fs, %d bots max over %d process%s%s\n", r->suite, r->target, secs,
+            t->bots_max, t->processes, t->processes == 1 ? "" : "es",
+            t->interrupted ? " (interrupted)" : "");
+    static const double ps[] = {50, 75, 90, 99, 99.9, 99.99};
+    int64_t v[6];
+    mob_hist_percentiles(r->all, ps, v, 6);
+    fprintf(out, "  Latency %9s %9s %9s %9s %9s %9s %9s %9s %9s\n", "mean", "stdev", "p50", "p75",
+            "p90", "p99", "p99.9", "p99.99", "max");
+    fmt_lat(b[0], sizeof b[0], (int64_t)mob_hist_mean(r->all));
+    fmt_lat(b[1], sizeof b[1], (int64_t)mob_hist_stddev(r->all));
+    for (int i = 0; i < 6; i++)
+        fmt_lat(b[2 + i], sizeof b[2], v[i]);
+    fmt_lat(b[8], sizeof b[8], mob_hist_max(r->all));
+    fprintf(out, "          %9s %9s %9s %9s %9s %9s %9s %9s %9s\n", b[0], b[1], b[2], b[3], b[4],
+            b[5], b[6], b[7], b[8]);
+    fprintf(out, "  %-20s %12s %10s %12s %9s %9s %9s\n", "Scenario", "ok", "failed", "runs/s",
+            "p50", "p99", "max");
+    for (int i = 0; i < r->nscen; i++) {
+        const struct mob__sstats *s = &r->scen[i];
+        uint64_t f = 0;
+        for (int c = 0; c < MOB_FAIL_NCLASS; c++)
+            f += s->fail[c];
+        fmt_lat(b[0], sizeof b[0], mob_hist_percentile(s->hist, 50));
+        fmt_lat(b[1], sizeof b[1], mob_hist_percentile(s->hist, 99));
+        fmt_lat(b[2], sizeof b[2], mob_hist_max(s->hist));
+        fprintf(out, "  %-20s %12llu %10llu %12.1f %9s %9s %9s\n", s->name,
+                (unsigned long long)s->ok, (unsigned long long)f,
+                secs > 0 ? (double)(s->ok + f) / secs : 0.0, b[0], b[1], b[2]);
+    }
+    if (t->failures) {
+        fprintf(out, "  Failures:");
+        for (int c = 1; c < MOB_FAIL_NCLASS; c++)
+            fprintf(out, " %s %llu%s", mob_fail_name(c), (unsigned long long)t->fail[c],
+                    c + 1 < MOB_FAIL_NCLASS ? "," : "\n");
+    }
+    if (t->setup_failed || t->teardown_failed || t->global_teardown_failed)
+        fprintf(out, "  Hooks failed: setup %llu, teardown %llu, global teardown %llu\n",
+                (unsigned long long)t->setup_failed, (unsigned long long)t->teardown_failed,
+                (unsigned long long)t->global_teardown_failed);
+    if (r->rate > 0)
+        fprintf(out, "  Rate %.1f/s: %llu scheduled, %llu late (>1ms), %llu dropped\n", r->rate,
+                (unsigned long long)t->scheduled, (unsigned long long)t->late,
+                (unsigned long long)t->dropped);
+    if (t->cancelled)
+        fprintf(out, "  %llu runs cut by the end of the run (not counted)\n",
+                (unsigned long long)t->cancelled);
+    if (t->stopped_on_failure)
+        fprintf(out, "  Stopped on the first failure (-x)\n");
+    fprintf(out, "  %llu runs in %.2fs\n", (unsigned long long)(t->ok + t->failures), secs);
+    fprintf(out, "Requests/sec: %10.2f\n", secs > 0 ? (double)(t->ok + t->failures) / secs : 0.0);
+    fprintf(out, "SUCCESSES: %llu | FAILURES: %llu\n", (unsigned long long)t->ok,
+            (unsigned long long)t->failures);
+}
+
+/* ---- JSON ----------------------------------------------------------------------------- */
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+struct slots_out {
+    FILE *f;
+    int first;
+};
+
+static int slot_out(int64_t value, uint64_t count, void *ud)
+{
+    struct slots_out *so = ud;
+    fprintf(so->f, "%s[%lld,%llu]", so->first ? "" : ",", (long long)value,
+            (unsigned long long)count);
+    so->first = 0;
+    return 0;
+}
+
+static void json_hist(FILE *f, const mob_hist *h)
+{
+    static const double ps[] = {50, 75, 90, 99, 99.9, 99.99};
+    static const char *const pn[] = {"p50", "p75", "p90", "p99", "p99.9", "p99.99"};
+    int64_t v[6];
+    mob_hist_percentiles(h, ps, v, 6);
+    fprintf(f, "{\"unit\":\"ns\",\"count\":%llu,\"min\":%lld,\"max\":%lld,\"sum\":%.17g,"
+               "\"clamped\":%llu,\"mean\":%.3f,\"stddev\":%.3f",
+            (unsigned long long)mob_hist_count(h), (long long)mob_hist_min(h),
+            (long long)mob_hist_max(h), mob_hist_sum(h), (unsigned long long)mob_hist_clamped(h),
+            mob_hist_mean(h), mob_hist_stddev(h));
+    for (int i = 0; i < 6; i++)
+        fprintf(f, ",\"%s\":%lld", pn[i], (long long)v[i]);
+    fprintf(f, ",\"buckets\":[");
+    struct slots_out so = {f, 1};
+    mob_hist_foreach(h, slot_out, &so);
+    fprintf(f, "]}");
+}
+
+static void json_fail(FILE *f, const uint64_t *fail)
+{
+    fputc('{', f);
+    for (int c = 1; c < MOB_FAIL_NCLASS; c++)
+        fprintf(f, "%s\"%s\":%llu", c > 1 ? "," : "", mob_fail_name(c),
+                (unsigned long long)fail[c]);
+    fputc('}', f);
+}
+
+static void json_write(const mob_result *r, FILE *f)
+{
+    const mob_totals *t = &r->t;
+    fprintf(f, "{\"mob\":1,\"version\":");
+    json_str(f, mob_version());
+    fprintf(f, ",\n\"suite\":");
+    json_str(f, r->suite);
+    fprintf(f, ",\"target\":");
+    json_str(f, r->target);
+    fprintf(f, ",\n\"options\":{\"bots\":%d,\"duration_ns\":%lld,\"rate\":%.17g},\n", r->bots,
+            (long long)r->duration_ns, r->rate);
+    fprintf(f, "\"totals\":{\"ok\":%llu,\"failures\":%llu,\"fail\":", (unsigned long long)t->ok,
+            (unsigned long long)t->failures);
+    json_fail(f, t->fail);
+    fprintf(f, ",\"cancelled\":%llu,\"setup_failed\":%llu,\"teardown_failed\":%llu,"
+               "\"global_teardown_failed\":%llu,\"scheduled\":%llu,\"late\":%llu,"
+               "\"dropped\":%llu,\"elapsed_ns\":%lld,\"bots_max\":%d,\"processes\":%d,"
+               "\"interrupted\":%d,\"stopped_on_failure\":%d,\"seed\":\"%llu\"},\n",
+            (unsigned long long)t->cancelled, (unsigned long long)t->setup_failed,
+            (unsigned long long)t->teardown_failed, (unsigned long long)t->global_teardown_failed,
+            (unsigned long long)t->scheduled, (unsigned long long)t->late,
+            (unsigned long long)t->dropped, (long long)t->elapsed_ns, t->bots_max, t->processes,
+            t->interrupted, t->stopped_on_failure, (unsigned long long)t->seed);
+    fprintf(f, "\"latency\":");
+    json_hist(f, r->all);
+    fprintf(f, ",\n\"scenarios\":[");
+    for (int i = 0; i < r->nscen; i++) {
+        const struct mob__sstats *s = &r->scen[i];
+        fprintf(f, "%s\n{\"name\":", i ? "," : "");
+        json_str(f, s->name);
+        fprintf(f, ",\"ok\":%llu,\"fail\":", (unsigned long long)s->ok);
+        json_fail(f, s->fail);
+        fprintf(f, ",\"latency\":");
+        json_hist(f, s->hist);
+        fputc('}', f);
+    }
+    fprintf(f, "],\n\"timeline\":[");
+    for (int i = 0; i < r->nsecs; i++) {
+        const struct mob__second *s = &r->secs[i];
+        fprintf(f, "%s\n{\"ok\":%llu,\"failures\":%llu,\"sum_ns\":%.17g,\"p50_ns\":%lld,"
+                   "\"p99_ns\":%lld,\"max_ns\":%lld}",
+                i ? "," : "", (unsigned long long)s->ok, (unsigned long long)s->fail, s->sum_ns,
+                (long long)s->p50, (long long)s->p99, (long long)s->max);
+    }
+    fprintf(f, "]}\n");
+}
+
+int mob_result_write_json(const mob_result *r, const char *path)
+{
+    if (strcmp(path, "-") == 0) {
+        json_write(r, stdout);
+        return fflush(stdout) == 0 ? 0 : -EIO;
+    }
+    size_t n = strlen(path) + 32;
+    char *tmp = MOB_MALLOC(n);
+    if (!tmp)
+        return -ENOMEM;
+    snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        int e = errno;
+        MOB_FREE(tmp);
+        return -e;
+    }
+    json_write(r, f);
+    int bad = ferror(f);
+    bad |= fflush(f) != 0;
+    bad |= fsync(fileno(f)) != 0 && errno != EINVAL;
+    bad |= fclose(f) != 0;
+    int rc = 0;
+    if (bad || rename(tmp, path) != 0) {
+        rc = errno ? -errno : -EIO;
+        unlink(tmp);
+    }
+    MOB_FREE(tmp);
+    return rc;
+}

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run.h: what the files of src/run share: the result struct (stats.c), the sorted scenario
+ * table and the random stream (scenario.c), the one-process runner (runner.c), processes
+ * (procs.c), the live line and signals (live.c) and the JSON reader (json.c).
+ */
+#ifndef MOB_RUN_INTERNAL_H
+#define MOB_RUN_INTERNAL_H
+
+#include <signal.h>
+
+#include "internal.h"
+#include "mob_run.h"
+
+/* ---- stats.c -------------------------------------------------------------------------- */
+
+struct mob__second {
+    uint64_t ok, fail;
+    double sum_ns;
+    int64_t p50, p99, max;
+};
+
+struct mob__sstats {
+    char *name;
+    uint64_t ok;
+    uint64_t fail[MOB_FAIL_NCLASS];
+    mob_hist *hist;
+};
+
+struct mob_result {
+    char *suite, *target;
+    int nscen;
+    struct mob__sstats *scen;
+    mob_hist *all;             /* every scenario, successful runs */
+    mob_hist *sec_hist;        /* the current second (runner only) */
+    uint64_t sec_ok, sec_fail; /* the current second (runner only) */
+    double sec_sum;
+    struct mob__second *secs;
+    int nsecs, secs_cap;
+    mob_totals t;
+    int bots;                  /* per process, as asked */
+    int64_t duration_ns;
+    double rate;
+};
+
+/* A result with these scenario names (copied), or NULL. */
+mob_result *mob__result_new(const char *suite, const char *target, const char *const *names,
+                            int n);
+/* Finds or adds a scenario by name; returns its index or -ENOMEM. */
+int mob__result_scenario(mob_result *r, const char *name);
+/* Counts one finished run of scenario i: class 0 with its latency, or a failure class. */
+void mob__result_record(mob_result *r, int i, int cls, int64_t latency_ns);
+/* Closes the current second of the timeline. */
+void mob__result_tick(mob_result *r);
+int mob__result_add_second(mob_result *r, const struct mob__second *s);
+
+/* ---- scenario.c ----------------------------------------------------------------------- */
+
+/* The suite's enabled scenarios sorted by name, with cumulative weights. */
+struct mob__table {
+    const mob_scenario **s;
+    int n;
+    uint64_t *cum;   /* cum[i] = weight[0] + ... + weight[i] */
+    uint64_t total;
+};
+
+int mob__table_build(struct mob__table *t, const mob_suite *s, const char *single);
+void mob__table_free(struct mob__table *t);
+int mob__table_find(const struct mob__table *t, const char *name);
+/* Weighted pick: uniform in [0, total), first cumulative weight above it (molotov's walk). */
+int mob__table_pick(const struct mob__table *t, mob_worker *w);
+void mob__rng_seed(uint64_t rng[4], uint64_t seed, uint64_t stream);
+
+/* ---- runner.c ------------------------------------------------------------------------- */
+
+/* What one process runs; procs.c fills it. */
+struct mob__proc {
+    const mob_suite *suite;
+    const mob_options *opt;
+    void *ud;
+    int process, processes;
+    int64_t start;             /* monotonic ns when every process starts */
+    struct mob__live *live;    /* shared slot for the live line, or NULL */
+};
+
+int mob__run_process(const struct mob__proc *p, mob_result **out);
+
+/* ---- live.c --------------------------------------------------------------------------- */
+
+/* One process's live numbers, in shared memory when there are several processes. */
+struct mob__live {
+    volatile uint64_t ok, fail;
+    volatile int64_t p50, p99; /* the last second */
+    volatile int bots;
+    volatile int done;
+};
+
+extern volatile sig_atomic_t mob__stop_signal;
+void mob__signals_install(void);
+void mob__signals_restore(void);
+/* Prints one live line (tty: redrawn with \r; else a plain line). */
+void mob__live_print(const mob_options *o, int64_t elapsed, int64_t total, int bots,
+                     uint64_t ok, uint64_t fail, double rate, int64_t p50, int64_t p99);
+void mob__live_end(const mob_options *o);
+int mob__live_enabled(const mob_options *o);
+
+/* ---- json.c --------------------------------------------------------------------------- */
+
+int mob__result_parse_json(const char *text, size_t len, mob_result **out);
+
+#endif /* MOB_RUN_INTERNAL_H */

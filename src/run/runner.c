@@ -1,0 +1,475 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runner.c: one process of a run. A controller bot owns the schedule: it spawns load bots
+ * (all at once, staggered by ramp-up, or following the stages), closes each second of the
+ * timeline, feeds the live line, and at the one global deadline (or on a signal, or -x) cancels
+ * every bot still running and waits for them. Each load bot runs worker_main: setup, the loop
+ * of picked scenarios, teardown.
+ *
+ *     controller ──spawn──> bot 0: setup → [pick → run → count → think]* → teardown
+ *         │      ──spawn──> bot 1: ...
+ *         └─ every second: timeline + live line; at the end: mob_cancel(every bot), join
+ *
+ * Latency is measured with the real clock (mob_clock_ns), not the loop's cached one, so a run
+ * that shares a scheduling step with a hundred others is still timed to the nanosecond.
+ * Forking and merging processes is procs.c; printing is report.c.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "run.h"
+
+#define LATE_NS MOB_NS_PER_MS   /* a rate-mode run begun later than this after its due time */
+#define POLL_NS (100 * MOB_NS_PER_MS) /* how often the controller looks at the signal flag */
+#define YIELD_EVERY 64           /* runs between forced yields (scenarios that never block) */
+
+struct slot;
+
+struct run {
+    const struct mob__proc *p;
+    const mob_options *o;
+    const mob_suite *suite;
+    struct mob__table table;
+    mob_result *res;
+    mob_loop *loop;
+    mob_bot *controller;
+    mob_event *wake;          /* set by a bot when the controller should look */
+    struct slot *slots;       /* capacity: max bots of this process */
+    int cap;
+    int active;               /* spawned, not retired, not finished */
+    int alive;                /* spawned and not returned */
+    int64_t start, end;       /* end: the global deadline, INT64_MAX for none */
+    int stopping;
+    int bots_total;           /* rate mode: bots of all processes */
+    void *ud;
+};
+
+struct slot {
+    struct run *run;
+    mob_worker w;
+    mob_bot *bot;
+    int index;
+    int used;                 /* spawned at least once */
+    int running;              /* spawned and not returned */
+    int retire;               /* stop after the current run (stages going down) */
+    int counted;              /* counts in run->active: spawned and not retired */
+};
+
+static inline int64_t real_now(void)
+{
+    return mob_clock_ns();
+}
+
+/* Count of rate-mode runs of global bot g due before `until` (capped by max runs). */
+static uint64_t due_count(const struct run *run, int g, int64_t until)
+{
+    double per_s = run->o->rate, span = (double)(until - run->start) / 1e9 * per_s;
+    if (span <= g)
+        return 0;
+    uint64_t n = (uint64_t)ceil((span - g) / run->bots_total);
+    if (run->o->max_runs && n > (uint64_t)run->o->max_runs)
+        n = (uint64_t)run->o->max_runs;
+    return n;
+}
+
+static int64_t due_time(const struct run *run, int g, int64_t k)
+{
+    double s = ((double)g + (double)k * run->bots_total) / run->o->rate;
+    return run->start + (int64_t)(s * 1e9);
+}
+
+static void stop_run(struct run *run)
+{
+    run->stopping = 1;
+    mob_event_set(run->wake);
+}
+
+/* Picks the next scenario index: -1 ends the bot, -2 is a picker error (counted). */
+static int next_scenario(struct run *run, mob_worker *w, int *single_pos)
+{
+    const mob_options *o = run->o;
+    if (o->single_run) {
+        if (*single_pos >= run->table.n)
+            return -1;
+        return (*single_pos)++;
+    }
+    if (run->suite->picker && !o->single) {
+        const char *name = run->suite->picker(w);
+        if (!name)
+            return -1;
+        int i = mob__table_find(&run->table, name);
+        return i >= 0 ? i : -2;
+    }
+    return mob__table_pick(&run->table, w);
+}
+
+static intptr_t worker_loop(mob_bot *self, struct slot *sl);
+
+static intptr_t worker_main(mob_bot *self, void *arg)
+{
+    struct slot *sl = arg;
+    size_t size = sl->run->suite->state_size;
+    if (size == 0)
+        return worker_loop(self, sl);
+    /* The state lives in this frame, on the bot's own stack, for the bot's whole life. */
+    max_align_t state[(size + sizeof(max_align_t) - 1) / sizeof(max_align_t)];
+    memset(state, 0, sizeof state);
+    sl->w.state = state;
+    return worker_loop(self, sl);
+}
+
+static intptr_t worker_loop(mob_bot *self, struct slot *sl)
+{
+    struct run *run = sl->run;
+    const mob_options *o = run->o;
+    mob_result *res = run->res;
+    mob_worker *w = &sl->w;
+    int single_pos = 0, g = w->id;
+
+    w->bot = self;
+    if (run->suite->bot_setup && run->suite->bot_setup(w) != 0) {
+        res->t.setup_failed++;
+        if (o->stop_on_failure) {
+            res->t.stopped_on_failure = 1;
+            stop_run(run);
+        }
+        goto teardown;
+    }
+    while (!run->stopping && !sl->retire) {
+        if (o->max_runs && w->step >= o->max_runs)
+            break;
+        int64_t due = 0;
+        if (o->rate > 0) {
+            due = due_time(run, g, w->step);
+            if (due >= run->end)
+                break;
+            if (mob_now(run->loop) < due && mob_sleep_until(self, due) < 0)
+                break;
+            if (run->stopping || sl->retire)
+                break;
+        }
+        int idx = next_scenario(run, w, &single_pos);
+        if (idx == -1)
+            break;
+        int64_t t0 = real_now();
+        if (o->rate > 0) {
+            if (t0 - due > LATE_NS)
+                res->t.late++;
+        } else {
+            due = t0;
+        }
+        w->scheduled = due;
+        w->deadline = run->end == INT64_MAX ? MOB_FOREVER : run->end;
+        if (o->timeout_ns > 0 && (w->deadline < 0 || t0 + o->timeout_ns < w->deadline))
+            w->deadline = t0 + o->timeout_ns;
+        if (idx == -2) { /* the picker named no scenario we have */
+            w->step++;
+            int u = mob__result_scenario(res, "(unknown)");
+            if (u >= 0)
+                mob__result_record(res, u, MOB_FAIL_OTHER, 0);
+            if (o->stop_on_failure) {
+                res->t.stopped_on_failure = 1;
+                stop_run(run);
+            }
+            continue;
+        }
+        const mob_scenario *sc = run->table.s[idx];
+        int rc = sc->fn(w);
+        int64_t t1 = real_now();
+        w->step++;
+        int cls = mob_fail_classify(rc);
+        if (cls < 0 || (cls > 0 && (run->stopping || t1 >= run->end || mob_cancelled(self)))) {
+            res->t.cancelled++; /* cut by the end of the run: not the server's fault */
+            break;
+        }
+        mob__result_record(res, idx, cls, t1 - due);
+        if (cls > 0 && o->stop_on_failure) {
+            res->t.stopped_on_failure = 1;
+            stop_run(run);
+            break;
+        }
+        int64_t think = o->delay_ns + (cls == 0 ? sc->delay_ns : 0);
+        if (think > 0) {
+            if (mob_sleep(self, think) < 0)
+                break;
+        } else if (w->step % YIELD_EVERY == 0 && mob_yield(self) < 0) {
+            break;
+        }
+    }
+teardown:
+    if (run->suite->bot_teardown && run->suite->bot_teardown(w) != 0)
+        res->t.teardown_failed++;
+    if (o->rate > 0) {
+        int64_t until = run->end < mob_now(run->loop) ? run->end : mob_now(run->loop);
+        uint64_t due = due_count(run, g, until);
+        res->t.scheduled += due;
+        if (due > (uint64_t)w->step)
+            res->t.dropped += due - (uint64_t)w->step;
+    }
+    sl->running = 0;
+    run->alive--;
+    if (run->alive == 0)
+        mob_event_set(run->wake);
+    return 0;
+}
+
+static int spawn_one(struct run *run)
+{
+    for (int i = 0; i < run->cap; i++) {
+        struct slot *sl = &run->slots[i];
+        if (sl->running || sl->counted)
+            continue;
+        memset(&sl->w, 0, sizeof sl->w);
+        sl->run = run;
+        sl->index = i;
+        sl->retire = 0;
+        sl->w.id = run->p->process * run->cap + i;
+        sl->w.process = run->p->process;
+        sl->w.ud = run->ud;
+        sl->w.opt = run->o;
+        sl->w.deadline = MOB_FOREVER;
+        mob__rng_seed(sl->w.rng, run->o->seed, (uint64_t)sl->w.id);
+        mob_spawn_options so = {0};
+        so.stack_size = run->o->stack_size;
+        sl->bot = mob_spawn_ex(run->loop, worker_main, sl, &so);
+        if (!sl->bot)
+            return -ENOMEM;
+        sl->used = sl->running = sl->counted = 1;
+        run->active++;
+        run->alive++;
+        if (run->alive > run->res->t.bots_max)
+            run->res->t.bots_max = run->alive;
+        return 0;
+    }
+    return -ENOSPC;
+}
+
+static void retire_one(struct run *run)
+{
+    for (int i = run->cap - 1; i >= 0; i--) {
+        struct slot *sl = &run->slots[i];
+        if (sl->counted) {
+            sl->retire = 1;
+            sl->counted = 0;
+            run->active--;
+            return;
+        }
+    }
+}
+
+/*
+ * How many bots should be active at `now`, and when that number next changes (*next).
+ * Plain: everyone at once. Ramp-up: bot i at i * ramp / bots. Stages: toward each stage's
+ * target at its spawn rate, from wherever the previous stage left off.
+ */
+static int wanted(const struct run *run, int64_t now, int64_t *next)
+{
+    const mob_options *o = run->o;
+    int64_t t = now - run->start;
+    *next = INT64_MAX;
+    if (o->nstages > 0) {
+        int from = 0;
+        int64_t s0 = 0;
+        for (int i = 0; i < o->nstages; i++) {
+            const mob_stage *st = &o->stages[i];
+            int64_t s1 = s0 + st->duration_ns;
+            int diff = st->bots - from, n = diff < 0 ? -diff : diff;
+            int64_t step = st->spawn_rate > 0 ? (int64_t)(1e9 / st->spawn_rate) : 0;
+            int moved = step > 0 ? (int)((t < s0 ? 0 : t - s0) / step) : n;
+            if (moved > n)
+                moved = n;
+            /* Moves not finished within the stage stop at the stage's end. */
+            int64_t stage_moves = step > 0 ? st->duration_ns / step : n;
+            if (stage_moves < moved)
+                moved = (int)stage_moves;
+            int cur = from + (diff < 0 ? -moved : moved);
+            if (t < s1 || i == o->nstages - 1) {
+                if (moved < n && step > 0)
+                    *next = run->start + s0 + (int64_t)(moved + 1) * step;
+                else if (t < s1)
+                    *next = run->start + s1;
+                return cur;
+            }
+            from = cur;
+            s0 = s1;
+        }
+        return from;
+    }
+    if (o->ramp_up_ns > 0 && o->bots > 1) {
+        int64_t per = o->ramp_up_ns / o->bots;
+        int n = per > 0 ? (int)(t / per) + 1 : o->bots;
+        if (n >= o->bots)
+            return o->bots;
+        *next = run->start + (int64_t)n * per;
+        return n;
+    }
+    return o->bots;
+}
+
+static void second_tick(struct run *run, int64_t now)
+{
+    mob_result *r = run->res;
+    const mob_options *o = run->o;
+    uint64_t ok = r->sec_ok, fail = r->sec_fail;
+    static const double ps[2] = {50, 99};
+    int64_t v[2];
+    mob_hist_percentiles(r->sec_hist, ps, v, 2);
+    mob__result_tick(r);
+    if (run->p->live) {
+        run->p->live->ok = r->t.ok;
+        run->p->live->fail = r->t.failures;
+        run->p->live->p50 = v[0];
+        run->p->live->p99 = v[1];
+        run->p->live->bots = run->alive;
+    } else if (!o->quiet && mob__live_enabled(o)) {
+        int64_t total = run->end == INT64_MAX ? 0 : run->end - run->start;
+        mob__live_print(o, now - run->start, total, run->alive, r->t.ok, r->t.failures,
+                        (double)(ok + fail), v[0], v[1]);
+    }
+}
+
+static intptr_t controller_main(mob_bot *self, void *arg)
+{
+    struct run *run = arg;
+    int64_t next_sec = run->start + MOB_NS_PER_SEC;
+    int spawned_all = 0;
+    for (;;) {
+        int64_t now = mob_now(run->loop);
+        if (mob__stop_signal) {
+            run->res->t.interrupted = 1;
+            stop_run(run);
+        }
+        if (now >= run->end)
+            stop_run(run);
+        if (run->stopping)
+            break;
+        int64_t next_change;
+        int want = wanted(run, now, &next_change);
+        if (want > run->cap)
+            want = run->cap;
+        while (run->active < want && !run->stopping) {
+            if (spawn_one(run) < 0)
+                break;
+        }
+        while (run->active > want)
+            retire_one(run);
+        if (next_change == INT64_MAX)
+            spawned_all = 1;
+        if (spawned_all && run->alive == 0)
+            break; /* every bot finished by itself (max runs, single run, picker) */
+        while (now >= next_sec) {
+            second_tick(run, now);
+            next_sec += MOB_NS_PER_SEC;
+        }
+        int64_t wake = next_sec;
+        if (next_change < wake)
+            wake = next_change;
+        if (run->end < wake)
+            wake = run->end;
+        if (now + POLL_NS < wake)
+            wake = now + POLL_NS;
+        mob_event_clear(run->wake);
+        if (run->alive == 0 && spawned_all)
+            continue;
+        if (mob_event_wait(self, run->wake, wake) == -ECANCELED)
+            break;
+    }
+    run->stopping = 1;
+    /* The one global deadline: whatever is still running is cut now. */
+    for (int i = 0; i < run->cap; i++)
+        if (run->slots[i].running)
+            mob_cancel(run->slots[i].bot);
+    for (int i = 0; i < run->cap; i++)
+        if (run->slots[i].used && !mob_bot_done(run->slots[i].bot))
+            mob_join(self, run->slots[i].bot, NULL, MOB_FOREVER);
+    int64_t now = real_now();
+    run->res->t.elapsed_ns = now - run->start;
+    /* The last, partial second. */
+    if (run->res->sec_ok || run->res->sec_fail || run->res->nsecs == 0)
+        second_tick(run, now);
+    if (run->p->live) {
+        run->p->live->bots = 0;
+        run->p->live->done = 1;
+    }
+    return 0;
+}
+
+static int max_bots(const mob_options *o)
+{
+    int m = o->bots;
+    if (o->nstages > 0) {
+        m = 0;
+        for (int i = 0; i < o->nstages; i++)
+            if (o->stages[i].bots > m)
+                m = o->stages[i].bots;
+    }
+    return m;
+}
+
+int mob__run_process(const struct mob__proc *p, mob_result **out)
+{
+    const mob_options *o = p->opt;
+    struct run run;
+    memset(&run, 0, sizeof run);
+    run.p = p;
+    run.o = o;
+    run.suite = p->suite;
+    run.ud = p->ud;
+    *out = NULL;
+    int rc = mob__table_build(&run.table, p->suite, o->single);
+    if (rc < 0)
+        return -EINVAL;
+    const char **names = MOB_CALLOC((size_t)run.table.n + 1, sizeof *names);
+    if (!names) {
+        mob__table_free(&run.table);
+        return -ENOMEM;
+    }
+    for (int i = 0; i < run.table.n; i++)
+        names[i] = run.table.s[i]->name;
+    run.res = mob__result_new(p->suite->name ? p->suite->name : "mob", o->target, names,
+                              run.table.n);
+    MOB_FREE(names);
+    run.cap = max_bots(o);
+    run.bots_total = run.cap * (p->processes > 0 ? p->processes : 1);
+    run.slots = MOB_CALLOC((size_t)(run.cap > 0 ? run.cap : 1), sizeof *run.slots);
+    mob_loop_options lo = {0};
+    lo.stack_size = o->stack_size;
+    run.loop = mob_loop_new(&lo);
+    if (!run.res || !run.slots || !run.loop) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    run.wake = mob_event_new(run.loop);
+    if (!run.wake) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    run.res->t.seed = o->seed;
+    run.res->t.processes = 1;
+    run.res->bots = o->bots;
+    run.res->rate = o->rate;
+    run.res->duration_ns = o->duration_ns;
+    run.start = p->start ? p->start : mob_clock_ns();
+    run.end = o->duration_ns > 0 ? run.start + o->duration_ns : INT64_MAX;
+    run.controller = mob_spawn(run.loop, controller_main, &run);
+    if (!run.controller) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    rc = mob_loop_run(run.loop);
+    rc = rc < 0 ? rc : 0;
+out:
+    if (run.wake)
+        mob_event_free(run.wake);
+    if (run.loop)
+        mob_loop_free(run.loop);
+    MOB_FREE(run.slots);
+    mob__table_free(&run.table);
+    if (rc == 0)
+        *out = run.res;
+    else
+        mob_result_free(run.res);
+    return rc;
+}

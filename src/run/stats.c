@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stats.c: the numbers of a run. Per scenario: successes, failures by class and a latency
+ * histogram of the successful runs; run-wide: the same summed, a per-second timeline, and the
+ * counters of mob_totals. Recording a run is two histogram records and a few increments.
+ * Merging adds everything, so results from processes and machines merge exactly (the
+ * timeline's per-second p50/p99 excepted: see mob_second).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "run.h"
+
+static char *dup_str(const char *s)
+{
+    if (!s)
+        s = "";
+    size_t n = strlen(s) + 1;
+    char *d = MOB_MALLOC(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+mob_result *mob__result_new(const char *suite, const char *target, const char *const *names,
+                            int n)
+{
+    mob_result *r = MOB_CALLOC(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->suite = dup_str(suite);
+    r->target = dup_str(target);
+    r->all = mob_hist_new();
+    r->sec_hist = mob_hist_new();
+    if (!r->suite || !r->target || !r->all || !r->sec_hist)
+        goto fail;
+    for (int i = 0; i < n; i++)
+        if (mob__result_scenario(r, names[i]) < 0)
+            goto fail;
+    return r;
+fail:
+    mob_result_free(r);
+    return NULL;
+}
+
+void mob_result_free(mob_result *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < r->nscen; i++) {
+        MOB_FREE(r->scen[i].name);
+        mob_hist_free(r->scen[i].hist);
+    }
+    MOB_FREE(r->scen);
+    MOB_FREE(r->secs);
+    mob_hist_free(r->all);
+    mob_hist_free(r->sec_hist);
+    MOB_FREE(r->suite);
+    MOB_FREE(r->target);
+    MOB_FREE(r);
+}
+
+int mob__result_scenario(mob_result *r, const char *name)
+{
+    for (int i = 0; i < r->nscen; i++)
+        if (strcmp(r->scen[i].name, name) == 0)
+            return i;
+    struct mob__sstats *s = MOB_REALLOC(r->scen, (size_t)(r->nscen + 1) * sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    r->scen = s;
+    s = &r->scen[r->nscen];
+    memset(s, 0, sizeof *s);
+    s->name = dup_str(name);
+    s->hist = mob_hist_new();
+    if (!s->name || !s->hist) {
+        MOB_FREE(s->name);
+        mob_hist_free(s->hist);
+        return -ENOMEM;
+    }
+    return r->nscen++;
+}
+
+void mob__result_record(mob_result *r, int i, int cls, int64_t latency_ns)
+{
+    struct mob__sstats *s = &r->scen[i];
+    if (cls == 0) {
+        s->ok++;
+        r->t.ok++;
+        r->sec_ok++;
+        r->sec_sum += (double)latency_ns;
+        mob_hist_record(s->hist, latency_ns);
+        mob_hist_record(r->sec_hist, latency_ns);
+    } else {
+        s->fail[cls]++;
+        r->t.fail[cls]++;
+        r->t.failures++;
+        r->sec_fail++;
+    }
+}
+
+int mob__result_add_second(mob_result *r, const struct mob__second *s)
+{
+    if (r->nsecs == r->secs_cap) {
+        int cap = r->secs_cap ? r->secs_cap * 2 : 64;
+        struct mob__second *n = MOB_REALLOC(r->secs, (size_t)cap * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        r->secs = n;
+        r->secs_cap = cap;
+    }
+    r->secs[r->nsecs++] = *s;
+    return 0;
+}
+
+void mob__result_tick(mob_result *r)
+{
+    static const double ps[2] = {50, 99};
+    int64_t v[2];
+    mob_hist_percentiles(r->sec_hist, ps, v, 2);
+    struct mob__second s = {r->sec_ok, r->sec_fail, r->sec_sum, v[0], v[1],
+                            mob_hist_max(r->sec_hist)};
+    mob__result_add_second(r, &s);
+    mob_hist_merge(r->all, r->sec_hist);
+    mob_hist_reset(r->sec_hist);
+    r->sec_ok = r->sec_fail = 0;
+    r->sec_sum = 0;
+}
+
+int mob_result_merge(mob_result *dst, const mob_result *src)
+{
+    for (int i = 0; i < src->nscen; i++) {
+        int j = mob__result_scenario(dst, src->scen[i].name);
+        if (j < 0)
+            return j;
+        struct mob__sstats *d = &dst->scen[j];
+        const struct mob__sstats *s = &src->scen[i];
+        d->ok += s->ok;
+        for (int c = 0; c < MOB_FAIL_NCLASS; c++)
+            d->fail[c] += s->fail[c];
+        mob_hist_merge(d->hist, s->hist);
+    }
+    mob_hist_merge(dst->all, src->all);
+    for (int i = 0; i < src->nsecs; i++) {
+        if (i >= dst->nsecs) {
+            struct mob__second z = {0};
+            if (mob__result_add_second(dst, &z) < 0)
+                return -ENOMEM;
+        }
+        struct mob__second *d = &dst->secs[i];
+        const struct mob__second *s = &src->secs[i];
+        d->ok += s->ok;
+        d->fail += s->fail;
+        d->sum_ns += s->sum_ns;
+        if (s->p50 > d->p50)
+            d->p50 = s->p50;
+        if (s->p99 > d->p99)
+            d->p99 = s->p99;
+        if (s->max > d->max)
+            d->max = s->max;
+    }
+    mob_totals *a = &dst->t;
+    const mob_totals *b = &src->t;
+    a->ok += b->ok;
+    a->failures += b->failures;
+    for (int c = 0; c < MOB_FAIL_NCLASS; c++)
+        a->fail[c] += b->fail[c];
+    a->cancelled += b->cancelled;
+    a->setup_failed += b->setup_failed;
+    a->teardown_failed += b->teardown_failed;
+    a->global_teardown_failed += b->global_teardown_failed;
+    a->scheduled += b->scheduled;
+    a->late += b->late;
+    a->dropped += b->dropped;
+    if (b->elapsed_ns > a->elapsed_ns)
+        a->elapsed_ns = b->elapsed_ns;
+    a->bots_max += b->bots_max;
+    a->processes += b->processes;
+    a->interrupted |= b->interrupted;
+    a->stopped_on_failure |= b->stopped_on_failure;
+    if (!a->seed)
+        a->seed = b->seed;
+    if (!dst->bots)
+        dst->bots = src->bots;
+    if (!dst->duration_ns)
+        dst->duration_ns = src->duration_ns;
+    if (dst->rate == 0)
+        dst->rate = src->rate;
+    if ((!dst->target || !*dst->target) && src->target) {
+        MOB_FREE(dst->target);
+        dst->target = dup_str(src->target);
+    }
+    return 0;
+}
+
+void mob_result_totals(const mob_result *r, mob_totals *out)
+{
+    *out = r->t;
+}
+
+int mob_result_nscenarios(const mob_result *r)
+{
+    return r->nscen;
+}
+
+int mob_result_scenario(const mob_result *r, int i, mob_scenario_stats *out)
+{
+    if (i < 0 || i >= r->nscen)
+        return -ENOENT;
+    const struct mob__sstats *s = &r->scen[i];
+    out->name = s->name;
+    out->ok = s->ok;
+    out->failures = 0;
+    for (int c = 0; c < MOB_FAIL_NCLASS; c++) {
+        out->fail[c] = s->fail[c];
+        out->failures += s->fail[c];
+    }
+    out->latency = s->hist;
+    return 0;
+}
+
+const mob_hist *mob_result_latency(const mob_result *r)
+{
+    return r->all;
+}
+
+int mob_result_seconds(const mob_result *r)
+{
+    return r->nsecs;
+}
+
+int mob_result_second(const mob_result *r, int i, mob_second *out)
+{
+    if (i < 0 || i >= r->nsecs)
+        return -ENOENT;
+    const struct mob__second *s = &r->secs[i];
+    out->ok = s->ok;
+    out->failures = s->fail;
+    out->p50_ns = s->p50;
+    out->p99_ns = s->p99;
+    out->max_ns = s->max;
+    out->mean_ns = s->ok ? s->sum_ns / (double)s->ok : 0;
+    return 0;
+}
+
+int mob_result_exit_code(const mob_result *r, const mob_options *o)
+{
+    if (r->t.stopped_on_failure)
+        return 1;
+    if (o && o->fail_threshold >= 0 &&
+        r->t.failures + r->t.setup_failed >= (uint64_t)o->fail_threshold)
+        return 1;
+    return 0;
+}

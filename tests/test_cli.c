@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests for the mob command: units, usage errors (exit 2 with a clear message), --help and
+ * --version, SIGINT leaving a complete JSON report, `mob merge`, and the built-in http:// bots
+ * timing a 2 ms server. They run $MOB_BUILD/mob (default build/mob) as a subprocess.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mob_run.h"
+
+pid_t run_server_start(int *port, int64_t delay_ns, int64_t stall_at_ns, int64_t stall_len_ns);
+void run_server_stop(pid_t pid);
+
+#define MS MOB_NS_PER_MS
+
+static const char *mob_bin(void)
+{
+    static char path[512];
+    const char *b = getenv("MOB_BUILD");
+    snprintf(path, sizeof path, "%s/mob", b && *b ? b : "build");
+    return path;
+}
+
+struct out {
+    char out[16384], err[16384];
+    int code;
+};
+
+static void slurp(int fd, char *buf, size_t cap)
+{
+    size_t n = 0;
+    ssize_t r;
+    while (n + 1 < cap && (r = read(fd, buf + n, cap - 1 - n)) > 0)
+        n += (size_t)r;
+    buf[n] = 0;
+}
+
+/* Runs mob with args (NULL-terminated); if sig is nonzero, sends it after sig_after_ns. */
+static void run_mob(struct out *o, int sig, int64_t sig_after_ns, const char *const *args)
+{
+    char tmpl_o[] = "/tmp/mob-cli-out-XXXXXX", tmpl_e[] = "/tmp/mob-cli-err-XXXXXX";
+    int fo = mkstemp(tmpl_o), fe = mkstemp(tmpl_e);
+    cr_assert(fo >= 0 && fe >= 0);
+    unlink(tmpl_o);
+    unlink(tmpl_e);
+    const char *argv[64] = {mob_bin()};
+    int n = 1;
+    for (; args[n - 1]; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        dup2(fo, 1);
+        dup2(fe, 2);
+        int dn = open("/dev/null", O_RDONLY);
+        dup2(dn, 0);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    if (sig) {
+        struct timespec ts = {(time_t)(sig_after_ns / 1000000000),
+                              (long)(sig_after_ns % 1000000000)};
+        nanosleep(&ts, NULL);
+        kill(pid, sig);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    o->code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    lseek(fo, 0, SEEK_SET);
+    lseek(fe, 0, SEEK_SET);
+    slurp(fo, o->out, sizeof o->out);
+    slurp(fe, o->err, sizeof o->err);
+    close(fo);
+    close(fe);
+}
+
+#define MOB(o, ...) run_mob((o), 0, 0, (const char *const[]){__VA_ARGS__, NULL})
+
+Test(cli, units_parse_human_durations_and_counts)
+{
+    int64_t ns;
+    cr_assert_eq(mob_parse_duration("30s", &ns), 0);
+    cr_assert_eq(ns, 30 * MOB_NS_PER_SEC);
+    cr_assert_eq(mob_parse_duration("1h30m", &ns), 0);
+    cr_assert_eq(ns, 5400 * MOB_NS_PER_SEC);
+    cr_assert_eq(mob_parse_duration("250ms", &ns), 0);
+    cr_assert_eq(ns, 250 * MS);
+    cr_assert_eq(mob_parse_duration("1.5s", &ns), 0);
+    cr_assert_eq(ns, 1500 * MS);
+    cr_assert_eq(mob_parse_duration("2", &ns), 0);
+    cr_assert_eq(ns, 2 * MOB_NS_PER_SEC, "a bare number is seconds");
+    cr_assert_eq(mob_parse_duration("10us", &ns), 0);
+    cr_assert_eq(ns, 10000);
+    cr_assert_eq(mob_parse_duration("", &ns), -EINVAL);
+    cr_assert_eq(mob_parse_duration("10x", &ns), -EINVAL);
+    cr_assert_eq(mob_parse_duration("-1s", &ns), -EINVAL);
+    cr_assert_eq(mob_parse_duration("s", &ns), -EINVAL);
+    double d;
+    cr_assert_eq(mob_parse_count("10k", &d), 0);
+    cr_assert_eq(d, 10000);
+    cr_assert_eq(mob_parse_count("1.5M", &d), 0);
+    cr_assert_eq(d, 1500000);
+    cr_assert_eq(mob_parse_count("64Ki", &d), 0);
+    cr_assert_eq(d, 65536);
+    cr_assert_eq(mob_parse_count("12", &d), 0);
+    cr_assert_eq(d, 12);
+    cr_assert_eq(mob_parse_count("12q", &d), -EINVAL);
+    cr_assert_eq(mob_parse_count("k", &d), -EINVAL);
+}
+
+Test(cli, usage_errors_exit_2_with_a_clear_message, .timeout = 10)
+{
+    struct out o;
+    MOB(&o, "--bogus", "http://127.0.0.1:1/");
+    cr_assert_eq(o.code, 2);
+    cr_assert_not_null(strstr(o.err, "unknown option '--bogus'"), "%s", o.err);
+    MOB(&o, "-w", "ten", "http://127.0.0.1:1/");
+    cr_assert_eq(o.code, 2);
+    cr_assert_not_null(strstr(o.err, "bad value 'ten'"), "%s", o.err);
+    MOB(&o, "-d");
+    cr_assert_eq(o.code, 2);
+    cr_assert_not_null(strstr(o.err, "needs a value"), "%s", o.err);
+    MOB(&o, "http://[::1");
+    cr_assert_eq(o.code, 2);
+    cr_assert_not_null(strstr(o.err, "bad URL"), "%s", o.err);
+    MOB(&o, "ftp://x/");
+    cr_assert_eq(o.code, 2);
+    cr_assert_not_null(strstr(o.err, "bad target"), "%s", o.err);
+    MOB(&o, "tcp://127.0.0.1:99999");
+    cr_assert_eq(o.code, 2);
+    MOB(&o, "-q", "-v", "tcp://127.0.0.1:9");
+    cr_assert_eq(o.code, 2);
+    cr_assert_not_null(strstr(o.err, "cannot be used together"), "%s", o.err);
+    MOB(&o, "-w", "1");
+    cr_assert_eq(o.code, 2);
+    cr_assert_not_null(strstr(o.err, "no target"), "%s", o.err);
+    MOB(&o, "./no-such-plugin.so");
+    cr_assert_eq(o.code, 2);
+    cr_assert_not_null(strstr(o.err, "cannot load"), "%s", o.err);
+    MOB(&o, "--stages", "10s", "tcp://127.0.0.1:9");
+    cr_assert_eq(o.code, 2);
+    cr_assert_not_null(strstr(o.err, "Try 'mob --help'"), "%s", o.err);
+}
+
+Test(cli, help_fits_a_screen_and_version_prints, .timeout = 10)
+{
+    struct out o;
+    MOB(&o, "--help");
+    cr_assert_eq(o.code, 0);
+    int lines = 0, widest = 0, w = 0;
+    for (const char *p = o.out; *p; p++) {
+        if (*p == '\n') {
+            lines++;
+            widest = w > widest ? w : widest;
+            w = 0;
+        } else {
+            w++;
+        }
+    }
+    cr_assert_leq(lines, 30, "%d lines", lines);
+    cr_assert_leq(widest, 100);
+    cr_assert_not_null(strstr(o.out, "-w"));
+    MOB(&o, "--version");
+    cr_assert_eq(o.code, 0);
+    cr_assert(strncmp(o.out, "mob ", 4) == 0, "%s", o.out);
+}
+
+Test(cli, sigint_leaves_a_complete_json_report, .timeout = 15)
+{
+    int port;
+    pid_t srv = run_server_start(&port, 0, 0, 0);
+    char url[64], json[] = "/tmp/mob-cli-json-XXXXXX";
+    snprintf(url, sizeof url, "tcp://127.0.0.1:%d", port);
+    int fd = mkstemp(json);
+    close(fd);
+    unlink(json);
+    struct out o;
+    int64_t t0 = mob_clock_ns();
+    run_mob(&o, SIGINT, 700 * MS,
+            (const char *const[]){"-w", "4", "-d", "30s", "--json", json, url, NULL});
+    int64_t took = mob_clock_ns() - t0;
+    run_server_stop(srv);
+    cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+    cr_assert_lt(took, 5000 * MS);
+    cr_assert_not_null(strstr(o.out, "SUCCESSES: "), "%s", o.out);
+    mob_result *r;
+    cr_assert_eq(mob_result_read_json(json, &r), 0);
+    unlink(json);
+    mob_totals t;
+    mob_result_totals(r, &t);
+    cr_assert_eq(t.interrupted, 1);
+    cr_assert_gt(t.ok, 100);
+    cr_assert_eq(t.failures, 0);
+    cr_assert_eq(mob_hist_count(mob_result_latency(r)), t.ok);
+    cr_assert(t.elapsed_ns > 500 * MS && t.elapsed_ns < 2000 * MS);
+    mob_result_free(r);
+}
+
+Test(cli, merge_adds_result_files_exactly, .timeout = 15)
+{
+    int port;
+    pid_t srv = run_server_start(&port, 0, 0, 0);
+    char url[64], a[] = "/tmp/mob-cli-a-XXXXXX", b[] = "/tmp/mob-cli-b-XXXXXX",
+                  c[] = "/tmp/mob-cli-c-XXXXXX";
+    close(mkstemp(a));
+    close(mkstemp(b));
+    close(mkstemp(c));
+    snprintf(url, sizeof url, "tcp://127.0.0.1:%d", port);
+    struct out o;
+    MOB(&o, "-q", "-w", "2", "-r", "100", "--json", a, url);
+    cr_assert_eq(o.code, 0, "%s", o.err);
+    cr_assert_str_eq(o.out, "", "-q prints nothing");
+    MOB(&o, "-q", "-w", "3", "-r", "100", "-p", "2", "--json", b, url);
+    cr_assert_eq(o.code, 0, "%s", o.err);
+    MOB(&o, "merge", "--json", c, a, b);
+    run_server_stop(srv);
+    cr_assert_eq(o.code, 0, "%s", o.err);
+    cr_assert_not_null(strstr(o.out, "SUCCESSES: 800 | FAILURES: 0"), "%s", o.out);
+    mob_result *r;
+    cr_assert_eq(mob_result_read_json(c, &r), 0);
+    mob_totals t;
+    mob_result_totals(r, &t);
+    cr_assert_eq(t.ok, 800);
+    cr_assert_eq(t.processes, 3);
+    cr_assert_eq(mob_hist_count(mob_result_latency(r)), 800);
+    mob_result_free(r);
+    unlink(a);
+    unlink(b);
+    unlink(c);
+}
+
+Test(cli, http_bots_report_a_2ms_server_within_3_percent, .timeout = 15)
+{
+    int port;
+    pid_t srv = run_server_start(&port, 2 * MS, 0, 0);
+    char url[64], json[] = "/tmp/mob-cli-http-XXXXXX";
+    close(mkstemp(json));
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
+    struct out o;
+    MOB(&o, "-w", "1", "-d", "1s", "--no-live", "--json", json, url);
+    run_server_stop(srv);
+    cr_assert_eq(o.code, 0, "%s%s", o.out, o.err);
+    mob_result *r;
+    cr_assert_eq(mob_result_read_json(json, &r), 0);
+    unlink(json);
+    int64_t p50 = mob_hist_percentile(mob_result_latency(r), 50);
+    cr_assert(p50 >= 2 * MS && p50 <= 2 * MS * 103 / 100, "p50 = %lld ns", (long long)p50);
+    mob_totals t;
+    mob_result_totals(r, &t);
+    cr_assert_gt(t.ok, 300);
+    cr_assert_eq(t.failures, 0);
+    mob_result_free(r);
+}

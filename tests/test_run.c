@@ -1,0 +1,574 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests for the load layer (mob_run.h) driven in-process: weights, picker, hooks, duration,
+ * max runs, -x, ramp-up, stages, rate mode against a stalling server, -p 2, JSON round trip.
+ * Servers run in a forked child (test_run_server.c).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "mob_run.h"
+
+pid_t run_server_start(int *port, int64_t delay_ns, int64_t stall_at_ns, int64_t stall_len_ns);
+void run_server_stop(pid_t pid);
+
+#define MS MOB_NS_PER_MS
+
+static mob_options quiet_options(void)
+{
+    mob_options o;
+    mob_options_init(&o);
+    o.quiet = 1;
+    o.live = 0;
+    o.seed = 42;
+    return o;
+}
+
+/* ---- weights, picker, single modes ------------------------------------------------------- */
+
+static int ok_fn(mob_worker *w)
+{
+    (void)w;
+    return 0;
+}
+
+static const mob_scenario weighted[] = {
+    {"a", ok_fn, 1, 0},
+    {"b", ok_fn, 3, 0},
+    {"off", ok_fn, 0, 0},
+    {NULL, NULL, 0, 0},
+};
+
+static uint64_t ok_of(const mob_result *r, const char *name)
+{
+    mob_scenario_stats st;
+    for (int i = 0; mob_result_scenario(r, i, &st) == 0; i++)
+        if (strcmp(st.name, name) == 0)
+            return st.ok;
+    return UINT64_MAX;
+}
+
+Test(run, weights_are_honoured_within_statistical_bounds, .timeout = 10)
+{
+    mob_suite s = {.scenarios = weighted};
+    mob_options o = quiet_options();
+    o.bots = 4;
+    o.max_runs = 2000;
+    o.duration_ns = 0;
+    mob_result *r;
+    cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
+    uint64_t a = ok_of(r, "a"), b = ok_of(r, "b");
+    /* 8000 picks at p = 1/4: sd = sqrt(8000 * 0.25 * 0.75) = 38.7; allow 5 sd. */
+    cr_assert_eq(a + b, 8000);
+    cr_assert(fabs((double)a - 2000) < 5 * 38.7, "a=%llu b=%llu", (unsigned long long)a,
+              (unsigned long long)b);
+    cr_assert_eq(ok_of(r, "off"), UINT64_MAX, "a weight of 0 disables the scenario");
+    /* The same seed makes the same picks. */
+    mob_result *r2;
+    cr_assert_eq(mob_run_suite(&s, &o, &r2), 0);
+    cr_assert_eq(ok_of(r2, "a"), a);
+    o.seed = 43;
+    mob_result *r3;
+    cr_assert_eq(mob_run_suite(&s, &o, &r3), 0);
+    cr_assert_neq(ok_of(r3, "a"), a, "another seed, other picks (equal by chance: 1 in ~100)");
+    mob_result_free(r);
+    mob_result_free(r2);
+    mob_result_free(r3);
+}
+
+static const char *const sequence[] = {"a", "b", "b", "a", "nope", "a"};
+static char seen[64];
+static int nseen;
+
+static int rec_a(mob_worker *w)
+{
+    (void)w;
+    seen[nseen++] = 'a';
+    return 0;
+}
+
+static int rec_b(mob_worker *w)
+{
+    (void)w;
+    seen[nseen++] = 'b';
+    return 0;
+}
+
+static const char *pick_seq(mob_worker *w)
+{
+    return w->step < 6 ? sequence[w->step] : NULL;
+}
+
+Test(run, picker_sequence_is_followed_and_unknown_names_fail, .timeout = 5)
+{
+    static const mob_scenario sc[] = {{"a", rec_a, 1, 0}, {"b", rec_b, 1, 0}, {NULL, 0, 0, 0}};
+    mob_suite s = {.scenarios = sc, .picker = pick_seq};
+    mob_options o = quiet_options();
+    o.bots = 1;
+    nseen = 0;
+    mob_result *r;
+    cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
+    seen[nseen] = 0;
+    cr_assert_str_eq(seen, "abbaa");
+    mob_totals t;
+    mob_result_totals(r, &t);
+    cr_assert_eq(t.ok, 5);
+    cr_assert_eq(t.failures, 1);
+    cr_assert_eq(t.fail[MOB_FAIL_OTHER], 1);
+    cr_assert_lt(t.elapsed_ns, 1000 * MS, "the run ends when the picker ends every bot");
+    mob_result_free(r);
+}
+
+Test(run, single_run_runs_every_scenario_once_and_single_mode_one, .timeout = 5)
+{
+    static const mob_scenario sc[] = {{"b", rec_b, 1, 0}, {"a", rec_a, 0, 0}, {NULL, 0, 0, 0}};
+    mob_suite s = {.scenarios = sc};
+    mob_options o = quiet_options();
+    o.bots = 1;
+    o.single = "a";
+    o.max_runs = 3;
+    nseen = 0;
+    mob_result *r;
+    cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
+    seen[nseen] = 0;
+    cr_assert_str_eq(seen, "aaa", "-s runs the named scenario even with weight 0");
+    mob_result_free(r);
+    static const mob_scenario sc2[] = {{"b", rec_b, 1, 0}, {"a", rec_a, 5, 0}, {NULL, 0, 0, 0}};
+    s.scenarios = sc2;
+    o.single = NULL;
+    o.max_runs = 0;
+    o.single_run = 1;
+    nseen = 0;
+    cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
+    seen[nseen] = 0;
+    cr_assert_str_eq(seen, "ab", "every scenario once, in name order");
+    mob_result_free(r);
+}
+
+/* ---- hooks --------------------------------------------------------------------------------- */
+
+static char hooklog[4096];
+
+static void logf_(const char *what, int id)
+{
+    char b[64];
+    snprintf(b, sizeof b, id >= 0 ? "%s%d " : "%s ", what, id);
+    strncat(hooklog, b, sizeof hooklog - strlen(hooklog) - 1);
+}
+
+/* The events of one bot, in log order. */
+static const char *bot_events(int id)
+{
+    static char out[1024];
+    char copy[4096], *save = NULL, want[8];
+    snprintf(want, sizeof want, "%d", id);
+    strcpy(copy, hooklog);
+    out[0] = 0;
+    for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+        if (t[0] != 'G' && strcmp(t + 1, want) == 0) {
+            strcat(out, t);
+            strcat(out, " ");
+        }
+    }
+    return out;
+}
+
+static int h_gsetup(const mob_options *o, void **ud)
+{
+    (void)o;
+    *ud = (void *)hooklog;
+    logf_("GS", -1);
+    return 0;
+}
+static int h_gteardown(const mob_options *o, void *ud)
+{
+    (void)o;
+    cr_expect_eq(ud, (void *)hooklog, "global_setup's ud reaches teardown");
+    logf_("GT", -1);
+    return 1; /* counted, nothing else */
+}
+static int h_setup(mob_worker *w)
+{
+    logf_("S", w->id);
+    return w->id == 1 ? -1 : 0; /* bot 1's setup fails */
+}
+static int h_teardown(mob_worker *w)
+{
+    logf_("T", w->id);
+    return w->id == 0 ? 7 : 0; /* bot 0's teardown fails */
+}
+static int h_run(mob_worker *w)
+{
+    cr_expect_eq(w->ud, (void *)hooklog);
+    logf_("R", w->id);
+    return 0;
+}
+
+Test(run, hooks_run_in_order_and_their_failures_are_counted, .timeout = 5)
+{
+    static const mob_scenario sc[] = {{"r", h_run, 1, 0}, {NULL, 0, 0, 0}};
+    mob_suite s = {.scenarios = sc, .global_setup = h_gsetup, .global_teardown = h_gteardown,
+                   .bot_setup = h_setup, .bot_teardown = h_teardown};
+    mob_options o = quiet_options();
+    o.bots = 2;
+    o.max_runs = 2;
+    hooklog[0] = 0;
+    mob_result *r;
+    cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
+    /* Global hooks bracket everything; each bot's own events are in order. */
+    cr_assert(strncmp(hooklog, "GS ", 3) == 0, "got: %s", hooklog);
+    cr_assert(strcmp(hooklog + strlen(hooklog) - 3, "GT ") == 0, "got: %s", hooklog);
+    cr_assert_str_eq(bot_events(0), "S0 R0 R0 T0 ", "got: %s", hooklog);
+    cr_assert_str_eq(bot_events(1), "S1 T1 ", "a failed setup still tears down: %s", hooklog);
+    mob_totals t;
+    mob_result_totals(r, &t);
+    cr_assert_eq(t.ok, 2);
+    cr_assert_eq(t.setup_failed, 1);
+    cr_assert_eq(t.teardown_failed, 1);
+    cr_assert_eq(t.global_teardown_failed, 1);
+    mob_result_free(r);
+}
+
+static int h_gsetup_fail(const mob_options *o, void **ud)
+{
+    (void)o;
+    (void)ud;
+    logf_("GS", -1);
+    return -EIO;
+}
+
+Test(run, failing_global_setup_aborts_before_any_bot, .timeout = 5)
+{
+    static const mob_scenario sc[] = {{"r", h_run, 1, 0}, {NULL, 0, 0, 0}};
+    mob_suite s = {.scenarios = sc, .global_setup = h_gsetup_fail, .bot_setup = h_setup};
+    mob_options o = quiet_options();
+    hooklog[0] = 0;
+    mob_result *r = (mob_result *)1;
+    cr_assert_lt(mob_run_suite(&s, &o, &r), 0);
+    cr_assert_null(r);
+    cr_assert_str_eq(hooklog, "GS ");
+}
+
+/* ---- duration, max runs, -x ---------------------------------------------------------------- */
+
+static int sleepy(mob_worker *w)
+{
+    return mob_sleep(w->bot, 10 * MS);
+}
+
+Test(run, duration_is_one_global_deadline_that_cancels_in_flight_runs, .timeout = 5)
+{
+    static const mob_scenario sc[] = {{"sleep", sleepy, 1, 0}, {NULL, 0, 0, 0}};
+    mob_suite s = {.scenarios = sc};
+    mob_options o = quiet_options();
+    o.bots = 5;
+    o.duration_ns = 305 * MS;
+    mob_result *r;
+    int64_t t0 = mob_clock_ns();
+    cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
+    int64_t took = mob_clock_ns() - t0;
+    mob_totals t;
+    mob_result_totals(r, &t);
+    cr_assert_geq(took, 300 * MS);
+    cr_assert_lt(took, 450 * MS, "took %lld ms", (long long)(took / MS));
+    cr_assert_eq(t.failures, 0, "cut runs are not failures");
+    cr_assert_leq(t.cancelled, 5);
+    /* 30 runs of 10-11 ms per bot fit in 305 ms (epoll rounds sleeps up to the next ms). */
+    cr_assert(t.ok >= 5 * 24 && t.ok <= 5 * 31, "ok=%llu", (unsigned long long)t.ok);
+    cr_assert_geq(mob_result_seconds(r), 1);
+    mob_result_free(r);
+}
+
+static int fail_every_5th(mob_worker *w)
+{
+    return w->step % 5 == 4 ? MOB_FAIL_STATUS : 0;
+}
+
+Test(run, max_runs_are_exact_per_bot, .timeout = 5)
+{
+    static const mob_scenario sc[] = {{"f", fail_every_5th, 1, 0}, {NULL, 0, 0, 0}};
+    mob_suite s = {.scenarios = sc};
+    mob_options o = quiet_options();
+    o.bots = 3;
+    o.max_runs = 50;
+    mob_result *r;
+    cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
+    mob_totals t;
+    mob_result_totals(r, &t);
+    cr_assert_eq(t.ok, 120);
+    cr_assert_eq(t.failures, 30);
+    cr_assert_eq(t.fail[MOB_FAIL_STATUS], 30);
+    cr_assert_eq(mob_hist_count(mob_result_latency(r)), 120);
+    cr_assert_eq(mob_result_exit_code(r, &o), 0);
+    o.fail_threshold = 30;
+    cr_assert_eq(mob_result_exit_code(r, &o), 1, "-f 30 with 30 failures exits 1");
+    o.fail_threshold = 31;
+    cr_assert_eq(mob_result_exit_code(r, &o), 0);
+    mob_result_free(r);
+}
+
+Test(run, stop_on_first_failure_stops_everyone, .timeout = 5)
+{
+    static const mob_scenario sc[] = {{"f", fail_every_5th, 1, 0}, {NULL, 0, 0, 0}};
+    mob_suite s = {.scenarios = sc};
+    mob_options o = quiet_options();
+    o.bots = 3;
+    o.max_runs = 1000;
+    o.stop_on_failure = 1;
+    mob_result *r;
+    cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
+    mob_totals t;
+    mob_result_totals(r, &t);
+    cr_assert_eq(t.stopped_on_failure, 1);
+    cr_assert_geq(t.failures, 1);
+    cr_assert_leq(t.failures, 3);
+    cr_assert_lt(t.ok, 3 * 5);
+    cr_assert_eq(mob_result_exit_code(r, &o), 1);
+    mob_result_free(r);
+}
+
+/* ---- ramp-up and stages ---------------------------------------------------------------------- */
+
+static int64_t first_run[16];
+static int64_t base_time;
+static int alive_now, alive_at[64];
+
+static int note_start(mob_worker *w)
+{
+    if (first_run[w->id] == 0)
+        first_run[w->id] = mob_clock_ns() - base_time;
+    return mob_sleep(w->bot, 5 * MS);
+}
+
+Test(run, ramp_up_staggers_bot_starts, .timeout = 5)
+{
+    static const mob_scenario sc[] = {{"n", note_start, 1, 0}, {NULL, 0, 0, 0}};
+    mob_suite s = {.scenarios = sc};
+    mob_options o = quiet_options();
+    o.bots = 4;
+    o.ramp_up_ns = 400 * MS;
+    o.duration_ns = 500 * MS;
+    memset(first_run, 0, sizeof first_run);
+    base_time = mob_clock_ns();
+    mob_result *r;
+    cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
+    for (int i = 0; i < 4; i++) {
+        int64_t want = i * 100 * MS;
+        cr_assert(first_run[i] >= want && first_run[i] < want + 40 * MS, "bot %d at %lld ms", i,
+                  (long long)(first_run[i] / MS));
+    }
+    mob_result_free(r);
+}
+
+static int stage_setup(mob_worker *w)
+{
+    (void)w;
+    alive_now++;
+    return 0;
+}
+
+static int stage_teardown(mob_worker *w)
+{
+    (void)w;
+    alive_now--;
+    return 0;
+}
+
+static int stage_run(mob_worker *w)
+{
+    int64_t t = (mob_clock_ns() - base_time) / (10 * MS); /* 10 ms slots */
+    if (t >= 0 && t < 64 && alive_now > alive_at[t])
+        alive_at[t] = alive_now;
+    return mob_sleep(w->bot, 2 * MS);
+}
+
+Test(run, stages_move_the_bot_count_at_their_spawn_rate, .timeout = 5)
+{
+    static const mob_scenario sc[] = {{"s", stage_run, 1, 0}, {NULL, 0, 0, 0}};
+    mob_suite s = {.scenarios = sc, .bot_setup = stage_setup, .bot_teardown = stage_teardown};
+    mob_options o = quiet_options();
+    /* 0 -> 6 bots at 40/s (one per 25 ms, done by 150 ms), hold, then down to 2 at once. */
+    o.stages[0] = (mob_stage){200 * MS, 6, 40};
+    o.stages[1] = (mob_stage){200 * MS, 2, 0};
+    o.nstages = 2;
+    o.duration_ns = 0;
+    memset(alive_at, 0, sizeof alive_at);
+    alive_now = 0;
+    base_time = mob_clock_ns();
+    mob_result *r;
+    cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
+    mob_totals t;
+    mob_result_totals(r, &t);
+    cr_assert_eq(t.bots_max, 6);
+    cr_assert(t.elapsed_ns >= 400 * MS && t.elapsed_ns < 500 * MS);
+    cr_assert_leq(alive_at[3], 3, "at 30-40 ms: %d bots", alive_at[3]);   /* 2 spawned */
+    cr_assert_eq(alive_at[17], 6, "at 170-180 ms: %d bots", alive_at[17]); /* all 6 */
+    cr_assert_eq(alive_at[30], 2, "at 300-310 ms: %d bots", alive_at[30]); /* down to 2 */
+    cr_assert_eq(alive_now, 0, "every bot tore down");
+    mob_result_free(r);
+}
+
+/* ---- rate mode and coordinated omission ------------------------------------------------------ */
+
+struct echo_state {
+    int fd;
+};
+static int srv_port;
+
+static int echo_setup(mob_worker *w)
+{
+    struct echo_state *st = w->state;
+    st->fd = mob_tcp_connect(w->bot, "127.0.0.1", srv_port, NULL, w->deadline);
+    return st->fd < 0 ? st->fd : 0;
+}
+
+static int echo_run(mob_worker *w)
+{
+    struct echo_state *st = w->state;
+    char b[8];
+    ssize_t n = mob_write_all(w->bot, st->fd, "ping\n", 5, w->deadline);
+    if (n < 0)
+        return (int)n;
+    n = mob_read_exact(w->bot, st->fd, b, 5, w->deadline);
+    return n < 0 ? (int)n : 0;
+}
+
+static mob_result *echo_run_with(mob_options *o)
+{
+    static const mob_scenario sc[] = {{"echo", echo_run, 1, 0}, {NULL, 0, 0, 0}};
+    mob_suite s = {.scenarios = sc, .bot_setup = echo_setup,
+                   .state_size = sizeof(struct echo_state)};
+    mob_result *r = NULL;
+    int rc = mob_run_suite(&s, o, &r);
+    cr_assert_eq(rc, 0, "%s", mob_strerror(rc));
+    return r;
+}
+
+Test(run, rate_mode_shows_a_server_stall_in_the_percentiles, .timeout = 10)
+{
+    /* The server holds every answer due between 300 ms and 600 ms until 600 ms. */
+    pid_t pid = run_server_start(&srv_port, 0, 300 * MS, 300 * MS);
+    mob_options o = quiet_options();
+    o.bots = 10;
+    o.duration_ns = 1000 * MS;
+    o.rate = 1000;
+    mob_result *r = echo_run_with(&o);
+    mob_totals t;
+    mob_result_totals(r, &t);
+    const mob_hist *h = mob_result_latency(r);
+    /* About 300 of ~1000 runs were due during the stall: timed from when they were due, they
+     * waited up to 300 ms, so at least the top 20% are slow. */
+    cr_assert_gt(mob_hist_percentile(h, 90), 100 * MS, "p90 %lld",
+                 (long long)mob_hist_percentile(h, 90));
+    cr_assert_gt(mob_hist_percentile(h, 99), 250 * MS);
+    cr_assert_lt(mob_hist_percentile(h, 50), 150 * MS);
+    cr_assert(t.scheduled >= 990 && t.scheduled <= 1000, "scheduled %llu",
+              (unsigned long long)t.scheduled);
+    cr_assert_gt(t.late, 200, "the runs due during the stall went out late");
+    cr_assert_eq(t.ok + t.cancelled + t.dropped, t.scheduled);
+    mob_result_free(r);
+
+    /* The closed model (no rate) hides the same stall: one slow sample per bot. */
+    run_server_stop(pid);
+    pid = run_server_start(&srv_port, 0, 300 * MS, 300 * MS);
+    o.rate = 0;
+    r = echo_run_with(&o);
+    h = mob_result_latency(r);
+    cr_assert_lt(mob_hist_percentile(h, 90), 50 * MS, "closed model p90 %lld",
+                 (long long)mob_hist_percentile(h, 90));
+    mob_result_free(r);
+    run_server_stop(pid);
+}
+
+Test(run, reported_p50_is_within_3_percent_of_a_2ms_server, .timeout = 10)
+{
+    pid_t pid = run_server_start(&srv_port, 2 * MS, 0, 0);
+    mob_options o = quiet_options();
+    o.bots = 1;
+    o.duration_ns = 1000 * MS;
+    mob_result *r = echo_run_with(&o);
+    int64_t p50 = mob_hist_percentile(mob_result_latency(r), 50);
+    cr_assert(p50 >= 2 * MS && p50 <= 2 * MS * 103 / 100, "p50 = %lld ns", (long long)p50);
+    mob_totals t;
+    mob_result_totals(r, &t);
+    cr_assert_gt(t.ok, 300);
+    mob_result_free(r);
+    run_server_stop(pid);
+}
+
+/* ---- processes, JSON ---------------------------------------------------------------------- */
+
+Test(run, two_processes_merge_to_the_same_totals_as_one, .timeout = 10)
+{
+    static const mob_scenario sc[] = {{"f", fail_every_5th, 1, 0}, {NULL, 0, 0, 0}};
+    mob_suite s = {.scenarios = sc};
+    mob_options o = quiet_options();
+    o.bots = 6;
+    o.max_runs = 50;
+    mob_result *one, *two;
+    cr_assert_eq(mob_run_suite(&s, &o, &one), 0);
+    o.bots = 3;
+    o.processes = 2;
+    cr_assert_eq(mob_run_suite(&s, &o, &two), 0);
+    mob_totals a, b;
+    mob_result_totals(one, &a);
+    mob_result_totals(two, &b);
+    cr_assert_eq(b.processes, 2);
+    cr_assert_eq(a.ok, b.ok);
+    cr_assert_eq(a.failures, b.failures);
+    for (int c = 0; c < MOB_FAIL_NCLASS; c++)
+        cr_assert_eq(a.fail[c], b.fail[c]);
+    cr_assert_eq(b.bots_max, 6);
+    cr_assert_eq(mob_hist_count(mob_result_latency(two)), b.ok);
+    mob_result_free(one);
+    mob_result_free(two);
+}
+
+static int other_fn(mob_worker *w)
+{
+    (void)w;
+    return 0;
+}
+
+Test(run, json_report_reads_back_identical, .timeout = 5)
+{
+    static const mob_scenario sc[] = {
+        {"f", fail_every_5th, 2, 0}, {"n", other_fn, 1, 0}, {NULL, 0, 0, 0}};
+    mob_suite s = {.scenarios = sc};
+    mob_options o = quiet_options();
+    o.bots = 2;
+    o.max_runs = 500;
+    mob_result *r, *back;
+    cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
+    char path[] = "/tmp/mob-test-json-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    cr_assert_eq(mob_result_write_json(r, path), 0);
+    cr_assert_eq(mob_result_read_json(path, &back), 0);
+    unlink(path);
+    mob_totals a, b;
+    mob_result_totals(r, &a);
+    mob_result_totals(back, &b);
+    cr_assert_eq(a.ok, b.ok);
+    cr_assert_eq(a.failures, b.failures);
+    cr_assert_eq(a.seed, b.seed);
+    cr_assert_eq(a.elapsed_ns, b.elapsed_ns);
+    cr_assert_eq(mob_result_nscenarios(back), 2);
+    for (double p = 0; p <= 100; p += 5)
+        cr_assert_eq(mob_hist_percentile(mob_result_latency(r), p),
+                     mob_hist_percentile(mob_result_latency(back), p));
+    cr_assert_eq(mob_hist_mean(mob_result_latency(r)), mob_hist_mean(mob_result_latency(back)));
+    cr_assert_eq(mob_result_seconds(r), mob_result_seconds(back));
+    /* Merging a result with its copy doubles every count. */
+    cr_assert_eq(mob_result_merge(back, r), 0);
+    mob_result_totals(back, &b);
+    cr_assert_eq(b.ok, 2 * a.ok);
+    cr_assert_eq(mob_hist_count(mob_result_latency(back)), 2 * a.ok);
+    mob_result_free(r);
+    mob_result_free(back);
+}

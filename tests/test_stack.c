@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_stack.c: the stack pools of platform/stack.c, without the loop. A stack overflow
+ * must end the process with one line naming the bot and its stack size (checked in a forked
+ * child whose stderr comes back through a pipe), other faults keep their default behaviour,
+ * freed stacks come back as they were left, guards do not cost a mapping each, and canary
+ * stacks notice a smashed low end.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mob.h"
+#include "../platform/platform.h"
+
+/* ---- helpers --------------------------------------------------------------------------- */
+
+/* Runs fn in a child with stderr on a pipe. Returns the wait status; the text goes to buf. */
+static int run_child(void (*fn)(void), char *buf, size_t cap)
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        dup2(fds[1], 2);
+        fn();
+        _exit(0);
+    }
+    close(fds[1]);
+    size_t len = 0;
+    ssize_t r;
+    while (len + 1 < cap && (r = read(fds[0], buf + len, cap - 1 - len)) > 0)
+        len += (size_t)r;
+    buf[len] = '\0';
+    close(fds[0]);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    return status;
+}
+
+static __attribute__((unused)) int count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static int maps_lines(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        return -1;
+    int n = 0, c;
+    while ((c = fgetc(f)) != EOF)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+/* ---- overflow -------------------------------------------------------------------------- */
+
+static struct mob__ctx host, deep_ctx;
+
+/* Recursion with frames well under a page, so it walks into the guard page rather than over
+ * it. The result is used after the call, so it cannot become a loop. */
+static __attribute__((noinline)) int recurse(volatile int depth)
+{
+    volatile char frame[256];
+    frame[0] = (char)depth;
+    frame[255] = (char)depth;
+    if (depth < 0) /* never: keeps the compiler from calling this infinite */
+        return 0;
+    return recurse(depth + 1) + frame[0] + frame[255];
+}
+
+static void overflowing_fiber(void *arg)
+{
+    (void)arg;
+    recurse(0);
+    mob__switch_annotated(&deep_ctx, &host, NULL, 0);
+}
+
+static void overflow_bot_17(void)
+{
+    mob__stack_install_overflow_handler();
+    struct mob__stack_pool *pool = mob__stack_pool_new(64 * 1024, MOB_GUARD_AUTO);
+    struct mob__stack st;
+    if (!pool || mob__stack_get(pool, &st, 17) != 0)
+        _exit(3);
+    if (st.guard != MOB__GUARD_MADVISE && st.guard != MOB__GUARD_MPROTECT)
+        _exit(4);
+    mob__ctx_make(&deep_ctx, st.lo, st.size, overflowing_fiber, NULL);
+    mob__switch_annotated(&host, &deep_ctx, &st, 0);
+    _exit(5); /* not reached: the overflow kills the process */
+}
+
+Test(stack, overflow_prints_one_line_naming_bot_and_stack_size, .timeout = 10)
+{
+    char buf[4096];
+    int status = run_child(overflow_bot_17, buf, sizeof buf);
+    cr_assert(WIFSIGNALED(status), "child exited with %d instead of dying: %s",
+              WIFEXITED(status) ? WEXITSTATUS(status) : -1, buf);
+    cr_assert_eq(WTERMSIG(status), SIGSEGV);
+    const char *want = "mob: bot 17 overflowed its 65536-byte stack (fault at 0x";
+    const char *line = strstr(buf, want);
+    cr_assert_not_null(line, "got: %s", buf);
+    cr_assert_not_null(strstr(line, ")\n"), "got: %s", buf);
+#if !defined(MOB__ASAN) /* ASan may add a warning line of its own */
+    cr_assert_eq(count_lines(buf), 1, "expected one line, got: %s", buf);
+#endif
+}
+
+static void null_deref(void)
+{
+    mob__stack_install_overflow_handler();
+    struct mob__stack_pool *pool = mob__stack_pool_new(64 * 1024, MOB_GUARD_AUTO);
+    struct mob__stack st;
+    if (!pool || mob__stack_get(pool, &st, 3) != 0)
+        _exit(3);
+    volatile int *volatile p = NULL;
+    *p = 1;
+    _exit(5);
+}
+
+Test(stack, other_faults_keep_the_default_behaviour, .timeout = 10)
+{
+    char buf[4096];
+    int status = run_child(null_deref, buf, sizeof buf);
+#if defined(MOB__ASAN)
+    /* ASan's own SEGV handler was there first: ours hands the fault to it, and it reports
+     * and exits non-zero. */
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+#else
+    cr_assert(WIFSIGNALED(status));
+    cr_assert_eq(WTERMSIG(status), SIGSEGV);
+#endif
+    cr_assert_null(strstr(buf, "overflowed"), "a stray fault was blamed on a bot: %s", buf);
+}
+
+/* ---- reuse ----------------------------------------------------------------------------- */
+
+Test(stack, freed_stacks_are_reused_without_zeroing)
+{
+    struct mob__stack_pool *pool = mob__stack_pool_new(32 * 1024, MOB_GUARD_AUTO);
+    cr_assert_not_null(pool);
+    cr_assert_geq(mob__stack_pool_size(pool), 32 * 1024);
+    struct mob__stack a, b;
+    cr_assert_eq(mob__stack_get(pool, &a, 1), 0);
+    cr_assert_geq(a.size, 32 * 1024);
+    void *lo = a.lo;
+    char *mid = (char *)a.lo + a.size / 2;
+    memset(mid, 0x5a, 256);
+    mob__stack_put(pool, &a);
+    cr_assert_eq(mob__stack_get(pool, &b, 2), 0);
+    cr_assert_eq(b.lo, lo, "the freed stack was not the one handed out next");
+    for (int i = 0; i < 256; i++)
+        cr_assert_eq((unsigned char)mid[i], 0x5a, "byte %d was cleared", i);
+    mob__stack_put(pool, &b);
+    mob__stack_pool_free(pool);
+}
+
+/* ---- many guarded stacks --------------------------------------------------------------- */
+
+Test(stack, hundred_thousand_guarded_stacks_fit_in_few_mappings, .timeout = 60)
+{
+    enum { N = 100000 };
+    int before = maps_lines();
+    struct mob__stack_pool *pool = mob__stack_pool_new(64 * 1024, MOB_GUARD_AUTO);
+    cr_assert_not_null(pool);
+    static struct mob__stack st[N];
+    int kinds[4] = {0};
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(mob__stack_get(pool, &st[i], i), 0, "stack %d", i);
+        kinds[st[i].guard]++;
+    }
+    int after = maps_lines();
+    cr_assert_eq(kinds[MOB__GUARD_NONE], 0);
+    if (kinds[MOB__GUARD_MADVISE] == N) {
+        /* One mapping per slab, and slabs are up to 1 GiB: about 10 for 6.5 GB of stacks. */
+        cr_assert_lt(after - before, 64, "maps grew from %d to %d lines", before, after);
+    } else {
+        /* Older kernel: mprotect guards up to the budget, canaries beyond, and still far
+         * from vm.max_map_count. */
+        cr_assert_gt(kinds[MOB__GUARD_CANARY], 0);
+        cr_assert_lt(after, 65530 / 2, "maps grew to %d lines", after);
+    }
+    for (int i = 0; i < N; i++)
+        mob__stack_put(pool, &st[i]);
+    mob__stack_pool_free(pool);
+#if !defined(MOB__ASAN) /* ASan's allocator maps memory of its own meanwhile */
+    cr_assert_lt(maps_lines(), before + 4, "slabs were not unmapped");
+#endif
+}
+
+/* ---- canary ---------------------------------------------------------------------------- */
+
+Test(stack, canary_notices_a_smashed_low_end)
+{
+    struct mob__stack_pool *pool = mob__stack_pool_new(16 * 1024, MOB_GUARD_CANARY);
+    struct mob__stack st;
+    cr_assert_eq(mob__stack_get(pool, &st, 4), 0);
+    cr_assert_eq(st.guard, MOB__GUARD_CANARY);
+    cr_assert_str_eq(mob__guard_name(st.guard), "canary");
+    cr_assert(mob__stack_canary_ok(&st));
+    memset(st.lo, 0, 8);
+    cr_assert_not(mob__stack_canary_ok(&st));
+    mob__stack_put(pool, &st);
+    /* The next owner gets a fresh canary. */
+    cr_assert_eq(mob__stack_get(pool, &st, 5), 0);
+    cr_assert(mob__stack_canary_ok(&st));
+    mob__stack_put(pool, &st);
+    mob__stack_pool_free(pool);
+}
+
+Test(stack, unguarded_pool_hands_out_unguarded_stacks)
+{
+    struct mob__stack_pool *pool = mob__stack_pool_new(16 * 1024, MOB_GUARD_NONE);
+    struct mob__stack st;
+    cr_assert_eq(mob__stack_get(pool, &st, 0), 0);
+    cr_assert_eq(st.guard, MOB__GUARD_NONE);
+    cr_assert(mob__stack_canary_ok(&st));
+    mob__stack_put(pool, &st);
+    mob__stack_pool_free(pool);
+}

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# compare-http.sh: mob against wrk, h2load and molotov on the same nginx, side by side.
+#
+# nginx (one worker, a 13-byte body, keep-alive, access log off) listens on 127.0.0.1 on a
+# free port, pinned to CPU 1; each generator runs pinned to CPU 0 at the same connection count
+# and duration, under GNU time for user+sys CPU and peak RSS. Prints requests/s, generator
+# CPU microseconds per request and peak RSS per tool, then mob's ratios to each. Installs the
+# Debian packages it needs when they are missing. Everything stays on 127.0.0.1 and is bounded
+# by the duration; the temporary directory and nginx are removed on exit.
+#
+#   tools/compare-http.sh [-c CONNS] [-d SECONDS] [-n ROUNDS] [-t "wrk h2load molotov mob"]
+#                         [-b BUILD_DIR]
+#
+# With -n > 1 every tool runs once per round, interleaved, and the table shows medians.
+set -euo pipefail
+
+CONNS=100
+SECS=10
+ROUNDS=1
+TOOLS="wrk h2load molotov mob"
+BUILD=${MOB_BUILD:-build}
+while getopts "c:d:n:t:b:h" opt; do
+    case $opt in
+    c) CONNS=$OPTARG ;;
+    d) SECS=$OPTARG ;;
+    n) ROUNDS=$OPTARG ;;
+    t) TOOLS=$OPTARG ;;
+    b) BUILD=$OPTARG ;;
+    *) sed -n '3,16p' "$0"; exit 2 ;;
+    esac
+done
+MOB="$BUILD/mob"
+
+# ---- packages --------------------------------------------------------------------------------
+need=()
+command -v nginx >/dev/null || need+=(nginx-light)
+command -v wrk >/dev/null || need+=(wrk)
+command -v h2load >/dev/null || need+=(nghttp2-client)
+command -v molotov >/dev/null || need+=(python3-molotov)
+[ -x /usr/bin/time ] || need+=(time)
+command -v bc >/dev/null || need+=(bc)
+command -v taskset >/dev/null || need+=(util-linux)
+if [ ${#need[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    echo "installing ${need[*]}" >&2
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+[ -x "$MOB" ] || { echo "no $MOB: run make first" >&2; exit 2; }
+NCPU=$(nproc)
+GEN_CPU=0
+SRV_CPU=$((NCPU > 1 ? 1 : 0))
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+# ---- nginx -----------------------------------------------------------------------------------
+DIR=$(mktemp -d /tmp/mob-compare.XXXXXX)
+chmod 755 "$DIR"
+NGINX_PID=""
+cleanup() {
+    [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
+    rm -rf "$DIR"
+}
+trap cleanup EXIT INT TERM
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$DIR/www" "$DIR/tmp"
+printf 'Hello, World!' >"$DIR/www/index.html"
+cat >"$DIR/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $DIR/nginx.pid;
+error_log $DIR/error.log warn;
+worker_rlimit_nofile 20000;
+events { worker_connections 20000; multi_accept on; use epoll; }
+http {
+    default_type text/html;
+    access_log off;
+    sendfile on; tcp_nopush on; tcp_nodelay on;
+    keepalive_timeout 65; keepalive_requests 100000000;
+    open_file_cache max=100;
+    client_body_temp_path $DIR/tmp; proxy_temp_path $DIR/tmp; fastcgi_temp_path $DIR/tmp;
+    uwsgi_temp_path $DIR/tmp; scgi_temp_path $DIR/tmp;
+    server {
+        listen 127.0.0.1:$PORT backlog=65535;
+        location / { root $DIR/www; index index.html; }
+    }
+}
+EOF
+taskset -c "$SRV_CPU" nginx -p "$DIR" -c "$DIR/nginx.conf" 2>"$DIR/nginx.stderr" &
+NGINX_PID=$!
+URL="http://127.0.0.1:$PORT/"
+for _ in $(seq 50); do
+    curl -fs "$URL" >/dev/null 2>&1 && break
+    python3 - "$PORT" <<'PY' 2>/dev/null && break || sleep 0.1
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)
+s.sendall(b"GET / HTTP/1.0\r\n\r\n"); assert b"Hello, World!" in s.recv(4096)
+PY
+done
+
+cat >"$DIR/loadtest.py" <<EOF
+from molotov import scenario
+
+@scenario(weight=100)
+async def get(session):
+    async with session.get("$URL") as resp:
+        assert resp.status == 200
+EOF
+
+# ---- one run: prints "requests cpu_seconds max_rss_kb" ---------------------------------------
+run_tool() {
+    local tool=$1 out="$DIR/$tool.out" tm="$DIR/$tool.time"
+    case $tool in
+    wrk) cmd=(wrk -t1 -c"$CONNS" -d"${SECS}s" "$URL") ;;
+    h2load) cmd=(h2load --h1 -t1 -c"$CONNS" -D "$SECS" "$URL") ;;
+    molotov) cmd=(molotov -w "$CONNS" -d "$SECS" -c --force-shutdown "$DIR/loadtest.py") ;;
+    mob) cmd=("$MOB" -w "$CONNS" -d "${SECS}s" --no-live "$URL") ;;
+    esac
+    (cd "$DIR" && /usr/bin/time -f "%U %S %M" -o "$tm" taskset -c "$GEN_CPU" "${cmd[@]}" \
+        </dev/null >"$out" 2>&1) || true
+    local req=0
+    case $tool in
+    wrk) req=$(awk '/requests in/ {print $1}' "$out") ;;
+    h2load) req=$(awk '/^requests:/ {print $8}' "$out") ;;
+    molotov) req=$(sed -n 's/.*SUCCESSES: \([0-9]*\).*/\1/p' "$out" | tail -1) ;;
+    mob) req=$(sed -n 's/^SUCCESSES: \([0-9]*\) | FAILURES: \([0-9]*\).*/\1 \2/p' "$out" |
+        awk '{print $1 + $2}') ;;
+    esac
+    read -r u s m <"$tm" || true
+    echo "${req:-0} $(echo "$u + $s" | bc -l) ${m:-0}"
+}
+
+declare -A RPS CPU RSS
+for r in $(seq "$ROUNDS"); do
+    for tool in $TOOLS; do
+        read -r req cpu rss < <(run_tool "$tool")
+        rps=$(echo "$req / $SECS" | bc -l)
+        us=$(echo "if ($req > 0) $cpu * 1000000 / $req else 0" | bc -l)
+        RPS[$tool]+="$rps "
+        CPU[$tool]+="$us "
+        RSS[$tool]+="$rss "
+        printf '  round %d %-8s %10.0f req/s %8.2f us/req %8.1f MB\n' "$r" "$tool" "$rps" "$us" \
+            "$(echo "$rss / 1024" | bc -l)" >&2
+    done
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+echo
+echo "HTTP/1.1 keep-alive GET of a 13-byte body from nginx (1 worker, CPU $SRV_CPU);"
+echo "$CONNS connections, ${SECS}s, generator on CPU $GEN_CPU, median of $ROUNDS round(s)"
+echo
+printf '| %-8s | %12s | %18s | %13s | %14s | %14s |\n' tool "requests/s" "CPU us/request" \
+    "peak RSS MB" "mob req/s x" "mob CPU/req x"
+printf '|%s|%s|%s|%s|%s|%s|\n' ---------- -------------: -------------------: \
+    ---------------: ----------------: ----------------:
+mob_rps=$(echo "${RPS[mob]:-0}" | median)
+mob_cpu=$(echo "${CPU[mob]:-0}" | median)
+for tool in $TOOLS; do
+    rps=$(echo "${RPS[$tool]}" | median)
+    cpu=$(echo "${CPU[$tool]}" | median)
+    rss=$(echo "${RSS[$tool]}" | median)
+    rr=$(echo "if ($rps > 0) $mob_rps / $rps else 0" | bc -l)
+    cr=$(echo "if ($cpu > 0) $mob_cpu / $cpu else 0" | bc -l)
+    printf '| %-8s | %12.0f | %18.2f | %13.1f | %14.2f | %14.2f |\n' "$tool" "$rps" "$cpu" \
+        "$(echo "$rss / 1024" | bc -l)" "$rr" "$cr"
+done

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * http.c: `mob http://HOST:PORT/PATH`: keep-alive HTTP/1.1 bots, like wrk's connections. The
+ * request is built once and shared by every bot; each bot keeps its connection and its read
+ * buffer in its state, on its own stack (mob_suite.state_size), so a bot costs no allocation.
+ * Each run is one GET (mob_http_get_step, src/proto/http_client.c); a status >= 400 is a
+ * failure of class status.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "mob_http.h"
+#include "tool.h"
+
+/* The two enums count the same classes in the same order; only "canceled" differs. */
+#define SAME(a, b) ((int)(a) == (int)(b))
+_Static_assert(SAME(MOB_ERR_CONNECT, MOB_FAIL_CONNECT) && SAME(MOB_ERR_READ, MOB_FAIL_READ) &&
+                   SAME(MOB_ERR_WRITE, MOB_FAIL_WRITE) && SAME(MOB_ERR_TIMEOUT, MOB_FAIL_TIMEOUT) &&
+                   SAME(MOB_ERR_STATUS, MOB_FAIL_STATUS) &&
+                   SAME(MOB_ERR_PROTOCOL, MOB_FAIL_PROTOCOL),
+               "mob_http.h and mob_run.h failure classes differ");
+
+#define HEAD_BUF 1024 /* the largest response head accepted; nginx sends about 250 bytes */
+
+static struct {
+    mob_http_url url;
+    mob_http_request req;
+    char reqbuf[MOB_HTTP_PATH_MAX + 512];
+} http;
+
+struct http_state {
+    mob_http_conn conn;
+    char buf[HEAD_BUF];
+};
+
+static int http_bot_setup(mob_worker *w)
+{
+    struct http_state *st = w->state;
+    int rc = mob_http_conn_init(&st->conn, http.url.host, http.url.port, st->buf, sizeof st->buf,
+                                NULL);
+    st->conn.req = &http.req;
+    return rc;
+}
+
+static int http_bot_teardown(mob_worker *w)
+{
+    struct http_state *st = w->state;
+    mob_http_conn_close(w->bot, &st->conn);
+    return 0;
+}
+
+static int http_get(mob_worker *w)
+{
+    struct http_state *st = w->state;
+    mob_http_result res;
+    mob_http_get_step(w->bot, &st->conn, &res, w->deadline);
+    switch (res.err_class) {
+    case MOB_ERR_CANCELED:
+        return -ECANCELED;
+    case MOB_ERR_TIMEOUT:
+        return -ETIMEDOUT; /* the runner tells a timeout from the end of the run */
+    default:
+        return res.err_class;
+    }
+}
+
+static const mob_scenario http_scenarios[] = {
+    {"get", http_get, 1, 0},
+    {NULL, NULL, 0, 0},
+};
+
+static const mob_suite http_suite = {
+    .name = "http",
+    .scenarios = http_scenarios,
+    .bot_setup = http_bot_setup,
+    .bot_teardown = http_bot_teardown,
+    .state_size = sizeof(struct http_state),
+};
+
+const mob_suite *mob_tool_http_suite(const char *target, char *err, size_t errlen)
+{
+    if (mob_http_url_parse(target, &http.url) < 0) {
+        snprintf(err, errlen, "bad URL '%s' (want http://HOST[:PORT][/PATH])", target);
+        return NULL;
+    }
+    if (mob_http_request_get(&http.req, http.reqbuf, sizeof http.reqbuf, &http.url) < 0) {
+        snprintf(err, errlen, "cannot build a request for '%s'", target);
+        return NULL;
+    }
+    return &http_suite;
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tcp.c: `mob tcp://HOST:PORT`: echo bots. Each run writes --size bytes (a fixed pattern) on
+ * the bot's connection and reads them back, checking every byte; the connection is opened on
+ * the first run and after any failure. A wrong byte is a protocol failure.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tool.h"
+
+static struct {
+    char host[256];
+    int port;
+    unsigned char *pattern;
+    size_t size;
+} tcp;
+
+struct tcp_state {
+    int fd;
+};
+
+int mob_tool_host_port(const char *target, size_t scheme_len, char *host, size_t hostlen,
+                       int *port)
+{
+    const char *h = target + scheme_len, *end;
+    if (*h == '[') {
+        end = strchr(h, ']');
+        if (!end || end[1] != ':')
+            return -1;
+        h++;
+    } else {
+        end = strchr(h, ':');
+        if (!end)
+            return -1;
+    }
+    size_t n = (size_t)(end - h);
+    if (n == 0 || n >= hostlen)
+        return -1;
+    memcpy(host, h, n);
+    host[n] = 0;
+    const char *p = end + (*end == ']' ? 2 : 1);
+    char *e;
+    long v = strtol(p, &e, 10);
+    if (e == p || (*e && *e != '/') || v < 1 || v > 65535)
+        return -1;
+    *port = (int)v;
+    return 0;
+}
+
+static int tcp_global_setup(const mob_options *o, void **ud)
+{
+    (void)ud;
+    tcp.size = o->payload_size ? o->payload_size : 64;
+    tcp.pattern = malloc(tcp.size);
+    if (!tcp.pattern)
+        return -ENOMEM;
+    for (size_t i = 0; i < tcp.size; i++)
+        tcp.pattern[i] = (unsigned char)('a' + i % 26);
+    return 0;
+}
+
+static int tcp_global_teardown(const mob_options *o, void *ud)
+{
+    (void)o;
+    (void)ud;
+    free(tcp.pattern);
+    tcp.pattern = NULL;
+    return 0;
+}
+
+static int tcp_bot_setup(mob_worker *w)
+{
+    ((struct tcp_state *)w->state)->fd = -1;
+    return 0;
+}
+
+static int fail(mob_worker *w, struct tcp_state *st, int rc, int cls)
+{
+    if (st->fd >= 0)
+        mob_close(w->bot, st->fd);
+    st->fd = -1;
+    if (rc == -ECANCELED || rc == -ETIMEDOUT)
+        return rc; /* the runner classifies these */
+    return cls;
+}
+
+static int tcp_echo(mob_worker *w)
+{
+    struct tcp_state *st = w->state;
+    if (st->fd < 0) {
+        int fd = mob_tcp_connect(w->bot, tcp.host, tcp.port, NULL, w->deadline);
+        if (fd < 0)
+            return fail(w, st, fd, MOB_FAIL_CONNECT);
+        st->fd = fd;
+    }
+    ssize_t r = mob_write_all(w->bot, st->fd, tcp.pattern, tcp.size, w->deadline);
+    if (r < 0)
+        return fail(w, st, (int)r, MOB_FAIL_WRITE);
+    unsigned char buf[2048];
+    size_t got = 0;
+    while (got < tcp.size) {
+        size_t want = tcp.size - got < sizeof buf ? tcp.size - got : sizeof buf;
+        r = mob_read(w->bot, st->fd, buf, want, w->deadline);
+        if (r <= 0)
+            return fail(w, st, (int)r, MOB_FAIL_READ);
+        if (memcmp(buf, tcp.pattern + got, (size_t)r) != 0)
+            return fail(w, st, 0, MOB_FAIL_PROTOCOL);
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+static const mob_scenario tcp_scenarios[] = {
+    {"echo", tcp_echo, 1, 0},
+    {NULL, NULL, 0, 0},
+};
+
+static const mob_suite tcp_suite = {
+    .name = "tcp-echo",
+    .scenarios = tcp_scenarios,
+    .global_setup = tcp_global_setup,
+    .global_teardown = tcp_global_teardown,
+    .bot_setup = tcp_bot_setup,
+    .state_size = sizeof(struct tcp_state),
+};
+
+const mob_suite *mob_tool_tcp_suite(const char *target, char *err, size_t errlen)
+{
+    if (mob_tool_host_port(target, 6, tcp.host, sizeof tcp.host, &tcp.port) < 0) {
+        snprintf(err, errlen, "bad URL '%s' (want tcp://HOST:PORT)", target);
+        return NULL;
+    }
+    return &tcp_suite;
+}
