@@ -30,9 +30,11 @@ struct player {
     mob_arena_client *c;
     int idx;
     uint32_t id;
-    int mates[MOB_ARENA_MAX_MEMBERS];
+    int mates[MOB_ARENA_MAX_MEMBERS]; /* room-mates' player indexes */
     int nmates;
     int64_t chats_seen;
+    const int *reg;   /* player index -> bot id, -1 until that bot starts; NULL: consecutive */
+    int64_t fixed_dl; /* > 0: every wait ends here (the load runner's deadline) */
 };
 
 static void record(struct player *p, int action, int64_t lat, int err)
@@ -52,7 +54,10 @@ static int err_class(int rc, int reading)
     return reading ? MOB_ARENA_ERR_READ : MOB_ARENA_ERR_WRITE;
 }
 
-static int64_t deadline(struct player *p) { return mob_now(p->loop) + p->opt->timeout_ns; }
+static int64_t deadline(struct player *p)
+{
+    return p->fixed_dl > 0 ? p->fixed_dl : mob_now(p->loop) + p->opt->timeout_ns;
+}
 
 /* Notes a message that is not the one awaited: counts room-mates' chats as they pass. */
 static void note(struct player *p, const mob_arena_msg *m)
@@ -116,11 +121,26 @@ static int rendezvous(struct player *p, int kind, int vote)
 {
     if (p->nmates == 0)
         return vote;
-    int rc = mob_send_list(p->self, p->mates, (size_t)p->nmates, kind, &vote, sizeof vote);
+    int64_t dl = deadline(p);
+    int ids[MOB_ARENA_MAX_MEMBERS];
+    for (int k = 0; k < p->nmates; k++) {
+        if (!p->reg) {
+            ids[k] = p->opt->first_bot_id + p->mates[k];
+            continue;
+        }
+        /* Under the load runner a mate may not have started yet (ramp-up): wait for it. */
+        while ((ids[k] = p->reg[p->mates[k]]) < 0) {
+            if (mob_now(p->loop) >= dl)
+                return -ETIMEDOUT;
+            int rc = mob_sleep(p->self, MOB_NS_PER_MS);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    int rc = mob_send_list(p->self, ids, (size_t)p->nmates, kind, &vote, sizeof vote);
     if (rc < 0)
         return rc;
     mob_filter f = {NULL, 0, kind_is, &kind};
-    int64_t dl = deadline(p);
     int all = vote;
     for (int got = 0; got < p->nmates; got++) {
         mob_msg msg;
@@ -249,7 +269,7 @@ intptr_t mob_arena_player(mob_bot *self, void *arg)
     int last = first + o.room_size < o.players ? first + o.room_size : o.players;
     for (int j = first; j < last; j++)
         if (j != p.idx)
-            p.mates[p.nmates++] = o.first_bot_id + j;
+            p.mates[p.nmates++] = j;
 
     int rc = mob_arena_connect(self, c, o.host, o.port, o.use_ws, deadline(&p));
     if (rc < 0) {
