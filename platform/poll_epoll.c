@@ -16,6 +16,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "platform.h"
@@ -35,6 +38,9 @@ int mob__poller_new(struct mob__poller **out)
     struct mob__poller *p = malloc(sizeof *p);
     if (!p)
         return -ENOMEM;
+    /* Timers are what a load generator measures with: ask the kernel for 1 us of slack
+     * instead of the default 50 us (this thread only). */
+    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
     p->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (p->epfd < 0) {
         int rc = -errno;
@@ -78,14 +84,32 @@ int mob__poller_set(struct mob__poller *p, int fd, unsigned old_mask, unsigned n
 int mob__poller_wait(struct mob__poller *p, int64_t timeout_ns, struct mob__event *events,
                      int max)
 {
-    /* Round up: waking a little late is harmless, waking early makes the loop spin until the
-     * timer is really due. */
-    int ms = timeout_ns < 0                          ? -1
-             : timeout_ns >= (int64_t)INT32_MAX * 1000000 ? INT32_MAX
-                                                           : (int)((timeout_ns + 999999) / 1000000);
     if (max > EPOLL_BATCH)
         max = EPOLL_BATCH;
-    int n = epoll_wait(p->epfd, p->ev, max, ms);
+    int n = -1;
+#if defined(SYS_epoll_pwait2)
+    /* epoll_wait counts in whole milliseconds, so a 2 ms sleep lasted up to 3 ms; a load
+     * tester that times a server answering in 2 ms must not add that. epoll_pwait2 (Linux
+     * 5.11) takes nanoseconds. Older kernels say ENOSYS once and we stop asking. */
+    static int no_pwait2;
+    if (timeout_ns > 0 && timeout_ns % 1000000 != 0 && !no_pwait2) {
+        struct timespec ts = {(time_t)(timeout_ns / 1000000000), (long)(timeout_ns % 1000000000)};
+        n = (int)syscall(SYS_epoll_pwait2, p->epfd, p->ev, max, &ts, NULL, 0);
+        if (n < 0 && errno == ENOSYS)
+            no_pwait2 = 1;
+        else if (n < 0)
+            return errno == EINTR ? 0 : -errno;
+    }
+#endif
+    if (n < 0) {
+        /* Round up: waking a little late is harmless, waking early makes the loop spin until
+         * the timer is really due. */
+        int ms = timeout_ns < 0 ? -1
+                 : timeout_ns >= (int64_t)INT32_MAX * 1000000
+                     ? INT32_MAX
+                     : (int)((timeout_ns + 999999) / 1000000);
+        n = epoll_wait(p->epfd, p->ev, max, ms);
+    }
     if (n < 0)
         return errno == EINTR ? 0 : -errno;
     for (int i = 0; i < n; i++) {

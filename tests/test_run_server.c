@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 #include <unistd.h>
 
 #include "mob.h"
@@ -104,6 +107,12 @@ pid_t run_server_start(int *port, int64_t delay_ns, int64_t stall_at_ns, int64_t
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
+        /* Never outlive the test: a failed cr_assert ends the test process without calling
+         * run_server_stop, and an orphaned server would hold the runner's pipes open. */
+#if defined(__linux__)
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+        alarm(60);
         srv.lfd = lfd;
         srv.delay_ns = delay_ns;
         srv.stall_at_ns = stall_at_ns;

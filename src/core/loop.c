@@ -50,16 +50,21 @@ static inline __attribute__((always_inline)) void switch_to(mob_loop *loop,
                                                             struct mob__ctx *from, mob_bot *to)
 {
     struct mob__ctx *target;
+    const struct mob__stack *stack;
+    /* A bot that has returned leaves for good (sanitizers may drop what they kept for it). */
+    int from_done = loop->reap != NULL && &loop->reap->ctx == from;
     if (to) {
         to->state = MOB__RUNNING;
         loop->current = to;
         target = &to->ctx;
+        stack = &to->stack;
         loop->stats.switches++;
     } else {
         loop->current = NULL;
         target = &loop->main_ctx;
+        stack = NULL;
     }
-    mob__switch(from, target);
+    mob__switch_annotated(from, target, stack, from_done);
     reap(loop);
 }
 
