@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mob_arena.h"
 #include "mob_run.h"
 #include "tool.h"
 
@@ -27,6 +28,8 @@ static const mob_suite *choose(const char *target, char *err, size_t errlen)
         return mob_tool_tcp_suite(target, err, errlen);
     if (strncmp(target, "ws://", 5) == 0)
         return mob_tool_ws_suite(target, err, errlen);
+    if (strncmp(target, "arena://", 8) == 0 || strncmp(target, "arena+ws://", 11) == 0)
+        return mob_arena_cli_suite(target, err, errlen);
     if (strncmp(target, "https://", 8) == 0) {
         snprintf(err, errlen, "https is not supported (plain http:// only): '%s'", target);
         return NULL;
