@@ -510,6 +510,47 @@ Test(msg, host_post_is_from_minus_one_and_visible_in_the_first_tick_free, .timeo
     host_post(MOB_FREE);
 }
 
+/* Lockstep: a hook is outside any bot, so its post is delivered at once. Posted by the
+ * before-hook of tick 2, it is seen in tick 2; posted by the after-hook of tick 2, in tick 3. */
+static int hook_seen[6];
+
+static void post_before_tick2(mob_loop *loop, void *ud)
+{
+    (void)ud;
+    if (tick == 2)
+        mob_post(loop, 0, 1, NULL, 0);
+}
+
+static void post_after_tick2(mob_loop *loop, void *ud)
+{
+    (void)ud;
+    if (tick == 2)
+        mob_post(loop, 0, 2, NULL, 0);
+}
+
+static intptr_t hook_watcher(mob_bot *self, void *arg)
+{
+    (void)arg;
+    for (int t = 1; t <= 4; t++) {
+        mob_msg m;
+        while (mob_try_recv(self, &m, NULL) == 0)
+            hook_seen[m.kind] = tick;
+        mob_yield(self);
+    }
+    return 0;
+}
+
+Test(msg, lockstep_posts_from_hooks_are_delivered_at_once, .timeout = 5)
+{
+    mob_loop *loop = new_loop(MOB_LOCKSTEP);
+    cr_assert_eq(mob_loop_add_hook(loop, count_tick, NULL, NULL), 0);
+    cr_assert_eq(mob_loop_add_hook(loop, post_before_tick2, post_after_tick2, NULL), 0);
+    mob_spawn(loop, hook_watcher, NULL);
+    run_and_free(loop);
+    cr_assert_eq(hook_seen[1], 2);
+    cr_assert_eq(hook_seen[2], 3);
+}
+
 /* ---- receive filters ------------------------------------------------------------------------- */
 
 static int got_from[4];
