@@ -75,7 +75,9 @@ $(BUILD)/examples/%: $(BUILD)/tools/examples/%.o $(BUILD)/libmob.a
 	@mkdir -p $(@D)
 	$(if $(Q),@echo "  LD    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-.SECONDARY: $(patsubst tools/examples/plugin/%.c,$(BUILD)/tools/examples/plugin/%.o,$(wildcard tools/examples/plugin/*.c))
+# Keep every object: example and plugin objects would otherwise be deleted as intermediates
+# and rebuilt by every make.
+.SECONDARY:
 $(BUILD)/examples/%.so: $(BUILD)/tools/examples/plugin/%.o
 	@mkdir -p $(@D)
 	$(if $(Q),@echo "  LD    $@")

@@ -26,9 +26,8 @@ static const mob_suite *choose(const char *target, char *err, size_t errlen)
         return mob_tool_http_suite(target, err, errlen);
     if (strncmp(target, "tcp://", 6) == 0)
         return mob_tool_tcp_suite(target, err, errlen);
-    if (strncmp(target, "ws://", 5) == 0)
-        return mob_tool_ws_suite(target, err, errlen);
-    if (strncmp(target, "arena://", 8) == 0 || strncmp(target, "arena+ws://", 11) == 0)
+    if (strncmp(target, "ws://", 5) == 0 || strncmp(target, "arena://", 8) == 0 ||
+        strncmp(target, "arena+ws://", 11) == 0)
         return mob_arena_cli_suite(target, err, errlen);
     if (strncmp(target, "https://", 8) == 0) {
         snprintf(err, errlen, "https is not supported (plain http:// only): '%s'", target);
