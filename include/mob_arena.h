@@ -299,6 +299,24 @@ typedef struct mob_arena_player_arg {
  */
 intptr_t mob_arena_player(mob_bot *self, void *arg);
 
+/*
+ * The same player as a load-runner suite (mob_run.h), for `mob arena://HOST:PORT`: one
+ * scenario per action (login, join, move, chat, leave) walked in order by a picker, so the
+ * runner reports each action's count, failures and percentiles. "chat" covers meeting the
+ * room-mates, chatting and seeing all their chats. The arena needs processes *
+ * ceil(bots / room_size) rooms of room_size. `opt` may be NULL (rooms of 8, 3 moves, 2
+ * chats); its host, port, players and recorder are ignored. Returns the suite (static
+ * storage: one per process), or NULL for a bad host or port.
+ */
+struct mob_suite;
+const struct mob_suite *mob_arena_suite(const char *host, int port, int use_ws,
+                                        const mob_arena_player_options *opt);
+
+/* The mob command's built-in suites for ws://HOST:PORT/PATH (WebSocket echo bots),
+ * arena://HOST:PORT and arena+ws://HOST:PORT (players). NULL with a message in err when the
+ * target is not one of these or is malformed. */
+const struct mob_suite *mob_arena_cli_suite(const char *target, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

@@ -512,3 +512,107 @@ Test(arena, codec_round_trips_every_client_message)
     cr_expect_eq(mob_arena_encode(&bad, tiny, sizeof tiny), -EINVAL);
     cr_expect_eq(mob_arena_decode("\x55", 1, &l), -ENOTSUP);
 }
+
+/* ---- hostile input --------------------------------------------------------------------- */
+
+/* Thousands of random frames (random types, lengths and bytes, some valid by chance), then a
+ * PING must still get its PONG, and a fresh client must still be served. */
+static intptr_t random_frames(mob_bot *self, void *arg)
+{
+    struct ctx *x = arg;
+    static mob_arena_client c, d;
+    mob_arena_msg m;
+    if (conn(self, x, &c) < 0)
+        goto out;
+    uint32_t s = 12345;
+    uint8_t frame[64];
+    for (int i = 0; i < 3000; i++) {
+        size_t n = 0;
+        s = s * 1103515245u + 12345u;
+        n = (s >> 16) % sizeof frame;
+        for (size_t k = 0; k < n; k++) {
+            s = s * 1103515245u + 12345u;
+            frame[k] = (uint8_t)(s >> 16);
+        }
+        if (n && i % 3 == 0)
+            frame[0] = (uint8_t)(1 + i % 7); /* a real type with random fields */
+        if (mob_arena_send_raw(self, &c, frame, n, soon(self)) < 0)
+            break;
+        /* Drain what came back so our own socket never fills. */
+        while (mob_arena_recv(self, &c, &m, MOB_NOW) == 0)
+            ;
+    }
+    tx(self, x, &c, (mob_arena_msg){.type = MOB_ARENA_PING, .token = 9});
+    int rc;
+    /* Random PINGs got PONGs too: wait for ours. */
+    while ((rc = mob_arena_recv(self, &c, &m, soon(self))) == 0 &&
+           !(m.type == MOB_ARENA_PONG && m.token == 9))
+        ;
+    CHECK(x, rc == 0, "pong after the noise: rc %d", rc);
+    mob_arena_stats st;
+    mob_arena_get_stats(x->arena, &st);
+    CHECK(x, st.frames_in >= 3000 && st.errors_sent > 1000 && st.dropped_slow == 0,
+          "frames in %lld, errors %lld, dropped %lld", (long long)st.frames_in,
+          (long long)st.errors_sent, (long long)st.dropped_slow);
+    mob_arena_disconnect(self, &c);
+    if (conn(self, x, &d) == 0) {
+        login(self, x, &d, "after");
+        mob_arena_disconnect(self, &d);
+    }
+out:
+    x->done = 1;
+    mob_arena_stop(x->arena);
+    return 0;
+}
+
+Test(arena, random_frames_get_errors_and_the_server_lives_on, .timeout = 20)
+{
+    for (int ws = 0; ws < 2; ws++) {
+        struct ctx x = {0};
+        run(random_frames, &x, small(), ws);
+    }
+}
+
+/* Stopping the arena with players connected ends their sessions cleanly: they read EOF, and
+ * the loop ends with no bot, fd or timer left. */
+static intptr_t stopped_under_me(mob_bot *self, void *arg)
+{
+    struct ctx *x = arg;
+    static mob_arena_client c[2];
+    mob_arena_msg m;
+    for (int i = 0; i < 2; i++) { /* one of each transport */
+        x->use_ws = i;
+        x->port = i ? mob_arena_ws_port(x->arena) : mob_arena_port(x->arena);
+        if (conn(self, x, &c[i]) < 0)
+            goto out;
+    }
+    login(self, x, &c[0], "one");
+    tx(self, x, &c[0], (mob_arena_msg){.type = MOB_ARENA_JOIN, .room = 1});
+    expect(self, x, &c[0], MOB_ARENA_JOINED, &m);
+    mob_arena_stop(x->arena);
+    for (int i = 0; i < 2; i++) {
+        int rc = mob_arena_recv(self, &c[i], &m, soon(self));
+        CHECK(x, rc == -ENODATA || rc == -ECONNRESET, "client %d after stop: %d", i, rc);
+        mob_arena_disconnect(self, &c[i]);
+    }
+out:
+    x->done = 1;
+    return 0;
+}
+
+Test(arena, stopping_with_players_connected_closes_them_and_leaks_nothing, .timeout = 10)
+{
+    mob_loop *loop = mob_loop_new(NULL);
+    cr_assert(loop);
+    mob_arena_options o = small();
+    o.port = 0;
+    o.ws_port = 0;
+    struct ctx x = {0};
+    cr_assert_eq(mob_arena_start(loop, &o, &x.arena), 0);
+    mob_spawn(loop, stopped_under_me, &x);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_eq(mob_loop_free(loop), 0);
+    mob_arena_free(x.arena);
+    cr_assert(x.done);
+    cr_assert_eq(x.failures, 0);
+}

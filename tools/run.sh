@@ -2,17 +2,19 @@
 # SPDX-License-Identifier: MIT
 #
 # tools/run.sh BUILD BOTS DURATION: the `make run` demo. Starts build/arena on 127.0.0.1 on a
-# free port, runs the arena player bots against it (build/arena-bots: log in, join rooms that
-# fill up, move, chat, wait to see every room-mate's chat, coordinate through mob mailboxes),
-# shows a progress line a second, then per-action counts and latency percentiles. Writes
-# BUILD/arena-run.json and BUILD/arena-run.txt, stops the arena, and exits 0 when every bot
-# finished and every chat was seen.
+# free port, runs the arena player bots against it with the mob command (`mob arena://`: log
+# in, join rooms that fill up, move, chat, wait to see every room-mate's chat, coordinate
+# through mob mailboxes), with mob's live line, then per-action counts and latency
+# percentiles. Writes BUILD/arena-run.json and BUILD/arena-run.txt, stops the arena, and exits
+# 0 when no action failed. RUNNER=arena-bots uses build/arena-bots instead, which also times
+# every single chat from its sending to each room-mate's reading.
 #
 #   make run                          1,000 bots for 20 s
 #   make run BOTS=10000 DURATION=60s  the arena and the bots run in separate processes, so
 #                                     each stays under the 20,000 open-file limit; past
 #                                     15,000 bots the bots are split over several processes
 #   make run WS=1                     the same over WebSocket
+#   make run RUNNER=arena-bots        per-chat latencies from tools/arena-bots instead of mob
 set -u
 
 BUILD=${1:-build}
@@ -29,13 +31,17 @@ if [ ! -x "$BUILD/arena" ] || [ ! -x "$BUILD/arena-bots" ]; then
     make --no-print-directory BUILD="$BUILD" tools || exit 1
 fi
 
-# Rooms fill in order (player i is in room i / ROOM); keep the room count within the server's
-# limit by growing the rooms when there are very many bots.
-ROOMS=$(( (BOTS + ROOM - 1) / ROOM ))
+# Bots per process, and rooms: each process fills its own rooms in order (its player i is in
+# its room i / ROOM). Keep the room count within the server's limit by growing the rooms when
+# there are very many bots (then the arena-bots runner is used: mob's suite has rooms of 8).
+NPROC=$(( (BOTS + PER_PROC - 1) / PER_PROC ))
+EACH=$(( (BOTS + NPROC - 1) / NPROC ))
+ROOMS=$(( NPROC * ((EACH + ROOM - 1) / ROOM) ))
 while [ "$ROOMS" -gt 4096 ]; do
     ROOM=$(( ROOM * 2 ))
-    ROOMS=$(( (BOTS + ROOM - 1) / ROOM ))
+    ROOMS=$(( NPROC * ((EACH + ROOM - 1) / ROOM) ))
 done
+[ "$ROOM" = 8 ] || RUNNER=arena-bots
 if [ "$ROOM" -gt 64 ]; then
     echo "run.sh: $BOTS bots need rooms of $ROOM, over the limit of 64" >&2
     exit 2
@@ -81,15 +87,18 @@ echo "arena on 127.0.0.1:$PORT ($NAME), $ROOMS rooms of $ROOM;" \
      "$BOTS bots for $DURATION"
 
 RC=0
-if [ "$BOTS" -le $PER_PROC ]; then
+if [ "${RUNNER:-mob}" = mob ] && [ -x "$BUILD/mob" ]; then
+    SCHEME=arena; [ -n "$TRANSPORT" ] && SCHEME=arena+ws
+    # Each process fills its own rooms; the arena has enough for all of them.
+    "$BUILD/mob" "$SCHEME://127.0.0.1:$PORT" -w "$EACH" -p "$NPROC" -d "$DURATION" -f 1 \
+        --json "$BUILD/arena-run.json" | tee "$BUILD/arena-run.txt" || RC=1
+elif [ "$BOTS" -le $PER_PROC ]; then
     # shellcheck disable=SC2086
     "$BUILD/arena-bots" --host 127.0.0.1 --port "$PORT" --bots "$BOTS" --duration "$DURATION" \
         --room-size "$ROOM" $TRANSPORT --json "$BUILD/arena-run.json" \
         --report "$BUILD/arena-run.txt" || RC=$?
 else
     # Several processes, each with its own rooms; each writes its own report.
-    NPROC=$(( (BOTS + PER_PROC - 1) / PER_PROC ))
-    EACH=$(( (BOTS + NPROC - 1) / NPROC ))
     EACH=$(( (EACH + ROOM - 1) / ROOM * ROOM ))
     PIDS=
     p=0

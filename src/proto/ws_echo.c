@@ -13,7 +13,7 @@
 #include "mob_ws.h"
 
 int mob_ws_echo_step(mob_bot *self, mob_ws_echo *st, const mob_ws_echo_options *opt,
-                     int64_t *latency_ns)
+                     int64_t deadline, int64_t *latency_ns)
 {
     mob_loop *loop = mob_bot_loop(self);
     int64_t timeout = opt->timeout_ns > 0 ? opt->timeout_ns : 5 * MOB_NS_PER_SEC;
@@ -21,7 +21,8 @@ int mob_ws_echo_step(mob_bot *self, mob_ws_echo *st, const mob_ws_echo_options *
     if (size > sizeof st->msg)
         size = sizeof st->msg;
     int64_t t0 = mob_now(loop);
-    int64_t deadline = t0 + timeout;
+    if (deadline <= 0)
+        deadline = t0 + timeout;
     *latency_ns = 0;
     if (!st->connected) {
         int rc = mob_ws_connect(self, &st->ws, opt->host, opt->port,

@@ -387,13 +387,28 @@ static int handle(struct conn *c, const uint8_t *p, size_t len)
 
 /* ---- connections ----------------------------------------------------------------------- */
 
+/*
+ * Back-pressure on a pipelining client: its answers go to its own queue, and a client that
+ * sends a burst of requests must not overflow it just because the writer has not had a turn
+ * yet. So the reader stops reading while the queue is over half full, and lets the writer
+ * drain it. A client that truly does not read is dropped by the writer's timeout instead.
+ */
+static int drain_own_queue(mob_bot *self, struct conn *c)
+{
+    int rc = mob_yield(self);
+    while (rc == 0 && !c->broken && c->out_end - c->out_start > c->a->opt.outq_size / 2)
+        rc = mob_sleep(self, MOB_NS_PER_MS);
+    return rc;
+}
+
 static int64_t idle_deadline(mob_arena *a)
 {
     return a->opt.idle_timeout_ns > 0 ? mob_now(a->loop) + a->opt.idle_timeout_ns
                                       : MOB_FOREVER;
 }
 
-/* Reads TCP frames until the stream ends. Returns the reason (-ETIMEDOUT means idle). */
+/* Reads TCP frames until the stream ends, the client idles (it hears why) or breaks the
+ * rules. Returns the reason. */
 static int serve_tcp(mob_bot *self, struct conn *c)
 {
     char storage[MOB_ARENA_MAX_FRAME + 2];
@@ -403,6 +418,8 @@ static int serve_tcp(mob_bot *self, struct conn *c)
         char *p;
         int64_t dl = idle_deadline(c->a);
         ssize_t n = mob_rbuf_read_exact(self, &rb, 2, &p, dl);
+        if (n == -ETIMEDOUT)
+            send_error(c, MOB_ARENA_E_IDLE); /* then the reader closes */
         if (n < 0)
             return (int)n;
         size_t len = (size_t)(uint8_t)p[0] << 8 | (uint8_t)p[1];
@@ -422,6 +439,9 @@ static int serve_tcp(mob_bot *self, struct conn *c)
         if (n < 0)
             return (int)n;
         handle(c, (const uint8_t *)p, len);
+        if (c->out_end - c->out_start > c->a->opt.outq_size / 2 &&
+            (n = drain_own_queue(self, c)) < 0)
+            return (int)n;
         if (c->broken)
             return -EPIPE;
     }
@@ -440,12 +460,21 @@ static int serve_ws(mob_bot *self, struct conn *c)
         const void *p;
         int op;
         ssize_t n = mob_ws_recv(self, &c->ws, &p, &op, idle_deadline(c->a));
+        if (n == -ETIMEDOUT) {
+            /* The ERROR says why, the close frame ends the session properly. */
+            static const uint8_t close[4] = {0x88, 0x02, 0x03, 0xe8};
+            send_error(c, MOB_ARENA_E_IDLE);
+            ws_send_hook(c, close, sizeof close);
+        }
         if (n < 0)
             return (int)n;
         if (op != MOB_WS_BINARY)
             send_error(c, MOB_ARENA_E_MALFORMED);
         else
             handle(c, p, (size_t)n);
+        if (c->out_end - c->out_start > c->a->opt.outq_size / 2 &&
+            (n = drain_own_queue(self, c)) < 0)
+            return (int)n;
         if (c->broken)
             return -EPIPE;
     }
@@ -461,17 +490,10 @@ static intptr_t reader_main(mob_bot *self, void *arg)
         c->refs--;
         goto out;
     }
-    int why = c->is_ws ? serve_ws(self, c) : serve_tcp(self, c);
-    if (why == -ETIMEDOUT) {
-        if (c->is_ws && c->ws.state == MOB_WS_OPEN)
-            send_error(c, MOB_ARENA_E_IDLE);
-        else if (!c->is_ws)
-            send_error(c, MOB_ARENA_E_IDLE);
-    }
-    if (c->is_ws && c->ws.state == MOB_WS_OPEN && why == -ETIMEDOUT) {
-        uint8_t close[4] = {0x88, 0x02, 0x03, 0xe8}; /* close 1000 after the idle ERROR */
-        ws_send_hook(c, close, sizeof close);
-    }
+    if (c->is_ws)
+        serve_ws(self, c);
+    else
+        serve_tcp(self, c);
 out:
     leave_room(c);
     if (c->id)
@@ -492,15 +514,25 @@ out:
     return 0;
 }
 
+/*
+ * One listener's accept loop. arg carries the listening fd and the transport (lfd * 2 +
+ * is_ws), so that a bot cancelled before its first turn never touches the arena: a failed
+ * mob_arena_start may free it at once.
+ */
 static intptr_t accept_main(mob_bot *self, void *arg)
 {
-    mob_arena *a = mob_bot_user(self);
-    int is_ws = arg != NULL;
-    int lfd = is_ws ? a->ws_lfd : a->lfd;
-    while (!a->stopping) {
+    int lfd = (int)((intptr_t)arg >> 1);
+    int is_ws = (int)((intptr_t)arg & 1);
+    for (;;) {
         int fd = mob_accept(self, lfd, MOB_FOREVER);
         if (fd == -ECANCELED)
             break;
+        mob_arena *a = mob_bot_user(self);
+        if (a->stopping) {
+            if (fd >= 0)
+                mob_close(self, fd);
+            break;
+        }
         if (fd < 0) {
             /* Out of fds or a connection reset before accept: breathe and go on. */
             if (mob_sleep(self, 10 * MOB_NS_PER_MS) < 0)
@@ -589,25 +621,24 @@ int mob_arena_start(mob_loop *loop, const mob_arena_options *opt, mob_arena **ou
         goto fail;
     mob_spawn_options so = {0, a, 0};
     rc = -ENOMEM;
-    if (a->lfd >= 0 && !(a->acceptor = mob_spawn_ex(loop, accept_main, NULL, &so)))
+    if (a->lfd >= 0 && !(a->acceptor = mob_spawn_ex(loop, accept_main,
+                                                     (void *)((intptr_t)a->lfd * 2), &so)))
         goto fail;
-    if (a->ws_lfd >= 0 && !(a->ws_acceptor = mob_spawn_ex(loop, accept_main, a, &so)))
+    if (a->ws_lfd >= 0 && !(a->ws_acceptor = mob_spawn_ex(loop, accept_main,
+                                                           (void *)((intptr_t)a->ws_lfd * 2 + 1),
+                                                           &so)))
         goto fail;
-    /* The accept bots close their listeners when they end. */
+    /* From here on the accept bots close their listeners when they end. */
     *out = a;
     return 0;
 fail:
+    /* A cancelled acceptor closes its own listener and never looks at the arena. */
     if (a->acceptor)
         mob_cancel(a->acceptor);
     else if (a->lfd >= 0)
         mob_close(NULL, a->lfd);
     if (a->ws_lfd >= 0)
         mob_close(NULL, a->ws_lfd);
-    if (a->acceptor) {
-        a->stopping = 1;
-        *out = NULL;
-        return rc; /* the cancelled acceptor still needs the arena: leak it on purpose */
-    }
     mob_arena_free(a);
     return rc;
 }

@@ -19,6 +19,7 @@
 
 #include "internal.h"
 #include "mob_arena.h"
+#include "mob_run.h"
 
 enum { KIND_IN_ROOM = 0x4152, KIND_SEEN_ALL = 0x4153 }; /* mailbox message kinds */
 
@@ -30,9 +31,11 @@ struct player {
     mob_arena_client *c;
     int idx;
     uint32_t id;
-    int mates[MOB_ARENA_MAX_MEMBERS];
+    int mates[MOB_ARENA_MAX_MEMBERS]; /* room-mates' player indexes */
     int nmates;
     int64_t chats_seen;
+    const int *reg;   /* player index -> bot id, -1 until that bot starts; NULL: consecutive */
+    int64_t fixed_dl; /* > 0: every wait ends here (the load runner's deadline) */
 };
 
 static void record(struct player *p, int action, int64_t lat, int err)
@@ -52,7 +55,10 @@ static int err_class(int rc, int reading)
     return reading ? MOB_ARENA_ERR_READ : MOB_ARENA_ERR_WRITE;
 }
 
-static int64_t deadline(struct player *p) { return mob_now(p->loop) + p->opt->timeout_ns; }
+static int64_t deadline(struct player *p)
+{
+    return p->fixed_dl > 0 ? p->fixed_dl : mob_now(p->loop) + p->opt->timeout_ns;
+}
 
 /* Notes a message that is not the one awaited: counts room-mates' chats as they pass. */
 static void note(struct player *p, const mob_arena_msg *m)
@@ -116,11 +122,26 @@ static int rendezvous(struct player *p, int kind, int vote)
 {
     if (p->nmates == 0)
         return vote;
-    int rc = mob_send_list(p->self, p->mates, (size_t)p->nmates, kind, &vote, sizeof vote);
+    int64_t dl = deadline(p);
+    int ids[MOB_ARENA_MAX_MEMBERS];
+    for (int k = 0; k < p->nmates; k++) {
+        if (!p->reg) {
+            ids[k] = p->opt->first_bot_id + p->mates[k];
+            continue;
+        }
+        /* Under the load runner a mate may not have started yet (ramp-up): wait for it. */
+        while ((ids[k] = p->reg[p->mates[k]]) < 0) {
+            if (mob_now(p->loop) >= dl)
+                return -ETIMEDOUT;
+            int rc = mob_sleep(p->self, MOB_NS_PER_MS);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    int rc = mob_send_list(p->self, ids, (size_t)p->nmates, kind, &vote, sizeof vote);
     if (rc < 0)
         return rc;
     mob_filter f = {NULL, 0, kind_is, &kind};
-    int64_t dl = deadline(p);
     int all = vote;
     for (int got = 0; got < p->nmates; got++) {
         mob_msg msg;
@@ -249,7 +270,7 @@ intptr_t mob_arena_player(mob_bot *self, void *arg)
     int last = first + o.room_size < o.players ? first + o.room_size : o.players;
     for (int j = first; j < last; j++)
         if (j != p.idx)
-            p.mates[p.nmates++] = o.first_bot_id + j;
+            p.mates[p.nmates++] = j;
 
     int rc = mob_arena_connect(self, c, o.host, o.port, o.use_ws, deadline(&p));
     if (rc < 0) {
@@ -265,4 +286,246 @@ intptr_t mob_arena_player(mob_bot *self, void *arg)
         p.tot->done++;
     MOB_FREE(c);
     return rc;
+}
+
+/* ---- the player under the load runner: `mob arena://HOST:PORT` ------------------------- */
+
+/*
+ * Each runner bot is a player. A picker walks it through its round one action per run, so the
+ * runner times each action separately and reports it under its own name: login (once per
+ * connection), join, move (x moves), chat (meet the room-mates, chat, see all their chats,
+ * meet again), leave, then join again. Rooms fill in order of the bots' indexes within their
+ * process (process p uses rooms from p * rooms_per_process), so the arena needs
+ * processes * ceil(bots / room_size) rooms. A failed action drops the connection and starts
+ * again at login; its room-mates then time out in their next meeting, which is the honest
+ * outcome.
+ */
+static struct {
+    char host[256];
+    int port, use_ws;
+    mob_arena_player_options o;
+    int *reg; /* this process's bots: index -> bot id */
+    int nreg;
+} su;
+
+enum { PH_LOGIN = 0, PH_JOIN, PH_MOVE, PH_CHAT, PH_LEAVE };
+
+struct suite_bot {
+    struct player p;
+    mob_arena_player_totals tot; /* per bot: the runner does the reporting */
+    mob_arena_client c;
+    int phase, moves_done, dir;
+};
+
+static int local_index(const mob_worker *w) { return w->id - w->process * w->opt->bots; }
+
+static int su_global_setup(const mob_options *o, void **ud)
+{
+    (void)ud;
+    su.nreg = o->bots;
+    su.reg = MOB_MALLOC((size_t)o->bots * sizeof *su.reg);
+    if (!su.reg)
+        return -ENOMEM;
+    for (int i = 0; i < o->bots; i++)
+        su.reg[i] = -1;
+    return 0;
+}
+
+static int su_global_teardown(const mob_options *o, void *ud)
+{
+    (void)o;
+    (void)ud;
+    MOB_FREE(su.reg);
+    su.reg = NULL;
+    return 0;
+}
+
+static int su_bot_setup(mob_worker *w)
+{
+    struct suite_bot *b = w->state;
+    struct player *p = &b->p;
+    int i = local_index(w);
+    su.reg[i] = mob_bot_id(w->bot);
+    p->self = w->bot;
+    p->loop = mob_bot_loop(w->bot);
+    p->opt = &su.o;
+    p->tot = &b->tot;
+    p->c = &b->c;
+    p->idx = i;
+    p->reg = su.reg;
+    int rs = su.o.room_size;
+    int first = i / rs * rs, last = first + rs < su.nreg ? first + rs : su.nreg;
+    for (int j = first; j < last; j++)
+        if (j != i)
+            p->mates[p->nmates++] = j;
+    b->c.fd = -1;
+    b->phase = PH_LOGIN;
+    b->dir = 1;
+    return 0;
+}
+
+static int su_bot_teardown(mob_worker *w)
+{
+    struct suite_bot *b = w->state;
+    if (b->c.fd >= 0)
+        mob_arena_disconnect(w->bot, &b->c);
+    su.reg[local_index(w)] = -1;
+    return 0;
+}
+
+/* Ends an action: on failure the connection goes and the bot starts over at login. */
+static int su_done(mob_worker *w, int rc, int next)
+{
+    struct suite_bot *b = w->state;
+    if (rc == 0) {
+        b->phase = next;
+        return 0;
+    }
+    if (b->c.fd >= 0)
+        mob_arena_disconnect(w->bot, &b->c);
+    b->phase = PH_LOGIN;
+    if (rc == -ENODATA || rc == -EPIPE || rc == -ECONNRESET)
+        return MOB_FAIL_READ;
+    return rc;
+}
+
+static void su_begin(mob_worker *w)
+{
+    struct suite_bot *b = w->state;
+    b->p.fixed_dl = w->deadline > 0 ? w->deadline : mob_now(b->p.loop) + su.o.timeout_ns;
+}
+
+static int su_login(mob_worker *w)
+{
+    struct suite_bot *b = w->state;
+    su_begin(w);
+    if (b->c.fd < 0) {
+        int rc = mob_arena_connect(w->bot, &b->c, su.host, su.port, su.use_ws, b->p.fixed_dl);
+        if (rc < 0) {
+            b->c.fd = -1;
+            return rc == -ETIMEDOUT || rc == -ECANCELED || rc == -EPROTO ? rc
+                                                                         : MOB_FAIL_CONNECT;
+        }
+    }
+    char name[24];
+    snprintf(name, sizeof name, "bot%d", w->id);
+    mob_arena_msg m, login = {.type = MOB_ARENA_LOGIN, .text = name, .text_len = strlen(name)};
+    int rc = act(&b->p, MOB_ARENA_ACT_LOGIN, &login, MOB_ARENA_WELCOME, &m);
+    if (rc == 0)
+        b->p.id = m.id;
+    return su_done(w, rc, PH_JOIN);
+}
+
+static int su_join(mob_worker *w)
+{
+    struct suite_bot *b = w->state;
+    su_begin(w);
+    int rooms_per_process = (su.nreg + su.o.room_size - 1) / su.o.room_size;
+    mob_arena_msg m, join = {.type = MOB_ARENA_JOIN,
+                             .room = w->process * rooms_per_process + b->p.idx / su.o.room_size};
+    b->p.chats_seen = 0;
+    int rc = act(&b->p, MOB_ARENA_ACT_JOIN, &join, MOB_ARENA_JOINED, &m);
+    for (int i = 0; rc == 0 && i < m.n; i++) {
+        mob_arena_member mem;
+        mob_arena_member_at(&m, i, &mem);
+        if (mem.id == b->p.id)
+            b->dir = mem.x == 0 ? 1 : -1;
+    }
+    b->moves_done = 0;
+    return su_done(w, rc, su.o.moves > 0 ? PH_MOVE : PH_CHAT);
+}
+
+static int su_move(mob_worker *w)
+{
+    struct suite_bot *b = w->state;
+    su_begin(w);
+    mob_arena_msg m, mv = {.type = MOB_ARENA_MOVE, .dx = b->dir, .dy = 0};
+    int rc = act(&b->p, MOB_ARENA_ACT_MOVE, &mv, MOB_ARENA_MOVED, &m);
+    b->dir = -b->dir;
+    return su_done(w, rc, ++b->moves_done < su.o.moves ? PH_MOVE : PH_CHAT);
+}
+
+static int su_chat(mob_worker *w)
+{
+    struct suite_bot *b = w->state;
+    struct player *p = &b->p;
+    su_begin(w);
+    int rc = rendezvous(p, KIND_IN_ROOM, 1);
+    for (int k = 0; rc >= 0 && k < su.o.chats; k++) {
+        char text[64];
+        int n = snprintf(text, sizeof text, "c:%d:%d:%lld", p->idx, k,
+                         (long long)mob_now(p->loop));
+        mob_arena_msg ch = {.type = MOB_ARENA_CHAT, .text = text, .text_len = (size_t)n};
+        rc = mob_arena_send(w->bot, p->c, &ch, p->fixed_dl);
+    }
+    int64_t want = (int64_t)p->nmates * su.o.chats;
+    while (rc >= 0 && p->chats_seen < want) {
+        mob_arena_msg m;
+        rc = mob_arena_recv(w->bot, p->c, &m, p->fixed_dl);
+        if (rc == 0 && m.type == MOB_ARENA_ERROR)
+            rc = -EPROTO;
+        if (rc == 0)
+            note(p, &m);
+    }
+    if (rc >= 0)
+        rc = rendezvous(p, KIND_SEEN_ALL, 1);
+    return su_done(w, rc < 0 ? rc : 0, PH_LEAVE);
+}
+
+static int su_leave(mob_worker *w)
+{
+    struct suite_bot *b = w->state;
+    su_begin(w);
+    mob_arena_msg m, leave = {.type = MOB_ARENA_LEAVE};
+    int rc = mob_arena_send(w->bot, &b->c, &leave, b->p.fixed_dl);
+    if (rc == 0)
+        rc = await(&b->p, MOB_ARENA_LEFT, &m);
+    return su_done(w, rc, PH_JOIN);
+}
+
+static const char *su_pick(mob_worker *w)
+{
+    static const char *names[] = {"login", "join", "move", "chat", "leave"};
+    return names[((struct suite_bot *)w->state)->phase];
+}
+
+static const mob_scenario su_scenarios[] = {
+    {"login", su_login, 1, 0}, {"join", su_join, 1, 0},   {"move", su_move, 1, 0},
+    {"chat", su_chat, 1, 0},   {"leave", su_leave, 1, 0}, {NULL, NULL, 0, 0},
+};
+
+static const mob_suite su_suite = {
+    .name = "arena-player",
+    .scenarios = su_scenarios,
+    .global_setup = su_global_setup,
+    .global_teardown = su_global_teardown,
+    .bot_setup = su_bot_setup,
+    .bot_teardown = su_bot_teardown,
+    .picker = su_pick,
+    .state_size = sizeof(struct suite_bot),
+};
+
+const mob_suite *mob_arena_suite(const char *host, int port, int use_ws,
+                                 const mob_arena_player_options *opt)
+{
+    if (!host || strlen(host) >= sizeof su.host || port <= 0 || port > 65535)
+        return NULL;
+    strcpy(su.host, host);
+    su.port = port;
+    su.use_ws = use_ws;
+    memset(&su.o, 0, sizeof su.o);
+    if (opt)
+        su.o = *opt;
+    if (su.o.room_size <= 0)
+        su.o.room_size = 8;
+    if (su.o.room_size > MOB_ARENA_MAX_MEMBERS)
+        su.o.room_size = MOB_ARENA_MAX_MEMBERS;
+    if (!opt) {
+        su.o.moves = 3;
+        su.o.chats = 2;
+    }
+    if (su.o.timeout_ns <= 0)
+        su.o.timeout_ns = 10 * MOB_NS_PER_SEC;
+    su.o.record = NULL;
+    return &su_suite;
 }

@@ -2,7 +2,7 @@
 /*
  * mob: the command. Everything but choosing the built-in bots is mob_main_ex (src/run/cli.c):
  * this file maps a target to a suite. http:// runs the keep-alive HTTP bots (http.c), tcp://
- * runs echo bots (tcp.c), and a path to a shared object loads the suite it exports under
+ * runs echo bots (tcp.c), ws:// WebSocket echo bots (ws.c), and a path to a shared object loads the suite it exports under
  * MOB_PLUGIN_SYMBOL (mob_run.h). The binary is linked with -rdynamic, so a plugin calls the
  * library's functions without linking it again.
  */
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mob_arena.h"
 #include "mob_run.h"
 #include "tool.h"
 
@@ -25,6 +26,9 @@ static const mob_suite *choose(const char *target, char *err, size_t errlen)
         return mob_tool_http_suite(target, err, errlen);
     if (strncmp(target, "tcp://", 6) == 0)
         return mob_tool_tcp_suite(target, err, errlen);
+    if (strncmp(target, "ws://", 5) == 0 || strncmp(target, "arena://", 8) == 0 ||
+        strncmp(target, "arena+ws://", 11) == 0)
+        return mob_arena_cli_suite(target, err, errlen);
     if (strncmp(target, "https://", 8) == 0) {
         snprintf(err, errlen, "https is not supported (plain http:// only): '%s'", target);
         return NULL;
@@ -43,7 +47,7 @@ static const mob_suite *choose(const char *target, char *err, size_t errlen)
         }
         return s; /* the handle stays open for the life of the process */
     }
-    snprintf(err, errlen, "bad target '%s' (want http://HOST:PORT/PATH, tcp://HOST:PORT or a .so)",
+    snprintf(err, errlen, "bad target '%s' (want http://, tcp://, ws:// or a .so)",
              target);
     return NULL;
 }

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_arena_cli.c: the mob command's suites for ws:// and arena:// under the real load
+ * runner (mob_run_suite), against servers run by mob in a forked child: an arena with both
+ * listeners, and a WebSocket echo server built on mob_ws_accept.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mob.h"
+#include "mob_arena.h"
+#include "mob_run.h"
+#include "mob_ws.h"
+
+static intptr_t echo_conn(mob_bot *self, void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    mob_fd_adopt(self, fd);
+    uint8_t buf[16384];
+    mob_ws ws;
+    if (mob_ws_accept(self, &ws, fd, buf, sizeof buf, NULL, MOB_FOREVER) < 0)
+        return 0;
+    for (;;) {
+        const void *d;
+        int op;
+        ssize_t n = mob_ws_recv(self, &ws, &d, &op, MOB_FOREVER);
+        if (n < 0 || mob_ws_send(self, &ws, op, d, (size_t)n, MOB_FOREVER) < 0)
+            break;
+    }
+    mob_ws_close(self, &ws, 0, mob_now(mob_bot_loop(self)) + MOB_NS_PER_SEC / 10);
+    return 0;
+}
+
+static intptr_t echo_acceptor(mob_bot *self, void *arg)
+{
+    int lfd = (int)(intptr_t)arg;
+    for (;;) {
+        int fd = mob_accept(self, lfd, MOB_FOREVER);
+        if (fd == -ECANCELED)
+            break;
+        if (fd < 0)
+            continue;
+        mob_fd_release(self, fd);
+        mob_spawn(mob_bot_loop(self), echo_conn, (void *)(intptr_t)fd);
+    }
+    return 0;
+}
+
+/* Forks the servers; returns the child's pid and the three ports (tcp, ws, echo). */
+static pid_t start_servers(int ports[3])
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        close(p[0]);
+        mob_loop *loop = mob_loop_new(NULL);
+        mob_arena_options o = mob_arena_options_default();
+        o.ws_port = 0;
+        mob_arena *a;
+        if (!loop || mob_arena_start(loop, &o, &a) < 0)
+            _exit(1);
+        int lfd = mob_tcp_listen(NULL, "127.0.0.1", 0, 128);
+        int out[3] = {mob_arena_port(a), mob_arena_ws_port(a), mob_local_port(lfd)};
+        mob_spawn(loop, echo_acceptor, (void *)(intptr_t)lfd);
+        if (write(p[1], out, sizeof out) != sizeof out)
+            _exit(1);
+        close(p[1]);
+        mob_loop_run(loop); /* until the parent kills us */
+        _exit(0);
+    }
+    close(p[1]);
+    cr_assert_eq(read(p[0], ports, 3 * sizeof(int)), (ssize_t)(3 * sizeof(int)));
+    close(p[0]);
+    return pid;
+}
+
+static void stop_servers(pid_t pid)
+{
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+static mob_result *run_suite(const mob_suite *s, int bots)
+{
+    mob_options o;
+    mob_options_init(&o);
+    o.bots = bots;
+    o.duration_ns = MOB_NS_PER_SEC;
+    o.quiet = 1;
+    o.live = 0;
+    mob_result *r = NULL;
+    cr_assert_eq(mob_run_suite(s, &o, &r), 0);
+    return r;
+}
+
+Test(arena_cli, ws_echo_bots_run_under_the_load_runner, .timeout = 20)
+{
+    int ports[3];
+    pid_t pid = start_servers(ports);
+    char url[64], err[256];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/echo", ports[2]);
+    const mob_suite *s = mob_arena_cli_suite(url, err, sizeof err);
+    cr_assert(s, "%s", err);
+    mob_result *r = run_suite(s, 10);
+    mob_totals t;
+    mob_result_totals(r, &t);
+    mob_result_free(r);
+    stop_servers(pid);
+    cr_assert_gt(t.ok, 100, "%llu echoes", (unsigned long long)t.ok);
+    cr_assert_eq(t.failures, 0);
+}
+
+Test(arena_cli, ws_echo_against_a_non_websocket_server_fails_as_protocol, .timeout = 20)
+{
+    int ports[3];
+    pid_t pid = start_servers(ports);
+    char url[64], err[256];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/", ports[0]); /* the arena's TCP port */
+    const mob_suite *s = mob_arena_cli_suite(url, err, sizeof err);
+    cr_assert(s);
+    mob_options o;
+    mob_options_init(&o);
+    o.bots = 2;
+    o.duration_ns = MOB_NS_PER_SEC / 2;
+    o.timeout_ns = MOB_NS_PER_SEC / 10;
+    o.quiet = 1;
+    o.live = 0;
+    mob_result *r = NULL;
+    cr_assert_eq(mob_run_suite(s, &o, &r), 0);
+    mob_totals t;
+    mob_result_totals(r, &t);
+    mob_result_free(r);
+    stop_servers(pid);
+    cr_assert_eq(t.ok, 0);
+    cr_assert_gt(t.failures, 0);
+    cr_assert_eq(t.failures, t.fail[MOB_FAIL_PROTOCOL] + t.fail[MOB_FAIL_TIMEOUT]);
+}
+
+static void arena_players(int ws)
+{
+    int ports[3];
+    pid_t pid = start_servers(ports);
+    char url[64], err[256];
+    snprintf(url, sizeof url, "%s://127.0.0.1:%d", ws ? "arena+ws" : "arena", ports[ws]);
+    const mob_suite *s = mob_arena_cli_suite(url, err, sizeof err);
+    cr_assert(s, "%s", err);
+    mob_result *r = run_suite(s, 24);
+    mob_totals t;
+    mob_result_totals(r, &t);
+    uint64_t chats = 0, moves = 0, logins = 0;
+    for (int i = 0; i < mob_result_nscenarios(r); i++) {
+        mob_scenario_stats st;
+        mob_result_scenario(r, i, &st);
+        if (!strcmp(st.name, "chat"))
+            chats = st.ok;
+        if (!strcmp(st.name, "move"))
+            moves = st.ok;
+        if (!strcmp(st.name, "login"))
+            logins = st.ok;
+    }
+    mob_result_free(r);
+    stop_servers(pid);
+    cr_assert_eq(t.failures, 0, "%llu failures", (unsigned long long)t.failures);
+    cr_assert_eq(logins, 24);
+    cr_assert_gt(chats, 24, "more than one chat round each: %llu", (unsigned long long)chats);
+    cr_assert_geq(moves, 3 * chats);
+}
+
+Test(arena_cli, arena_players_run_under_the_load_runner_over_tcp, .timeout = 20)
+{
+    arena_players(0);
+}
+
+Test(arena_cli, arena_players_run_under_the_load_runner_over_websocket, .timeout = 20)
+{
+    arena_players(1);
+}
+
+Test(arena_cli, bad_targets_are_refused_with_a_message)
+{
+    char err[256];
+    static const char *bad[] = {"ws://nohost", "ws://h:0/", "arena://h", "arena+ws://:5",
+                                "gopher://h:1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = 0;
+        cr_expect_null(mob_arena_cli_suite(bad[i], err, sizeof err), "%s", bad[i]);
+        cr_expect(err[0], "a message for %s", bad[i]);
+    }
+}
