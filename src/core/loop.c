@@ -68,7 +68,7 @@ static inline __attribute__((always_inline)) void switch_to(mob_loop *loop,
     reap(loop);
 }
 
-void mob__switch_to(mob_loop *loop, struct mob__ctx *from, mob_bot *to)
+MOB__SWITCHES void mob__switch_to(mob_loop *loop, struct mob__ctx *from, mob_bot *to)
 {
     switch_to(loop, from, to);
 }
@@ -124,9 +124,9 @@ static inline __attribute__((always_inline)) void schedule(mob_loop *loop, mob_b
     switch_to(loop, &self->ctx, next);
 }
 
-void mob__schedule(mob_loop *loop) { schedule(loop, loop->current); }
+MOB__SWITCHES void mob__schedule(mob_loop *loop) { schedule(loop, loop->current); }
 
-int mob_yield(mob_bot *self)
+MOB__SWITCHES int mob_yield(mob_bot *self)
 {
     mob_loop *loop = self->loop;
     if (MOB_UNLIKELY(loop->current != self))
@@ -155,7 +155,8 @@ void mob__make_ready(mob_loop *loop, mob_bot *bot)
     ready_push(loop, bot);
 }
 
-int mob__park(mob_bot *self, int64_t deadline, mob__unpark_fn unpark, void *wait_obj)
+MOB__SWITCHES int mob__park(mob_bot *self, int64_t deadline, mob__unpark_fn unpark,
+                            void *wait_obj)
 {
     mob_loop *loop = self->loop;
     if (self->cancelled)
@@ -320,7 +321,7 @@ static int run_bots(mob_loop *loop)
     return 0;
 }
 
-int mob_loop_step(mob_loop *loop, int64_t timeout_ns)
+MOB__SWITCHES int mob_loop_step(mob_loop *loop, int64_t timeout_ns)
 {
     MOB_ASSERT(loop->current == NULL, "mob_loop_step called from inside a bot");
     loop->stats.ticks++;
