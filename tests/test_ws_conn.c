@@ -351,7 +351,7 @@ static intptr_t raw_server_main(mob_bot *self, void *arg)
             break;
         got += (size_t)n;
     }
-    char resp[512];
+    char resp[4096];
     if (rs->response)
         strcpy(resp, rs->response);
     else if (hl > 0)
@@ -448,4 +448,31 @@ Test(ws_conn, client_reports_an_abrupt_close_as_epipe, .timeout = 5)
     cr_assert_eq(h.cli_rc, 0);
     cr_assert_eq(h.cli_recv_rc, -EPIPE);
     cr_assert_eq(h.cli_close_code, MOB_WS_CLOSE_ABNORMAL);
+}
+
+static intptr_t small_client(mob_bot *self, void *arg)
+{
+    struct harness *h = arg;
+    static uint8_t buf[512];
+    mob_ws ws;
+    h->cli_rc = mob_ws_connect(self, &ws, "127.0.0.1", h->port, "/", NULL, buf, sizeof buf,
+                               soon(self));
+    return 0;
+}
+
+Test(ws_conn, client_with_a_small_buffer_refuses_a_head_that_does_not_fit, .timeout = 5)
+{
+    static char head[2048];
+    strcpy(head, "HTTP/1.1 101 Switching Protocols\r\nX-Junk: ");
+    memset(head + strlen(head), 'j', sizeof head - strlen(head) - 1);
+    mob_loop *loop;
+    struct harness h;
+    setup_listener(&loop, &h);
+    struct raw_server rs = {&h, head, NULL, 0, 1};
+    mob_spawn(loop, raw_server_main, &rs);
+    mob_spawn(loop, small_client, &h);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    mob_close(NULL, h.lfd);
+    cr_assert_eq(mob_loop_free(loop), 0);
+    cr_assert_eq(h.cli_rc, -EMSGSIZE);
 }

@@ -99,7 +99,8 @@ static ssize_t fail(mob_bot *self, mob_ws *ws, int code, int rc)
 }
 
 /* Makes room for `need` more bytes after end, then reads what the socket has. Returns the
- * byte count, or -EPIPE at EOF (the state becomes CLOSED), or -errno. */
+ * byte count, -EPIPE at EOF (the state becomes CLOSED), -EMSGSIZE when the buffer is full
+ * of a handshake head, or -errno. */
 static ssize_t fill(mob_bot *self, mob_ws *ws, size_t need, int64_t deadline)
 {
     if (ws->end + need > ws->cap || ws->end == ws->cap) {
@@ -108,7 +109,11 @@ static ssize_t fill(mob_bot *self, mob_ws *ws, size_t need, int64_t deadline)
         ws->start = ws->mlen;
         ws->end = ws->mlen + n;
     }
-    MOB_ASSERT(ws->end < ws->cap, "mob_ws: no room to read (mlen %zu)", ws->mlen);
+    if (ws->end == ws->cap) {
+        /* Only a handshake head can get here (frame limits leave room): too long for us. */
+        ws->state = MOB_WS_CLOSED;
+        return -EMSGSIZE;
+    }
     ssize_t n = mob_read(self, ws->fd, ws->buf + ws->end, ws->cap - ws->end, deadline);
     if (n == 0) {
         ws->state = MOB_WS_CLOSED;
