@@ -185,6 +185,8 @@ int mob_ws_accept(mob_bot *self, mob_ws *ws, int fd, void *buf, size_t cap,
     for (;;) {
         size_t lim = ws->end < MOB_WS_MAX_HANDSHAKE ? ws->end : MOB_WS_MAX_HANDSHAKE;
         int hl = mob_ws_parse_request((const char *)ws->buf, lim, &r, NULL);
+        if (hl == -EAGAIN && ws->end == ws->cap)
+            hl = -EMSGSIZE; /* the head does not fit the caller's buffer */
         if (hl > 0) {
             char resp[256];
             int n = mob_ws_build_response(resp, sizeof resp, r.key, r.key_len);
