@@ -194,3 +194,35 @@ Test(arena_cli, bad_targets_are_refused_with_a_message)
         cr_expect(err[0], "a message for %s", bad[i]);
     }
 }
+
+Test(arena_cli, an_in_process_arena_serves_its_process_bots_and_stops_with_them, .timeout = 20)
+{
+    for (int ws = 0; ws < 2; ws++) {
+        char err[256];
+        const mob_suite *s =
+            mob_arena_cli_suite(ws ? "arena+ws://in-process" : "arena://in-process", err,
+                                sizeof err);
+        cr_assert(s, "%s", err);
+        mob_options o;
+        mob_options_init(&o);
+        o.bots = 16;
+        o.processes = 2; /* one arena per process, each with its own rooms */
+        o.duration_ns = MOB_NS_PER_SEC / 2;
+        o.quiet = 1;
+        o.live = 0;
+        mob_result *r = NULL;
+        cr_assert_eq(mob_run_suite(s, &o, &r), 0);
+        mob_totals t;
+        mob_result_totals(r, &t);
+        uint64_t chats = 0;
+        for (int i = 0; i < mob_result_nscenarios(r); i++) {
+            mob_scenario_stats st;
+            mob_result_scenario(r, i, &st);
+            if (!strcmp(st.name, "chat"))
+                chats = st.ok;
+        }
+        mob_result_free(r);
+        cr_assert_eq(t.failures, 0, "%llu failures", (unsigned long long)t.failures);
+        cr_assert_gt(chats, 32, "chat rounds: %llu", (unsigned long long)chats);
+    }
+}
