@@ -51,11 +51,24 @@ static intptr_t echo_acceptor(mob_bot *self, void *arg)
     return 0;
 }
 
+/* The servers die with their test: when the parent goes (a failed assert ends it at once),
+ * or after 30 s whatever happens. */
+static intptr_t orphan_watch(mob_bot *self, void *arg)
+{
+    pid_t parent = (pid_t)(intptr_t)arg;
+    int64_t end = mob_now(mob_bot_loop(self)) + 30 * MOB_NS_PER_SEC;
+    while (getppid() == parent && mob_now(mob_bot_loop(self)) < end)
+        if (mob_sleep(self, MOB_NS_PER_SEC / 10) < 0)
+            break;
+    _exit(0);
+}
+
 /* Forks the servers; returns the child's pid and the three ports (tcp, ws, echo). */
 static pid_t start_servers(int ports[3])
 {
     int p[2];
     cr_assert_eq(pipe(p), 0);
+    pid_t parent = getpid();
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
@@ -69,6 +82,7 @@ static pid_t start_servers(int ports[3])
         int lfd = mob_tcp_listen(NULL, "127.0.0.1", 0, 128);
         int out[3] = {mob_arena_port(a), mob_arena_ws_port(a), mob_local_port(lfd)};
         mob_spawn(loop, echo_acceptor, (void *)(intptr_t)lfd);
+        mob_spawn(loop, orphan_watch, (void *)(intptr_t)parent);
         if (write(p[1], out, sizeof out) != sizeof out)
             _exit(1);
         close(p[1]);
