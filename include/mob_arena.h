@@ -27,13 +27,16 @@
  *                                         PONG     0x89 token:u32
  *                                         ERROR    0xFF code:u8 text:str
  *
+ * ROOMS lists at most the first MOB_ARENA_LIST_ROOMS rooms (one frame); JOIN reaches any room.
+ *
  * A bad message gets an ERROR frame and the connection lives on, except where the stream
  * itself is lost or the client abuses it: an oversize frame (ERROR TOO_BIG, the frame is
  * skipped over TCP; over WebSocket the message layer closes with 1009), idle past the timeout
  * (ERROR IDLE, then close), or an outgoing queue overflow (closed). The server never dies of
  * a client.
  *
- * Read next: src/run/arena.c (server), src/run/arena_proto.c (codec), src/run/arena_player.c.
+ * Read next: src/run/arena.c (server), src/run/arena_proto.c (codec), src/run/arena_player.c
+ * (the player, alone and as a load-runner suite), src/run/arena_cli.c (mob ws:// arena://).
  */
 #ifndef MOB_ARENA_H
 #define MOB_ARENA_H
