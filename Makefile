@@ -35,6 +35,7 @@ LIB_SRC  = $(sort $(wildcard src/*/*.c)) platform/clock.c platform/stack.c platf
 LIB_OBJ  = $(patsubst %,$(BUILD)/%.o,$(basename $(LIB_SRC)))
 TOOLS    = $(notdir $(patsubst %/,%,$(filter-out tools/examples/,$(sort $(dir $(wildcard tools/*/*.c))))))
 EXAMPLES = $(patsubst tools/examples/%.c,$(BUILD)/examples/%,$(wildcard tools/examples/*.c))
+PLUGINS  = $(patsubst tools/examples/plugin/%.c,$(BUILD)/examples/%.so,$(wildcard tools/examples/plugin/*.c))
 TEST_SRC = $(sort $(wildcard tests/test_*.c)) tests/helpers.c
 TEST_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
 ALL_OBJ  = $(LIB_OBJ) $(TEST_OBJ) $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*/*.c tests/selftest.c))
@@ -43,7 +44,7 @@ ALL_OBJ  = $(LIB_OBJ) $(TEST_OBJ) $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*
 all: lib tools examples
 lib: $(BUILD)/libmob.a $(BUILD)/libmob.so
 tools: $(addprefix $(BUILD)/,$(TOOLS))
-examples: $(EXAMPLES)
+examples: $(EXAMPLES) $(PLUGINS)
 
 # ---- rules ---------------------------------------------------------------------------------
 $(BUILD)/.flags: FORCE
@@ -74,6 +75,13 @@ $(BUILD)/examples/%: $(BUILD)/tools/examples/%.o $(BUILD)/libmob.a
 	@mkdir -p $(@D)
 	$(if $(Q),@echo "  LD    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# Keep every object: example and plugin objects would otherwise be deleted as intermediates
+# and rebuilt by every make.
+.SECONDARY:
+$(BUILD)/examples/%.so: $(BUILD)/tools/examples/plugin/%.o
+	@mkdir -p $(@D)
+	$(if $(Q),@echo "  LD    $@")
+	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $^
 $(BUILD)/tests/%.o: ALL_CFLAGS += $(CRITERION_CFLAGS) -Wno-missing-prototypes
 $(BUILD)/tests/run: $(TEST_OBJ) $(BUILD)/libmob.a
 	$(if $(Q),@echo "  LD    $@")
@@ -97,7 +105,8 @@ asan:
 fuzz:
 	@$(MAKE) --no-print-directory $(BUILD)-fuzz/libmob.a BUILD=$(BUILD)-fuzz CC=clang SAN=fuzzer-no-link,address
 	clang -fsanitize=fuzzer,address -Iinclude -Isrc -o $(BUILD)-fuzz/fuzz_http tests/fuzz_http.c $(BUILD)-fuzz/libmob.a
-	$(BUILD)-fuzz/fuzz_http -max_total_time=$${FUZZ_SECONDS:-30} tests/corpus/http
+	@mkdir -p $(BUILD)-fuzz/corpus  # new inputs go there; the checked-in seeds stay as they are
+	$(BUILD)-fuzz/fuzz_http -max_total_time=$${FUZZ_SECONDS:-30} $(BUILD)-fuzz/corpus tests/corpus/http
 run: all
 	@tools/run.sh $(BUILD) "$(BOTS)" "$(DURATION)"
 clean:

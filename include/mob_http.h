@@ -185,6 +185,9 @@ enum mob_err_phase { MOB_PHASE_CONNECT = 0, MOB_PHASE_WRITE, MOB_PHASE_READ };
  */
 int mob_err_classify(int rc, int phase);
 
+/* The class of an HTTP status: 1 (informational) to 5 (server error); 2 is success. */
+#define MOB_HTTP_STATUS_CLASS(status) ((status) / 100)
+
 /* "none", "connect", "read", "write", "timeout", "status", "protocol", "canceled". */
 const char *mob_err_class_name(int cls);
 

@@ -12,6 +12,10 @@
  * Ownership: fds created through these calls (connect, listen, accept, udp) belong to the bot
  * that made them and are closed when it returns, unless closed earlier with mob_close or
  * handed over with mob_fd_release.
+ *
+ * Any fd a bot has waited on (even one the host made, e.g. with socketpair) stays registered
+ * with the loop until it is closed with mob_close: close it that way, not with close(2), or
+ * the leak check reports it (and closes whatever fd then has that number).
  */
 #ifndef MOB_IO_H
 #define MOB_IO_H
@@ -29,8 +33,9 @@ struct sockaddr;
 
 /*
  * Parks until `fd` is readable (MOB_IN) and/or writable (MOB_OUT). Returns the ready mask
- * (> 0), -ETIMEDOUT, -ECANCELED, -EBUSY if another bot already waits on the same direction,
- * or -EBADF when the fd is closed through mob_close while waiting.
+ * (> 0; MOB_ERR is added when a hang-up or error is pending), -ETIMEDOUT, -ECANCELED, -EBUSY
+ * if another bot already waits on the same direction, -EINVAL when `events` names neither
+ * direction, or -EBADF when the fd is closed through mob_close while waiting.
  */
 int mob_wait_fd(mob_bot *self, int fd, unsigned events, int64_t deadline);
 
@@ -52,12 +57,15 @@ int mob_connect(mob_bot *self, const struct sockaddr *addr, socklen_t len,
 int mob_tcp_connect(mob_bot *self, const char *host, int port, const mob_connect_options *opt,
                     int64_t deadline);
 
-/* Listens on host:port (port 0: any; read it with mob_local_port). SO_REUSEADDR is set.
- * Returns the fd or -errno. `self` may be NULL (the host creates it; then it is not owned). */
+/* Listens on host:port (port 0: any; read it with mob_local_port; host NULL: every IPv4
+ * address; "unix:/path" for a Unix socket, whose path must not exist). SO_REUSEADDR is set.
+ * backlog <= 0 means SOMAXCONN. Returns the fd or -errno. `self` may be NULL (the host
+ * creates it; then it is not owned). */
 int mob_tcp_listen(mob_bot *self, const char *host, int port, int backlog);
 int mob_local_port(int fd);
 
-/* Accepts one connection. Returns the new fd (non-blocking, owned by self) or -errno. */
+/* Accepts one connection. Returns the new fd (non-blocking, TCP_NODELAY, owned by self),
+ * -ETIMEDOUT, -ECANCELED, -EMFILE, ... */
 int mob_accept(mob_bot *self, int lfd, int64_t deadline);
 
 /* Reads what is available, up to len (at least 1 byte unless EOF). Returns the byte count,
@@ -80,7 +88,8 @@ ssize_t mob_recvfrom(mob_bot *self, int fd, void *buf, size_t len, struct sockad
 
 /*
  * Closes fd: deregisters it, wakes any bot waiting on it (-EBADF), drops it from its owner's
- * cleanup list and closes it. Returns 0 or -errno. `self` may be NULL.
+ * cleanup list and closes it. Returns 0 or -errno. `self` may be NULL (the host): the fd is
+ * then forgotten by every live loop of the process.
  */
 int mob_close(mob_bot *self, int fd);
 
@@ -113,7 +122,8 @@ void mob_rbuf_init(mob_rbuf *rb, int fd, void *storage, size_t cap);
  */
 ssize_t mob_read_line(mob_bot *self, mob_rbuf *rb, char **line, int64_t deadline);
 
-/* Reads exactly n bytes through the buffer; *out points into it. -EMSGSIZE if n > cap. */
+/* Reads exactly n bytes through the buffer; *out points into it. Returns n, -EMSGSIZE if
+ * n > cap, -ENODATA at a clean EOF, -EPIPE on EOF after some bytes, or -errno. */
 ssize_t mob_rbuf_read_exact(mob_bot *self, mob_rbuf *rb, size_t n, char **out, int64_t deadline);
 
 /*

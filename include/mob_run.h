@@ -157,7 +157,8 @@ typedef struct mob_options {
     int stop_on_failure;      /* -x */
     int64_t fail_threshold;   /* -f N: exit 1 when failures >= N; -1: never */
     mob_stage stages[MOB_MAX_STAGES];
-    int nstages;              /* when > 0, stages replace bots/ramp_up; duration = their sum */
+    int nstages;              /* when > 0, stages replace bots/ramp_up (their bot counts are
+                                 per process, like -w); duration = their sum unless -d is set */
     uint64_t seed;            /* --seed; 0: from the clock (the report shows which) */
     const char *single;       /* -s NAME: run only this scenario */
     int single_run;           /* --single-run: each bot runs every scenario once, in name order */
@@ -166,7 +167,8 @@ typedef struct mob_options {
     const char *json_path;    /* --json FILE */
     const char *hgrm_path;    /* --hgrm FILE ("-": stdout) */
     int latency;              /* --latency: print the .hgrm distribution after the summary */
-    size_t payload_size;      /* --size: bytes per echo (tcp://, ws://) */
+    size_t payload_size;      /* --size: bytes per echo (tcp://) */
+    size_t buffer_size;       /* --buffer: http:// read buffer, the largest head (0: 512) */
     size_t stack_size;        /* --stack: bot stack size; 0: the runtime's default */
 } mob_options;
 
@@ -187,6 +189,8 @@ typedef struct mob_scenario_stats {
     uint64_t fail[MOB_FAIL_NCLASS]; /* fail[0] is unused */
     uint64_t failures;              /* sum of fail[] */
     const mob_hist *latency;        /* successful runs */
+    int nseconds;                   /* its timeline: ok and failures of each second, */
+    const uint64_t *timeline;       /* timeline[2 * s] and timeline[2 * s + 1] */
 } mob_scenario_stats;
 
 /* Run-wide counters. */

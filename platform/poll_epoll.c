@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,8 +26,15 @@
  * the caller's usual buffer so one epoll_wait drains a busy loop in one call. */
 #define EPOLL_BATCH 1024
 
+/* epoll_pwait2 (Linux 5.11, glibc 2.35) takes the timeout in ns: a 2 ms timer then fires
+ * after 2 ms, not after up to 3 as with epoll_wait's whole milliseconds. */
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+#define HAVE_EPOLL_PWAIT2 1
+#endif
+
 struct mob__poller {
     int epfd;
+    int no_pwait2; /* the kernel said ENOSYS once */
     struct epoll_event ev[EPOLL_BATCH];
 };
 
@@ -38,6 +44,7 @@ int mob__poller_new(struct mob__poller **out)
     struct mob__poller *p = malloc(sizeof *p);
     if (!p)
         return -ENOMEM;
+    p->no_pwait2 = 0;
     /* Timers are what a load generator measures with: ask the kernel for 1 us of slack
      * instead of the default 50 us (this thread only). */
     prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
@@ -87,27 +94,21 @@ int mob__poller_wait(struct mob__poller *p, int64_t timeout_ns, struct mob__even
     if (max > EPOLL_BATCH)
         max = EPOLL_BATCH;
     int n = -1;
-#if defined(SYS_epoll_pwait2)
-    /* epoll_wait counts in whole milliseconds, so a 2 ms sleep lasted up to 3 ms; a load
-     * tester that times a server answering in 2 ms must not add that. epoll_pwait2 (Linux
-     * 5.11) takes nanoseconds. Older kernels say ENOSYS once and we stop asking. */
-    static int no_pwait2;
-    if (timeout_ns > 0 && timeout_ns % 1000000 != 0 && !no_pwait2) {
+#ifdef HAVE_EPOLL_PWAIT2
+    if (timeout_ns > 0 && !p->no_pwait2) {
         struct timespec ts = {(time_t)(timeout_ns / 1000000000), (long)(timeout_ns % 1000000000)};
-        n = (int)syscall(SYS_epoll_pwait2, p->epfd, p->ev, max, &ts, NULL, 0);
+        n = epoll_pwait2(p->epfd, p->ev, max, &ts, NULL);
         if (n < 0 && errno == ENOSYS)
-            no_pwait2 = 1;
-        else if (n < 0)
-            return errno == EINTR ? 0 : -errno;
+            p->no_pwait2 = 1;
     }
+    if (n < 0 && (timeout_ns <= 0 || p->no_pwait2))
 #endif
-    if (n < 0) {
+    {
         /* Round up: waking a little late is harmless, waking early makes the loop spin until
          * the timer is really due. */
-        int ms = timeout_ns < 0 ? -1
-                 : timeout_ns >= (int64_t)INT32_MAX * 1000000
-                     ? INT32_MAX
-                     : (int)((timeout_ns + 999999) / 1000000);
+        int ms = timeout_ns < 0                               ? -1
+                 : timeout_ns >= (int64_t)INT32_MAX * 1000000 ? INT32_MAX
+                                                              : (int)((timeout_ns + 999999) / 1000000);
         n = epoll_wait(p->epfd, p->ev, max, ms);
     }
     if (n < 0)

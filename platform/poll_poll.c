@@ -10,9 +10,18 @@
  * entry into the hole. Each wait is O(n) in the number of entries, which is why this is the
  * fallback and never the default.
  */
+#define _GNU_SOURCE /* ppoll on glibc */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <time.h>
+
+/* ppoll takes the timeout in ns, so timers are not rounded up to the next ms (POSIX 2024;
+ * Linux and the BSDs have had it for years, macOS has not). */
+#if defined(__linux__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__) || \
+    defined(__DragonFly__)
+#define HAVE_PPOLL 1
+#endif
 
 #include "platform.h"
 
@@ -103,10 +112,15 @@ int mob__poller_set(struct mob__poller *p, int fd, unsigned old_mask, unsigned n
 int mob__poller_wait(struct mob__poller *p, int64_t timeout_ns, struct mob__event *events,
                      int max)
 {
+#ifdef HAVE_PPOLL
+    struct timespec ts = {(time_t)(timeout_ns / 1000000000), (long)(timeout_ns % 1000000000)};
+    int ready = ppoll(p->pfd, (nfds_t)p->n, timeout_ns < 0 ? NULL : &ts, NULL);
+#else
     int ms = timeout_ns < 0                              ? -1
              : timeout_ns >= (int64_t)INT32_MAX * 1000000 ? INT32_MAX
                                                            : (int)((timeout_ns + 999999) / 1000000);
     int ready = poll(p->pfd, (nfds_t)p->n, ms);
+#endif
     if (ready < 0)
         return errno == EINTR ? 0 : -errno;
     int got = 0;

@@ -66,6 +66,9 @@
 #endif
 #if defined(MOB_STACK_ASAN)
 #include <sanitizer/asan_interface.h>
+#define MOB_NO_ASAN __attribute__((no_sanitize_address))
+#else
+#define MOB_NO_ASAN
 #endif
 
 #ifndef MADV_GUARD_INSTALL
@@ -346,6 +349,13 @@ void mob__stack_pool_free(struct mob__stack_pool *pool)
 
 size_t mob__stack_pool_size(const struct mob__stack_pool *pool) { return pool->size; }
 
+/* The canary sits where a deep frame of the bot may have left ASan redzones: read and write
+ * it unchecked. */
+static MOB_NO_ASAN void write_canary(void *lo)
+{
+    *(uint64_t *)lo = CANARY ^ (uint64_t)(uintptr_t)lo;
+}
+
 int mob__stack_get(struct mob__stack_pool *pool, struct mob__stack *st, int owner)
 {
     struct slab *s;
@@ -371,8 +381,15 @@ int mob__stack_get(struct mob__stack_pool *pool, struct mob__stack *st, int owne
     st->size = pool->size;
     st->guard = s->kind[i];
     st->slot = s;
+#if defined(MOB_STACK_ASAN)
+    /* mob__ctx_make writes the first frame from C, so its page must not carry stale poison:
+     * a slab may reuse the address range of an earlier one (ours, or our parent's before a
+     * fork) whose frames left poisoned shadow behind, which munmap does not clear. Deeper
+     * pages need nothing: each instrumented frame writes its own shadow on entry. */
+    __asan_unpoison_memory_region((char *)st->lo + st->size - pool->page, pool->page);
+#endif
     if (st->guard == MOB__GUARD_CANARY)
-        *(uint64_t *)st->lo = CANARY ^ (uint64_t)(uintptr_t)st->lo;
+        write_canary(st->lo);
 #if defined(MOB_VALGRIND)
     s->vg_id[i] = VALGRIND_STACK_REGISTER(st->lo, (char *)st->lo + st->size);
 #endif
@@ -399,7 +416,7 @@ void mob__stack_put(struct mob__stack_pool *pool, struct mob__stack *st)
     st->lo = NULL;
 }
 
-int mob__stack_canary_ok(const struct mob__stack *st)
+MOB_NO_ASAN int mob__stack_canary_ok(const struct mob__stack *st)
 {
     return st->guard != MOB__GUARD_CANARY ||
            *(const uint64_t *)st->lo == (CANARY ^ (uint64_t)(uintptr_t)st->lo);

@@ -5,8 +5,9 @@
  *
  * Each input goes through the response parser, the request parser and the chunked decoder,
  * whole and split in two at a point taken from the input itself, and the results must agree
- * and stay inside the buffer. libFuzzer hands us a buffer of exactly `size` bytes, so
- * AddressSanitizer catches any read past its end.
+ * and stay inside the buffer; and through the URL parser, whose GET request must parse.
+ * libFuzzer hands us a buffer of exactly `size` bytes, so AddressSanitizer catches any read
+ * past its end.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -122,6 +123,32 @@ static void fuzz_chunked(const char *buf, size_t len, size_t split)
     free(copy);
 }
 
+/* Round trip: a URL that parses gives a GET request that the request parser accepts, with
+ * the URL's path as its target. */
+static void fuzz_url(const char *buf, size_t len)
+{
+    char *s = malloc(len + 1);
+    if (s == NULL)
+        return;
+    memcpy(s, buf, len);
+    s[len] = '\0';
+    static mob_http_url u;
+    if (mob_http_url_parse(s, &u) == 0) {
+        CHECK(u.port >= 1 && u.port <= 65535 && u.host[0] != '\0' && u.path[0] == '/');
+        static char req[MOB_HTTP_PATH_MAX + 512];
+        mob_http_request r;
+        int n = mob_http_request_get(&r, req, sizeof req, &u);
+        CHECK(n > 0);
+        mob_http_header hdrs[4];
+        mob_http_request_head h = {.f = {.headers = hdrs, .max_headers = 4,
+                                         .max_head_size = sizeof req}};
+        CHECK(mob_http_parse_request(req, (size_t)n, 0, &h) == n);
+        CHECK(h.target_len == strlen(u.path) && memcmp(h.target, u.path, h.target_len) == 0);
+        CHECK(h.f.num_headers == 1 && h.f.body == MOB_HTTP_BODY_NONE);
+    }
+    free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* Inputs are used as they are, in a buffer of exactly their size. The split point
@@ -134,5 +161,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_response(buf, size, split);
     fuzz_request(buf, size, split);
     fuzz_chunked(buf, size, split);
+    fuzz_url(buf, size);
     return 0;
 }

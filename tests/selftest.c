@@ -20,6 +20,13 @@
 #include "mob.h"
 #include "../platform/platform.h"
 
+#if defined(MOB_VALGRIND)
+#include <valgrind/valgrind.h>
+#define UNDER_VALGRIND RUNNING_ON_VALGRIND /* valgrind does not model MXCSR's status flags */
+#else
+#define UNDER_VALGRIND 0
+#endif
+
 static int failures, checks;
 
 #define CHECK(cond, ...)                                                                       \
@@ -169,7 +176,8 @@ static void check_switch(void)
     feclearexcept(FE_ALL_EXCEPT);
     to_fiber(&f1); /* checks its FE_DOWNWARD, sets the inexact flag, comes back */
     CHECK(fiber_round1 == FE_DOWNWARD, "fiber rounding became %d", fiber_round1);
-    CHECK(fetestexcept(FE_INEXACT), "the fiber's inexact flag did not carry over");
+    CHECK(UNDER_VALGRIND || fetestexcept(FE_INEXACT),
+          "the fiber's inexact flag did not carry over");
     feclearexcept(FE_ALL_EXCEPT);
     to_fiber(&f1);
     CHECK(!fiber_saw_flag, "the fiber's old status flags were restored");

@@ -378,6 +378,48 @@ Test(http, a_bad_byte_anywhere_in_a_long_value_is_found)
     }
 }
 
+Test(http, limits_are_exact_at_their_boundaries)
+{
+    /* A field line of exactly MOB_HTTP_MAX_LINE bytes passes; one more byte fails. */
+    static char in[MOB_HTTP_MAX_LINE + 64];
+    for (size_t extra = 0; extra < 2; extra++) {
+        int n = snprintf(in, sizeof in, "HTTP/1.1 200 OK\r\nX: ");
+        size_t line = MOB_HTTP_MAX_LINE + extra; /* "X: " plus the value */
+        memset(in + n, 'v', line - 3);
+        memcpy(in + n + line - 3, "\r\n\r\n", 4);
+        size_t len = (size_t)n + line - 3 + 4;
+        mob_http_header hdrs[2];
+        mob_http_response r = {.f = {.headers = hdrs, .max_headers = 2}};
+        cr_expect_eq(mob_http_parse_response(flush(in, len), len, 0, &r), extra ? -1 : (int)len,
+                     "line of %zu bytes", line);
+    }
+    /* As many fields as the array holds passes; one more fails. */
+    for (size_t nf = 15; nf <= 17; nf++) {
+        char head[512];
+        size_t len = (size_t)snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\n");
+        for (size_t i = 0; i < nf; i++)
+            len += (size_t)snprintf(head + len, sizeof head - len, "F%zu: v\r\n", i);
+        len += (size_t)snprintf(head + len, sizeof head - len, "\r\n");
+        mob_http_header hdrs[16];
+        mob_http_response r = {.f = {.headers = hdrs, .max_headers = 16}};
+        int rc = mob_http_parse_response(flush(head, len), len, 0, &r);
+        cr_expect_eq(rc, nf <= 16 ? (int)len : -1, "%zu fields", nf);
+        if (rc > 0)
+            cr_expect_eq(r.f.num_headers, nf);
+    }
+    /* A head of exactly max_head_size passes, complete or not yet complete. */
+    static const char small[] = "HTTP/1.1 200 OK\r\nA: b\r\n\r\n";
+    size_t len = sizeof small - 1;
+    mob_http_header hdrs[2];
+    mob_http_response r = {.f = {.headers = hdrs, .max_headers = 2, .max_head_size = len}};
+    cr_expect_eq(mob_http_parse_response(flush(small, len), len, 0, &r), (int)len);
+    r.f.max_head_size = len - 1;
+    cr_expect_eq(mob_http_parse_response(flush(small, len), len, 0, &r), -1);
+    r.f.max_head_size = len - 1;
+    cr_expect_eq(mob_http_parse_response(flush(small, len - 1), len - 1, 0, &r), -2,
+                 "incomplete and not over the limit yet");
+}
+
 Test(http, every_split_point_of_a_response_head)
 {
     static const char in[] = "HTTP/1.1 200 OK\r\nDate: Sun, 22 Nov 2026 02:00:00 GMT\r\n"
@@ -686,5 +728,7 @@ Test(http, error_classes_follow_phase_and_errno)
     cr_expect_eq(mob_err_classify(-EPROTO, MOB_PHASE_READ), MOB_ERR_PROTOCOL);
     cr_expect_eq(mob_err_classify(-EMSGSIZE, MOB_PHASE_READ), MOB_ERR_PROTOCOL);
     cr_expect_str_eq(mob_err_class_name(MOB_ERR_STATUS), "status");
+    cr_expect_eq(MOB_HTTP_STATUS_CLASS(404), 4);
+    cr_expect_eq(MOB_HTTP_STATUS_CLASS(204), 2);
     cr_expect_str_eq(mob_err_class_name(MOB_ERR_NCLASS), "unknown");
 }

@@ -534,6 +534,70 @@ Test(io, connect_to_a_closed_port_returns_econnrefused, .timeout = 5)
     cr_assert_eq(mob_loop_free(loop), 0);
 }
 
+struct stuck {
+    int port, lfd;
+    int ok, timedout, other;
+    int64_t took_max;
+    ssize_t accept_rc;
+};
+
+static intptr_t stuck_client(mob_bot *self, void *arg)
+{
+    struct stuck *s = arg;
+    int64_t t0 = mob_clock_ns();
+    int fd = mob_tcp_connect(self, "127.0.0.1", s->port, NULL, mob_now(mob_bot_loop(self)) + 100 * MS);
+    int64_t took = mob_clock_ns() - t0;
+    if (took > s->took_max)
+        s->took_max = took;
+    if (fd >= 0)
+        s->ok++;
+    else if (fd == -ETIMEDOUT)
+        s->timedout++;
+    else
+        s->other++;
+    return 0;
+}
+
+Test(io, connect_past_a_full_backlog_returns_etimedout_at_the_deadline, .timeout = 10)
+{
+    /* A listener that never accepts, with the smallest backlog: once its queue is full the
+     * kernel drops further SYNs, and those connects can only end at their deadline. */
+    struct stuck s = {0};
+    s.lfd = mob_tcp_listen(NULL, "127.0.0.1", 0, 1);
+    s.port = mob_local_port(s.lfd);
+    int before = open_fd_count();
+    mob_loop *loop = mob_loop_new(NULL);
+    for (int i = 0; i < 8; i++)
+        mob_spawn(loop, stuck_client, &s);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_eq(s.other, 0);
+    cr_assert_gt(s.timedout, 0, "ok %d, timed out %d", s.ok, s.timedout);
+    cr_assert_eq(s.ok + s.timedout, 8);
+    cr_assert_lt(s.took_max, 100 * MS + 300 * MS * test_slow_factor());
+    cr_assert_eq(mob_loop_free(loop), 0);
+    cr_assert_eq(open_fd_count(), before, "connect left fds behind");
+    close(s.lfd);
+}
+
+static intptr_t lonely_acceptor(mob_bot *self, void *arg)
+{
+    struct stuck *s = arg;
+    s->accept_rc = mob_accept(self, s->lfd, mob_now(mob_bot_loop(self)) + 30 * MS);
+    return 0;
+}
+
+Test(io, accept_with_nobody_connecting_returns_etimedout, .timeout = 5)
+{
+    struct stuck s = {0};
+    mob_loop *loop = mob_loop_new(NULL);
+    s.lfd = mob_tcp_listen(NULL, "127.0.0.1", 0, 1);
+    mob_spawn(loop, lonely_acceptor, &s);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_eq(s.accept_rc, -ETIMEDOUT);
+    cr_assert_eq(mob_close(NULL, s.lfd), 0);
+    cr_assert_eq(mob_loop_free(loop), 0);
+}
+
 static intptr_t resetting_server(mob_bot *self, void *arg)
 {
     struct seen *s = arg;

@@ -328,6 +328,44 @@ Test(group, a_returning_bot_leaves_its_groups, .timeout = 5)
     cr_assert_eq(mob_loop_free(loop), 0);
 }
 
+#define BIG_GROUP 100000
+
+static intptr_t returns_at_once(mob_bot *self, void *arg);
+
+Test(group, a_hundred_thousand_reverse_joins_and_scattered_leaves_stay_fast_and_sorted,
+     .timeout = 30)
+{
+    mob_loop_options o = {.mode = MOB_FREE, .stack_size = 16 * 1024};
+    mob_loop *loop = mob_loop_new(&o);
+    cr_assert_not_null(loop);
+    for (int i = 0; i < BIG_GROUP; i++)
+        cr_assert_not_null(mob_spawn(loop, returns_at_once, NULL));
+    /* Reverse order: every join is out of order for the group's list. */
+    for (int i = BIG_GROUP - 1; i >= 0; i--)
+        cr_assert_eq(mob_group_join(mob_bot_get(loop, i), 5), 0);
+    /* Every third bot leaves, in a scattered order (7919 is prime to BIG_GROUP). */
+    int left = 0;
+    for (long k = 0; k < BIG_GROUP; k++) {
+        int id = (int)(k * 7919 % BIG_GROUP);
+        if (id % 3 == 0) {
+            cr_assert_eq(mob_group_leave(mob_bot_get(loop, id), 5), 0);
+            left++;
+        }
+    }
+    static int ids[BIG_GROUP];
+    int n = mob_group_members(loop, 5, ids, BIG_GROUP);
+    cr_assert_eq(n, BIG_GROUP - left);
+    for (int i = 0; i < n; i++) {
+        cr_assert_neq(ids[i] % 3, 0);
+        if (i > 0)
+            cr_assert_gt(ids[i], ids[i - 1]);
+    }
+    cr_assert_eq(mob_post_group(loop, 5, 0, "x", 1), n);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_eq(mob_group_members(loop, 5, NULL, 0), 0, "returned bots left the group");
+    cr_assert_eq(mob_loop_free(loop), 0);
+}
+
 /* ---- send rules --------------------------------------------------------------------------------- */
 
 static int send_rcs[6];

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 #if defined(__linux__)
 #include <sys/prctl.h>
@@ -36,7 +37,12 @@ static void answer_wait(mob_bot *self)
     if (srv.stall_len_ns > 0 && now >= s0 && now < s1)
         mob_sleep_until(self, s1);
     if (srv.delay_ns > 0) {
-        int64_t until = mob_clock_ns() + srv.delay_ns;
+        /* Sleep most of it (the loop's timers have millisecond grain), spin the rest. */
+        int64_t until = mob_clock_ns() + srv.delay_ns, nap = srv.delay_ns - 300000;
+        if (nap > 0) {
+            struct timespec ts = {0, (long)nap};
+            nanosleep(&ts, NULL);
+        }
         while (mob_clock_ns() < until)
             ;
     }

@@ -230,3 +230,80 @@ Test(stack, unguarded_pool_hands_out_unguarded_stacks)
     mob__stack_put(pool, &st);
     mob__stack_pool_free(pool);
 }
+
+/* ---- through the loop ------------------------------------------------------------------ */
+
+static intptr_t idle_bot(mob_bot *self, void *arg)
+{
+    (void)arg;
+    mob_yield(self);
+    return 0;
+}
+
+static intptr_t recursing_bot(mob_bot *self, void *arg)
+{
+    (void)self;
+    (void)arg;
+    return recurse(0);
+}
+
+static void loop_with_overflowing_bot_2(void)
+{
+    mob_loop *loop = mob_loop_new(NULL);
+    if (!loop)
+        _exit(3);
+    mob_spawn(loop, idle_bot, NULL);
+    mob_spawn(loop, idle_bot, NULL);
+    mob_spawn(loop, recursing_bot, NULL);
+    mob_loop_run(loop);
+    _exit(5);
+}
+
+Test(stack, loop_bot_overflow_names_the_bot, .timeout = 10)
+{
+    char buf[4096];
+    int status = run_child(loop_with_overflowing_bot_2, buf, sizeof buf);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV, "status 0x%x: %s", status,
+              buf);
+    const char *want = "mob: bot 2 overflowed its 65536-byte stack (fault at 0x";
+    cr_assert_not_null(strstr(buf, want), "got: %s", buf);
+}
+
+#if !defined(MOB__ASAN) /* ASan moves locals to its fake stack and watches overflows itself */
+/* Walks down its own stack until it is `past` bytes beyond `size` below where it started: on
+ * a canary stack that is just below the low end, in the slack page under it, so the canary is
+ * gone but nothing else is hit. */
+static __attribute__((noinline)) int walk_down(volatile char *start, size_t size, size_t past)
+{
+    volatile char frame[128];
+    for (int i = 0; i < 128; i++) /* every byte: the canary is only 8 of them */
+        frame[i] = 1;
+    if ((size_t)(start - frame) > size + past)
+        return frame[0];
+    return walk_down(start, size, past) + frame[0];
+}
+
+static intptr_t canary_smasher(mob_bot *self, void *arg)
+{
+    (void)arg;
+    volatile char start = 0;
+    walk_down(&start, 16 * 1024, 256);
+    mob_yield(self); /* the switch away checks the canary */
+    return 0;
+}
+
+Test(stack, canary_bot_that_smashes_its_canary_aborts_on_switch, .signal = SIGABRT,
+     .timeout = 10)
+{
+    mob_loop_options o = {0};
+    o.stack_size = 16 * 1024;
+    o.guard = MOB_GUARD_CANARY;
+    mob_loop *loop = mob_loop_new(&o);
+    cr_assert_not_null(loop);
+    /* The first stack of a fresh pool is slot 0 of its first slab: the page under its low
+     * end belongs to that slot, so walking into it harms nobody. */
+    mob_spawn(loop, canary_smasher, NULL);
+    mob_spawn(loop, idle_bot, NULL);
+    mob_loop_run(loop);
+}
+#endif

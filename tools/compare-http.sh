@@ -11,9 +11,12 @@
 # by the duration; the temporary directory and nginx are removed on exit.
 #
 #   tools/compare-http.sh [-c CONNS] [-d SECONDS] [-n ROUNDS] [-t "wrk h2load molotov mob"]
-#                         [-b BUILD_DIR]
+#                         [-b BUILD_DIR] [-g GATE_SECONDS]
 #
-# With -n > 1 every tool runs once per round, interleaved, and the table shows medians.
+# With -n > 1 every tool runs once per round, interleaved, and the table shows medians. Before
+# each run a quiet gate waits (up to -g seconds, default 30; 0 turns it off) for one second in
+# which neither core is more than 10% busy with someone else's work: on a shared machine the
+# other tenants' load otherwise decides the ranking.
 set -euo pipefail
 
 CONNS=100
@@ -21,17 +24,19 @@ SECS=10
 ROUNDS=1
 TOOLS="wrk h2load molotov mob"
 BUILD=${MOB_BUILD:-build}
-while getopts "c:d:n:t:b:h" opt; do
+GATE=30
+while getopts "c:d:n:t:b:g:h" opt; do
     case $opt in
     c) CONNS=$OPTARG ;;
     d) SECS=$OPTARG ;;
     n) ROUNDS=$OPTARG ;;
     t) TOOLS=$OPTARG ;;
     b) BUILD=$OPTARG ;;
-    *) sed -n '3,16p' "$0"; exit 2 ;;
+    g) GATE=$OPTARG ;;
+    *) sed -n '3,20p' "$0"; exit 2 ;;
     esac
 done
-MOB="$BUILD/mob"
+MOB="$(cd "$BUILD" 2>/dev/null && pwd)/mob"
 
 # ---- packages --------------------------------------------------------------------------------
 need=()
@@ -110,6 +115,31 @@ async def get(session):
         assert resp.status == 200
 EOF
 
+# ---- quiet gate: busy share of the busiest core over one second, in percent ------------------
+busiest() {
+    local a b
+    a=$(grep '^cpu[0-9]' /proc/stat)
+    sleep 1
+    b=$(grep '^cpu[0-9]' /proc/stat)
+    paste <(echo "$a") <(echo "$b") | awk '{
+        n = (NF - 2) / 2; t1 = 0; t2 = 0
+        for (i = 2; i <= n + 1; i++) t1 += $i
+        for (i = n + 3; i <= NF; i++) t2 += $i
+        idle1 = $5 + $6; idle2 = $(n + 6) + $(n + 7)
+        busy = (t2 - t1) - (idle2 - idle1)
+        pct = (t2 > t1) ? 100 * busy / (t2 - t1) : 0
+        if (pct > m) m = pct
+    } END { printf "%d\n", m }'
+}
+gate() {
+    [ "$GATE" -gt 0 ] 2>/dev/null || return 0
+    local end=$((SECONDS + GATE))
+    while [ $SECONDS -lt $end ]; do
+        [ "$(busiest)" -le 10 ] && return 0
+    done
+    echo "  (quiet gate gave up after ${GATE}s: the machine is busy)" >&2
+}
+
 # ---- one run: prints "requests cpu_seconds max_rss_kb" ---------------------------------------
 run_tool() {
     local tool=$1 out="$DIR/$tool.out" tm="$DIR/$tool.time"
@@ -129,13 +159,14 @@ run_tool() {
     mob) req=$(sed -n 's/^SUCCESSES: \([0-9]*\) | FAILURES: \([0-9]*\).*/\1 \2/p' "$out" |
         awk '{print $1 + $2}') ;;
     esac
-    read -r u s m <"$tm" || true
+    read -r u s m < <(tail -n 1 "$tm") || true
     echo "${req:-0} $(echo "$u + $s" | bc -l) ${m:-0}"
 }
 
 declare -A RPS CPU RSS
 for r in $(seq "$ROUNDS"); do
     for tool in $TOOLS; do
+        gate
         read -r req cpu rss < <(run_tool "$tool")
         rps=$(echo "$req / $SECS" | bc -l)
         us=$(echo "if ($req > 0) $cpu * 1000000 / $req else 0" | bc -l)

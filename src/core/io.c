@@ -4,9 +4,12 @@
  *
  * The rule everywhere: try the system call first; park only on EAGAIN (or when the fd's
  * `ready` hint says the call would get EAGAIN); the poller's event wakes the bot, which tries
- * again. On an edge-triggered backend (epoll, kqueue) each fd is registered once, for IN|OUT,
- * the first time a bot parks on it, and is never touched again until it is closed: no
- * epoll_ctl and no allocation per event, only the read or write itself. On the level-
+ * again. On an edge-triggered backend (epoll, kqueue) each fd is registered the first time a
+ * bot parks on it, for IN (plus OUT when that first wait is a write or a connect), and OUT is
+ * added once if a writer ever waits later; nothing else touches the kernel until the fd is
+ * closed: no epoll_ctl and no allocation per event, only the read or write itself. (Leaving
+ * OUT out until needed spares the kernel a wake-up of the epoll item on every ACK that frees
+ * send-buffer space, which nobody waits for in request/response traffic.) On the level-
  * triggered poll backend, the interest of the parked bots is collected during a loop
  * iteration and handed to the poller only when it really changed (libev's fd_reify), so a bot
  * that is woken and parks again on the same fd costs nothing.
@@ -27,6 +30,13 @@
 #include "io_fd.h"
 
 /* Poller events handled per wait; a busier loop drains the rest on the next call. */
+
+/* MOB_CHECK_SELF without the call in the common case: these are the hottest entry points. */
+#define IO_CHECK_SELF(self)                                                                    \
+    do {                                                                                       \
+        if (MOB_UNLIKELY(!(self) || (self)->loop->current != (self)))                          \
+            mob__check_self((self), __FILE__, __LINE__);                                       \
+    } while (0)
 #define MOB__IO_BATCH 1024
 
 #ifndef MSG_NOSIGNAL
@@ -135,13 +145,14 @@ static unsigned fd_kind(int fd)
     return type == SOCK_DGRAM ? MOB__FD_DGRAM : 0;
 }
 
-static int fd_register(struct mob__io *io, struct mob__fdent *e)
+static int fd_register(struct mob__io *io, struct mob__fdent *e, unsigned dir)
 {
     if (io->edge) {
-        int rc = mob__poller_set(io->poller, e->fd, 0, MOB__IN | MOB__OUT);
+        unsigned mask = MOB__IN | (dir & MOB__OUT);
+        int rc = mob__poller_set(io->poller, e->fd, 0, mask);
         if (rc < 0)
             return rc;
-        e->reg = MOB__IN | MOB__OUT;
+        e->reg = (unsigned char)mask;
     }
     if (!(e->flags & (MOB__FD_DGRAM | MOB__FD_NOTSOCK)))
         e->flags |= (unsigned short)fd_kind(e->fd);
@@ -186,9 +197,15 @@ int mob__fd_park(mob_bot *self, struct mob__fdent *e, unsigned dir, int64_t dead
     if (deadline == MOB_NOW)
         return -ETIMEDOUT;
     if (MOB_UNLIKELY(!(e->flags & MOB__FD_REG))) {
-        int rc = fd_register(io, e);
+        int rc = fd_register(io, e, dir);
         if (rc < 0)
             return rc;
+    } else if (MOB_UNLIKELY(io->edge && (dir & ~(unsigned)e->reg))) {
+        /* The first writer to wait on an fd registered for reading: add OUT, once. */
+        int rc = mob__poller_set(io->poller, e->fd, e->reg, e->reg | dir);
+        if (rc < 0)
+            return rc;
+        e->reg |= (unsigned char)dir;
     }
     if (dir & MOB__IN)
         e->rd = self;
@@ -356,7 +373,7 @@ int mob_wait_fd(mob_bot *self, int fd, unsigned events, int64_t deadline)
 
 ssize_t mob_read(mob_bot *self, int fd, void *buf, size_t len, int64_t deadline)
 {
-    MOB_CHECK_SELF(self);
+    IO_CHECK_SELF(self);
     if (MOB_UNLIKELY(self->cancelled))
         return -ECANCELED;
     if (MOB_UNLIKELY(len == 0))
@@ -417,8 +434,12 @@ static ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
     ssize_t n = write(fd, buf, len);
     int err = errno;
     if (n < 0 && err == EPIPE && !was_pending) {
-        struct timespec zero = {0, 0};
-        sigtimedwait(&pipe_set, NULL, &zero);
+        /* Consume the SIGPIPE we caused, now pending, before unblocking it. sigwait rather
+         * than sigtimedwait, which macOS lacks: it returns at once, the signal is there. */
+        sigpending(&pending);
+        int sig;
+        if (sigismember(&pending, SIGPIPE))
+            sigwait(&pipe_set, &sig);
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
     errno = err;
@@ -428,7 +449,7 @@ static ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
 ssize_t mob_write_all2(mob_bot *self, int fd, const void *buf, size_t len, int64_t deadline,
                        size_t *written)
 {
-    MOB_CHECK_SELF(self);
+    IO_CHECK_SELF(self);
     size_t off = 0;
     ssize_t rc = 0;
     if (MOB_UNLIKELY(self->cancelled)) {

@@ -41,18 +41,23 @@ enum {
     MOB__FD_HUP = 256       /* the poller saw a hang-up or an error: never assume drained */
 };
 
+/* What every event and every read or write touches comes first, and an entry is one cache
+ * line, so the hot part never straddles two lines. */
 struct mob__fdent {
     mob_bot *rd, *wr;             /* bots parked reading / writing, or NULL */
-    mob_bot *owner;               /* closes the fd when it returns, or NULL */
-    struct mob__list owner_link;  /* in owner->fds */
-    int fd;
-    int watch_idx;                /* index in io->watch, or -1 */
     unsigned short flags;
     unsigned char ready;          /* MOB__IN / MOB__OUT not known to be drained */
     unsigned char reg;            /* mask the kernel has */
     unsigned char want;           /* level backends: mask the waiters need */
     unsigned char snap;           /* lockstep: MOB_IN/OUT/ERR from the last tick's snapshot */
+    int fd;
+    /* colder: ownership and the lockstep snapshot */
+    mob_bot *owner;               /* closes the fd when it returns, or NULL */
+    struct mob__list owner_link;  /* in owner->fds */
+    int watch_idx;                /* index in io->watch, or -1 */
+    char pad_[4];
 };
+_Static_assert(sizeof(struct mob__fdent) == 64, "one fd entry per cache line");
 
 struct pollfd;
 

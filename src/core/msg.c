@@ -6,7 +6,8 @@
  * A message is copied once at send time. Each receiver gets its own node (struct mob__msg) on
  * its inbox list; a small payload is copied into every node, a large one sent to several bots
  * is shared and reference-counted. Nodes of the common size come from a free list refilled
- * in slabs, so a send to 100,000 bots costs no malloc per receiver after warm-up.
+ * in slabs, so a send to 100,000 bots costs no malloc per receiver after warm-up, and visits
+ * each receiver once. Limit: the pool keeps its peak size until the loop is freed.
  *
  * When a message becomes visible depends on the loop's mode:
  *
@@ -82,6 +83,7 @@ struct mob__member {
 struct mob__msgs {
     struct mob__list pending; /* lockstep: sent during this tick, in send order */
     struct mob__list pool;    /* free pooled nodes (cap == MOB__MSG_INLINE) */
+    size_t pool_free;         /* nodes on `pool` */
     void **slabs;
     int nslabs, slabs_cap;
     struct mob__group **table; /* open addressing, linear probing; NULL = empty */
@@ -116,36 +118,29 @@ static int pool_refill(struct mob__msgs *ms)
         m->cap = MOB__MSG_INLINE;
         mob__list_push_back(&ms->pool, &m->link);
     }
+    ms->pool_free += MOB__MSG_SLAB;
     return 0;
 }
 
-/* A node with room for `inline_len` bytes after it, or NULL. */
-static struct mob__msg *msg_alloc(struct mob__msgs *ms, size_t inline_len)
+/* Makes sure the pool holds at least n free nodes, so that a send cannot fail half-way. */
+static int pool_reserve(struct mob__msgs *ms, size_t n)
 {
-    struct mob__msg *m;
-    if (inline_len <= MOB__MSG_INLINE) {
-        if (mob__list_empty(&ms->pool) && pool_refill(ms) < 0)
-            return NULL;
-        m = mob__container_of(mob__list_pop_front(&ms->pool), struct mob__msg, link);
-    } else {
-        m = MOB_MALLOC(MOB__MSG_HDR + inline_len);
-        if (!m)
-            return NULL;
-        m->cap = inline_len;
-    }
-    mob__list_init(&m->link);
-    m->shared = NULL;
-    return m;
+    while (ms->pool_free < n)
+        if (pool_refill(ms) < 0)
+            return -ENOMEM;
+    return 0;
 }
 
 static void msg_free(struct mob__msgs *ms, struct mob__msg *m)
 {
     if (m->shared && --m->shared->refs == 0)
         MOB_FREE(m->shared);
-    if (m->cap == MOB__MSG_INLINE)
+    if (m->cap == MOB__MSG_INLINE) {
         mob__list_push_front(&ms->pool, &m->link); /* front: the warmest node is reused first */
-    else
+        ms->pool_free++;
+    } else {
         MOB_FREE(m);
+    }
 }
 
 static int filter_match(const mob_filter *f, const mob_msg *msg)
@@ -176,66 +171,91 @@ static void deliver(struct mob__msg *m)
 }
 
 /*
- * The one send: a copy of data[0..len) to every bot of `to[0..n)` (an array of bots, already
- * filtered: live and not the sender). All nodes are allocated before any is delivered, so a
- * send either reaches every receiver or (-ENOMEM) none. Returns n or -ENOMEM.
+ * One send, in three calls: send_begin() gets every byte of memory the send can need for at
+ * most `bound` receivers (so the send either reaches every receiver or, -ENOMEM, none),
+ * send_one() hands a copy to one receiver, send_end() gives back what was not used.
+ * Receivers are visited once, which matters when they are 100,000 cold bot structs.
  */
-static int send_bots(mob_loop *loop, mob_bot *from, mob_bot **to, size_t n, int kind,
-                     const void *data, size_t len)
+struct send_op {
+    struct mob__msgs *ms;
+    int from, kind;
+    const void *data;
+    size_t len;
+    int hold;                    /* lockstep, inside a tick: to the pending list */
+    struct mob__payload *shared; /* a large payload for several receivers */
+    struct mob__msg *big;        /* a large payload for one receiver, node and all */
+    size_t count;
+};
+
+static int send_begin(struct send_op *op, mob_loop *loop, const mob_bot *from, int kind,
+                      const void *data, size_t len, size_t bound)
 {
-    struct mob__msgs *ms = loop->msgs;
-    struct mob__payload *shared = NULL;
-    size_t inline_len = len;
-    if (n == 0)
-        return 0;
-    if (len > MOB__MSG_INLINE && n > 1) {
-        shared = MOB_MALLOC(sizeof *shared + len);
-        if (!shared)
-            return -ENOMEM;
-        shared->refs = n;
-        if (len)
-            memcpy(shared->data, data, len);
-        inline_len = 0;
-    }
-    struct mob__list batch;
-    mob__list_init(&batch);
-    for (size_t i = 0; i < n; i++) {
-        struct mob__msg *m = msg_alloc(ms, inline_len);
-        if (!m) {
-            struct mob__list *it, *tmp;
-            mob__list_foreach_safe(it, tmp, &batch) {
-                mob__list_remove(it);
-                struct mob__msg *b = mob__container_of(it, struct mob__msg, link);
-                b->shared = NULL; /* the payload is freed once below */
-                msg_free(ms, b);
-            }
-            MOB_FREE(shared);
-            return -ENOMEM;
-        }
-        m->to = to[i];
-        m->m.from = from ? from->id : -1;
-        m->m.kind = kind;
-        m->m.len = len;
-        if (shared) {
-            m->shared = shared;
-            m->m.data = shared->data;
-        } else {
-            unsigned char *p = (unsigned char *)m + MOB__MSG_HDR;
-            if (len)
-                memcpy(p, data, len);
-            m->m.data = p;
-        }
-        mob__list_push_back(&batch, &m->link);
-    }
+    *op = (struct send_op){.ms = loop->msgs, .from = from ? from->id : -1, .kind = kind,
+                           .data = data, .len = len};
     /* Inside a lockstep tick, hold until the tick ends; otherwise deliver now. */
-    if (loop->mode == MOB_LOCKSTEP && loop->current) {
-        mob__list_splice_back(&ms->pending, &batch);
-    } else {
-        struct mob__list *it;
-        while ((it = mob__list_pop_front(&batch)) != NULL)
-            deliver(mob__container_of(it, struct mob__msg, link));
+    op->hold = loop->mode == MOB_LOCKSTEP && loop->current != NULL;
+    if (bound == 0)
+        return 0;
+    if (len > MOB__MSG_INLINE && bound == 1) {
+        op->big = MOB_MALLOC(MOB__MSG_HDR + len);
+        if (!op->big)
+            return -ENOMEM;
+        op->big->cap = len;
+        return 0;
     }
-    return (int)n;
+    if (len > MOB__MSG_INLINE) {
+        op->shared = MOB_MALLOC(sizeof *op->shared + len);
+        if (!op->shared)
+            return -ENOMEM;
+        op->shared->refs = 0;
+        memcpy(op->shared->data, data, len);
+    }
+    if (pool_reserve(op->ms, bound) < 0) {
+        MOB_FREE(op->shared);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+static void send_one(struct send_op *op, mob_bot *to)
+{
+    struct mob__msg *m = op->big;
+    if (m) {
+        op->big = NULL;
+    } else {
+        /* Reserved by send_begin; refilled here only if a receive predicate sent meanwhile. */
+        if (mob__list_empty(&op->ms->pool) && pool_refill(op->ms) < 0)
+            return;
+        m = mob__container_of(mob__list_pop_front(&op->ms->pool), struct mob__msg, link);
+        op->ms->pool_free--;
+    }
+    m->to = to;
+    m->m.from = op->from;
+    m->m.kind = op->kind;
+    m->m.len = op->len;
+    m->shared = op->shared;
+    if (op->shared) {
+        op->shared->refs++;
+        m->m.data = op->shared->data;
+    } else {
+        unsigned char *p = (unsigned char *)m + MOB__MSG_HDR;
+        if (op->len)
+            memcpy(p, op->data, op->len);
+        m->m.data = p;
+    }
+    op->count++;
+    if (op->hold)
+        mob__list_push_back(&op->ms->pending, &m->link);
+    else
+        deliver(m);
+}
+
+static int send_end(struct send_op *op)
+{
+    MOB_FREE(op->big); /* its one receiver was skipped */
+    if (op->shared && op->shared->refs == 0)
+        MOB_FREE(op->shared);
+    return (int)op->count;
 }
 
 /* Checks the sender and returns its loop. */
@@ -255,26 +275,19 @@ static int receives(const mob_bot *bot, const mob_bot *from)
 static int send_list(mob_loop *loop, mob_bot *from, const int *ids, size_t n, int kind,
                      const void *data, size_t len)
 {
-    mob_bot *one[8];
-    mob_bot **to = one;
     for (size_t i = 0; i < n; i++)
         if (ids[i] < 0 || ids[i] >= loop->nbots)
             return -ESRCH;
-    if (n > sizeof one / sizeof one[0]) {
-        to = MOB_MALLOC(n * sizeof *to);
-        if (!to)
-            return -ENOMEM;
-    }
-    size_t k = 0;
+    struct send_op op;
+    int rc = send_begin(&op, loop, from, kind, data, len, n);
+    if (rc < 0)
+        return rc;
     for (size_t i = 0; i < n; i++) {
         mob_bot *b = mob_bot_get(loop, ids[i]);
         if (receives(b, from))
-            to[k++] = b;
+            send_one(&op, b);
     }
-    int rc = send_bots(loop, from, to, k, kind, data, len);
-    if (to != one)
-        MOB_FREE(to);
-    return rc;
+    return send_end(&op);
 }
 
 static struct mob__group *group_find(const struct mob__msgs *ms, int id);
@@ -287,37 +300,31 @@ static int send_group(mob_loop *loop, mob_bot *from, int group, int kind, const 
     if (!g)
         return 0;
     group_sort(g); /* receivers in ascending id order, so wake-ups are too */
-    mob_bot **to = MOB_MALLOC((size_t)g->n * sizeof *to);
-    if (!to)
-        return -ENOMEM;
-    size_t k = 0;
+    struct send_op op;
+    int rc = send_begin(&op, loop, from, kind, data, len, (size_t)g->n);
+    if (rc < 0)
+        return rc;
     struct mob__list *it;
     mob__list_foreach(it, &g->members) {
         mob_bot *b = mob__container_of(it, struct mob__member, link)->bot;
         if (receives(b, from))
-            to[k++] = b;
+            send_one(&op, b);
     }
-    int rc = send_bots(loop, from, to, k, kind, data, len);
-    MOB_FREE(to);
-    return rc;
+    return send_end(&op);
 }
 
 static int send_all(mob_loop *loop, mob_bot *from, int kind, const void *data, size_t len)
 {
-    if (loop->nbots == 0)
-        return 0;
-    mob_bot **to = MOB_MALLOC((size_t)loop->nbots * sizeof *to);
-    if (!to)
-        return -ENOMEM;
-    size_t k = 0;
+    struct send_op op;
+    int rc = send_begin(&op, loop, from, kind, data, len, (size_t)loop->nbots);
+    if (rc < 0)
+        return rc;
     for (int id = 0; id < loop->nbots; id++) {
         mob_bot *b = mob_bot_get(loop, id);
         if (receives(b, from))
-            to[k++] = b;
+            send_one(&op, b);
     }
-    int rc = send_bots(loop, from, to, k, kind, data, len);
-    MOB_FREE(to);
-    return rc;
+    return send_end(&op);
 }
 
 /*

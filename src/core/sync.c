@@ -87,7 +87,10 @@ int mob_event_wait(mob_bot *self, mob_event *ev, int64_t deadline)
     if (deadline != MOB_FOREVER && deadline <= mob_now(self->loop))
         return -ETIMEDOUT;
     mob__list_push_back(&ev->waiters, &self->link);
-    return mob__park(self, deadline, waiter_unpark, ev);
+    int rc = mob__park(self, deadline, waiter_unpark, ev);
+    if (rc < 0)
+        waiter_unpark(self); /* refused before parking (no memory for the timer) */
+    return rc;
 }
 
 /* ---- barriers -------------------------------------------------------------------------------- */
@@ -127,13 +130,17 @@ void mob_barrier_free(mob_barrier *b)
     MOB_FREE(b);
 }
 
-static void barrier_unpark(mob_bot *bot)
+static void barrier_leave(mob_bot *bot, mob_barrier *b)
 {
-    mob_barrier *b = bot->wait_obj;
     if (mob__list_linked(&bot->link)) {
         mob__list_remove(&bot->link);
         b->arrived--; /* a bot that gives up no longer counts towards the generation */
     }
+}
+
+static void barrier_unpark(mob_bot *bot)
+{
+    barrier_leave(bot, bot->wait_obj);
 }
 
 /*
@@ -157,5 +164,8 @@ int mob_barrier_wait(mob_bot *self, mob_barrier *b, int64_t deadline)
         return -ETIMEDOUT;
     b->arrived++;
     mob__list_push_back(&b->waiters, &self->link);
-    return mob__park(self, deadline, barrier_unpark, b);
+    int rc = mob__park(self, deadline, barrier_unpark, b);
+    if (rc < 0)
+        barrier_leave(self, b); /* refused before parking (no memory for the timer) */
+    return rc;
 }

@@ -16,8 +16,9 @@
 #define EXIT_USAGE 2
 
 static const char usage_text[] =
-    "usage: mob [options] TARGET        TARGET: http://HOST:PORT/PATH | tcp://HOST:PORT |\n"
-    "       mob merge [--json OUT] FILE.json...        ws://HOST:PORT/PATH | ./scenarios.so\n"
+    "usage: mob [options] TARGET    TARGET: http://HOST:PORT/PATH | tcp://HOST:PORT |\n"
+    "                                       ws://HOST:PORT/PATH | ./scenarios.so\n"
+    "       mob merge [--json OUT] FILE.json...\n"
     "\n"
     "  -w, -c, --workers N    bots per process (default 10)\n"
     "  -d, --duration T       run time, one global deadline (default 10s; 30s, 1h30m)\n"
@@ -34,6 +35,8 @@ static const char usage_text[] =
     "      --single-run       every bot runs every scenario once\n"
     "      --seed N           seed of the scenario picks (reproducible runs)\n"
     "      --size N           payload bytes of tcp:// and ws:// echoes (default 64)\n"
+    "      --buffer N         http:// read buffer: the largest response head (default 512)\n"
+    "      --stack N          stack bytes per bot (default 64Ki; pages are touched on use)\n"
     "      --json FILE        write the full report (histograms included) to FILE\n"
     "      --hgrm FILE        write the latency distribution, HdrHistogram text format\n"
     "      --latency          print that distribution after the summary\n"
@@ -336,6 +339,10 @@ int mob_main_ex(int argc, char **argv, const mob_suite *s, mob_suite_chooser bui
             if (!v || parse_int(v, 1, 64 << 20, &n) < 0)
                 BAD("--size");
             o.payload_size = (size_t)n;
+        } else if (VAL(NULL, "--buffer")) {
+            if (!v || parse_int(v, 256, 1 << 20, &n) < 0)
+                BAD("--buffer (256 to 1Mi)");
+            o.buffer_size = (size_t)n;
         } else if (VAL(NULL, "--stack")) {
             if (!v || parse_int(v, 4096, 64 << 20, &n) < 0)
                 BAD("--stack");

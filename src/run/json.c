@@ -280,6 +280,12 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
         r->scen[i].ok += get_u64(e, "ok");
         read_fail(get(e, "fail"), r->scen[i].fail);
         rc = read_hist(get(e, "latency"), r->scen[i].hist);
+        const struct jnode *tl = get(e, "timeline");
+        int k = 0;
+        for (const struct jnode *x = tl ? tl->child : NULL; rc == 0 && x; x = x->next, k++)
+            if (x->type == J_ARR && x->child && x->child->next)
+                rc = mob__scenario_add_second(r, i, k, strtoull(x->child->num, NULL, 10),
+                                              strtoull(x->child->next->num, NULL, 10));
     }
     const struct jnode *tl = get(root, "timeline");
     for (const struct jnode *e = tl ? tl->child : NULL; rc == 0 && e; e = e->next) {

@@ -16,15 +16,25 @@ volatile sig_atomic_t mob__stop_signal;
 
 static struct sigaction old_int, old_term;
 static int installed;
+static volatile sig_atomic_t second_kills = 1;
 
 static void on_signal(int sig)
 {
     mob__stop_signal = sig;
+    if (!second_kills)
+        return;
     /* The next one is not graceful: restore the default action. */
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
     sigaction(sig, &dfl, NULL);
+}
+
+void mob__signals_child(void)
+{
+    /* A child of -p gets the terminal's SIGINT and its parent's SIGTERM: both mean "stop
+     * gracefully", so neither may kill it before it has written its result. */
+    second_kills = 0;
 }
 
 void mob__signals_install(void)

@@ -94,6 +94,7 @@ static int run_children(const struct mob__proc *base, mob_result **out)
         if (pid < 0)
             break;
         if (pid == 0) {
+            mob__signals_child();
             struct mob__proc p = *base;
             p.process = i;
             p.processes = n;

@@ -15,7 +15,9 @@
 
 static void fmt_lat(char *buf, size_t n, int64_t ns)
 {
-    if (ns < 1000 * MOB_NS_PER_US)
+    if (ns < MOB_NS_PER_US)
+        snprintf(buf, n, "%lldns", (long long)ns);
+    else if (ns < 1000 * MOB_NS_PER_US)
         snprintf(buf, n, "%.2fus", (double)ns / 1e3);
     else if (ns < 1000 * MOB_NS_PER_MS)
         snprintf(buf, n, "%.2fms", (double)ns / 1e6);
@@ -175,7 +177,11 @@ static void json_write(const mob_result *r, FILE *f)
         json_fail(f, s->fail);
         fprintf(f, ",\"latency\":");
         json_hist(f, s->hist);
-        fputc('}', f);
+        fprintf(f, ",\"timeline\":[");
+        for (int k = 0; k < s->ntl; k++)
+            fprintf(f, "%s[%llu,%llu]", k ? "," : "", (unsigned long long)s->tl[2 * k],
+                    (unsigned long long)s->tl[2 * k + 1]);
+        fprintf(f, "]}");
     }
     fprintf(f, "],\n\"timeline\":[");
     for (int i = 0; i < r->nsecs; i++) {

@@ -25,6 +25,9 @@ struct mob__sstats {
     uint64_t ok;
     uint64_t fail[MOB_FAIL_NCLASS];
     mob_hist *hist;
+    uint64_t cur_ok, cur_fail; /* the current second (runner only) */
+    uint64_t *tl;              /* per second: ok, failures (2 values a second) */
+    int ntl, tl_cap;
 };
 
 struct mob_result {
@@ -53,6 +56,8 @@ void mob__result_record(mob_result *r, int i, int cls, int64_t latency_ns);
 /* Closes the current second of the timeline. */
 void mob__result_tick(mob_result *r);
 int mob__result_add_second(mob_result *r, const struct mob__second *s);
+/* Appends (or, at an existing second, adds) one second of scenario i's timeline. */
+int mob__scenario_add_second(mob_result *r, int i, int sec, uint64_t ok, uint64_t fail);
 
 /* ---- scenario.c ----------------------------------------------------------------------- */
 
@@ -98,6 +103,8 @@ struct mob__live {
 extern volatile sig_atomic_t mob__stop_signal;
 void mob__signals_install(void);
 void mob__signals_restore(void);
+/* In a -p child: every later signal is graceful too. */
+void mob__signals_child(void);
 /* Prints one live line (tty: redrawn with \r; else a plain line). */
 void mob__live_print(const mob_options *o, int64_t elapsed, int64_t total, int bots,
                      uint64_t ok, uint64_t fail, double rate, int64_t p50, int64_t p99);

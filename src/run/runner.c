@@ -24,6 +24,7 @@
 #define LATE_NS MOB_NS_PER_MS   /* a rate-mode run begun later than this after its due time */
 #define POLL_NS (100 * MOB_NS_PER_MS) /* how often the controller looks at the signal flag */
 #define YIELD_EVERY 64           /* runs between forced yields (scenarios that never block) */
+#define VERBOSE_MAX 20           /* failures -v prints, per process */
 
 struct slot;
 
@@ -43,6 +44,7 @@ struct run {
     int64_t start, end;       /* end: the global deadline, INT64_MAX for none */
     int stopping;
     int bots_total;           /* rate mode: bots of all processes */
+    int printed;              /* failures shown with -v */
     void *ud;
 };
 
@@ -129,8 +131,14 @@ static intptr_t worker_loop(mob_bot *self, struct slot *sl)
     int single_pos = 0, g = w->id;
 
     w->bot = self;
-    if (run->suite->bot_setup && run->suite->bot_setup(w) != 0) {
+    int src;
+    if (run->suite->bot_setup && (src = run->suite->bot_setup(w)) != 0) {
         res->t.setup_failed++;
+        if (o->verbose && run->printed < VERBOSE_MAX) {
+            run->printed++;
+            fprintf(stderr, "[W:%d] setup failed: %s\n", w->id,
+                    src < 0 ? mob_errname(src) : "nonzero");
+        }
         if (o->stop_on_failure) {
             res->t.stopped_on_failure = 1;
             stop_run(run);
@@ -185,6 +193,12 @@ static intptr_t worker_loop(mob_bot *self, struct slot *sl)
             break;
         }
         mob__result_record(res, idx, cls, t1 - due);
+        if (cls > 0 && o->verbose && run->printed < VERBOSE_MAX) {
+            run->printed++;
+            fprintf(stderr, "[W:%d] %s failed: %s%s%s%s\n", w->id, sc->name, mob_fail_name(cls),
+                    rc < 0 ? " " : "", rc < 0 ? mob_errname(rc) : "",
+                    run->printed == VERBOSE_MAX ? " (no more failures shown)" : "");
+        }
         if (cls > 0 && o->stop_on_failure) {
             res->t.stopped_on_failure = 1;
             stop_run(run);
@@ -308,7 +322,7 @@ static int wanted(const struct run *run, int64_t now, int64_t *next)
     return o->bots;
 }
 
-static void second_tick(struct run *run, int64_t now)
+static void second_tick(struct run *run, int64_t now, int show)
 {
     mob_result *r = run->res;
     const mob_options *o = run->o;
@@ -323,7 +337,7 @@ static void second_tick(struct run *run, int64_t now)
         run->p->live->p50 = v[0];
         run->p->live->p99 = v[1];
         run->p->live->bots = run->alive;
-    } else if (!o->quiet && mob__live_enabled(o)) {
+    } else if (show && !o->quiet && mob__live_enabled(o)) {
         int64_t total = run->end == INT64_MAX ? 0 : run->end - run->start;
         mob__live_print(o, now - run->start, total, run->alive, r->t.ok, r->t.failures,
                         (double)(ok + fail), v[0], v[1]);
@@ -360,7 +374,7 @@ static intptr_t controller_main(mob_bot *self, void *arg)
         if (spawned_all && run->alive == 0)
             break; /* every bot finished by itself (max runs, single run, picker) */
         while (now >= next_sec) {
-            second_tick(run, now);
+            second_tick(run, now, 1);
             next_sec += MOB_NS_PER_SEC;
         }
         int64_t wake = next_sec;
@@ -388,7 +402,7 @@ static intptr_t controller_main(mob_bot *self, void *arg)
     run->res->t.elapsed_ns = now - run->start;
     /* The last, partial second. */
     if (run->res->sec_ok || run->res->sec_fail || run->res->nsecs == 0)
-        second_tick(run, now);
+        second_tick(run, now, 0);
     if (run->p->live) {
         run->p->live->bots = 0;
         run->p->live->done = 1;

@@ -50,6 +50,7 @@ void mob_result_free(mob_result *r)
     for (int i = 0; i < r->nscen; i++) {
         MOB_FREE(r->scen[i].name);
         mob_hist_free(r->scen[i].hist);
+        MOB_FREE(r->scen[i].tl);
     }
     MOB_FREE(r->scen);
     MOB_FREE(r->secs);
@@ -78,7 +79,33 @@ int mob__result_scenario(mob_result *r, const char *name)
         mob_hist_free(s->hist);
         return -ENOMEM;
     }
-    return r->nscen++;
+    int i = r->nscen++;
+    /* A scenario first seen mid-run (the picker's "(unknown)") starts its timeline aligned. */
+    if (r->nsecs > 0 && mob__scenario_add_second(r, i, r->nsecs - 1, 0, 0) < 0)
+        return -ENOMEM;
+    return i;
+}
+
+int mob__scenario_add_second(mob_result *r, int i, int sec, uint64_t ok, uint64_t fail)
+{
+    struct mob__sstats *s = &r->scen[i];
+    if (sec >= s->tl_cap) {
+        int cap = s->tl_cap ? s->tl_cap : 64;
+        while (cap <= sec)
+            cap *= 2;
+        uint64_t *n = MOB_REALLOC(s->tl, (size_t)cap * 2 * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        s->tl = n;
+        s->tl_cap = cap;
+    }
+    while (s->ntl <= sec) {
+        s->tl[2 * s->ntl] = s->tl[2 * s->ntl + 1] = 0;
+        s->ntl++;
+    }
+    s->tl[2 * sec] += ok;
+    s->tl[2 * sec + 1] += fail;
+    return 0;
 }
 
 void mob__result_record(mob_result *r, int i, int cls, int64_t latency_ns)
@@ -86,6 +113,7 @@ void mob__result_record(mob_result *r, int i, int cls, int64_t latency_ns)
     struct mob__sstats *s = &r->scen[i];
     if (cls == 0) {
         s->ok++;
+        s->cur_ok++;
         r->t.ok++;
         r->sec_ok++;
         r->sec_sum += (double)latency_ns;
@@ -93,6 +121,7 @@ void mob__result_record(mob_result *r, int i, int cls, int64_t latency_ns)
         mob_hist_record(r->sec_hist, latency_ns);
     } else {
         s->fail[cls]++;
+        s->cur_fail++;
         r->t.fail[cls]++;
         r->t.failures++;
         r->sec_fail++;
@@ -121,6 +150,11 @@ void mob__result_tick(mob_result *r)
     struct mob__second s = {r->sec_ok, r->sec_fail, r->sec_sum, v[0], v[1],
                             mob_hist_max(r->sec_hist)};
     mob__result_add_second(r, &s);
+    for (int i = 0; i < r->nscen; i++) {
+        struct mob__sstats *sc = &r->scen[i];
+        mob__scenario_add_second(r, i, r->nsecs - 1, sc->cur_ok, sc->cur_fail);
+        sc->cur_ok = sc->cur_fail = 0;
+    }
     mob_hist_merge(r->all, r->sec_hist);
     mob_hist_reset(r->sec_hist);
     r->sec_ok = r->sec_fail = 0;
@@ -139,6 +173,9 @@ int mob_result_merge(mob_result *dst, const mob_result *src)
         for (int c = 0; c < MOB_FAIL_NCLASS; c++)
             d->fail[c] += s->fail[c];
         mob_hist_merge(d->hist, s->hist);
+        for (int k = 0; k < s->ntl; k++)
+            if (mob__scenario_add_second(dst, j, k, s->tl[2 * k], s->tl[2 * k + 1]) < 0)
+                return -ENOMEM;
     }
     mob_hist_merge(dst->all, src->all);
     for (int i = 0; i < src->nsecs; i++) {
@@ -216,6 +253,8 @@ int mob_result_scenario(const mob_result *r, int i, mob_scenario_stats *out)
         out->failures += s->fail[c];
     }
     out->latency = s->hist;
+    out->nseconds = s->ntl;
+    out->timeline = s->tl;
     return 0;
 }
 

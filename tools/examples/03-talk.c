@@ -8,7 +8,7 @@
  * runs to its next yield in id order, and a message sent in a tick is seen from the next
  * tick on, whatever the order of sender and receiver. So both sends print before both
  * receives. (In free-running mode a message is delivered at once, and bot 1 would print right
- * after bot 0.) testtoolkit's test_example. Next: 06-generator.c.
+ * after bot 0.) testtoolkit's test_example. Next: 04-echo.c (sockets).
  */
 #include <stdio.h>
 

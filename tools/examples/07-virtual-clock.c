@@ -4,9 +4,7 @@
  * the loop's own clock rather than the system's. When no bot can run and no socket is
  * awaited, the loop jumps straight to the next deadline, so bots that sleep for half an hour
  * wake at once, in deadline order, and each sees the time it asked for. (A test can also move
- * the clock itself with mob_clock_advance: aioloop-proxy's advance_time.)
- *
- * Next: the socket examples, 05-chat.c.
+ * the clock itself with mob_clock_advance: aioloop-proxy's advance_time.) The last example.
  */
 #include <stdio.h>
 

@@ -57,6 +57,7 @@ static const struct {
     {"spawn", bench_spawn, "ns per spawn + first run, RSS per idle bot (--bots N)"},
     {"pipes", bench_pipes, "libevent's chained-write benchmark (--pipes --active --writes)"},
     {"echo", bench_echo, "TCP ping-pong round trips per second on loopback"},
+    {"msg", bench_msg, "mailboxes: ping-pong in both modes, send_all to 100,000 bots"},
 };
 
 static void usage(FILE *f)

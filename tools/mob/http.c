@@ -20,7 +20,8 @@ _Static_assert(SAME(MOB_ERR_CONNECT, MOB_FAIL_CONNECT) && SAME(MOB_ERR_READ, MOB
                    SAME(MOB_ERR_PROTOCOL, MOB_FAIL_PROTOCOL),
                "mob_http.h and mob_run.h failure classes differ");
 
-#define HEAD_BUF 1024 /* the largest response head accepted; nginx sends about 250 bytes */
+/* The read buffer bounds the response head: nginx sends about 250 bytes, and the whole state
+ * then fits with the bot's frames in one 4 KiB page of its stack (--buffer to change it). */
 
 static struct {
     mob_http_url url;
@@ -30,13 +31,15 @@ static struct {
 
 struct http_state {
     mob_http_conn conn;
-    char buf[HEAD_BUF];
+    char buf[]; /* mob_options.buffer_size bytes */
 };
+
+static size_t buffer_size;
 
 static int http_bot_setup(mob_worker *w)
 {
     struct http_state *st = w->state;
-    int rc = mob_http_conn_init(&st->conn, http.url.host, http.url.port, st->buf, sizeof st->buf,
+    int rc = mob_http_conn_init(&st->conn, http.url.host, http.url.port, st->buf, buffer_size,
                                 NULL);
     st->conn.req = &http.req;
     return rc;
@@ -48,6 +51,8 @@ static int http_bot_teardown(mob_worker *w)
     mob_http_conn_close(w->bot, &st->conn);
     return 0;
 }
+
+static int http_global_setup(const mob_options *o, void **ud);
 
 static int http_get(mob_worker *w)
 {
@@ -69,13 +74,21 @@ static const mob_scenario http_scenarios[] = {
     {NULL, NULL, 0, 0},
 };
 
-static const mob_suite http_suite = {
+static mob_suite http_suite = {
     .name = "http",
     .scenarios = http_scenarios,
+    .global_setup = http_global_setup,
     .bot_setup = http_bot_setup,
     .bot_teardown = http_bot_teardown,
-    .state_size = sizeof(struct http_state),
 };
+
+static int http_global_setup(const mob_options *o, void **ud)
+{
+    (void)ud;
+    buffer_size = o->buffer_size >= 256 ? o->buffer_size : 512;
+    http_suite.state_size = sizeof(struct http_state) + buffer_size;
+    return 0;
+}
 
 const mob_suite *mob_tool_http_suite(const char *target, char *err, size_t errlen)
 {

@@ -2,7 +2,7 @@
 /*
  * mob: the command. Everything but choosing the built-in bots is mob_main_ex (src/run/cli.c):
  * this file maps a target to a suite. http:// runs the keep-alive HTTP bots (http.c), tcp://
- * runs echo bots (tcp.c), and a path to a shared object loads the suite it exports under
+ * runs echo bots (tcp.c), ws:// WebSocket echo bots (ws.c), and a path to a shared object loads the suite it exports under
  * MOB_PLUGIN_SYMBOL (mob_run.h). The binary is linked with -rdynamic, so a plugin calls the
  * library's functions without linking it again.
  */
@@ -47,7 +47,7 @@ static const mob_suite *choose(const char *target, char *err, size_t errlen)
         }
         return s; /* the handle stays open for the life of the process */
     }
-    snprintf(err, errlen, "bad target '%s' (want http://HOST:PORT/PATH, tcp://HOST:PORT or a .so)",
+    snprintf(err, errlen, "bad target '%s' (want http://, tcp://, ws:// or a .so)",
              target);
     return NULL;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* tool.h: the built-in suites of the mob command (http.c, tcp.c), chosen in main.c. */
+/* tool.h: the built-in suites of the mob command (http.c, tcp.c), chosen in main.c; ws:// and
+ * arena:// come from the library (mob_arena_cli_suite, src/run/arena_cli.c). */
 #ifndef MOB_TOOL_H
 #define MOB_TOOL_H
 
