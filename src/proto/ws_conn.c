@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "internal.h"
 #include "mob_ws.h"
@@ -64,10 +65,10 @@ static int raw_send(mob_bot *self, mob_ws *ws, const void *bytes, size_t len)
     return n < 0 ? (int)n : 0;
 }
 
-/* Sends a control frame (payload <= 125 bytes, already checked), masking for a client. */
-static int send_control(mob_bot *self, mob_ws *ws, int opcode, const void *data, size_t len)
+/* Builds a control frame (payload <= 125 bytes, already checked) into out, masking for a
+ * client. Returns its length. */
+static size_t build_control(mob_ws *ws, int opcode, const void *data, size_t len, uint8_t *out)
 {
-    uint8_t frame[MOB_WS_MAX_HEADER + MOB_WS_MAX_CONTROL];
     uint8_t mask[4];
     const uint8_t *m = NULL;
     if (ws->role == MOB_WS_CLIENT) {
@@ -75,12 +76,18 @@ static int send_control(mob_bot *self, mob_ws *ws, int opcode, const void *data,
         memcpy(mask, &r, 4);
         m = mask;
     }
-    size_t hl = mob_ws_frame_encode(frame, 1, opcode, m, len);
+    size_t hl = mob_ws_frame_encode(out, 1, opcode, m, len);
     if (len)
-        memcpy(frame + hl, data, len);
+        memcpy(out + hl, data, len);
     if (m)
-        mob_ws_mask(frame + hl, len, m, 0);
-    return raw_send(self, ws, frame, hl + len);
+        mob_ws_mask(out + hl, len, m, 0);
+    return hl + len;
+}
+
+static int send_control(mob_bot *self, mob_ws *ws, int opcode, const void *data, size_t len)
+{
+    uint8_t frame[MOB_WS_MAX_HEADER + MOB_WS_MAX_CONTROL];
+    return raw_send(self, ws, frame, build_control(ws, opcode, data, len, frame));
 }
 
 static int send_close_code(mob_bot *self, mob_ws *ws, int code)
@@ -374,6 +381,20 @@ ssize_t mob_ws_recv(mob_bot *self, mob_ws *ws, const void **data, int *opcode,
 int mob_ws_close(mob_bot *self, mob_ws *ws, int code, int64_t deadline)
 {
     int rc = 0;
+    if (ws->state == MOB_WS_OPEN && mob_cancelled(self) && !ws->send_fn && ws->fd >= 0) {
+        /* A cancelled bot cannot wait for anything, but the peer should still hear a close
+         * rather than a bare end of stream: one try, outside the loop, a few bytes. */
+        uint8_t frame[MOB_WS_MAX_HEADER + 2];
+        uint8_t p[2] = {(uint8_t)(code >> 8), (uint8_t)code};
+        size_t n = build_control(ws, MOB_WS_CLOSE, p, code ? 2 : 0, frame);
+#ifdef MSG_NOSIGNAL
+        (void)!send(ws->fd, frame, n, MSG_NOSIGNAL);
+#else
+        (void)!send(ws->fd, frame, n, 0); /* SO_NOSIGPIPE is set on every mob socket */
+#endif
+        ws->state = MOB_WS_CLOSED;
+        rc = -ECANCELED;
+    }
     if (ws->state == MOB_WS_OPEN) {
         rc = send_close_code(self, ws, code);
         ws->state = rc < 0 ? MOB_WS_CLOSED : MOB_WS_CLOSING;
