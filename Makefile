@@ -101,7 +101,8 @@ test: criterion
 check: test
 	@$(MAKE) --no-print-directory test BUILD=$(BUILD)-poll POLLER=poll
 asan:
-	@$(MAKE) --no-print-directory test BUILD=$(BUILD)-asan SAN=address,undefined
+	@LSAN_OPTIONS=suppressions=$(CURDIR)/.ci/lsan.supp \
+	 $(MAKE) --no-print-directory test BUILD=$(BUILD)-asan SAN=address,undefined
 fuzz:
 	@$(MAKE) --no-print-directory $(BUILD)-fuzz/libmob.a BUILD=$(BUILD)-fuzz CC=clang SAN=fuzzer-no-link,address
 	clang -fsanitize=fuzzer,address -Iinclude -Isrc -o $(BUILD)-fuzz/fuzz_http tests/fuzz_http.c $(BUILD)-fuzz/libmob.a
