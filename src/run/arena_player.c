@@ -67,6 +67,10 @@ static void note(struct player *p, const mob_arena_msg *m)
         return;
     p->chats_seen++;
     p->tot->chats_seen++;
+    if (!p->opt->record) { /* nobody wants the latency: skip the parsing */
+        p->tot->actions[MOB_ARENA_ACT_CHAT_SEEN]++;
+        return;
+    }
     /* Text is "c:<player>:<n>:<sent_ns>". */
     char text[MOB_ARENA_MAX_TEXT + 1];
     memcpy(text, m->text, m->text_len);
