@@ -351,7 +351,10 @@ int mob_loop_step(mob_loop *loop, int64_t timeout_ns)
     }
     if (wait != 0 && !can_progress(loop))
         wait = 0; /* blocking would be forever: let the caller see the deadlock */
-    if (wait != 0 || mob__io_waiters(loop) > 0 || loop->mode == MOB_LOCKSTEP) {
+    /* Lockstep polls once per tick (testtoolkit's server_wrapper) when any fd is known to the
+     * loop, so readiness snapshots stay fresh; with no fd at all a tick needs no system call. */
+    if (wait != 0 || mob__io_waiters(loop) > 0 ||
+        (loop->mode == MOB_LOCKSTEP && loop->stats.fds_registered > 0)) {
         int64_t before = loop->virtual_clock ? mob__clock_ns() : 0;
         loop->stats.polls++;
         rc = mob__io_poll(loop, wait);
