@@ -18,7 +18,7 @@
 
 static const char usage_text[] =
     "usage: mob [options] TARGET    TARGET: http://HOST:PORT/PATH | tcp://HOST:PORT |\n"
-    "                                       ws://HOST:PORT/PATH | ./scenarios.so\n"
+    "                                       ws://HOST:PORT/PATH | arena://HOST:PORT | ./x.so\n"
     "       mob merge [--json OUT] FILE.json...\n"
     "\n"
     "  -w, -c, --workers N    bots per process (default 10)\n"
