@@ -75,7 +75,9 @@ $(BUILD)/examples/%: $(BUILD)/tools/examples/%.o $(BUILD)/libmob.a
 	@mkdir -p $(@D)
 	$(if $(Q),@echo "  LD    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-.SECONDARY: $(patsubst tools/examples/plugin/%.c,$(BUILD)/tools/examples/plugin/%.o,$(wildcard tools/examples/plugin/*.c))
+# Keep every object: example and plugin objects would otherwise be deleted as intermediates
+# and rebuilt by every make.
+.SECONDARY:
 $(BUILD)/examples/%.so: $(BUILD)/tools/examples/plugin/%.o
 	@mkdir -p $(@D)
 	$(if $(Q),@echo "  LD    $@")
@@ -99,7 +101,8 @@ test: criterion
 check: test
 	@$(MAKE) --no-print-directory test BUILD=$(BUILD)-poll POLLER=poll
 asan:
-	@$(MAKE) --no-print-directory test BUILD=$(BUILD)-asan SAN=address,undefined
+	@LSAN_OPTIONS=suppressions=$(CURDIR)/.ci/lsan.supp \
+	 $(MAKE) --no-print-directory test BUILD=$(BUILD)-asan SAN=address,undefined
 fuzz:
 	@$(MAKE) --no-print-directory $(BUILD)-fuzz/libmob.a BUILD=$(BUILD)-fuzz CC=clang SAN=fuzzer-no-link,address
 	clang -fsanitize=fuzzer,address -Iinclude -Isrc -o $(BUILD)-fuzz/fuzz_http tests/fuzz_http.c $(BUILD)-fuzz/libmob.a

@@ -56,8 +56,23 @@ void mob__ctx_make(struct mob__ctx *ctx, void *stack_lo, size_t size, mob__entry
  */
 #if defined(__x86_64__) && !defined(MOB_FIBER_UCONTEXT) && !defined(__cplusplus)
 #include "switch_x86_64.h"
+/*
+ * Every function the inline switch ends up in must be opaque to interprocedural analysis. To
+ * the compiler the asm is a statement that touches memory it can see, but in truth it runs
+ * other bots, which may change a static the enclosing code keeps in a register: with -flto,
+ * GCC concluded that mob_yield leaves a caller's non-escaping static alone and served a stale
+ * copy (tests/lto_statics.c). noipa makes every such function look like an unknown call.
+ */
+#if defined(__clang__)
+#define MOB__SWITCHES __attribute__((noinline))
+#elif defined(__GNUC__)
+#define MOB__SWITCHES __attribute__((noipa))
+#endif
 #else
 void mob__switch(struct mob__ctx *from, struct mob__ctx *to);
+#endif
+#ifndef MOB__SWITCHES
+#define MOB__SWITCHES
 #endif
 
 /* Built with AddressSanitizer? (gcc says __SANITIZE_ADDRESS__, clang __has_feature.) */

@@ -30,7 +30,7 @@ static void host_bounds(const void **bottom, size_t *size)
     *size = host_size;
 }
 
-void mob__switch_annotated(struct mob__ctx *from, struct mob__ctx *to,
+MOB__SWITCHES void mob__switch_annotated(struct mob__ctx *from, struct mob__ctx *to,
                            const struct mob__stack *to_stack, int from_done)
 {
     const void *bottom;

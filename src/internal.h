@@ -85,7 +85,8 @@ struct mob_bot {
     mob_loop *loop;
     int id;
     int state;                /* enum mob__state */
-    struct mob__list link;    /* ready queue, or a wait list of whoever we wait on */
+    mob_bot *run_next;        /* next on the ready queue */
+    struct mob__list link;    /* a wait list of whoever we wait on (join, event, ...) */
     struct mob__timer timer;  /* deadline while parked; index -1 when none */
     int wait_rc;              /* what mob__wake passed */
     unsigned cancelled : 1;
@@ -129,7 +130,9 @@ struct mob_loop {
     struct mob__ctx main_ctx;     /* the host's context (mob_loop_run's caller) */
     int mode;
     mob_bot *current;             /* running bot, or NULL on the host stack */
-    struct mob__list ready;       /* free mode: FIFO; lockstep: runnable next tick */
+    mob_bot *ready_head;          /* ready queue, singly linked through run_next: free mode */
+    mob_bot **ready_tail;         /* FIFO; lockstep: the bots runnable next tick */
+    int nready;
     mob_bot **tick;               /* lockstep: this tick's bots in id order */
     int tick_len, tick_pos, tick_cap;
     int budget;                   /* switches left before we go back to the host to poll */

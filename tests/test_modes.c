@@ -137,7 +137,7 @@ Test(modes, talk_example_in_free_mode_receives_within_the_same_round, .timeout =
                           "process 3: received \"Hello\" from process 2\n");
 }
 
-/* ---- lockstep: id order in every tick ---------------------------------------------------------- */
+/* ---- lockstep: id order in every tick -------------------------------------------------------- */
 
 static int tick;
 static int runs[4096][2]; /* (tick, bot id) for each time a bot got the CPU in a tick */
@@ -255,7 +255,7 @@ Test(modes, free_mode_runs_timer_woken_bots_in_wake_order_fifo, .timeout = 5)
                                    "the bot that yielded after waking them");
 }
 
-/* ---- free mode: FIFO ------------------------------------------------------------------------------ */
+/* ---- free mode: FIFO ------------------------------------------------------------------------- */
 
 static intptr_t yield3(mob_bot *self, void *arg)
 {
@@ -326,7 +326,7 @@ Test(modes, lockstep_the_same_bots_run_in_id_order_each_tick, .timeout = 5)
     cr_assert_str_eq(out, "rsoRSO");
 }
 
-/* ---- hooks ----------------------------------------------------------------------------------------- */
+/* ---- hooks ----------------------------------------------------------------------------------- */
 
 static void before1(mob_loop *l, void *ud) { (void)l; (void)ud; say("("); }
 static void after1(mob_loop *l, void *ud) { (void)l; (void)ud; say(")"); }

@@ -141,7 +141,7 @@ Test(msg, free_read_messages_are_gone_unread_ones_stay, .timeout = 5)
     read_one_per_tick(MOB_FREE);
 }
 
-/* ---- testtoolkit's test_send ------------------------------------------------------------------- */
+/* ---- testtoolkit's test_send ----------------------------------------------------------------- */
 
 static int send_all_rc;
 static int has[3][3];
@@ -176,7 +176,7 @@ Test(msg, testtoolkit_test_send_semantics_in_lockstep, .timeout = 5)
             cr_assert_eq(has[b][t], want[b][t], "bot %d tick %d", b, t + 1);
 }
 
-/* ---- testtoolkit's test_groups ----------------------------------------------------------------- */
+/* ---- testtoolkit's test_groups --------------------------------------------------------------- */
 
 static int members_t2[4], nmembers_t2, group_send_rc, recv_t3[3];
 static int members1_t4, members2_t4[4], nmembers2_t4;
@@ -237,7 +237,7 @@ Test(msg, testtoolkit_test_groups_semantics_in_free_mode, .timeout = 5)
     tt_groups(MOB_FREE);
 }
 
-/* ---- group rules -------------------------------------------------------------------------------- */
+/* ---- group rules ----------------------------------------------------------------------------- */
 
 static intptr_t idle_bot(mob_bot *self, void *arg)
 {
@@ -366,7 +366,7 @@ Test(group, a_hundred_thousand_reverse_joins_and_scattered_leaves_stay_fast_and_
     cr_assert_eq(mob_loop_free(loop), 0);
 }
 
-/* ---- send rules --------------------------------------------------------------------------------- */
+/* ---- send rules ------------------------------------------------------------------------------ */
 
 static int send_rcs[6];
 
@@ -418,7 +418,7 @@ Test(msg, sender_and_returned_bots_are_skipped_unknown_ids_are_esrch, .timeout =
     cr_assert_eq(final_inbox, 3);
 }
 
-/* ---- payloads ----------------------------------------------------------------------------------- */
+/* ---- payloads -------------------------------------------------------------------------------- */
 
 static char big[5000];
 static int payload_ok[4];
@@ -473,7 +473,7 @@ Test(msg, small_large_and_empty_payloads_are_copied_to_every_receiver_free, .tim
     payloads(MOB_FREE);
 }
 
-/* ---- host sends ----------------------------------------------------------------------------------- */
+/* ---- host sends ------------------------------------------------------------------------------ */
 
 static int host_from = -2, host_tick = -1;
 
@@ -510,7 +510,48 @@ Test(msg, host_post_is_from_minus_one_and_visible_in_the_first_tick_free, .timeo
     host_post(MOB_FREE);
 }
 
-/* ---- receive filters ------------------------------------------------------------------------------ */
+/* Lockstep: a hook is outside any bot, so its post is delivered at once. Posted by the
+ * before-hook of tick 2, it is seen in tick 2; posted by the after-hook of tick 2, in tick 3. */
+static int hook_seen[6];
+
+static void post_before_tick2(mob_loop *loop, void *ud)
+{
+    (void)ud;
+    if (tick == 2)
+        mob_post(loop, 0, 1, NULL, 0);
+}
+
+static void post_after_tick2(mob_loop *loop, void *ud)
+{
+    (void)ud;
+    if (tick == 2)
+        mob_post(loop, 0, 2, NULL, 0);
+}
+
+static intptr_t hook_watcher(mob_bot *self, void *arg)
+{
+    (void)arg;
+    for (int t = 1; t <= 4; t++) {
+        mob_msg m;
+        while (mob_try_recv(self, &m, NULL) == 0)
+            hook_seen[m.kind] = tick;
+        mob_yield(self);
+    }
+    return 0;
+}
+
+Test(msg, lockstep_posts_from_hooks_are_delivered_at_once, .timeout = 5)
+{
+    mob_loop *loop = new_loop(MOB_LOCKSTEP);
+    cr_assert_eq(mob_loop_add_hook(loop, count_tick, NULL, NULL), 0);
+    cr_assert_eq(mob_loop_add_hook(loop, post_before_tick2, post_after_tick2, NULL), 0);
+    mob_spawn(loop, hook_watcher, NULL);
+    run_and_free(loop);
+    cr_assert_eq(hook_seen[1], 2);
+    cr_assert_eq(hook_seen[2], 3);
+}
+
+/* ---- receive filters ------------------------------------------------------------------------- */
 
 static int got_from[4];
 
@@ -611,7 +652,7 @@ Test(msg, recv_by_predicate_is_woken_only_by_a_matching_message_free, .timeout =
     recv_pred(MOB_FREE);
 }
 
-/* ---- wake-up in free mode ------------------------------------------------------------------------- */
+/* ---- wake-up in free mode -------------------------------------------------------------------- */
 
 static char order[16];
 static int norder;
@@ -644,7 +685,7 @@ Test(msg, free_send_wakes_a_waiting_receiver, .timeout = 5)
     cr_assert_str_eq(order, "rsSR");
 }
 
-/* ---- deadlines and cancellation ------------------------------------------------------------------- */
+/* ---- deadlines and cancellation -------------------------------------------------------------- */
 
 static int recv_rc = 1;
 static int64_t waited_ns;
@@ -750,7 +791,7 @@ Test(msg, cancel_while_waiting_in_recv_returns_ecanceled_free, .timeout = 5)
     cancel_in_recv(MOB_FREE);
 }
 
-/* ---- 100,000 bots ---------------------------------------------------------------------------------- */
+/* ---- 100,000 bots ---------------------------------------------------------------------------- */
 
 #define HORDE 100000
 static int horde_ok;

@@ -23,7 +23,7 @@ static void run_and_free(mob_loop *loop)
     cr_assert_eq(mob_loop_free(loop), 0);
 }
 
-/* ---- events ------------------------------------------------------------------------------------ */
+/* ---- events ---------------------------------------------------------------------------------- */
 
 static mob_event *ev;
 static int ev_rc[8];
@@ -169,7 +169,7 @@ Test(event, cancel_while_waiting_returns_ecanceled_free, .timeout = 5)
     event_cancel(MOB_FREE);
 }
 
-/* ---- barriers ------------------------------------------------------------------------------------ */
+/* ---- barriers -------------------------------------------------------------------------------- */
 
 static mob_barrier *bar;
 static int bar_rc[8][4];

@@ -202,8 +202,8 @@ mob_bot *mob_spawn_ex(mob_loop *loop, mob_bot_fn fn, void *arg, const mob_spawn_
         b->state = MOB__GEN_IDLE;
         loop->gen_idle++;
     } else {
+        mob__make_ready(loop, b);
         b->state = MOB__NEW;
-        mob__list_push_back(&loop->ready, &b->link);
     }
     return b;
 }

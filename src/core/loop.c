@@ -68,9 +68,29 @@ static inline __attribute__((always_inline)) void switch_to(mob_loop *loop,
     reap(loop);
 }
 
-void mob__switch_to(mob_loop *loop, struct mob__ctx *from, mob_bot *to)
+MOB__SWITCHES void mob__switch_to(mob_loop *loop, struct mob__ctx *from, mob_bot *to)
 {
     switch_to(loop, from, to);
+}
+
+static inline void ready_push(mob_loop *loop, mob_bot *bot)
+{
+    bot->run_next = NULL;
+    *loop->ready_tail = bot;
+    loop->ready_tail = &bot->run_next;
+    loop->nready++;
+}
+
+static inline mob_bot *ready_pop(mob_loop *loop)
+{
+    mob_bot *b = loop->ready_head;
+    if (b) {
+        loop->ready_head = b->run_next;
+        if (!loop->ready_head)
+            loop->ready_tail = &loop->ready_head;
+        loop->nready--;
+    }
+    return b;
 }
 
 /* The next bot to run in this step, or NULL when the step is over. */
@@ -83,11 +103,10 @@ static inline mob_bot *pick_next(mob_loop *loop)
     }
     if (loop->budget <= 0)
         return NULL;
-    struct mob__list *n = mob__list_pop_front(&loop->ready);
-    if (!n)
-        return NULL;
-    loop->budget--;
-    return mob__container_of(n, mob_bot, link);
+    mob_bot *b = ready_pop(loop);
+    if (b)
+        loop->budget--;
+    return b;
 }
 
 static inline __attribute__((always_inline)) void schedule(mob_loop *loop, mob_bot *self)
@@ -105,16 +124,16 @@ static inline __attribute__((always_inline)) void schedule(mob_loop *loop, mob_b
     switch_to(loop, &self->ctx, next);
 }
 
-void mob__schedule(mob_loop *loop) { schedule(loop, loop->current); }
+MOB__SWITCHES void mob__schedule(mob_loop *loop) { schedule(loop, loop->current); }
 
-int mob_yield(mob_bot *self)
+MOB__SWITCHES int mob_yield(mob_bot *self)
 {
     mob_loop *loop = self->loop;
     if (MOB_UNLIKELY(loop->current != self))
         MOB_PANIC("mob_yield called from outside bot %d", self->id);
     /* A cancelled bot still yields (so a careless loop cannot starve the others) but is told. */
     self->state = MOB__READY;
-    mob__list_push_back(&loop->ready, &self->link);
+    ready_push(loop, self);
     schedule(loop, self);
     return MOB_UNLIKELY(self->cancelled) ? -ECANCELED : 0;
 }
@@ -133,10 +152,11 @@ void mob__check_self(const mob_bot *self, const char *file, int line)
 void mob__make_ready(mob_loop *loop, mob_bot *bot)
 {
     bot->state = MOB__READY;
-    mob__list_push_back(&loop->ready, &bot->link);
+    ready_push(loop, bot);
 }
 
-int mob__park(mob_bot *self, int64_t deadline, mob__unpark_fn unpark, void *wait_obj)
+MOB__SWITCHES int mob__park(mob_bot *self, int64_t deadline, mob__unpark_fn unpark,
+                            void *wait_obj)
 {
     mob_loop *loop = self->loop;
     if (self->cancelled)
@@ -235,9 +255,7 @@ static int cmp_bot_id(const void *a, const void *b)
  * case: every bot yields once per tick), O(n log n) otherwise. */
 static int build_tick(mob_loop *loop)
 {
-    int n = 0, sorted = 1;
-    struct mob__list *it;
-    mob__list_foreach(it, &loop->ready) n++;
+    int n = loop->nready, sorted = 1;
     if (n > loop->tick_cap) {
         int cap = n < 64 ? 64 : n * 2;
         mob_bot **t = MOB_REALLOC(loop->tick, (size_t)cap * sizeof *t);
@@ -247,8 +265,8 @@ static int build_tick(mob_loop *loop)
         loop->tick_cap = cap;
     }
     n = 0;
-    while ((it = mob__list_pop_front(&loop->ready))) {
-        mob_bot *b = mob__container_of(it, mob_bot, link);
+    mob_bot *b;
+    while ((b = ready_pop(loop))) {
         if (n > 0 && loop->tick[n - 1]->id > b->id)
             sorted = 0;
         loop->tick[n++] = b;
@@ -274,7 +292,7 @@ static void run_hooks(mob_loop *loop, int after)
  * happen without the host's help. */
 static int can_progress(const mob_loop *loop)
 {
-    return !mob__list_empty(&loop->ready) || loop->timers.len > 0 || mob__io_waiters(loop) > 0;
+    return loop->nready > 0 || loop->timers.len > 0 || mob__io_waiters(loop) > 0;
 }
 
 /* Runs the bots of one step, then the end-of-tick work. */
@@ -287,10 +305,7 @@ static int run_bots(mob_loop *loop)
             return n;
         first = pick_next(loop);
     } else {
-        int n = 0;
-        struct mob__list *it;
-        /* Counting costs a walk of the queue; cap it, the budget only needs a floor. */
-        mob__list_foreach(it, &loop->ready) if (++n > MOB__MIN_BUDGET) break;
+        int n = loop->nready;
         loop->budget = n > MOB__MIN_BUDGET ? n : MOB__MIN_BUDGET;
         first = pick_next(loop);
     }
@@ -306,7 +321,7 @@ static int run_bots(mob_loop *loop)
     return 0;
 }
 
-int mob_loop_step(mob_loop *loop, int64_t timeout_ns)
+MOB__SWITCHES int mob_loop_step(mob_loop *loop, int64_t timeout_ns)
 {
     MOB_ASSERT(loop->current == NULL, "mob_loop_step called from inside a bot");
     loop->stats.ticks++;
@@ -319,7 +334,7 @@ int mob_loop_step(mob_loop *loop, int64_t timeout_ns)
 
     /* How long may we block? Not at all if bots are runnable; else until the next timer. */
     int64_t wait = timeout_ns;
-    if (!mob__list_empty(&loop->ready) || loop->stop)
+    if (loop->nready > 0 || loop->stop)
         wait = 0;
     struct mob__timer *t = mob__heap_peek(&loop->timers);
     mob__update_now(loop);
@@ -337,7 +352,10 @@ int mob_loop_step(mob_loop *loop, int64_t timeout_ns)
     }
     if (wait != 0 && !can_progress(loop))
         wait = 0; /* blocking would be forever: let the caller see the deadlock */
-    if (wait != 0 || mob__io_waiters(loop) > 0 || loop->mode == MOB_LOCKSTEP) {
+    /* Lockstep polls once per tick (testtoolkit's server_wrapper) when any fd is known to the
+     * loop, so readiness snapshots stay fresh; with no fd at all a tick needs no system call. */
+    if (wait != 0 || mob__io_waiters(loop) > 0 ||
+        (loop->mode == MOB_LOCKSTEP && loop->stats.fds_registered > 0)) {
         int64_t before = loop->virtual_clock ? mob__clock_ns() : 0;
         loop->stats.polls++;
         rc = mob__io_poll(loop, wait);
@@ -402,7 +420,7 @@ mob_loop *mob_loop_new(const mob_loop_options *opt)
     loop->guard = opt->guard;
     loop->virtual_clock = opt->virtual_clock != 0;
     loop->now = loop->virtual_clock ? opt->virtual_start : mob__clock_ns();
-    mob__list_init(&loop->ready);
+    loop->ready_tail = &loop->ready_head;
     loop->stats.fd_limit = mob__raise_fd_limit();
     mob__stack_install_overflow_handler();
     int rc = mob__io_init(loop);

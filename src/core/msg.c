@@ -35,7 +35,7 @@
 
 #include "internal.h"
 
-/* ---- messages ------------------------------------------------------------------------------ */
+/* ---- messages -------------------------------------------------------------------------------- */
 
 /* A large payload shared by several receivers of one send. */
 struct mob__payload {
@@ -466,7 +466,7 @@ int mob_has_message(mob_bot *self, const mob_filter *filter)
     return n;
 }
 
-/* ---- groups -------------------------------------------------------------------------------- */
+/* ---- groups ---------------------------------------------------------------------------------- */
 
 static size_t group_hash(int id, size_t cap)
 {
@@ -676,7 +676,7 @@ int mob_group_members(mob_loop *loop, int group, int *ids, size_t cap)
     return g->n;
 }
 
-/* ---- loop hooks ---------------------------------------------------------------------------- */
+/* ---- loop hooks ------------------------------------------------------------------------------ */
 
 int mob__msg_init(mob_loop *loop)
 {

@@ -8,7 +8,10 @@
  *   - the same again after those bots have returned, warm: stacks come back from the pool's
  *     free list (no fault, no syscall);
  *   - resident bytes per idle bot (RSS growth while all N are parked, divided by N);
- *   - how stacks are guarded (madvise, mprotect, canary or none) and the stack size.
+ *   - how stacks are guarded (madvise, mprotect, canary or none) and the stack size;
+ *   - the floor under the cold figure: the stack pool alone (platform/stack.c, no loop)
+ *     handing out min(N, 100000) fresh stacks and touching each one's top page, i.e. the
+ *     guard install plus the first-touch page fault that every new bot pays.
  *
  * Options: --bots N (default 100000), --stack BYTES (default 64 KiB), --guard auto|canary|none,
  * --json.
@@ -20,6 +23,7 @@
 
 #include "bench.h"
 #include "mob.h"
+#include "../platform/platform.h"
 
 struct spawn_run {
     int started;
@@ -48,6 +52,27 @@ static double spawn_round(mob_loop *loop, int n, struct spawn_run *r)
         if (mob_loop_step(loop, 0) < 0)
             return -1;
     return (double)(mob_clock_ns() - t0) / n;
+}
+
+/* ns per stack for a fresh pool: get + touch the top page (what a first run touches). */
+static double pool_floor(int n, size_t size, int guard)
+{
+    struct mob__stack_pool *pool = mob__stack_pool_new(size, guard);
+    struct mob__stack *st = calloc((size_t)n, sizeof *st);
+    double ns = -1;
+    if (pool && st) {
+        int64_t t0 = mob_clock_ns();
+        int i = 0;
+        for (; i < n && mob__stack_get(pool, &st[i], i) == 0; i++)
+            ((volatile char *)st[i].lo)[st[i].size - 64] = 1;
+        if (i == n)
+            ns = (double)(mob_clock_ns() - t0) / n;
+        while (i-- > 0)
+            mob__stack_put(pool, &st[i]);
+    }
+    free(st);
+    mob__stack_pool_free(pool);
+    return ns;
 }
 
 /* Cancels every sleeper and runs them to their end, so their stacks go back to the pool. */
@@ -113,11 +138,13 @@ int bench_spawn(int argc, char **argv)
         return 1;
     }
     double rss_per_bot = rss1 > rss0 ? (double)(rss1 - rss0) / n : 0;
+    double floor_ns = pool_floor(n < 100000 ? n : 100000, st.stack_size, guard);
     if (json) {
         printf("{\"bench\":\"spawn\",\"bots\":%d,\"stack_size\":%zu,\"guard\":\"%s\","
                "\"ns_per_bot_cold\":%.1f,\"ns_per_bot_warm\":%.1f,\"rss_per_idle_bot\":%.0f,"
-               "\"switch\":\"%s\"}\n",
-               n, st.stack_size, st.guard_name, cold, warm, rss_per_bot, mob_switch_name());
+               "\"ns_per_stack_pool_cold\":%.1f,\"switch\":\"%s\"}\n",
+               n, st.stack_size, st.guard_name, cold, warm, rss_per_bot, floor_ns,
+               mob_switch_name());
     } else {
         printf("bots                      %d\n", n);
         printf("stack                     %zu bytes, guard: %s\n", st.stack_size, st.guard_name);
@@ -125,6 +152,8 @@ int bench_spawn(int argc, char **argv)
                cold);
         printf("spawn + first run, warm   %.1f ns/bot  (stacks reused from the pool)\n", warm);
         printf("RSS per idle bot          %.0f bytes\n", rss_per_bot);
+        printf("stack pool alone, cold    %.1f ns/stack (guard + first-touch fault: the floor)\n",
+               floor_ns);
     }
     return leaks != 0;
 }
