@@ -27,13 +27,16 @@
  *                                         PONG     0x89 token:u32
  *                                         ERROR    0xFF code:u8 text:str
  *
+ * ROOMS lists at most the first MOB_ARENA_LIST_ROOMS rooms (one frame); JOIN reaches any room.
+ *
  * A bad message gets an ERROR frame and the connection lives on, except where the stream
  * itself is lost or the client abuses it: an oversize frame (ERROR TOO_BIG, the frame is
  * skipped over TCP; over WebSocket the message layer closes with 1009), idle past the timeout
  * (ERROR IDLE, then close), or an outgoing queue overflow (closed). The server never dies of
  * a client.
  *
- * Read next: src/run/arena.c (server), src/run/arena_proto.c (codec), src/run/arena_player.c.
+ * Read next: src/run/arena.c (server), src/run/arena_proto.c (codec), src/run/arena_player.c
+ * (the player, alone and as a load-runner suite), src/run/arena_cli.c (mob ws:// arena://).
  */
 #ifndef MOB_ARENA_H
 #define MOB_ARENA_H
@@ -304,16 +307,19 @@ intptr_t mob_arena_player(mob_bot *self, void *arg);
  * scenario per action (login, join, move, chat, leave) walked in order by a picker, so the
  * runner reports each action's count, failures and percentiles. "chat" covers meeting the
  * room-mates, chatting and seeing all their chats. The arena needs processes *
- * ceil(bots / room_size) rooms of room_size. `opt` may be NULL (rooms of 8, 3 moves, 2
- * chats); its host, port, players and recorder are ignored. Returns the suite (static
- * storage: one per process), or NULL for a bad host or port.
+ * ceil(bots / room_size) rooms of room_size. A NULL host runs the arena in-process instead
+ * (`mob arena://in-process`): bot 0's setup starts it in the runner's own loop, one arena per
+ * process, sized for its bots, and the last bot's teardown stops it. `opt` may be NULL (rooms
+ * of 8, 3 moves, 2 chats); its host, port, players and recorder are ignored. Returns the
+ * suite (static storage: one per process), or NULL for a bad host or port.
  */
 struct mob_suite;
 const struct mob_suite *mob_arena_suite(const char *host, int port, int use_ws,
                                         const mob_arena_player_options *opt);
 
 /* The mob command's built-in suites for ws://HOST:PORT/PATH (WebSocket echo bots),
- * arena://HOST:PORT and arena+ws://HOST:PORT (players). NULL with a message in err when the
+ * arena://HOST:PORT and arena+ws://HOST:PORT (players), and arena://in-process or
+ * arena+ws://in-process (players and an embedded arena). NULL with a message in err when the
  * target is not one of these or is malformed. */
 const struct mob_suite *mob_arena_cli_suite(const char *target, char *err, size_t errlen);
 

@@ -170,6 +170,9 @@ typedef struct mob_options {
     size_t payload_size;      /* --size: bytes per echo (tcp://) */
     size_t buffer_size;       /* --buffer: http:// read buffer, the largest head (0: 512) */
     size_t stack_size;        /* --stack: bot stack size; 0: the runtime's default */
+    int64_t start_at_ns;      /* --start-at: wall-clock (CLOCK_REALTIME) ns since the epoch at
+                                 which the bots start, after global setup; 0: at once. With one
+                                 agreed time, runs on several machines line up (mob merge). */
 } mob_options;
 
 /* Fills the defaults: 10 bots, 10 s, 1 process, no rate, fail threshold -1, live auto,

@@ -81,18 +81,21 @@ struct mob__defer {
 struct mob__member; /* one bot in one group: src/core/msg.c */
 
 struct mob_bot {
+    /* The first cache line holds everything a yield touches, so switching among many bots
+     * costs one miss per bot, not two. */
     struct mob__ctx ctx;      /* first: the switch touches it on every switch */
     mob_loop *loop;
+    mob_bot *run_next;        /* next on the ready queue */
     int id;
     int state;                /* enum mob__state */
-    mob_bot *run_next;        /* next on the ready queue */
-    struct mob__list link;    /* a wait list of whoever we wait on (join, event, ...) */
-    struct mob__timer timer;  /* deadline while parked; index -1 when none */
-    int wait_rc;              /* what mob__wake passed */
     unsigned cancelled : 1;
+    unsigned canary : 1;      /* the stack has a canary to check when we switch away */
     unsigned is_generator : 1;
     unsigned gen_has_value : 1;
     unsigned recv_waiting : 1; /* parked in mob_recv: a matching message wakes it (msg.c) */
+    int wait_rc;              /* what mob__wake passed */
+    struct mob__list link;    /* a wait list of whoever we wait on (join, event, ...) */
+    struct mob__timer timer;  /* deadline while parked; index -1 when none */
     mob__unpark_fn unpark;    /* undoes the wait record on timeout or cancel */
     void *wait_obj;           /* what we wait on, for the unpark function */
     mob_bot_fn fn;

@@ -51,11 +51,24 @@ static intptr_t echo_acceptor(mob_bot *self, void *arg)
     return 0;
 }
 
+/* The servers die with their test: when the parent goes (a failed assert ends it at once),
+ * or after 30 s whatever happens. */
+static intptr_t orphan_watch(mob_bot *self, void *arg)
+{
+    pid_t parent = (pid_t)(intptr_t)arg;
+    int64_t end = mob_now(mob_bot_loop(self)) + 30 * MOB_NS_PER_SEC;
+    while (getppid() == parent && mob_now(mob_bot_loop(self)) < end)
+        if (mob_sleep(self, MOB_NS_PER_SEC / 10) < 0)
+            break;
+    _exit(0);
+}
+
 /* Forks the servers; returns the child's pid and the three ports (tcp, ws, echo). */
 static pid_t start_servers(int ports[3])
 {
     int p[2];
     cr_assert_eq(pipe(p), 0);
+    pid_t parent = getpid();
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
@@ -69,6 +82,7 @@ static pid_t start_servers(int ports[3])
         int lfd = mob_tcp_listen(NULL, "127.0.0.1", 0, 128);
         int out[3] = {mob_arena_port(a), mob_arena_ws_port(a), mob_local_port(lfd)};
         mob_spawn(loop, echo_acceptor, (void *)(intptr_t)lfd);
+        mob_spawn(loop, orphan_watch, (void *)(intptr_t)parent);
         if (write(p[1], out, sizeof out) != sizeof out)
             _exit(1);
         close(p[1]);
@@ -192,5 +206,37 @@ Test(arena_cli, bad_targets_are_refused_with_a_message)
         err[0] = 0;
         cr_expect_null(mob_arena_cli_suite(bad[i], err, sizeof err), "%s", bad[i]);
         cr_expect(err[0], "a message for %s", bad[i]);
+    }
+}
+
+Test(arena_cli, an_in_process_arena_serves_its_process_bots_and_stops_with_them, .timeout = 20)
+{
+    for (int ws = 0; ws < 2; ws++) {
+        char err[256];
+        const mob_suite *s =
+            mob_arena_cli_suite(ws ? "arena+ws://in-process" : "arena://in-process", err,
+                                sizeof err);
+        cr_assert(s, "%s", err);
+        mob_options o;
+        mob_options_init(&o);
+        o.bots = 16;
+        o.processes = 2; /* one arena per process, each with its own rooms */
+        o.duration_ns = MOB_NS_PER_SEC / 2;
+        o.quiet = 1;
+        o.live = 0;
+        mob_result *r = NULL;
+        cr_assert_eq(mob_run_suite(s, &o, &r), 0);
+        mob_totals t;
+        mob_result_totals(r, &t);
+        uint64_t chats = 0;
+        for (int i = 0; i < mob_result_nscenarios(r); i++) {
+            mob_scenario_stats st;
+            mob_result_scenario(r, i, &st);
+            if (!strcmp(st.name, "chat"))
+                chats = st.ok;
+        }
+        mob_result_free(r);
+        cr_assert_eq(t.failures, 0, "%llu failures", (unsigned long long)t.failures);
+        cr_assert_gt(chats, 32, "chat rounds: %llu", (unsigned long long)chats);
     }
 }

@@ -342,3 +342,18 @@ Test(cli, mob_main_gives_a_program_the_whole_command_line, .timeout = 10)
     char *argv3[] = {"prog", "--frobnicate", NULL};
     cr_assert_eq(mob_main(2, argv3, &s), 2);
 }
+
+Test(cli, start_at_waits_for_the_agreed_wall_clock_time, .timeout = 10)
+{
+    char so[600];
+    const char *b = getenv("MOB_BUILD");
+    snprintf(so, sizeof so, "%s/examples/plugin.so", b && *b ? b : "build");
+    struct out o;
+    int64_t t0 = mob_clock_ns();
+    MOB(&o, "--start-at", "+600ms", "-w", "1", "-r", "1", "-q", so);
+    int64_t took = mob_clock_ns() - t0;
+    cr_assert_eq(o.code, 0, "%s", o.err);
+    cr_assert(took >= 600 * MS && took < 3000 * MS, "took %lld ms", (long long)(took / MS));
+    MOB(&o, "--start-at", "soon", so);
+    cr_assert_eq(o.code, 2);
+}

@@ -46,9 +46,11 @@ static intptr_t stopper_main(mob_bot *self, void *arg)
     return 0;
 }
 
-static void play(int n, int room_size, int use_ws, int rounds)
+static void play_clock(int n, int room_size, int use_ws, int rounds, int virtual_clock)
 {
-    mob_loop *loop = mob_loop_new(NULL);
+    mob_loop_options lo = {0};
+    lo.virtual_clock = virtual_clock;
+    mob_loop *loop = mob_loop_new(&lo);
     cr_assert(loop);
     mob_arena_options ao = mob_arena_options_default();
     ao.port = use_ws ? -1 : 0;
@@ -114,6 +116,16 @@ static void play(int n, int room_size, int use_ws, int rounds)
     cr_assert_eq(st.chats, (int64_t)n * po.chats * rounds, "the server relayed every chat");
     cr_assert_eq(st.dropped_slow, 0);
     cr_assert_eq(st.players_online, 0, "everyone logged out");
+}
+
+static void play(int n, int room_size, int use_ws, int rounds)
+{
+    play_clock(n, room_size, use_ws, rounds, 0);
+}
+
+Test(player, two_hundred_bots_on_a_virtual_clock_see_every_room_mates_chat, .timeout = 30)
+{
+    play_clock(200, 8, 0, 2, 1);
 }
 
 Test(player, two_hundred_bots_over_tcp_see_every_room_mates_chat, .timeout = 30)

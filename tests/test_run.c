@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <string.h>
 #include <sys/types.h>
@@ -538,6 +539,50 @@ static int other_fn(mob_worker *w)
 {
     (void)w;
     return 0;
+}
+
+static int ids_fd = -1;
+
+static int write_id(mob_worker *w)
+{
+    char b[32];
+    int n = snprintf(b, sizeof b, "%d %d\n", w->id, w->process);
+    return write(ids_fd, b, (size_t)n) == n ? 0 : -1; /* O_APPEND: one line, atomically */
+}
+
+Test(run, bot_ids_are_unique_across_processes, .timeout = 10)
+{
+    static const mob_scenario sc[] = {{"f", ok_fn, 1, 0}, {NULL, 0, 0, 0}};
+    mob_suite s = {.scenarios = sc, .bot_setup = write_id};
+    char path[] = "/tmp/mob-test-ids-XXXXXX";
+    ids_fd = mkstemp(path);
+    cr_assert_geq(ids_fd, 0);
+    close(ids_fd);
+    ids_fd = open(path, O_WRONLY | O_APPEND);
+    mob_options o = quiet_options();
+    o.bots = 3;
+    o.processes = 3;
+    o.max_runs = 2;
+    mob_result *r;
+    cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
+    close(ids_fd);
+    FILE *f = fopen(path, "r");
+    int seen_ids[9] = {0}, id, proc, n = 0;
+    while (fscanf(f, "%d %d", &id, &proc) == 2) {
+        cr_assert(id >= 0 && id < 9, "id %d", id);
+        cr_assert_eq(id / 3, proc, "bot %d belongs to process %d", id, id / 3);
+        seen_ids[id]++;
+        n++;
+    }
+    fclose(f);
+    unlink(path);
+    cr_assert_eq(n, 9);
+    for (int i = 0; i < 9; i++)
+        cr_assert_eq(seen_ids[i], 1, "id %d seen %d times", i, seen_ids[i]);
+    mob_totals t;
+    mob_result_totals(r, &t);
+    cr_assert_eq(t.ok, 18);
+    mob_result_free(r);
 }
 
 Test(run, json_report_reads_back_identical, .timeout = 5)

@@ -351,7 +351,7 @@ static intptr_t raw_server_main(mob_bot *self, void *arg)
             break;
         got += (size_t)n;
     }
-    char resp[512];
+    char resp[4096];
     if (rs->response)
         strcpy(resp, rs->response);
     else if (hl > 0)
@@ -448,4 +448,63 @@ Test(ws_conn, client_reports_an_abrupt_close_as_epipe, .timeout = 5)
     cr_assert_eq(h.cli_rc, 0);
     cr_assert_eq(h.cli_recv_rc, -EPIPE);
     cr_assert_eq(h.cli_close_code, MOB_WS_CLOSE_ABNORMAL);
+}
+
+static intptr_t small_client(mob_bot *self, void *arg)
+{
+    struct harness *h = arg;
+    static uint8_t buf[512];
+    mob_ws ws;
+    h->cli_rc = mob_ws_connect(self, &ws, "127.0.0.1", h->port, "/", NULL, buf, sizeof buf,
+                               soon(self));
+    return 0;
+}
+
+Test(ws_conn, client_with_a_small_buffer_refuses_a_head_that_does_not_fit, .timeout = 5)
+{
+    static char head[2048];
+    strcpy(head, "HTTP/1.1 101 Switching Protocols\r\nX-Junk: ");
+    memset(head + strlen(head), 'j', sizeof head - strlen(head) - 1);
+    mob_loop *loop;
+    struct harness h;
+    setup_listener(&loop, &h);
+    struct raw_server rs = {&h, head, NULL, 0, 1};
+    mob_spawn(loop, raw_server_main, &rs);
+    mob_spawn(loop, small_client, &h);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    mob_close(NULL, h.lfd);
+    cr_assert_eq(mob_loop_free(loop), 0);
+    cr_assert_eq(h.cli_rc, -EMSGSIZE);
+}
+
+static intptr_t small_server(mob_bot *self, void *arg)
+{
+    struct harness *h = arg;
+    int fd = mob_accept(self, h->lfd, soon(self));
+    if (fd < 0)
+        return fd;
+    static uint8_t buf[512];
+    mob_ws ws;
+    h->srv_accept_rc = mob_ws_accept(self, &ws, fd, buf, sizeof buf, NULL, soon(self));
+    mob_close(self, fd);
+    return 0;
+}
+
+Test(ws_conn, server_with_a_small_buffer_answers_400_to_a_head_that_does_not_fit,
+     .timeout = 5)
+{
+    static char req[1024];
+    strcpy(req, "GET / HTTP/1.1\r\nX-Junk: ");
+    memset(req + strlen(req), 'j', sizeof req - strlen(req) - 1);
+    mob_loop *loop;
+    struct harness h;
+    setup_listener(&loop, &h);
+    struct raw_client rc = {&h, req, NULL, 0, 0};
+    mob_spawn(loop, small_server, &h);
+    mob_spawn(loop, raw_client_main, &rc);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    mob_close(NULL, h.lfd);
+    cr_assert_eq(mob_loop_free(loop), 0);
+    cr_assert_eq(h.srv_accept_rc, -EMSGSIZE);
+    cr_assert(h.raw_len > 12 && !memcmp(h.raw, "HTTP/1.1 400", 12));
 }

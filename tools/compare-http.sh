@@ -68,9 +68,11 @@ cleanup() {
     [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
     rm -rf "$DIR"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])')
 mkdir -p "$DIR/www" "$DIR/tmp"
 printf 'Hello, World!' >"$DIR/www/index.html"
 cat >"$DIR/nginx.conf" <<EOF
@@ -178,7 +180,10 @@ for r in $(seq "$ROUNDS"); do
     done
 done
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+median() {
+    tr ' ' '\n' | grep -v '^$' | sort -g |
+        awk '{a[NR] = $1} END {print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2)}'
+}
 
 echo
 echo "HTTP/1.1 keep-alive GET of a 13-byte body from nginx (1 worker, CPU $SRV_CPU);"

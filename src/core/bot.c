@@ -185,6 +185,7 @@ mob_bot *mob_spawn_ex(mob_loop *loop, mob_bot_fn fn, void *arg, const mob_spawn_
     loop->nbots++;
     loop->alive++;
     loop->last_guard = b->stack.guard;
+    b->canary = b->stack.guard == MOB__GUARD_CANARY;
     b->fn = fn;
     b->arg = arg;
     b->user = opt ? opt->user : NULL;

@@ -111,8 +111,7 @@ static inline mob_bot *pick_next(mob_loop *loop)
 
 static inline __attribute__((always_inline)) void schedule(mob_loop *loop, mob_bot *self)
 {
-    if (MOB_UNLIKELY(self->stack.guard == MOB__GUARD_CANARY) &&
-        !mob__stack_canary_ok(&self->stack))
+    if (MOB_UNLIKELY(self->canary) && !mob__stack_canary_ok(&self->stack))
         MOB_PANIC("bot %d overflowed its %zu-byte stack (canary smashed)", self->id,
                   self->stack.size);
     mob_bot *next = pick_next(loop);

@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "internal.h"
 #include "mob_ws.h"
@@ -64,10 +65,10 @@ static int raw_send(mob_bot *self, mob_ws *ws, const void *bytes, size_t len)
     return n < 0 ? (int)n : 0;
 }
 
-/* Sends a control frame (payload <= 125 bytes, already checked), masking for a client. */
-static int send_control(mob_bot *self, mob_ws *ws, int opcode, const void *data, size_t len)
+/* Builds a control frame (payload <= 125 bytes, already checked) into out, masking for a
+ * client. Returns its length. */
+static size_t build_control(mob_ws *ws, int opcode, const void *data, size_t len, uint8_t *out)
 {
-    uint8_t frame[MOB_WS_MAX_HEADER + MOB_WS_MAX_CONTROL];
     uint8_t mask[4];
     const uint8_t *m = NULL;
     if (ws->role == MOB_WS_CLIENT) {
@@ -75,12 +76,18 @@ static int send_control(mob_bot *self, mob_ws *ws, int opcode, const void *data,
         memcpy(mask, &r, 4);
         m = mask;
     }
-    size_t hl = mob_ws_frame_encode(frame, 1, opcode, m, len);
+    size_t hl = mob_ws_frame_encode(out, 1, opcode, m, len);
     if (len)
-        memcpy(frame + hl, data, len);
+        memcpy(out + hl, data, len);
     if (m)
-        mob_ws_mask(frame + hl, len, m, 0);
-    return raw_send(self, ws, frame, hl + len);
+        mob_ws_mask(out + hl, len, m, 0);
+    return hl + len;
+}
+
+static int send_control(mob_bot *self, mob_ws *ws, int opcode, const void *data, size_t len)
+{
+    uint8_t frame[MOB_WS_MAX_HEADER + MOB_WS_MAX_CONTROL];
+    return raw_send(self, ws, frame, build_control(ws, opcode, data, len, frame));
 }
 
 static int send_close_code(mob_bot *self, mob_ws *ws, int code)
@@ -99,7 +106,8 @@ static ssize_t fail(mob_bot *self, mob_ws *ws, int code, int rc)
 }
 
 /* Makes room for `need` more bytes after end, then reads what the socket has. Returns the
- * byte count, or -EPIPE at EOF (the state becomes CLOSED), or -errno. */
+ * byte count, -EPIPE at EOF (the state becomes CLOSED), -EMSGSIZE when the buffer is full
+ * of a handshake head, or -errno. */
 static ssize_t fill(mob_bot *self, mob_ws *ws, size_t need, int64_t deadline)
 {
     if (ws->end + need > ws->cap || ws->end == ws->cap) {
@@ -108,7 +116,11 @@ static ssize_t fill(mob_bot *self, mob_ws *ws, size_t need, int64_t deadline)
         ws->start = ws->mlen;
         ws->end = ws->mlen + n;
     }
-    MOB_ASSERT(ws->end < ws->cap, "mob_ws: no room to read (mlen %zu)", ws->mlen);
+    if (ws->end == ws->cap) {
+        /* Only a handshake head can get here (frame limits leave room): too long for us. */
+        ws->state = MOB_WS_CLOSED;
+        return -EMSGSIZE;
+    }
     ssize_t n = mob_read(self, ws->fd, ws->buf + ws->end, ws->cap - ws->end, deadline);
     if (n == 0) {
         ws->state = MOB_WS_CLOSED;
@@ -180,6 +192,8 @@ int mob_ws_accept(mob_bot *self, mob_ws *ws, int fd, void *buf, size_t cap,
     for (;;) {
         size_t lim = ws->end < MOB_WS_MAX_HANDSHAKE ? ws->end : MOB_WS_MAX_HANDSHAKE;
         int hl = mob_ws_parse_request((const char *)ws->buf, lim, &r, NULL);
+        if (hl == -EAGAIN && ws->end == ws->cap)
+            hl = -EMSGSIZE; /* the head does not fit the caller's buffer */
         if (hl > 0) {
             char resp[256];
             int n = mob_ws_build_response(resp, sizeof resp, r.key, r.key_len);
@@ -367,6 +381,20 @@ ssize_t mob_ws_recv(mob_bot *self, mob_ws *ws, const void **data, int *opcode,
 int mob_ws_close(mob_bot *self, mob_ws *ws, int code, int64_t deadline)
 {
     int rc = 0;
+    if (ws->state == MOB_WS_OPEN && mob_cancelled(self) && !ws->send_fn && ws->fd >= 0) {
+        /* A cancelled bot cannot wait for anything, but the peer should still hear a close
+         * rather than a bare end of stream: one try, outside the loop, a few bytes. */
+        uint8_t frame[MOB_WS_MAX_HEADER + 2];
+        uint8_t p[2] = {(uint8_t)(code >> 8), (uint8_t)code};
+        size_t n = build_control(ws, MOB_WS_CLOSE, p, code ? 2 : 0, frame);
+#ifdef MSG_NOSIGNAL
+        (void)!send(ws->fd, frame, n, MSG_NOSIGNAL);
+#else
+        (void)!send(ws->fd, frame, n, 0); /* SO_NOSIGPIPE is set on every mob socket */
+#endif
+        ws->state = MOB_WS_CLOSED;
+        rc = -ECANCELED;
+    }
     if (ws->state == MOB_WS_OPEN) {
         rc = send_close_code(self, ws, code);
         ws->state = rc < 0 ? MOB_WS_CLOSED : MOB_WS_CLOSING;

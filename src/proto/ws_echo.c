@@ -47,7 +47,10 @@ int mob_ws_echo_step(mob_bot *self, mob_ws_echo *st, const mob_ws_echo_options *
     else if ((size_t)r != size || rop != op || memcmp(d, st->msg, size) != 0)
         rc = -EBADMSG;
     if (rc < 0) {
-        mob_ws_close(self, &st->ws, MOB_WS_CLOSE_PROTOCOL, mob_now(loop) + MOB_NS_PER_SEC / 10);
+        /* A bad echo is the peer's fault (1002); anything else, the end of the run
+         * included, is us going away (1001). */
+        int code = rc == -EBADMSG ? MOB_WS_CLOSE_PROTOCOL : MOB_WS_CLOSE_GOING_AWAY;
+        mob_ws_close(self, &st->ws, code, mob_now(loop) + MOB_NS_PER_SEC / 10);
         st->connected = 0;
         return rc;
     }

@@ -28,7 +28,7 @@
 #include "internal.h"
 #include "mob_arena.h"
 
-#define WS_BUF (MOB_ARENA_MAX_FRAME + 512)
+#define WS_BUF (MOB_WS_MAX_HANDSHAKE + 512) /* a browser's head with cookies fits */
 
 struct conn;
 

@@ -6,6 +6,7 @@
  *                                --size message and waits for the same bytes back
  *   mob arena://HOST:PORT        arena players over TCP frames (mob_arena_suite)
  *   mob arena+ws://HOST:PORT     arena players over WebSocket
+ *   mob arena://in-process       arena players and the arena itself in the same loop
  *
  * mob_arena_cli_suite() maps a target to its suite; the mob command asks it before saying
  * that a scheme is unknown.
@@ -119,8 +120,10 @@ const struct mob_suite *mob_arena_cli_suite(const char *target, char *err, size_
         char host[256], path[64];
         int port;
         const mob_suite *s = NULL;
-        if (split_target(target + (ws ? 11 : 8), host, sizeof host, &port, path,
-                         sizeof path) == 0)
+        const char *rest = target + (ws ? 11 : 8);
+        if (strcmp(rest, "in-process") == 0)
+            s = mob_arena_suite(NULL, 0, ws, NULL);
+        else if (split_target(rest, host, sizeof host, &port, path, sizeof path) == 0)
             s = mob_arena_suite(host, port, ws, NULL);
         if (!s)
             snprintf(err, errlen, "bad URL '%s' (want arena://HOST:PORT or arena+ws://...)",

@@ -67,6 +67,10 @@ static void note(struct player *p, const mob_arena_msg *m)
         return;
     p->chats_seen++;
     p->tot->chats_seen++;
+    if (!p->opt->record) { /* nobody wants the latency: skip the parsing */
+        p->tot->actions[MOB_ARENA_ACT_CHAT_SEEN]++;
+        return;
+    }
     /* Text is "c:<player>:<n>:<sent_ns>". */
     char text[MOB_ARENA_MAX_TEXT + 1];
     memcpy(text, m->text, m->text_len);
@@ -306,6 +310,9 @@ static struct {
     mob_arena_player_options o;
     int *reg; /* this process's bots: index -> bot id */
     int nreg;
+    int embedded;     /* run the arena in-process, in the runner's own loop */
+    mob_arena *arena; /* the embedded arena, started by bot 0's setup */
+    int live;         /* bots set up and not torn down: the last one stops the arena */
 } su;
 
 enum { PH_LOGIN = 0, PH_JOIN, PH_MOVE, PH_CHAT, PH_LEAVE };
@@ -337,6 +344,26 @@ static int su_global_teardown(const mob_options *o, void *ud)
     (void)ud;
     MOB_FREE(su.reg);
     su.reg = NULL;
+    /* With one process the embedded arena lived here; its loop is done by now. */
+    mob_arena_free(su.arena);
+    su.arena = NULL;
+    return 0;
+}
+
+/* Starts the in-process arena in the runner's loop, sized for this process's bots. */
+static int start_embedded(mob_worker *w)
+{
+    mob_arena_options ao = mob_arena_options_default();
+    ao.port = su.use_ws ? -1 : 0;
+    ao.ws_port = su.use_ws ? 0 : -1;
+    ao.room_capacity = su.o.room_size;
+    ao.rooms = (su.nreg + su.o.room_size - 1) / su.o.room_size;
+    if (ao.rooms > MOB_ARENA_MAX_ROOMS)
+        return -EINVAL;
+    int rc = mob_arena_start(mob_bot_loop(w->bot), &ao, &su.arena);
+    if (rc < 0)
+        return rc;
+    su.port = su.use_ws ? mob_arena_ws_port(su.arena) : mob_arena_port(su.arena);
     return 0;
 }
 
@@ -345,6 +372,9 @@ static int su_bot_setup(mob_worker *w)
     struct suite_bot *b = w->state;
     struct player *p = &b->p;
     int i = local_index(w);
+    if (su.embedded && i == 0 && !su.arena && start_embedded(w) < 0)
+        return -1;
+    su.live++;
     su.reg[i] = mob_bot_id(w->bot);
     p->self = w->bot;
     p->loop = mob_bot_loop(w->bot);
@@ -370,6 +400,8 @@ static int su_bot_teardown(mob_worker *w)
     if (b->c.fd >= 0)
         mob_arena_disconnect(w->bot, &b->c);
     su.reg[local_index(w)] = -1;
+    if (--su.live == 0 && su.arena)
+        mob_arena_stop(su.arena); /* so the runner's loop can end */
     return 0;
 }
 
@@ -399,6 +431,14 @@ static int su_login(mob_worker *w)
 {
     struct suite_bot *b = w->state;
     su_begin(w);
+    /* An embedded arena opens its port in bot 0's setup: a bot that starts first waits. */
+    while (su.port <= 0) {
+        if (mob_now(b->p.loop) >= b->p.fixed_dl)
+            return -ETIMEDOUT;
+        int rc = mob_sleep(w->bot, MOB_NS_PER_MS);
+        if (rc < 0)
+            return rc;
+    }
     if (b->c.fd < 0) {
         int rc = mob_arena_connect(w->bot, &b->c, su.host, su.port, su.use_ws, b->p.fixed_dl);
         if (rc < 0) {
@@ -420,9 +460,11 @@ static int su_join(mob_worker *w)
 {
     struct suite_bot *b = w->state;
     su_begin(w);
+    /* Processes share a remote arena (each takes its own block of rooms); an embedded arena
+     * is the process's own. */
     int rooms_per_process = (su.nreg + su.o.room_size - 1) / su.o.room_size;
-    mob_arena_msg m, join = {.type = MOB_ARENA_JOIN,
-                             .room = w->process * rooms_per_process + b->p.idx / su.o.room_size};
+    int base = su.embedded ? 0 : w->process * rooms_per_process;
+    mob_arena_msg m, join = {.type = MOB_ARENA_JOIN, .room = base + b->p.idx / su.o.room_size};
     b->p.chats_seen = 0;
     int rc = act(&b->p, MOB_ARENA_ACT_JOIN, &join, MOB_ARENA_JOINED, &m);
     for (int i = 0; rc == 0 && i < m.n; i++) {
@@ -508,10 +550,17 @@ static const mob_suite su_suite = {
 const mob_suite *mob_arena_suite(const char *host, int port, int use_ws,
                                  const mob_arena_player_options *opt)
 {
-    if (!host || strlen(host) >= sizeof su.host || port <= 0 || port > 65535)
+    su.embedded = host == NULL;
+    if (su.embedded) {
+        host = "127.0.0.1";
+        port = 0;
+    } else if (strlen(host) >= sizeof su.host || port <= 0 || port > 65535) {
         return NULL;
+    }
     strcpy(su.host, host);
     su.port = port;
+    su.arena = NULL;
+    su.live = 0;
     su.use_ws = use_ws;
     memset(&su.o, 0, sizeof su.o);
     if (opt)

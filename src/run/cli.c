@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "run.h"
 
@@ -17,7 +18,7 @@
 
 static const char usage_text[] =
     "usage: mob [options] TARGET    TARGET: http://HOST:PORT/PATH | tcp://HOST:PORT |\n"
-    "                                       ws://HOST:PORT/PATH | ./scenarios.so\n"
+    "                                       ws://HOST:PORT/PATH | arena://HOST:PORT | ./x.so\n"
     "       mob merge [--json OUT] FILE.json...\n"
     "\n"
     "  -w, -c, --workers N    bots per process (default 10)\n"
@@ -34,6 +35,7 @@ static const char usage_text[] =
     "  -s, --single-mode NAME run only scenario NAME\n"
     "      --single-run       every bot runs every scenario once\n"
     "      --seed N           seed of the scenario picks (reproducible runs)\n"
+    "      --start-at T       start at unix time T (seconds) or +DURATION: line up machines\n"
     "      --size N           payload bytes of tcp:// and ws:// echoes (default 64)\n"
     "      --buffer N         http:// read buffer: the largest response head (default 512)\n"
     "      --stack N          stack bytes per bot (default 64Ki; pages are touched on use)\n"
@@ -121,6 +123,28 @@ static int parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out)
     if (mob_parse_count(s, &v) < 0 || v != floor(v) || v < (double)lo || v > (double)hi)
         return -EINVAL;
     *out = (int64_t)v;
+    return 0;
+}
+
+/* "+30s" from now, or seconds since the epoch ("1763780000.5"), as wall-clock ns. */
+static int parse_start_at(const char *s, int64_t *out)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t now_ns = (int64_t)now.tv_sec * MOB_NS_PER_SEC + now.tv_nsec, d;
+    if (s[0] == '+') {
+        if (mob_parse_duration(s + 1, &d) < 0)
+            return -EINVAL;
+        *out = now_ns + d;
+        return 0;
+    }
+    char *e;
+    double secs = strtod(s, &e);
+    if (e == s || *e || !(secs > 0) || secs > 4e9)
+        return -EINVAL;
+    *out = (int64_t)(secs * 1e9);
+    if (*out - now_ns > 86400 * MOB_NS_PER_SEC)
+        return -EINVAL; /* more than a day ahead is a typo */
     return 0;
 }
 
@@ -339,6 +363,9 @@ int mob_main_ex(int argc, char **argv, const mob_suite *s, mob_suite_chooser bui
             if (!v || parse_int(v, 1, 64 << 20, &n) < 0)
                 BAD("--size");
             o.payload_size = (size_t)n;
+        } else if (VAL(NULL, "--start-at")) {
+            if (!v || parse_start_at(v, &o.start_at_ns) < 0)
+                BAD("--start-at (unix seconds, or +30s)");
         } else if (VAL(NULL, "--buffer")) {
             if (!v || parse_int(v, 256, 1 << 20, &n) < 0)
                 BAD("--buffer (256 to 1Mi)");

@@ -213,6 +213,17 @@ int mob_run_suite(const mob_suite *s, const mob_options *o_in, mob_result **out)
             return rc == -EINVAL ? -EINVAL : -ECANCELED;
     }
     mob__signals_install();
+    if (o.start_at_ns > 0) {
+        /* Wait for the agreed wall-clock time in short naps, so a signal still stops us. */
+        for (;;) {
+            struct timespec now;
+            clock_gettime(CLOCK_REALTIME, &now);
+            int64_t left = o.start_at_ns - ((int64_t)now.tv_sec * MOB_NS_PER_SEC + now.tv_nsec);
+            if (left <= 0 || mob__stop_signal)
+                break;
+            sleep_ns(left < 50 * MOB_NS_PER_MS ? left : 50 * MOB_NS_PER_MS);
+        }
+    }
     mob_result *r = NULL;
     if (o.processes == 1)
         rc = mob__run_process(&p, &r);

@@ -6,9 +6,9 @@
  * every bot still running and waits for them. Each load bot runs worker_main: setup, the loop
  * of picked scenarios, teardown.
  *
- *     controller ──spawn──> bot 0: setup → [pick → run → count → think]* → teardown
- *         │      ──spawn──> bot 1: ...
- *         └─ every second: timeline + live line; at the end: mob_cancel(every bot), join
+ *     controller --spawn--> bot 0: setup -> [pick -> run -> count -> think]* -> teardown
+ *         |      --spawn--> bot 1: ...
+ *         +-- every second: timeline + live line; at the end: mob_cancel(every bot), join
  *
  * Latency is measured with the real clock (mob_clock_ns), not the loop's cached one, so a run
  * that shares a scheduling step with a hundred others is still timed to the nanosecond.

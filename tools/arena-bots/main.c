@@ -19,6 +19,7 @@
 
 #include "mob.h"
 #include "mob_arena.h"
+#include "mob_run.h"
 
 static const char *action_names[MOB_ARENA_ACT_COUNT] = {"login", "join", "move-ack",
                                                         "chat-seen"};
@@ -73,22 +74,11 @@ static double pct_us(const struct samples *s, double q)
     return (double)s->v[i] / 1e3;
 }
 
+/* "250ms", "20s", "1h30m", or plain seconds (mob_parse_duration). Returns ns, or -1. */
 static int64_t parse_duration(const char *s)
 {
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || v < 0)
-        return -1;
-    double unit = 1e9;
-    if (!strcmp(end, "ms"))
-        unit = 1e6;
-    else if (!strcmp(end, "m"))
-        unit = 60e9;
-    else if (!strcmp(end, "h"))
-        unit = 3600e9;
-    else if (*end && strcmp(end, "s"))
-        return -1;
-    return (int64_t)(v * unit);
+    int64_t ns;
+    return mob_parse_duration(s, &ns) == 0 ? ns : -1;
 }
 
 struct progress {

@@ -2,7 +2,8 @@
 /*
  * mob: the command. Everything but choosing the built-in bots is mob_main_ex (src/run/cli.c):
  * this file maps a target to a suite. http:// runs the keep-alive HTTP bots (http.c), tcp://
- * runs echo bots (tcp.c), ws:// WebSocket echo bots (ws.c), and a path to a shared object loads the suite it exports under
+ * runs echo bots (tcp.c), ws://, arena:// and arena+ws:// the WebSocket and arena suites of
+ * the library (mob_arena.h), and a path to a shared object loads the suite it exports under
  * MOB_PLUGIN_SYMBOL (mob_run.h). The binary is linked with -rdynamic, so a plugin calls the
  * library's functions without linking it again.
  */
@@ -14,10 +15,13 @@
 #include "mob_run.h"
 #include "tool.h"
 
+/* "./x.so", "dir/x", "x.so": anything with a slash and no scheme, or ending in .so. */
 static int looks_like_path(const char *t)
 {
     size_t n = strlen(t);
-    return strchr(t, '/') != NULL && strstr(t, "://") == NULL ? 1 : n > 3 && !strcmp(t + n - 3, ".so");
+    if (strchr(t, '/') != NULL && strstr(t, "://") == NULL)
+        return 1;
+    return n > 3 && strcmp(t + n - 3, ".so") == 0;
 }
 
 static const mob_suite *choose(const char *target, char *err, size_t errlen)
