@@ -30,6 +30,7 @@
 #include "io_fd.h"
 
 /* Poller events handled per wait; a busier loop drains the rest on the next call. */
+#define MOB__IO_BATCH 1024
 
 /* MOB_CHECK_SELF without the call in the common case: these are the hottest entry points. */
 #define IO_CHECK_SELF(self)                                                                    \
@@ -37,14 +38,14 @@
         if (MOB_UNLIKELY(!(self) || (self)->loop->current != (self)))                          \
             mob__check_self((self), __FILE__, __LINE__);                                       \
     } while (0)
-#define MOB__IO_BATCH 1024
 
 #ifndef MSG_NOSIGNAL
 #define MSG_NOSIGNAL 0 /* macOS: SO_NOSIGPIPE is set on every socket mob makes instead */
 #endif
 
 /* Every live loop's io, so that the host can mob_close(NULL, fd) without naming its loop.
- * Touched only when a loop is created or freed, and by mob_close(NULL, ...). */
+ * Touched only when a loop is created or freed, and by mob_close(NULL, ...); not locked, so
+ * loops in several threads must not be created or freed while another calls mob_close(NULL). */
 static struct mob__io *live_ios;
 
 /* ---------------------------------------------------------------------------------------- */
