@@ -324,7 +324,6 @@ MOB__SWITCHES int mob_loop_step(mob_loop *loop, int64_t timeout_ns)
 {
     MOB_ASSERT(loop->current == NULL, "mob_loop_step called from inside a bot");
     loop->stats.ticks++;
-    mob__update_now(loop);
     run_hooks(loop, 0);
     int rc = run_bots(loop);
     run_hooks(loop, 1);
@@ -335,9 +334,11 @@ MOB__SWITCHES int mob_loop_step(mob_loop *loop, int64_t timeout_ns)
     int64_t wait = timeout_ns;
     if (loop->nready > 0 || loop->stop)
         wait = 0;
+    /* The clock is read only when a timer makes it matter: at most twice per step (here, to
+     * size the wait, and after the poll, to fire what came due), never for a step with none. */
     struct mob__timer *t = mob__heap_peek(&loop->timers);
-    mob__update_now(loop);
     if (t && wait != 0) {
+        mob__update_now(loop);
         int64_t until = t->deadline - loop->now;
         if (until < 0)
             until = 0;
@@ -363,8 +364,10 @@ MOB__SWITCHES int mob_loop_step(mob_loop *loop, int64_t timeout_ns)
         if (loop->virtual_clock && wait != 0)
             loop->now += mob__clock_ns() - before; /* virtual time runs at least as fast as real */
     }
-    mob__update_now(loop);
-    fire_timers(loop);
+    if (loop->timers.len > 0) {
+        mob__update_now(loop);
+        fire_timers(loop);
+    }
     return (int)(loop->alive - loop->gen_idle);
 }
 
