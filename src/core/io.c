@@ -20,6 +20,7 @@
  * the mob__io_* hooks at the end of this file.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -337,6 +338,26 @@ int mob_fd_adopt(mob_bot *self, int fd)
     return mob__fd_own(self, fd, 0);
 }
 
+/*
+ * The entry of an fd about to be read or written. An fd the loop did not create (a socketpair,
+ * a pipe, a socket from another library) is made non-blocking the first time it is used here:
+ * otherwise the first read on an empty socket would block the whole thread, every bot with it.
+ * One fcntl pair per fd, ever; the flag goes when the fd is closed through mob_close.
+ */
+static inline struct mob__fdent *fd_enter(struct mob__io *io, int fd)
+{
+    struct mob__fdent *e = mob__fd_peek(io, fd);
+    if (MOB_LIKELY(e && (e->flags & MOB__FD_NB)))
+        return e;
+    if (!e && !(e = mob__fd_get(io, fd)))
+        return NULL;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0 && !(fl & O_NONBLOCK))
+        fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    e->flags |= MOB__FD_NB;
+    return e;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Waiting, reading, writing                                                                */
 /* ---------------------------------------------------------------------------------------- */
@@ -380,7 +401,7 @@ ssize_t mob_read(mob_bot *self, int fd, void *buf, size_t len, int64_t deadline)
     if (MOB_UNLIKELY(len == 0))
         return 0;
     struct mob__io *io = self->loop->io;
-    struct mob__fdent *e = mob__fd_peek(io, fd);
+    struct mob__fdent *e = fd_enter(io, fd);
     for (;;) {
         if (!e || (e->ready & MOB__IN)) {
             ssize_t n = read(fd, buf, len);
@@ -458,7 +479,7 @@ ssize_t mob_write_all2(mob_bot *self, int fd, const void *buf, size_t len, int64
         goto out;
     }
     struct mob__io *io = self->loop->io;
-    struct mob__fdent *e = mob__fd_peek(io, fd);
+    struct mob__fdent *e = fd_enter(io, fd);
     while (off < len) {
         if (!e || (e->ready & MOB__OUT)) {
             ssize_t n;

@@ -38,7 +38,8 @@ enum {
     MOB__FD_WATCH_ADD = 32, /* lockstep: joins the snapshot set at the end of this tick */
     MOB__FD_WATCH_DEL = 64, /* lockstep: leaves it at the end of this tick */
     MOB__FD_CHANGED = 128,  /* level backends: in io->changes, interest to re-check */
-    MOB__FD_HUP = 256       /* the poller saw a hang-up or an error: never assume drained */
+    MOB__FD_HUP = 256,      /* the poller saw a hang-up or an error: never assume drained */
+    MOB__FD_NB = 512        /* known to be non-blocking (made so on first use if needed) */
 };
 
 /* What every event and every read or write touches comes first, and an entry is one cache
