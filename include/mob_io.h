@@ -11,7 +11,9 @@
  *
  * Ownership: fds created through these calls (connect, listen, accept, udp) belong to the bot
  * that made them and are closed when it returns, unless closed earlier with mob_close or
- * handed over with mob_fd_release.
+ * handed over with mob_fd_release. An fd mob did not create (a socketpair, a pipe) may be
+ * passed too: it is made non-blocking the first time a bot reads or writes it, so that no bot
+ * can block the thread. Close such an fd with mob_close once a bot has waited on it.
  *
  * Any fd a bot has waited on (even one the host made, e.g. with socketpair) stays registered
  * with the loop until it is closed with mob_close: close it that way, not with close(2), or
