@@ -111,6 +111,27 @@ static int *pipes_make(int n)
     return fds;
 }
 
+/* The chain state every implementation shares: fds from pipes_make, events counted this round,
+ * tokens in flight, writes left to pass on. */
+static int *fds, count, fired, writes;
+
+/* The read callback's work, the same for every implementation: take pair i's byte and pass a
+ * token to pair i+1 while writes remain (libevent's test/bench.c). */
+static void pipe_read(int i)
+{
+    char c;
+    if (read(fds[2 * i], &c, 1) != 1)
+        return;
+    count++;
+    if (writes > 0) {
+        int next = (i + 1) % O.pipes;
+        if (write(fds[2 * next + 1], "e", 1) != 1)
+            die("write");
+        writes--;
+        fired++;
+    }
+}
+
 /* Per-round results of the pipes workload. */
 struct pipes_result {
     double *us, *setup, *cpu;

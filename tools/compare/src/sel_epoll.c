@@ -9,22 +9,7 @@
 
 #include <sys/epoll.h>
 
-static int *fds, ep, count, fired, writes;
-
-static void pipe_read(int i)
-{
-    char c;
-    if (read(fds[2 * i], &c, 1) != 1)
-        return;
-    count++;
-    if (writes > 0) {
-        int next = (i + 1) % O.pipes;
-        if (write(fds[2 * next + 1], "e", 1) != 1)
-            die("write");
-        writes--;
-        fired++;
-    }
-}
+static int ep;
 
 static void pipes_iter(void)
 {

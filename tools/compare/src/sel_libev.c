@@ -9,7 +9,6 @@
 
 #include <ev.h>
 
-static int *fds, count, fired, writes;
 static struct ev_loop *L;
 static ev_io *w;
 
@@ -18,17 +17,7 @@ static void pipe_cb(struct ev_loop *loop, ev_io *io, int revents)
     (void)loop;
     (void)revents;
     int i = (int)(io - w);
-    char c;
-    if (read(fds[2 * i], &c, 1) != 1)
-        return;
-    count++;
-    if (writes > 0) {
-        int next = (i + 1) % O.pipes;
-        if (write(fds[2 * next + 1], "e", 1) != 1)
-            die("write");
-        writes--;
-        fired++;
-    }
+    pipe_read(i);
 }
 
 static int pipes(void)

@@ -9,7 +9,6 @@
 
 #include <event2/event.h>
 
-static int *fds, count, fired, writes;
 static struct event_base *B;
 static struct event **ev;
 
@@ -18,17 +17,7 @@ static void pipe_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     int i = (int)(intptr_t)arg;
-    char c;
-    if (read(fds[2 * i], &c, 1) != 1)
-        return;
-    count++;
-    if (writes > 0) {
-        int next = (i + 1) % O.pipes;
-        if (write(fds[2 * next + 1], "e", 1) != 1)
-            die("write");
-        writes--;
-        fired++;
-    }
+    pipe_read(i);
 }
 
 static int pipes(void)

@@ -9,7 +9,6 @@
 
 #include <uv.h>
 
-static int *fds, count, fired, writes;
 static uv_loop_t *L;
 static uv_poll_t *p;
 
@@ -18,17 +17,7 @@ static void pipe_cb(uv_poll_t *h, int status, int events)
     (void)status;
     (void)events;
     int i = (int)(h - p);
-    char c;
-    if (read(fds[2 * i], &c, 1) != 1)
-        return;
-    count++;
-    if (writes > 0) {
-        int next = (i + 1) % O.pipes;
-        if (write(fds[2 * next + 1], "e", 1) != 1)
-            die("write");
-        writes--;
-        fired++;
-    }
+    pipe_read(i);
 }
 
 static int pipes(void)
