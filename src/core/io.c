@@ -539,6 +539,7 @@ ssize_t mob_sendto(mob_bot *self, int fd, const void *buf, size_t len, const str
     if (self->cancelled)
         return -ECANCELED;
     struct mob__io *io = self->loop->io;
+    fd_enter(io, fd); /* a socket mob did not make must not block the thread */
     for (;;) {
         ssize_t n = sendto(fd, buf, len, MSG_NOSIGNAL, to, tolen);
         if (n >= 0)
@@ -563,6 +564,7 @@ ssize_t mob_recvfrom(mob_bot *self, int fd, void *buf, size_t len, struct sockad
     if (self->cancelled)
         return -ECANCELED;
     struct mob__io *io = self->loop->io;
+    fd_enter(io, fd); /* a socket mob did not make must not block the thread */
     for (;;) {
         socklen_t fl = from ? (fromlen && *fromlen ? *fromlen : sizeof *from) : 0;
         ssize_t n = recvfrom(fd, buf, len, 0, (struct sockaddr *)from, from ? &fl : NULL);
