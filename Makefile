@@ -17,6 +17,7 @@ CRITERION_CFLAGS ?= $(shell pkg-config --cflags criterion 2>/dev/null)
 CRITERION_LIBS   ?= $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+, := ,
 # ---- flags ---------------------------------------------------------------------------------
 WARN      = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-overlength-strings $(if $(WERROR),-Werror)
@@ -64,9 +65,13 @@ $(BUILD)/%.o: %.S $(BUILD)/.flags
 $(BUILD)/libmob.a: $(LIB_OBJ)
 	$(if $(Q),@echo "  AR    $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
-$(BUILD)/libmob.so: $(LIB_OBJ)
+# The shared library exports the public mob_* API only, not the mob__* internals (GNU ld).
+$(BUILD)/gen/libmob.map:
+	@mkdir -p $(@D); echo '{ global: mob_[a-z]*; local: *; };' > $@
+$(BUILD)/libmob.so: $(LIB_OBJ) $(if $(filter Linux,$(UNAME_S)),$(BUILD)/gen/libmob.map)
 	$(if $(Q),@echo "  LD    $@")
-	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $(LIB_OBJ) $(LDLIBS) \
+	    $(if $(filter Linux,$(UNAME_S)),-Wl$(,)--version-script=$(BUILD)/gen/libmob.map)
 .SECONDEXPANSION:
 $(addprefix $(BUILD)/,$(TOOLS)): $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard tools/$$(@F)/*.c)) $(BUILD)/libmob.a
 	$(if $(Q),@echo "  LD    $@")

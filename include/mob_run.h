@@ -270,6 +270,8 @@ int mob_main_ex(int argc, char **argv, const mob_suite *s, mob_suite_chooser bui
 int mob_parse_duration(const char *s, int64_t *ns);
 /* "10k", "1.5M", "2G" (powers of 1000), "64Ki" (of 1024), or a plain number. */
 int mob_parse_count(const char *s, double *out);
+/* A whole number in [lo, hi] ("8", "-1", "10k"): 0 and *out, or -EINVAL / -ERANGE. */
+int mob_parse_int(const char *s, int lo, int hi, int *out);
 
 #ifdef __cplusplus
 }

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * clock.c: the monotonic clock and the open-file limit, the two small things the core needs
- * from the OS besides stacks and a poller.
+ * clock.c: the monotonic clock, the open-file limit and the parent-death signal: the small
+ * things the core needs from the OS besides stacks and a poller.
  */
+#if defined(__linux__)
+#define _GNU_SOURCE
+#include <sys/prctl.h>
+#endif
+#include <errno.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -29,4 +34,14 @@ int64_t mob__raise_fd_limit(void)
             getrlimit(RLIMIT_NOFILE, &rl);
     }
     return rl.rlim_cur == RLIM_INFINITY ? (int64_t)1 << 30 : (int64_t)rl.rlim_cur;
+}
+
+int mob__die_with_parent(int sig)
+{
+#if defined(__linux__)
+    return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0) == 0 ? 0 : -errno;
+#else
+    (void)sig;
+    return -ENOSYS;
+#endif
 }

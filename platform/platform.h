@@ -159,6 +159,11 @@ int64_t mob__clock_ns(void);
 /* Raises RLIMIT_NOFILE's soft limit to the hard limit. Returns the resulting soft limit. */
 int64_t mob__raise_fd_limit(void);
 
+/* In a forked worker: asks the kernel to send `sig` when the parent dies (Linux), so workers
+ * never outlive a killed parent. Returns 0, or -ENOSYS where the OS has no such thing (the
+ * caller then relies on polling getppid()). */
+int mob__die_with_parent(int sig);
+
 /* ---------------------------------------------------------------------------------------- */
 /* Poller                                                                                   */
 /* ---------------------------------------------------------------------------------------- */

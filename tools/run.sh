@@ -59,6 +59,8 @@ fi
 
 LOG="$BUILD/arena-run.log"
 mkdir -p "$BUILD"
+# A fresh log: the port is read from it, and the last run's port would be stale.
+rm -f "$LOG"
 # shellcheck disable=SC2086
 "$BUILD/arena" --host 127.0.0.1 $LISTEN --rooms "$ROOMS" --room-capacity "$ROOM" \
     --idle 120s >"$LOG" 2>&1 &
@@ -90,8 +92,13 @@ RC=0
 if [ "${RUNNER:-mob}" = mob ] && [ -x "$BUILD/mob" ]; then
     SCHEME=arena; [ -n "$TRANSPORT" ] && SCHEME=arena+ws
     # Each process fills its own rooms; the arena has enough for all of them.
-    "$BUILD/mob" "$SCHEME://127.0.0.1:$PORT" -w "$EACH" -p "$NPROC" -d "$DURATION" -f 1 \
-        --json "$BUILD/arena-run.json" | tee "$BUILD/arena-run.txt" || RC=1
+    # mob's own exit status, not tee's: it is 1 as soon as one action failed (-f 1).
+    RCF="$BUILD/arena-run.rc"
+    rm -f "$RCF"
+    { "$BUILD/mob" "$SCHEME://127.0.0.1:$PORT" -w "$EACH" -p "$NPROC" -d "$DURATION" -f 1 \
+        --json "$BUILD/arena-run.json"; echo $? >"$RCF"; } | tee "$BUILD/arena-run.txt"
+    RC=$(cat "$RCF" 2>/dev/null || echo 1)
+    rm -f "$RCF"
 elif [ "$BOTS" -le $PER_PROC ]; then
     # shellcheck disable=SC2086
     "$BUILD/arena-bots" --host 127.0.0.1 --port "$PORT" --bots "$BOTS" --duration "$DURATION" \

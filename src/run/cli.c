@@ -29,7 +29,7 @@ static const char usage_text[] =
     "      --ramp-up T        start the bots evenly over T\n"
     "      --stages SPEC      DUR:BOTS[:SPAWN_PER_S],... e.g. 10s:100:20,30s:100,10s:0\n"
     "      --delay T          think time after every run\n"
-    "      --timeout T        per-run timeout (failures of class timeout)\n"
+    "      --timeout T        per-run timeout, default 10s (failures of class timeout)\n"
     "  -x, --exception        stop on the first failure (exit 1)\n"
     "  -f, --fail N           exit 1 when failures >= N\n"
     "  -s, --single-mode NAME run only scenario NAME\n"
@@ -123,6 +123,20 @@ static int parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out)
     if (mob_parse_count(s, &v) < 0 || v != floor(v) || v < (double)lo || v > (double)hi)
         return -EINVAL;
     *out = (int64_t)v;
+    return 0;
+}
+
+int mob_parse_int(const char *s, int lo, int hi, int *out)
+{
+    int neg = s && s[0] == '-';
+    int64_t v;
+    if (!s || parse_int(s + neg, 0, (int64_t)1 << 40, &v) < 0)
+        return -EINVAL;
+    if (neg)
+        v = -v;
+    if (v < lo || v > hi)
+        return -ERANGE;
+    *out = (int)v;
     return 0;
 }
 
@@ -282,6 +296,9 @@ int mob_main_ex(int argc, char **argv, const mob_suite *s, mob_suite_chooser bui
         return merge_main(argc, argv);
     mob_options o;
     mob_options_init(&o);
+    /* A server that never answers must show up as failures, not as a quiet run with nothing
+     * counted: the command gives every run 10 s unless told otherwise (wrk gives 2 s). */
+    o.timeout_ns = 10 * MOB_NS_PER_SEC;
     int duration_set = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;

@@ -89,12 +89,18 @@ static int run_children(const struct mob__proc *base, mob_result **out)
     fflush(NULL); /* children must not flush the parent's buffered output again */
     int64_t start = mob_clock_ns();
     int started = 0;
+    pid_t parent = getpid();
     for (int i = 0; i < n; i++) {
         pid_t pid = fork();
         if (pid < 0)
             break;
         if (pid == 0) {
             mob__signals_child();
+            /* Never outlive a killed parent: its death stops this worker as a SIGTERM would
+             * (gracefully); the check closes the race with a parent that died already. */
+            mob__die_with_parent(SIGTERM);
+            if (getppid() != parent)
+                _exit(3);
             struct mob__proc p = *base;
             p.process = i;
             p.processes = n;

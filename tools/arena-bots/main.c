@@ -212,18 +212,18 @@ int main(int argc, char **argv)
         i++;
         if (!strcmp(a, "--host"))
             po.host = v;
-        else if (!strcmp(a, "--port"))
-            po.port = atoi(v);
-        else if (!strcmp(a, "--bots"))
-            bots = atoi(v);
-        else if (!strcmp(a, "--room-size"))
-            po.room_size = atoi(v);
-        else if (!strcmp(a, "--first-room"))
-            po.first_room = atoi(v);
-        else if (!strcmp(a, "--moves"))
-            po.moves = atoi(v);
-        else if (!strcmp(a, "--chats"))
-            po.chats = atoi(v);
+        else if (!strcmp(a, "--port") && mob_parse_int(v, 1, 65535, &po.port) == 0)
+            continue;
+        else if (!strcmp(a, "--bots") && mob_parse_int(v, 1, 1 << 24, &bots) == 0)
+            continue;
+        else if (!strcmp(a, "--room-size") && mob_parse_int(v, 1, 1 << 20, &po.room_size) == 0)
+            continue;
+        else if (!strcmp(a, "--first-room") && mob_parse_int(v, 0, 1 << 20, &po.first_room) == 0)
+            continue;
+        else if (!strcmp(a, "--moves") && mob_parse_int(v, 0, 1 << 20, &po.moves) == 0)
+            continue;
+        else if (!strcmp(a, "--chats") && mob_parse_int(v, 0, 1 << 20, &po.chats) == 0)
+            continue;
         else if (!strcmp(a, "--json"))
             json = v;
         else if (!strcmp(a, "--report"))

@@ -71,14 +71,14 @@ int main(int argc, char **argv)
         i++;
         if (!strcmp(a, "--host"))
             o.host = v;
-        else if (!strcmp(a, "--port"))
-            o.port = atoi(v);
-        else if (!strcmp(a, "--ws-port"))
-            o.ws_port = atoi(v);
-        else if (!strcmp(a, "--rooms"))
-            o.rooms = atoi(v);
-        else if (!strcmp(a, "--room-capacity"))
-            o.room_capacity = atoi(v);
+        else if (!strcmp(a, "--port") && mob_parse_int(v, -1, 65535, &o.port) == 0)
+            continue;
+        else if (!strcmp(a, "--ws-port") && mob_parse_int(v, -1, 65535, &o.ws_port) == 0)
+            continue;
+        else if (!strcmp(a, "--rooms") && mob_parse_int(v, 1, 1 << 20, &o.rooms) == 0)
+            continue;
+        else if (!strcmp(a, "--room-capacity") && mob_parse_int(v, 1, 1 << 20, &o.room_capacity) == 0)
+            continue;
         else if (!strcmp(a, "--duration") && (duration = parse_duration(v)) >= 0)
             continue;
         else if (!strcmp(a, "--idle") && (o.idle_timeout_ns = parse_duration(v)) >= 0)
