@@ -15,7 +15,9 @@
  * as a failure. In rate mode (`rate` > 0, the open model) every bot follows a fixed schedule
  * (wrk2's): run k of bot i is due at start + (i + k * bots) / rate, and its latency is timed
  * from when it was due, not from when the bot got to it, so a server stall shows in the
- * percentiles (no coordinated omission).
+ * percentiles (no coordinated omission). In the closed model a bot whose run failed to
+ * connect waits before its next run (1 ms, doubling up to 1 s, reset by a success), so a dead
+ * server costs counted failures, not a busy loop.
  *
  * Read next: src/run/runner.c, then src/run/stats.c.
  */

@@ -129,6 +129,7 @@ static intptr_t worker_loop(mob_bot *self, struct slot *sl)
     mob_result *res = run->res;
     mob_worker *w = &sl->w;
     int single_pos = 0, g = w->id;
+    int64_t backoff = 0; /* after connect failures: see below */
 
     w->bot = self;
     int src;
@@ -205,6 +206,16 @@ static intptr_t worker_loop(mob_bot *self, struct slot *sl)
             break;
         }
         int64_t think = o->delay_ns + (cls == 0 ? sc->delay_ns : 0);
+        /* A refused or impossible connect fails in microseconds: without a pause, a dead
+         * server turns every bot into a busy loop of failures. Back off 1 ms, doubling to 1 s,
+         * until a run succeeds (closed model only: in rate mode the schedule sets the pace). */
+        if (cls == MOB_FAIL_CONNECT && o->rate <= 0) {
+            backoff = backoff ? (backoff * 2 < MOB_NS_PER_SEC ? backoff * 2 : MOB_NS_PER_SEC)
+                              : MOB_NS_PER_MS;
+            think += backoff;
+        } else if (cls == 0) {
+            backoff = 0;
+        }
         if (think > 0) {
             if (mob_sleep(self, think) < 0)
                 break;
