@@ -22,7 +22,7 @@ static const char usage_text[] =
     "       mob merge [--json OUT] FILE.json...\n"
     "\n"
     "  -w, -c, --workers N    bots per process (default 10)\n"
-    "  -d, --duration T       run time, one global deadline (default 10s; 30s, 1h30m)\n"
+    "  -d, --duration T       run time, one global deadline (default 10s; 30s, 1h30m; 0: none)\n"
     "  -r, --max-runs N       runs per bot, then it stops\n"
     "  -p, --processes N      fork N processes, each with -w bots (results merged exactly)\n"
     "  -R, --rate N           runs per second for the whole run (open model; 10k)\n"
