@@ -110,9 +110,12 @@ asan:
 	 $(MAKE) --no-print-directory test BUILD=$(BUILD)-asan SAN=address,undefined
 fuzz:
 	@$(MAKE) --no-print-directory $(BUILD)-fuzz/libmob.a BUILD=$(BUILD)-fuzz CC=clang SAN=fuzzer-no-link,address
-	clang -fsanitize=fuzzer,address -Iinclude -Isrc -o $(BUILD)-fuzz/fuzz_http tests/fuzz_http.c $(BUILD)-fuzz/libmob.a
-	@mkdir -p $(BUILD)-fuzz/corpus  # new inputs go there; the checked-in seeds stay as they are
-	$(BUILD)-fuzz/fuzz_http -max_total_time=$${FUZZ_SECONDS:-30} $(BUILD)-fuzz/corpus tests/corpus/http
+	@set -e; for t in http proto; do \
+	  clang -fsanitize=fuzzer,address -Iinclude -Isrc -o $(BUILD)-fuzz/fuzz_$$t tests/fuzz_$$t.c \
+	      $(BUILD)-fuzz/libmob.a -ldl -lm; \
+	  mkdir -p $(BUILD)-fuzz/corpus-$$t; \
+	  $(BUILD)-fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-30} $(BUILD)-fuzz/corpus-$$t tests/corpus/$$t; \
+	done  # new inputs go to $(BUILD)-fuzz/corpus-*; the checked-in seeds stay as they are
 run: all
 	@tools/run.sh $(BUILD) "$(BOTS)" "$(DURATION)"
 clean:
