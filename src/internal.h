@@ -93,11 +93,13 @@ struct mob_bot {
     unsigned is_generator : 1;
     unsigned gen_has_value : 1;
     unsigned recv_waiting : 1; /* parked in mob_recv: a matching message wakes it (msg.c) */
+    unsigned timed : 1;       /* `timer` is in the loop's heap */
     int wait_rc;              /* what mob__wake passed */
-    struct mob__list link;    /* a wait list of whoever we wait on (join, event, ...) */
-    struct mob__timer timer;  /* deadline while parked; index -1 when none */
     mob__unpark_fn unpark;    /* undoes the wait record on timeout or cancel */
     void *wait_obj;           /* what we wait on, for the unpark function */
+    /* -- end of the first cache line: a wake-up without a deadline touches nothing below -- */
+    struct mob__list link;    /* a wait list of whoever we wait on (join, event, ...) */
+    struct mob__timer timer;  /* deadline while parked; index -1 when none */
     mob_bot_fn fn;
     void *arg;
     void *user;

@@ -172,6 +172,7 @@ MOB__SWITCHES int mob__park(mob_bot *self, int64_t deadline, mob__unpark_fn unpa
             self->state = MOB__RUNNING;
             return -ENOMEM;
         }
+        self->timed = 1;
     }
     schedule(loop, self);
     return self->wait_rc;
@@ -181,7 +182,10 @@ void mob__wake(mob_bot *bot, int rc)
 {
     if (bot->state != MOB__PARKED)
         return;
-    mob__heap_remove(&bot->loop->timers, &bot->timer);
+    if (bot->timed) {
+        mob__heap_remove(&bot->loop->timers, &bot->timer);
+        bot->timed = 0;
+    }
     bot->unpark = NULL;
     bot->wait_obj = NULL;
     bot->wait_rc = rc;
@@ -226,6 +230,7 @@ static void fire_timers(mob_loop *loop)
     while ((t = mob__heap_peek(&loop->timers)) && t->deadline <= loop->now) {
         mob_bot *bot = mob__container_of(t, mob_bot, timer);
         mob__heap_remove(&loop->timers, t);
+        bot->timed = 0;
         mob__interrupt(bot, -ETIMEDOUT);
     }
 }
