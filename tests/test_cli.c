@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -268,33 +269,46 @@ Test(cli, merge_adds_result_files_exactly, .timeout = 15)
     unlink(c);
 }
 
-Test(cli, http_bots_report_a_2ms_server_within_3_percent, .timeout = 20)
+/* The best p50 that `mob http://` reports in three 1 s runs against a server answering after
+ * delay_ns (noise only ever adds). */
+static int64_t cli_best_p50(int64_t delay_ns)
 {
     int port;
-    pid_t srv = run_server_start(&port, 2 * MS, 0, 0);
+    pid_t srv = run_server_start(&port, delay_ns, 0, 0);
     char url[64], json[] = "/tmp/mob-cli-http-XXXXXX";
     close(mkstemp(json));
     snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
-    /* A shared machine can steal a core for a whole second: three tries, one must be right. */
-    int64_t p50 = 0;
+    int64_t best = INT64_MAX;
     for (int attempt = 0; attempt < 3; attempt++) {
         struct out o;
         MOB(&o, "-w", "1", "-d", "1s", "--no-live", "--json", json, url);
         cr_assert_eq(o.code, 0, "%s%s", o.out, o.err);
         mob_result *r;
         cr_assert_eq(mob_result_read_json(json, &r), 0);
-        p50 = mob_hist_percentile(mob_result_latency(r), 50);
+        int64_t p50 = mob_hist_percentile(mob_result_latency(r), 50);
         mob_totals t;
         mob_result_totals(r, &t);
         cr_assert_gt(t.ok, 200);
         cr_assert_eq(t.failures, 0);
         mob_result_free(r);
-        if (p50 >= 2 * MS && p50 <= 2 * MS * 103 / 100)
-            break;
+        if (p50 < best)
+            best = p50;
     }
     run_server_stop(srv);
     unlink(json);
-    cr_assert(p50 >= 2 * MS && p50 <= 2 * MS * 103 / 100, "p50 = %lld ns", (long long)p50);
+    return best;
+}
+
+/* The same truth check as run::reported_p50_is_within_3_percent_of_a_2ms_server, through the
+ * command and its JSON report; the server is another process, so its transport time is
+ * measured first and allowed for (see there). */
+Test(cli, http_bots_report_a_2ms_server_within_3_percent, .timeout = 30)
+{
+    int64_t transport = cli_best_p50(0);
+    int64_t p50 = cli_best_p50(2 * MS);
+    cr_assert(p50 >= 2 * MS, "p50 = %lld ns", (long long)p50);
+    cr_assert(p50 <= (2 * MS + transport) * 103 / 100, "p50 = %lld ns, transport alone %lld ns",
+              (long long)p50, (long long)transport);
 }
 
 Test(cli, a_shared_object_of_scenarios_runs_under_mob, .timeout = 10)

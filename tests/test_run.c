@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <math.h>
 #include <string.h>
@@ -485,26 +486,43 @@ Test(run, rate_mode_shows_a_server_stall_in_the_percentiles, .timeout = 10)
     run_server_stop(pid);
 }
 
-Test(run, reported_p50_is_within_3_percent_of_a_2ms_server, .timeout = 15)
+/* The best p50 of three 0.5 s runs of one bot against a server answering after delay_ns
+ * (a shared machine can steal a core for a whole run: noise only ever adds). */
+static int64_t best_p50_against(int64_t delay_ns)
 {
-    pid_t pid = run_server_start(&srv_port, 2 * MS, 0, 0);
+    pid_t pid = run_server_start(&srv_port, delay_ns, 0, 0);
     mob_options o = quiet_options();
     o.bots = 1;
-    o.duration_ns = 1000 * MS;
-    /* A shared machine can steal a core for a whole second: three tries, one must be right. */
-    int64_t p50 = 0;
+    o.duration_ns = 500 * MS;
+    int64_t best = INT64_MAX;
     for (int attempt = 0; attempt < 3; attempt++) {
         mob_result *r = echo_run_with(&o);
-        p50 = mob_hist_percentile(mob_result_latency(r), 50);
+        int64_t p50 = mob_hist_percentile(mob_result_latency(r), 50);
         mob_totals t;
         mob_result_totals(r, &t);
-        cr_assert_gt(t.ok, 200);
+        cr_assert_gt(t.ok, 100);
         mob_result_free(r);
-        if (p50 >= 2 * MS && p50 <= 2 * MS * 103 / 100)
-            break;
+        if (p50 < best)
+            best = p50;
     }
     run_server_stop(pid);
-    cr_assert(p50 >= 2 * MS && p50 <= 2 * MS * 103 / 100, "p50 = %lld ns", (long long)p50);
+    return best;
+}
+
+/*
+ * Latency truth through the whole runner. The server here is another process, so every
+ * exchange also pays two cross-process wake-ups (about 70 us on this VM, 3.5% of 2 ms); the
+ * in-process version of this check, with no such term, is in test_http_client.c. So the
+ * transport is measured first against a server with no delay, and the 2 ms server's p50 must
+ * be at least 2 ms and within 3% of 2 ms plus that transport time.
+ */
+Test(run, reported_p50_is_within_3_percent_of_a_2ms_server, .timeout = 20)
+{
+    int64_t transport = best_p50_against(0);
+    int64_t p50 = best_p50_against(2 * MS);
+    cr_assert(p50 >= 2 * MS, "p50 = %lld ns", (long long)p50);
+    cr_assert(p50 <= (2 * MS + transport) * 103 / 100, "p50 = %lld ns, transport alone %lld ns",
+              (long long)p50, (long long)transport);
 }
 
 /* ---- processes, JSON ---------------------------------------------------------------------- */
