@@ -229,6 +229,20 @@ int mob__fd_park(mob_bot *self, struct mob__fdent *e, unsigned dir, int64_t dead
     return rc;
 }
 
+int mob__fd_retry(mob_bot *self, int fd, unsigned dir, int64_t deadline)
+{
+    if (errno == EINTR)
+        return 0;
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+        return -errno;
+    struct mob__fdent *e = mob__fd_get(self->loop->io, fd);
+    if (!e)
+        return -ENOMEM;
+    e->ready &= (unsigned char)~dir; /* the kernel just said so */
+    int rc = mob__fd_park(self, e, dir, deadline);
+    return rc < 0 ? rc : 0;
+}
+
 /* Wakes the bots parked on e for the directions in `mask`, with `rc` (or the mask). */
 static void fd_wake(struct mob__io *io, struct mob__fdent *e, unsigned mask, int rc)
 {
@@ -544,14 +558,7 @@ ssize_t mob_sendto(mob_bot *self, int fd, const void *buf, size_t len, const str
         ssize_t n = sendto(fd, buf, len, MSG_NOSIGNAL, to, tolen);
         if (n >= 0)
             return n;
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            return -errno;
-        struct mob__fdent *e = mob__fd_get(io, fd);
-        if (!e)
-            return -ENOMEM;
-        int rc = mob__fd_park(self, e, MOB__OUT, deadline);
+        int rc = mob__fd_retry(self, fd, MOB__OUT, deadline);
         if (rc < 0)
             return rc;
     }
@@ -573,14 +580,7 @@ ssize_t mob_recvfrom(mob_bot *self, int fd, void *buf, size_t len, struct sockad
                 *fromlen = from ? fl : 0;
             return n;
         }
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            return -errno;
-        struct mob__fdent *e = mob__fd_get(io, fd);
-        if (!e)
-            return -ENOMEM;
-        int rc = mob__fd_park(self, e, MOB__IN, deadline);
+        int rc = mob__fd_retry(self, fd, MOB__IN, deadline);
         if (rc < 0)
             return rc;
     }

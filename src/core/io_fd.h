@@ -99,6 +99,11 @@ struct mob__fdent *mob__fd_get(struct mob__io *io, int fd);
  */
 int mob__fd_park(mob_bot *self, struct mob__fdent *e, unsigned dir, int64_t deadline);
 
+/* After a system call on fd failed with errno: 0 to try the call again (EINTR, or the fd
+ * became ready while we were parked on it), or -errno (a real error, -ETIMEDOUT, -ECANCELED,
+ * -ENOMEM). The one place that turns EAGAIN into a park for calls without a fast path. */
+int mob__fd_retry(mob_bot *self, int fd, unsigned dir, int64_t deadline);
+
 /* Makes `self` the owner of fd (closed when it returns). Returns 0 or -ENOMEM. */
 int mob__fd_own(mob_bot *self, int fd, unsigned flags);
 

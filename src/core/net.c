@@ -284,7 +284,6 @@ int mob_accept(mob_bot *self, int lfd, int64_t deadline)
     MOB_CHECK_SELF(self);
     if (self->cancelled)
         return -ECANCELED;
-    struct mob__io *io = self->loop->io;
     for (;;) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof ss;
@@ -299,15 +298,9 @@ int mob_accept(mob_bot *self, int lfd, int64_t deadline)
             return sock_own(self, fd, 0);
         }
         /* A connection reset before we took it is the peer's business, not ours. */
-        if (errno == EINTR || errno == ECONNABORTED)
+        if (errno == ECONNABORTED)
             continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            return -errno;
-        struct mob__fdent *e = mob__fd_get(io, lfd);
-        if (!e)
-            return -ENOMEM;
-        e->ready &= (unsigned char)~MOB__IN;
-        int rc = mob__fd_park(self, e, MOB__IN, deadline);
+        int rc = mob__fd_retry(self, lfd, MOB__IN, deadline);
         if (rc < 0)
             return rc;
     }
