@@ -57,12 +57,22 @@ static mob_bot *alloc_bot(mob_loop *loop)
     return b;
 }
 
-static struct mob__stack_pool *pool_for(mob_loop *loop, size_t size)
+/* The loop's pool for stacks of `size` usable bytes (pools round up to whole pages), or NULL. */
+static struct mob__stack_pool *find_pool(const mob_loop *loop, size_t size)
 {
     for (int i = 0; i < loop->npools; i++)
         if (mob__stack_pool_size(loop->pools[i]) >= size &&
             mob__stack_pool_size(loop->pools[i]) < size + 4096)
             return loop->pools[i];
+    return NULL;
+}
+
+/* The pool for `size`, made on first use. */
+static struct mob__stack_pool *pool_for(mob_loop *loop, size_t size)
+{
+    struct mob__stack_pool *found = find_pool(loop, size);
+    if (found)
+        return found;
     struct mob__stack_pool **p = MOB_REALLOC(loop->pools, (size_t)(loop->npools + 1) * sizeof *p);
     if (!p)
         return NULL;
@@ -86,9 +96,10 @@ void mob__bot_release_stack(mob_bot *bot)
 {
     if (!bot->stack.lo)
         return;
-    struct mob__stack_pool *pool = pool_for(bot->loop, bot->stack.size);
-    if (pool)
-        mob__stack_put(pool, &bot->stack);
+    /* The pool that handed the stack out: releasing never allocates. */
+    struct mob__stack_pool *pool = find_pool(bot->loop, bot->stack.size);
+    MOB_ASSERT(pool != NULL, "bot %d's stack has no pool", bot->id);
+    mob__stack_put(pool, &bot->stack);
     bot->stack.lo = NULL;
 }
 
@@ -270,14 +281,14 @@ int mob_join(mob_bot *self, mob_bot *target, intptr_t *result, int64_t deadline)
     return 0;
 }
 
-static void unpark_children(mob_bot *self) { (void)self; }
-
 int mob_join_children(mob_bot *self, int64_t deadline)
 {
     MOB_CHECK_SELF(self);
     if (self->children_alive == 0)
         return 0;
-    return mob__park(self, deadline, unpark_children, &self->children_alive);
+    /* Nothing to undo on timeout: a returning child wakes the parent only while it waits here
+     * (wait_obj is &children_alive, see bot_main). */
+    return mob__park(self, deadline, NULL, &self->children_alive);
 }
 
 int mob_cancel(mob_bot *target)
