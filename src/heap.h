@@ -11,7 +11,8 @@
 #define MOB_HEAP_H
 
 #include <stdint.h>
-#include <stdlib.h>
+
+/* Include through src/internal.h, which defines MOB_REALLOC and MOB_FREE. */
 
 struct mob__timer {
     int64_t deadline;
@@ -71,7 +72,8 @@ static inline int mob__heap_push(struct mob__heap *h, struct mob__timer *t)
 {
     if (h->len == h->cap) {
         int cap = h->cap ? h->cap * 2 : 64;
-        struct mob__timer **n = (struct mob__timer **)realloc(h->nodes, (size_t)cap * sizeof *n);
+        struct mob__timer **n =
+            (struct mob__timer **)MOB_REALLOC(h->nodes, (size_t)cap * sizeof *n);
         if (!n)
             return -1;
         h->nodes = n;
@@ -104,7 +106,7 @@ static inline void mob__heap_remove(struct mob__heap *h, struct mob__timer *t)
 
 static inline void mob__heap_free(struct mob__heap *h)
 {
-    free(h->nodes);
+    MOB_FREE(h->nodes);
     h->nodes = NULL;
     h->len = h->cap = 0;
 }

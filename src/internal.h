@@ -20,8 +20,6 @@
 
 #include "mob.h"
 #include "../platform/platform.h"
-#include "heap.h"
-#include "list.h"
 
 /* The one place that allocates; override at build time to plug in another allocator. */
 #ifndef MOB_MALLOC
@@ -30,6 +28,9 @@
 #define MOB_REALLOC(p, n) realloc((p), (n))
 #define MOB_FREE(p) free(p)
 #endif
+
+#include "heap.h" /* after the allocator macros: the heap grows through MOB_REALLOC */
+#include "list.h"
 
 /* Contract violations abort with file and line; runtime conditions never come here. */
 void mob__panic(const char *file, int line, const char *fmt, ...)
