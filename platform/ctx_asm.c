@@ -37,8 +37,8 @@ void mob__ctx_make(struct mob__ctx *ctx, void *stack_lo, size_t size, mob__entry
     uint64_t *top = (uint64_t *)(((uintptr_t)stack_lo + size) & ~(uintptr_t)15);
     uint64_t *sp = top - 23;
     sp[0] = (uint64_t)(uintptr_t)mob__trampoline;
-    /* A new fiber starts with the ABI's default floating-point control: all exceptions
-     * masked, round to nearest. */
+    /* A new fiber starts with the ABI's default floating-point control (all exceptions
+     * masked, round to nearest) and no exception flags. */
     sp[1] = (uint64_t)0x1f80 | ((uint64_t)0x037f << 32);
     sp[2] = 0;                                     /* rbp */
     sp[19] = (uint64_t)(uintptr_t)entry;
@@ -69,8 +69,8 @@ void mob__ctx_make(struct mob__ctx *ctx, void *stack_lo, size_t size, mob__entry
     sp[A64_X20] = (uint64_t)(uintptr_t)arg;
     sp[A64_X29] = 0;                               /* frame chain ends here */
     sp[A64_X30] = (uint64_t)(uintptr_t)mob__trampoline; /* where the switch branches */
-    /* A new fiber starts with the ABI's default FP control: FPCR 0 (round to nearest, no
-     * flush-to-zero, no traps). */
+    /* A new fiber starts with the ABI's default FP control, FPCR 0 (round to nearest, no
+     * flush-to-zero, no traps), and no exception flags (FPSR 0, from the memset). */
     sp[A64_FPCR] = 0;
     ctx->sp = sp;
 }

@@ -12,11 +12,9 @@
  * suspended. A new context keeps its entry point instead, and the first switch to it builds
  * its ucontext_t with makecontext on the switcher's stack.
  *
- * Floating point, made to match the asm switches: a context keeps its own FP control
- * (rounding mode, exception masks: swapcontext saves and restores the whole FP environment),
- * but the sticky exception flags are status, so the live flags are carried across every
- * switch instead of being rolled back to the ones saved with the context. A new context
- * starts with the default environment (FE_DFL_ENV), not the spawner's.
+ * Floating point, as in the asm switches: swapcontext saves and restores the whole FP
+ * environment, so a context keeps its own rounding mode, exception masks and sticky exception
+ * flags. A new context starts with the default environment (FE_DFL_ENV), not the spawner's.
  *
  * Read next: platform/switch_x86_64.S, which does the same thing in 30 instructions.
  */
@@ -43,9 +41,7 @@ _Static_assert(sizeof(struct ucstate) <= sizeof(struct mob__ctx),
 _Static_assert(_Alignof(struct ucstate) <= _Alignof(struct mob__ctx),
                "struct mob__ctx is not aligned enough for the ucontext switch's state");
 
-/* What the context being left hands to the one being resumed: the live exception flags,
- * and for a new context, which one it is (makecontext can pass only ints portably). */
-static _Thread_local fexcept_t carry_flags;
+/* Which context is starting, for start() (makecontext can pass only ints portably). */
 static _Thread_local struct ucstate *starting;
 
 const char *mob__switch_name(void) { return "ucontext"; }
@@ -81,7 +77,6 @@ static void start(void)
     void *arg = s->arg;
     s->entry = NULL;
     fesetenv(FE_DFL_ENV);
-    fesetexceptflag(&carry_flags, FE_ALL_EXCEPT);
     entry(arg);
     mob__fiber_returned();
 }
@@ -92,7 +87,6 @@ void mob__switch(struct mob__ctx *from, struct mob__ctx *to)
     ucontext_t here;
     f->uc = &here;
     f->entry = NULL;
-    fegetexceptflag(&carry_flags, FE_ALL_EXCEPT);
     if (t->entry) {
         ucontext_t boot;
         if (getcontext(&boot) != 0)
@@ -107,7 +101,4 @@ void mob__switch(struct mob__ctx *from, struct mob__ctx *to)
     } else if (swapcontext(&here, t->uc) != 0) {
         abort();
     }
-    /* Resumed: swapcontext rolled the flags back to what they were when we left; take the
-     * live ones instead. */
-    fesetexceptflag(&carry_flags, FE_ALL_EXCEPT);
 }

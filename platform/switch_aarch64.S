@@ -10,7 +10,7 @@
  *
  *      higher addresses
  *      +------------------+
- *      | (padding)        |  +168
+ *      | FPSR             |  +168
  *      | FPCR             |  +160
  *      | d14 | d15        |  +144   low 64 bits of v8-v15 are callee-saved, the rest is not
  *      | d12 | d13        |  +128
@@ -24,10 +24,11 @@
  *      | x19 | x20        |  +0     a new context: x19 = entry, x20 = arg
  *      +------------------+  <- ctx->sp
  *
- * Floating point: FPCR (rounding mode, flush-to-zero, default NaN, trap enables) is kept per
- * context, like MXCSR's control bits on x86-64. The sticky exception flags live in a separate
- * register, FPSR, which is status and is left alone. Writing FPCR can be slow (it may be
- * self-synchronising), so the switch compares and skips the write when nothing changed.
+ * Floating point: FPCR (rounding mode, flush-to-zero, default NaN, trap enables) and FPSR (the
+ * sticky exception flags) are both kept per context, as MXCSR and the x87 control word are on
+ * x86-64: a bot's exception flags are its own. Writing FPCR can be slow (it may be
+ * self-synchronising), so the switch compares and skips that write when nothing changed;
+ * FPSR is an ordinary status register and is simply reloaded.
  *
  * The switch ends with `ret`, although the asm style rule says `br`: the rule holds for
  * x86-64's inline switch, not for a called one. `bl mob__switch` pushes a return prediction;
@@ -79,12 +80,14 @@ SYM(mob__switch):
     stp     d12, d13, [sp, #128]
     stp     d14, d15, [sp, #144]
     mrs     x9, fpcr
-    str     x9, [sp, #160]
+    mrs     x12, fpsr
+    stp     x9, x12, [sp, #160]
     mov     x10, sp
     str     x10, [x0]
     ldr     x10, [x1]
     mov     sp, x10                 /* now on the target's stack */
-    ldr     x11, [sp, #160]
+    ldp     x11, x12, [sp, #160]
+    msr     fpsr, x12
     cmp     x11, x9
     b.eq    1f
     msr     fpcr, x11

@@ -8,8 +8,8 @@
 #
 #   yield (2 bots) vs jump       the target: mob's whole yield (scheduler included) <= Boost's
 #                                bare jump, ratio <= 1.0
-#   dirty FP status              one side has an inexact flag set: Boost reloads MXCSR on every
-#                                jump, mob carries status flags and skips the reload
+#   dirty FP status              one side has an inexact flag set, so every MXCSR reload (Boost's
+#                                and mob's alike) really changes the register
 #   raw switch vs jump           mob's asm alone against Boost's asm alone
 #
 # usage: tools/compare-switch.sh            env: BUILD=build ROUNDS=5 CPU=1 ITERS=2000000

@@ -5,8 +5,7 @@
  *   raw switch              two contexts and mob__switch, no loop: the asm alone
  *   2 bots                  two bots ping-ponging through the public mob_yield (free mode)
  *   2 bots, dirty FP status one of them did an inexact division first, so the two contexts'
- *                           MXCSR status flags differ (Boost.Context pays an ldmxcsr stall on
- *                           every switch then; mob carries status flags and should not)
+ *                           MXCSR values differ and every reload really changes the register
  *   2 bots, FP control differs  one bot rounds upward: the control bits really differ, so
  *                           every switch must reload them (the honest slow case)
  *   10000 bots              10,000 bots round-robin: the cache-cold case
