@@ -5,14 +5,18 @@
  * fd is closed, so the hot path makes no kevent change at all.
  *
  * kqueue reports the read and the write filter of one fd as two events; they are passed on as
- * two (fd, mask) reports, which the core merges for free (waking is idempotent). EV_EOF and
- * EV_ERROR wake both directions, so the next read or write reports the real cause.
+ * two (fd, mask) reports, which the core merges for free (waking is idempotent). EV_EOF on the
+ * read filter is the peer's shutdown (IN | HUP, as epoll's EPOLLRDHUP); EV_EOF with an error,
+ * EV_EOF on the write filter and EV_ERROR wake both directions, so the next read or write
+ * reports the real cause.
  *
- * Written to the same contract as poll_epoll.c; it cannot be compiled on the Linux build
- * machines, so keep it plain and check it on a Mac or a BSD before trusting a change.
+ * Written to the same contract as poll_epoll.c. On Linux, `make POLLER=kqueue` compiles it
+ * against an epoll-based emulation of kqueue (tests/kqueue/, MOB_KQUEUE_SHIM) and runs the
+ * whole suite through it; it has not been run on a real Mac or BSD, so check a change there
+ * before trusting it.
  */
 #if !defined(__APPLE__) && !defined(__FreeBSD__) && !defined(__OpenBSD__) &&                   \
-    !defined(__NetBSD__) && !defined(__DragonFly__)
+    !defined(__NetBSD__) && !defined(__DragonFly__) && !defined(MOB_KQUEUE_SHIM)
 #error "poll_kqueue.c is for macOS and the BSDs: build with POLLER=epoll or POLLER=poll"
 #endif
 /* The Makefile's strict POSIX hides kqueue's types (u_short, ...) on the BSDs and macOS. */
@@ -68,19 +72,34 @@ int mob__poller_set(struct mob__poller *p, int fd, unsigned old_mask, unsigned n
 {
     struct kevent ch[2];
     int n = 0;
-    unsigned add = new_mask & ~old_mask, del = old_mask & ~new_mask;
-    if (add & MOB__IN)
-        EV_SET(&ch[n++], fd, EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, NULL);
-    if (add & MOB__OUT)
-        EV_SET(&ch[n++], fd, EVFILT_WRITE, EV_ADD | EV_CLEAR, 0, 0, NULL);
-    if (del & MOB__IN)
-        EV_SET(&ch[n++], fd, EVFILT_READ, EV_DELETE, 0, 0, NULL);
-    if (del & MOB__OUT)
-        EV_SET(&ch[n++], fd, EVFILT_WRITE, EV_DELETE, 0, 0, NULL);
+    /* Every wanted filter is (re)added, not only the new ones: EV_ADD on a live knote just
+     * updates it, and a knote the kernel dropped when the fd was closed behind the core's back
+     * comes back, as poll_epoll.c's MOD-becomes-ADD fallback does. One call per fd lifetime
+     * or so in the edge-triggered core, so the extra change costs nothing measurable.
+     * EV_SET gets no side effect in its first argument: some BSDs' macro names it more than
+     * once. udata is 0, not NULL: it is an intptr_t on NetBSD before 10. */
+    unsigned del = old_mask & ~new_mask;
+    if (new_mask & MOB__IN) {
+        EV_SET(&ch[n], fd, EVFILT_READ, EV_ADD | EV_CLEAR, 0, 0, 0);
+        n++;
+    }
+    if (new_mask & MOB__OUT) {
+        EV_SET(&ch[n], fd, EVFILT_WRITE, EV_ADD | EV_CLEAR, 0, 0, 0);
+        n++;
+    }
+    if (del & MOB__IN) {
+        EV_SET(&ch[n], fd, EVFILT_READ, EV_DELETE, 0, 0, 0);
+        n++;
+    }
+    if (del & MOB__OUT) {
+        EV_SET(&ch[n], fd, EVFILT_WRITE, EV_DELETE, 0, 0, 0);
+        n++;
+    }
     if (n == 0)
         return 0;
     /* With EV_RECEIPT every change comes back as an EV_ERROR entry whose data is 0 or an
-     * errno, so a failure is attributed to its filter and nothing pending is consumed. */
+     * errno, so a failure is attributed to its filter, and kevent returns at once without
+     * consuming (or waiting for) anything pending. */
     struct kevent res[2];
     for (int i = 0; i < n; i++)
         ch[i].flags |= EV_RECEIPT;
@@ -90,8 +109,11 @@ int mob__poller_set(struct mob__poller *p, int fd, unsigned old_mask, unsigned n
     for (int i = 0; i < got; i++) {
         if (!(res[i].flags & EV_ERROR) || res[i].data == 0)
             continue;
-        /* Deleting a filter the kernel already dropped (the fd was closed) is not an error. */
-        if ((res[i].data == ENOENT || res[i].data == EBADF) && new_mask == 0)
+        /* Deleting a filter the kernel already dropped (the fd was closed, and perhaps reused)
+         * is not an error: what was asked for holds. The filter tells a delete from an add,
+         * since the two never name the same filter in one call. */
+        unsigned dir = res[i].filter == EVFILT_READ ? MOB__IN : MOB__OUT;
+        if ((del & dir) && (res[i].data == ENOENT || res[i].data == EBADF))
             continue;
         return -(int)res[i].data;
     }
@@ -119,7 +141,13 @@ int mob__poller_wait(struct mob__poller *p, int64_t timeout_ns, struct mob__even
             mask = MOB__IN;
         else if (p->ev[i].filter == EVFILT_WRITE)
             mask = MOB__OUT;
-        if (p->ev[i].flags & (EV_EOF | EV_ERROR))
+        /* EV_EOF on the read filter is the peer's shutdown: reads see EOF from now on (epoll's
+         * EPOLLRDHUP). With an error pending (fflags), on the write filter (nothing more can
+         * be sent) or with EV_ERROR, both directions wake, so the next call reports it. */
+        unsigned short fl = p->ev[i].flags;
+        if ((fl & EV_EOF) && mask == MOB__IN && p->ev[i].fflags == 0)
+            mask = MOB__IN | MOB__HUP;
+        else if (fl & (EV_EOF | EV_ERROR))
             mask = MOB__IN | MOB__OUT | MOB__HUP;
         if (!mask)
             continue;
