@@ -24,6 +24,11 @@ WARN      = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prot
 ALL_CFLAGS = -std=c11 $(CFLAGS) $(WARN) -fPIC -Iinclude -Isrc -I$(BUILD)/gen \
             -D_POSIX_C_SOURCE=200809L $(if $(filter ucontext,$(FIBER)),-DMOB_FIBER_UCONTEXT) \
             $(if $(SAN),-fsanitize=$(SAN) -fno-omit-frame-pointer -DMOB_SAN=1)
+# Test configuration: POLLER=kqueue on Linux builds platform/poll_kqueue.c against the epoll
+# emulation of kqueue in tests/kqueue/ (linked into libmob for this configuration only), so
+# the kqueue backend is compiled and runs the suite here. Never a shipping build.
+KQ_SHIM   = $(and $(filter Linux,$(UNAME_S)),$(filter kqueue,$(POLLER)),1)
+ALL_CFLAGS += $(if $(KQ_SHIM),-Itests/kqueue -DMOB_KQUEUE_SHIM)
 LDFLAGS  += $(if $(SAN),-fsanitize=$(SAN))
 LDLIBS   += $(if $(filter Linux,$(UNAME_S)),-ldl -lm,-lm)
 Q         = $(if $(filter 1,$(V)),,@)
@@ -32,7 +37,8 @@ FLAGS_LINE = $(CC) $(ALL_CFLAGS) $(LDFLAGS)
 # ---- sources -------------------------------------------------------------------------------
 SWITCH_SRC = $(if $(filter ucontext,$(FIBER)),platform/ctx_ucontext.c,platform/switch_$(ARCH).S platform/ctx_asm.c)
 LIB_SRC  = $(sort $(wildcard src/*/*.c)) platform/clock.c platform/stack.c platform/san.c \
-           $(wildcard platform/poll_$(POLLER).c) $(SWITCH_SRC)
+           $(wildcard platform/poll_$(POLLER).c) $(SWITCH_SRC) \
+           $(if $(KQ_SHIM),tests/kqueue/kqueue_shim.c)
 LIB_OBJ  = $(patsubst %,$(BUILD)/%.o,$(basename $(LIB_SRC)))
 TOOLS    = $(notdir $(patsubst %/,%,$(filter-out tools/examples/,$(sort $(dir $(wildcard tools/*/*.c))))))
 EXAMPLES = $(patsubst tools/examples/%.c,$(BUILD)/examples/%,$(wildcard tools/examples/*.c))
