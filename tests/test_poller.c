@@ -215,3 +215,39 @@ Test(poller, many_fds_register_and_report_the_right_one)
         close(pairs[i][1]);
     }
 }
+
+/* Closes sp[0] behind the poller's back and makes a new socket take the same number, as
+ * happens when the core's view of an fd is stale. Returns the new socket's peer. */
+static int reuse_sp0_number(void)
+{
+    int old = sp[0], q[2];
+    close(sp[0]);
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, q), 0);
+    cr_assert_eq(q[0], old, "the number was not reused: the test proves nothing");
+    fcntl(q[0], F_SETFL, O_NONBLOCK);
+    sp[0] = q[0]; /* teardown closes it */
+    return q[1];
+}
+
+Test(poller, a_reused_fd_number_gets_its_whole_interest_back)
+{
+    /* The kernel forgot the old file's registration at close; the core still believes IN is
+     * registered and only asks for OUT more. Reads on the new file must be reported anyway. */
+    cr_assert_eq(mob__poller_set(P, sp[0], 0, MOB__IN), 0);
+    int peer = reuse_sp0_number();
+    cr_assert_eq(mob__poller_set(P, sp[0], MOB__IN, MOB__IN | MOB__OUT), 0);
+    wait_mask(sp[0], 0, NULL); /* the initial writable report */
+    cr_assert_eq(write(peer, "x", 1), 1);
+    cr_assert(wait_mask(sp[0], 1000000000, NULL) & MOB__IN);
+    close(peer);
+}
+
+Test(poller, dropping_a_direction_the_kernel_already_forgot_is_not_an_error)
+{
+    cr_assert_eq(mob__poller_set(P, sp[0], 0, MOB__IN | MOB__OUT), 0);
+    int peer = reuse_sp0_number();
+    cr_assert_eq(mob__poller_set(P, sp[0], MOB__IN | MOB__OUT, MOB__OUT), 0);
+    cr_assert_eq(write(peer, "x", 1), 1);
+    cr_assert_eq(wait_mask(sp[0], 1000000000, NULL), MOB__OUT);
+    close(peer);
+}
