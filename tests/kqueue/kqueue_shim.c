@@ -24,7 +24,9 @@
  * every epoll registration. When a change or an event finds the fd closed, or reused for
  * another file, the entry's knotes are forgotten and its generation bumped, and anything epoll
  * still reports under the old generation is dropped. That costs one fstat per change and per
- * event, which tests can afford.
+ * event, which tests can afford. Sockets and pipes each have their own inode, so this is exact
+ * for them; eventfds, epoll fds and other anonymous inodes all share one, so a reused number
+ * of that kind keeps the old knotes in the table (epoll itself has dropped them).
  *
  * Not emulated: other filters (EINVAL), EV_DISPATCH and the other flags, `fflags` (BSD puts
  * the socket's pending error there with EV_EOF; reading it here would consume it, so it is
@@ -75,8 +77,6 @@ struct fdent {
 struct kq {
     int outer;        /* the fd handed out by kqueue() */
     int inner[NFILT]; /* the read set and the write set */
-    dev_t dev;        /* identity of `outer`, to tell a closed-and-reused number apart */
-    ino_t ino;
     int next_filt;    /* which inner set is drained first next time, for fairness */
     struct fdent *fds; /* indexed by fd */
     int nfds;
@@ -93,23 +93,33 @@ static int filt_index(short filter)
 
 static uint64_t epoll_key(int fd, uint32_t gen) { return (uint64_t)gen << 32 | (uint32_t)fd; }
 
-static void kq_destroy(struct kq *q)
+/* Frees q and closes its inner sets, unless `stale`: q's own fd was closed behind our back
+ * (not through mob_kqshim_close), and the inner numbers might have gone the same way and been
+ * reused; then they are left open, a leak of two fds rather than a close of someone else's. */
+static void kq_destroy(struct kq *q, int stale)
 {
-    for (int k = 0; k < NFILT; k++)
+    for (int k = 0; k < NFILT && !stale; k++)
         if (q->inner[k] >= 0)
             close(q->inner[k]);
     free(q->fds);
     free(q);
 }
 
+/* Whether fd is still q's outer set. Every epoll fd has the same inode, so fstat cannot tell;
+ * asking fd to modify q's read set can: only the set that holds it says yes. */
+static int kq_is_live(struct kq *q, int fd)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = F_READ};
+    return epoll_ctl(fd, EPOLL_CTL_MOD, q->inner[F_READ], &ev) == 0;
+}
+
 /* The kqueue behind `fd`, or NULL (errno EBADF) when fd is not one. A kqueue whose fd was
- * closed without mob_kqshim_close (and perhaps reused) is freed here. */
+ * closed behind our back (and perhaps reused) is freed here. */
 static struct kq *kq_lookup(int fd)
 {
     struct kq *q = fd >= 0 && fd < nkqs ? kqs[fd] : NULL;
-    struct stat st;
-    if (q && (fstat(fd, &st) < 0 || st.st_dev != q->dev || st.st_ino != q->ino)) {
-        kq_destroy(q);
+    if (q && !kq_is_live(q, fd)) {
+        kq_destroy(q, 1);
         kqs[fd] = NULL;
         q = NULL;
     }
@@ -118,48 +128,49 @@ static struct kq *kq_lookup(int fd)
     return q;
 }
 
+/* Creates q's three epoll sets and makes room for its slot in kqs. Returns 0 or an errno. */
+static int kq_open(struct kq *q)
+{
+    if ((q->outer = epoll_create1(EPOLL_CLOEXEC)) < 0)
+        return errno;
+    for (int k = 0; k < NFILT; k++) {
+        if ((q->inner[k] = epoll_create1(EPOLL_CLOEXEC)) < 0)
+            return errno;
+        /* Level-triggered: an inner set stays "readable" while it has anything to report. */
+        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)k};
+        if (epoll_ctl(q->outer, EPOLL_CTL_ADD, q->inner[k], &ev) < 0)
+            return errno;
+    }
+    if (q->outer >= nkqs) {
+        int n = nkqs ? nkqs : 16;
+        while (n <= q->outer)
+            n *= 2;
+        struct kq **a = realloc(kqs, (size_t)n * sizeof *a);
+        if (!a)
+            return ENOMEM;
+        memset(a + nkqs, 0, (size_t)(n - nkqs) * sizeof *a);
+        kqs = a;
+        nkqs = n;
+    }
+    return 0;
+}
+
 int kqueue(void)
 {
     struct kq *q = calloc(1, sizeof *q);
     if (!q)
         return -1;
     q->outer = q->inner[F_READ] = q->inner[F_WRITE] = -1;
-    int err = 0;
-    struct stat st;
-    if ((q->outer = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
-        (q->inner[F_READ] = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
-        (q->inner[F_WRITE] = epoll_create1(EPOLL_CLOEXEC)) < 0 || fstat(q->outer, &st) < 0)
-        err = errno;
-    for (int k = 0; !err && k < NFILT; k++) {
-        /* Level-triggered: an inner set stays "readable" while it has anything to report. */
-        struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)k};
-        if (epoll_ctl(q->outer, EPOLL_CTL_ADD, q->inner[k], &ev) < 0)
-            err = errno;
-    }
-    if (!err && q->outer >= nkqs) {
-        int n = nkqs ? nkqs : 16;
-        while (n <= q->outer)
-            n *= 2;
-        struct kq **a = realloc(kqs, (size_t)n * sizeof *a);
-        if (!a)
-            err = ENOMEM;
-        else {
-            memset(a + nkqs, 0, (size_t)(n - nkqs) * sizeof *a);
-            kqs = a;
-            nkqs = n;
-        }
-    }
+    int err = kq_open(q);
     if (err) {
         if (q->outer >= 0)
             close(q->outer);
-        kq_destroy(q);
+        kq_destroy(q, 0);
         errno = err;
         return -1;
     }
-    q->dev = st.st_dev;
-    q->ino = st.st_ino;
     if (kqs[q->outer]) /* a kqueue closed behind our back had this number */
-        kq_destroy(kqs[q->outer]);
+        kq_destroy(kqs[q->outer], 1);
     kqs[q->outer] = q;
     return q->outer;
 }
@@ -167,7 +178,7 @@ int kqueue(void)
 int mob_kqshim_close(int fd)
 {
     if (fd >= 0 && fd < nkqs && kqs[fd]) {
-        kq_destroy(kqs[fd]);
+        kq_destroy(kqs[fd], 0);
         kqs[fd] = NULL;
     }
     return close(fd);
@@ -222,12 +233,16 @@ static int knote_sync(struct kq *q, int fd, struct fdent *e, int k)
                 (kn->flags & EV_CLEAR ? EPOLLET : 0u);
     ev.data.u64 = epoll_key(fd, e->gen);
     /* ADD and MOD both look at the fd's state now and queue an event if it is ready, as BSD
-     * does when a knote is added, changed or enabled. */
+     * does when a knote is added, changed or enabled. MOD finds nothing when the kernel
+     * dropped a closed fd that fstat could not tell from its successor (eventfds and other
+     * anonymous inodes share one inode number): then it is an ADD. */
     int op = kn->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    if (epoll_ctl(q->inner[k], op, fd, &ev) < 0 &&
-        !(op == EPOLL_CTL_ADD && errno == EEXIST &&
-          epoll_ctl(q->inner[k], EPOLL_CTL_MOD, fd, &ev) == 0))
-        return errno;
+    if (epoll_ctl(q->inner[k], op, fd, &ev) < 0) {
+        int alt = op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+        if (errno != (op == EPOLL_CTL_ADD ? EEXIST : ENOENT) ||
+            epoll_ctl(q->inner[k], alt, fd, &ev) < 0)
+            return errno;
+    }
     kn->in_epoll = 1;
     return 0;
 }
