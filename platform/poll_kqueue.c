@@ -145,7 +145,7 @@ int mob__poller_wait(struct mob__poller *p, int64_t timeout_ns, struct mob__even
          * EPOLLRDHUP). With an error pending (fflags), on the write filter (nothing more can
          * be sent) or with EV_ERROR, both directions wake, so the next call reports it. */
         unsigned short fl = p->ev[i].flags;
-        if ((fl & EV_EOF) && mask == MOB__IN && p->ev[i].fflags == 0)
+        if ((fl & (EV_EOF | EV_ERROR)) == EV_EOF && mask == MOB__IN && p->ev[i].fflags == 0)
             mask = MOB__IN | MOB__HUP;
         else if (fl & (EV_EOF | EV_ERROR))
             mask = MOB__IN | MOB__OUT | MOB__HUP;

@@ -328,15 +328,17 @@ static int drain(struct kq *q, int k, struct kevent *out, int room)
         o->filter = k == F_READ ? EVFILT_READ : EVFILT_WRITE;
         o->flags = kn->flags;
         o->udata = kn->udata;
+        /* EV_EOF as FreeBSD sets it: the read side is shut (SBS_CANTRCVMORE: the peer's FIN or
+         * a reset), or for the write filter the send side (SBS_CANTSENDMORE). An error alone
+         * (an ICMP error on a connected UDP socket: EPOLLERR without a hang-up) fires the
+         * filter without EV_EOF, as BSD's so_error does. */
         if (k == F_READ) {
-            /* EV_EOF: the peer will send no more (FreeBSD's SBS_CANTRCVMORE). */
-            if (r & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+            if (r & (EPOLLRDHUP | EPOLLHUP))
                 o->flags |= EV_EOF;
             int avail = 0;
             if (ioctl(fd, FIONREAD, &avail) == 0) /* fails on a listener: data stays 0 */
                 o->data = avail;
-        } else if (r & (EPOLLHUP | EPOLLERR)) {
-            /* EV_EOF: nothing more can be sent (FreeBSD's SBS_CANTSENDMORE). */
+        } else if (r & EPOLLHUP) {
             o->flags |= EV_EOF;
         }
         if (kn->flags & EV_ONESHOT) {
