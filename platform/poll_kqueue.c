@@ -34,6 +34,7 @@
 #include "platform.h"
 
 #define KQ_BATCH 1024
+#define KQ_MAX_TIMEOUT_SEC 100000000
 
 struct mob__poller {
     int kq;
@@ -127,6 +128,12 @@ int mob__poller_wait(struct mob__poller *p, int64_t timeout_ns, struct mob__even
     if (timeout_ns >= 0) {
         ts.tv_sec = (time_t)(timeout_ns / 1000000000);
         ts.tv_nsec = (long)(timeout_ns % 1000000000);
+        /* macOS's kevent fails with EINVAL past 10^8 s (about 3 years): a timer that far away
+         * would stop the loop. Waking early is harmless, the loop just waits again. */
+        if (ts.tv_sec >= KQ_MAX_TIMEOUT_SEC) {
+            ts.tv_sec = KQ_MAX_TIMEOUT_SEC;
+            ts.tv_nsec = 0;
+        }
         tsp = &ts;
     }
     if (max > KQ_BATCH)

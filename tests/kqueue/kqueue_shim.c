@@ -52,6 +52,11 @@
 #define HAVE_EPOLL_PWAIT2 1
 #endif
 
+/* macOS's kevent fails with EINVAL when the timeout's tv_sec is over 100,000,000 (about 3
+ * years; the limit of its interval timers), where FreeBSD waits. The emulation takes the
+ * stricter rule, so a caller that forgets to clamp fails here too. */
+#define SHIM_MAX_TIMEOUT_SEC 100000000
+
 /* Inner results are read in batches of this many before translation. */
 #define SHIM_BATCH 256
 
@@ -388,8 +393,8 @@ int kevent(int kq, const struct kevent *changelist, int nchanges, struct kevent 
     if (!q)
         return -1;
     if (nchanges < 0 || nevents < 0 ||
-        (timeout && (timeout->tv_sec < 0 || timeout->tv_nsec < 0 ||
-                     timeout->tv_nsec >= 1000000000))) {
+        (timeout && (timeout->tv_sec < 0 || timeout->tv_sec > SHIM_MAX_TIMEOUT_SEC ||
+                     timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000))) {
         errno = EINVAL;
         return -1;
     }
@@ -416,9 +421,8 @@ int kevent(int kq, const struct kevent *changelist, int nchanges, struct kevent 
         return nerr; /* no wait when there are error entries, as on BSD */
     if (nevents == 0)
         return 0;
-    /* A timeout past 30 years is forever (and keeps the ns arithmetic in range). */
     int64_t deadline = -1;
-    if (timeout && timeout->tv_sec < 1000000000)
+    if (timeout)
         deadline = now_ns() + (int64_t)timeout->tv_sec * 1000000000 + timeout->tv_nsec;
     for (;;) {
         int64_t left = deadline < 0 ? -1 : deadline - now_ns();

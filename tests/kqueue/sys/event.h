@@ -65,7 +65,8 @@ int kqueue(void);
  * eventlist slot as an EV_ERROR entry whose `data` is the errno (0 for success); when there
  * are such entries kevent returns their count at once without waiting. A failing change with
  * no slot left makes kevent return -1 with errno. Otherwise returns the event count (0 on
- * timeout), or -1 and errno (EINTR when a signal interrupts the wait).
+ * timeout), or -1 and errno: EINTR when a signal interrupts the wait, EINVAL for a timeout
+ * over 100,000,000 s (macOS's limit, which FreeBSD does not have).
  */
 int kevent(int kq, const struct kevent *changelist, int nchanges, struct kevent *eventlist,
            int nevents, const struct timespec *timeout);
