@@ -93,7 +93,7 @@ $(BUILD)/examples/%.so: $(BUILD)/tools/examples/plugin/%.o
 	@mkdir -p $(@D)
 	$(if $(Q),@echo "  LD    $@")
 	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $^
-$(BUILD)/tests/%.o: ALL_CFLAGS += $(CRITERION_CFLAGS) -Wno-missing-prototypes
+$(BUILD)/tests/%.o: private ALL_CFLAGS += $(CRITERION_CFLAGS) -Wno-missing-prototypes
 $(BUILD)/tests/run: $(TEST_OBJ) $(BUILD)/libmob.a
 	$(if $(Q),@echo "  LD    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CRITERION_LIBS) $(LDLIBS)
