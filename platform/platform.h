@@ -50,8 +50,8 @@ void mob__ctx_make(struct mob__ctx *ctx, void *stack_lo, size_t size, mob__entry
 
 /*
  * Saves the callee-saved state of the running context into `from` and resumes `to`. Returns
- * when something switches back to `from`. On x86-64 this keeps MXCSR's control bits and the
- * x87 control word per context; on aarch64 d8-d15 and FPCR. On x86-64 it is an inline
+ * when something switches back to `from`. On x86-64 this keeps MXCSR and the x87 control
+ * word per context; on aarch64 d8-d15, FPCR and FPSR. On x86-64 it is an inline
  * statement, not a call (switch_x86_64.h says why); elsewhere a function.
  */
 #if defined(__x86_64__) && !defined(MOB_FIBER_UCONTEXT) && !defined(__cplusplus)

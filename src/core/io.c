@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "io_fd.h"
+#include "sched.h"
 
 /* Poller events handled per wait; a busier loop drains the rest on the next call. */
 #define MOB__IO_BATCH 1024
@@ -164,7 +165,7 @@ static int fd_register(struct mob__io *io, struct mob__fdent *e, unsigned dir)
 }
 
 /* Takes `bot` off e's wait slots; returns the directions it was waiting for. */
-static unsigned fd_unwait(struct mob__io *io, struct mob__fdent *e, mob_bot *bot)
+static inline unsigned fd_unwait(struct mob__io *io, struct mob__fdent *e, mob_bot *bot)
 {
     unsigned dirs = 0;
     if (e->rd == bot) {
@@ -191,7 +192,10 @@ static void fd_unpark(mob_bot *bot)
     fd_unwait(bot->loop->io, (struct mob__fdent *)bot->wait_obj, bot);
 }
 
-int mob__fd_park(mob_bot *self, struct mob__fdent *e, unsigned dir, int64_t deadline)
+/* Parks self on e for dir. Inlined into the call that parks most (read), so that a bot
+ * blocked there is one frame deep, not three (sched.h says why); mob__fd_park for the rest. */
+static inline __attribute__((always_inline)) int fd_park(mob_bot *self, struct mob__fdent *e,
+                                                         unsigned dir, int64_t deadline)
 {
     struct mob__io *io = self->loop->io;
     if (((dir & MOB__IN) && e->rd) || ((dir & MOB__OUT) && e->wr))
@@ -221,12 +225,18 @@ int mob__fd_park(mob_bot *self, struct mob__fdent *e, unsigned dir, int64_t dead
             return -ENOMEM;
         }
     }
-    int rc = mob__park(self, deadline, fd_unpark, e);
+    int rc = mob__sched_park(self, deadline, fd_unpark, e);
     /* mob__park can refuse without parking (a cancelled bot, no memory for the timer); then
      * nobody ran fd_unpark and the wait record is still ours to undo. */
     if (MOB_UNLIKELY(rc < 0) && (e->rd == self || e->wr == self))
         fd_unwait(io, e, self);
     return rc;
+}
+
+MOB__SWITCHES int mob__fd_park(mob_bot *self, struct mob__fdent *e, unsigned dir,
+                               int64_t deadline)
+{
+    return fd_park(self, e, dir, deadline);
 }
 
 int mob__fd_retry(mob_bot *self, int fd, unsigned dir, int64_t deadline)
@@ -244,17 +254,17 @@ int mob__fd_retry(mob_bot *self, int fd, unsigned dir, int64_t deadline)
 }
 
 /* Wakes the bots parked on e for the directions in `mask`, with `rc` (or the mask). */
-static void fd_wake(struct mob__io *io, struct mob__fdent *e, unsigned mask, int rc)
+static inline void fd_wake(struct mob__io *io, struct mob__fdent *e, unsigned mask, int rc)
 {
     mob_bot *r = (mask & MOB__IN) ? e->rd : NULL;
     mob_bot *w = (mask & MOB__OUT) ? e->wr : NULL;
     if (r) {
         unsigned dirs = fd_unwait(io, e, r);
-        mob__wake(r, rc ? rc : (int)(mask & dirs));
+        sched_wake(r, rc ? rc : (int)(mask & dirs));
     }
     if (w && w != r) {
         unsigned dirs = fd_unwait(io, e, w);
-        mob__wake(w, rc ? rc : (int)(mask & dirs));
+        sched_wake(w, rc ? rc : (int)(mask & dirs));
     }
 }
 
@@ -407,7 +417,7 @@ int mob_wait_fd(mob_bot *self, int fd, unsigned events, int64_t deadline)
     return mob__fd_park(self, e, dir, deadline);
 }
 
-ssize_t mob_read(mob_bot *self, int fd, void *buf, size_t len, int64_t deadline)
+MOB__SWITCHES ssize_t mob_read(mob_bot *self, int fd, void *buf, size_t len, int64_t deadline)
 {
     IO_CHECK_SELF(self);
     if (MOB_UNLIKELY(self->cancelled))
@@ -436,7 +446,7 @@ ssize_t mob_read(mob_bot *self, int fd, void *buf, size_t len, int64_t deadline)
                 return -ENOMEM;
             e->ready &= (unsigned char)~MOB__IN;
         }
-        int rc = mob__fd_park(self, e, MOB__IN, deadline);
+        int rc = fd_park(self, e, MOB__IN, deadline);
         if (rc < 0)
             return rc;
     }
@@ -482,8 +492,11 @@ static ssize_t write_nosigpipe(int fd, const void *buf, size_t len)
     return n;
 }
 
-ssize_t mob_write_all2(mob_bot *self, int fd, const void *buf, size_t len, int64_t deadline,
-                       size_t *written)
+/* mob_write_all and mob_write_all2 both inline this: a write that fits the socket buffer, the
+ * common case, then costs one call level. */
+static inline __attribute__((always_inline)) ssize_t write_all(mob_bot *self, int fd,
+                                                               const void *buf, size_t len,
+                                                               int64_t deadline, size_t *written)
 {
     IO_CHECK_SELF(self);
     size_t off = 0;
@@ -541,9 +554,15 @@ out:
     return rc;
 }
 
+ssize_t mob_write_all2(mob_bot *self, int fd, const void *buf, size_t len, int64_t deadline,
+                       size_t *written)
+{
+    return write_all(self, fd, buf, len, deadline, written);
+}
+
 ssize_t mob_write_all(mob_bot *self, int fd, const void *buf, size_t len, int64_t deadline)
 {
-    return mob_write_all2(self, fd, buf, len, deadline, NULL);
+    return write_all(self, fd, buf, len, deadline, NULL);
 }
 
 ssize_t mob_sendto(mob_bot *self, int fd, const void *buf, size_t len, const struct sockaddr *to,

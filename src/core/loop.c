@@ -6,7 +6,7 @@
  *
  * How control moves. The host calls mob_loop_step(). A step picks the first runnable bot and
  * switches to it. When that bot yields, parks or returns, it does not go back to the host: it
- * picks the next runnable bot itself and switches straight to it (schedule()), so a yield
+ * picks the next runnable bot itself and switches straight to it (sched_next()), so a yield
  * between two bots is one context switch and a few pointer moves. Only when the step has
  * nothing left to run (lockstep: the tick's bots are done; free: the ready queue is empty or
  * the step's switch budget is spent) does a bot switch back to the host, which then polls the
@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "sched.h"
 
 /* In free mode the host polls I/O at least every this many switches, even when bots keep
  * yielding, and at most once per round of the ready queue. */
@@ -35,95 +36,12 @@
 /* Switching                                                                                */
 /* ---------------------------------------------------------------------------------------- */
 
-/* Returns a finished bot's stack to its pool. Called right after every switch, on whatever
- * stack we landed on: a bot cannot free the stack it is running on. */
-static void reap(mob_loop *loop)
-{
-    mob_bot *dead = loop->reap;
-    if (MOB_UNLIKELY(dead != NULL)) {
-        loop->reap = NULL;
-        mob__bot_release_stack(dead);
-    }
-}
-
-static inline __attribute__((always_inline)) void switch_to(mob_loop *loop,
-                                                            struct mob__ctx *from, mob_bot *to)
-{
-    struct mob__ctx *target;
-    const struct mob__stack *stack;
-    /* A bot that has returned leaves for good (sanitizers may drop what they kept for it). */
-    int from_done = loop->reap != NULL && &loop->reap->ctx == from;
-    if (to) {
-        to->state = MOB__RUNNING;
-        loop->current = to;
-        target = &to->ctx;
-        stack = &to->stack;
-        loop->stats.switches++;
-    } else {
-        loop->current = NULL;
-        target = &loop->main_ctx;
-        stack = NULL;
-    }
-    mob__switch_annotated(from, target, stack, from_done);
-    reap(loop);
-}
-
 MOB__SWITCHES void mob__switch_to(mob_loop *loop, struct mob__ctx *from, mob_bot *to)
 {
-    switch_to(loop, from, to);
+    sched_switch(loop, from, to);
 }
 
-static inline void ready_push(mob_loop *loop, mob_bot *bot)
-{
-    bot->run_next = NULL;
-    *loop->ready_tail = bot;
-    loop->ready_tail = &bot->run_next;
-    loop->nready++;
-}
-
-static inline mob_bot *ready_pop(mob_loop *loop)
-{
-    mob_bot *b = loop->ready_head;
-    if (b) {
-        loop->ready_head = b->run_next;
-        if (!loop->ready_head)
-            loop->ready_tail = &loop->ready_head;
-        loop->nready--;
-    }
-    return b;
-}
-
-/* The next bot to run in this step, or NULL when the step is over. */
-static inline mob_bot *pick_next(mob_loop *loop)
-{
-    if (loop->mode == MOB_LOCKSTEP) {
-        if (loop->tick_pos < loop->tick_len)
-            return loop->tick[loop->tick_pos++];
-        return NULL;
-    }
-    if (loop->budget <= 0)
-        return NULL;
-    mob_bot *b = ready_pop(loop);
-    if (b)
-        loop->budget--;
-    return b;
-}
-
-static inline __attribute__((always_inline)) void schedule(mob_loop *loop, mob_bot *self)
-{
-    if (MOB_UNLIKELY(self->canary) && !mob__stack_canary_ok(&self->stack))
-        MOB_PANIC("bot %d overflowed its %zu-byte stack (canary smashed)", self->id,
-                  self->stack.size);
-    mob_bot *next = pick_next(loop);
-    if (next == self) {
-        /* It yielded and nobody else is runnable: carry on without a switch. */
-        self->state = MOB__RUNNING;
-        return;
-    }
-    switch_to(loop, &self->ctx, next);
-}
-
-MOB__SWITCHES void mob__schedule(mob_loop *loop) { schedule(loop, loop->current); }
+MOB__SWITCHES void mob__schedule(mob_loop *loop) { sched_next(loop, loop->current); }
 
 MOB__SWITCHES int mob_yield(mob_bot *self)
 {
@@ -132,8 +50,8 @@ MOB__SWITCHES int mob_yield(mob_bot *self)
         MOB_PANIC("mob_yield called from outside bot %d", self->id);
     /* A cancelled bot still yields (so a careless loop cannot starve the others) but is told. */
     self->state = MOB__READY;
-    ready_push(loop, self);
-    schedule(loop, self);
+    sched_ready_push(loop, self);
+    sched_next(loop, self);
     return MOB_UNLIKELY(self->cancelled) ? -ECANCELED : 0;
 }
 
@@ -148,49 +66,15 @@ void mob__check_self(const mob_bot *self, const char *file, int line)
                    self ? self->id : -1);
 }
 
-void mob__make_ready(mob_loop *loop, mob_bot *bot)
-{
-    bot->state = MOB__READY;
-    ready_push(loop, bot);
-}
+void mob__make_ready(mob_loop *loop, mob_bot *bot) { sched_make_ready(loop, bot); }
 
 MOB__SWITCHES int mob__park(mob_bot *self, int64_t deadline, mob__unpark_fn unpark,
                             void *wait_obj)
 {
-    mob_loop *loop = self->loop;
-    if (self->cancelled)
-        return -ECANCELED;
-    if (deadline == MOB_NOW)
-        return -ETIMEDOUT;
-    self->state = MOB__PARKED;
-    self->unpark = unpark;
-    self->wait_obj = wait_obj;
-    self->wait_rc = 0;
-    if (deadline > 0) {
-        self->timer.deadline = deadline;
-        if (mob__heap_push(&loop->timers, &self->timer) != 0) {
-            self->state = MOB__RUNNING;
-            return -ENOMEM;
-        }
-        self->timed = 1;
-    }
-    schedule(loop, self);
-    return self->wait_rc;
+    return mob__sched_park(self, deadline, unpark, wait_obj);
 }
 
-void mob__wake(mob_bot *bot, int rc)
-{
-    if (bot->state != MOB__PARKED)
-        return;
-    if (bot->timed) {
-        mob__heap_remove(&bot->loop->timers, &bot->timer);
-        bot->timed = 0;
-    }
-    bot->unpark = NULL;
-    bot->wait_obj = NULL;
-    bot->wait_rc = rc;
-    mob__make_ready(bot->loop, bot);
-}
+void mob__wake(mob_bot *bot, int rc) { sched_wake(bot, rc); }
 
 /* Wakes a parked bot with an error of the loop's own (timeout, cancel): first undoes its wait
  * record, then wakes it. */
@@ -270,7 +154,7 @@ static int build_tick(mob_loop *loop)
     }
     n = 0;
     mob_bot *b;
-    while ((b = ready_pop(loop))) {
+    while ((b = sched_ready_pop(loop))) {
         if (n > 0 && loop->tick[n - 1]->id > b->id)
             sorted = 0;
         loop->tick[n++] = b;
@@ -307,11 +191,11 @@ static int run_bots(mob_loop *loop)
         int n = build_tick(loop);
         if (n < 0)
             return n;
-        first = pick_next(loop);
+        first = sched_pick(loop);
     } else {
         int n = loop->nready;
         loop->budget = n > MOB__MIN_BUDGET ? n : MOB__MIN_BUDGET;
-        first = pick_next(loop);
+        first = sched_pick(loop);
     }
     if (first)
         mob__switch_to(loop, &loop->main_ctx, first);

@@ -157,6 +157,12 @@ static int run_loop(struct echo *e, struct conn_arg *args, int clients, int serv
     if (clients)
         mob_spawn(loop, timer_bot, e);
     int rc = mob_loop_run(loop);
+    if (getenv("MOB_DEBUG_STATS")) {
+        mob_loop_stats st;
+        mob_loop_get_stats(loop, &st);
+        fprintf(stderr, "switches %lld polls %lld ticks %lld\n", (long long)st.switches,
+                (long long)st.polls, (long long)st.ticks);
+    }
     if (mob_loop_free(loop) != 0)
         rc = -1;
     return rc;

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sched.h: the scheduler's fast path, inlined into every function that parks or yields: the
+ * ready queue, picking the next bot, the switch to it, and parking.
+ *
+ * Why a header and not loop.c: a bot blocked in mob_read is suspended several calls deep, and
+ * every call level keeps its own saved registers on the bot's stack. With thousands of bots
+ * waking in turn, each level is another cache line that is cold when the bot resumes (echo
+ * with 1,000 connections measured about four misses per resume, one per frame). Inlining the
+ * park into the hot I/O calls (io.c) leaves one frame between the bot's code and the switch.
+ *
+ * Every function that inlines mob__sched_park or sched_next contains the switch and must be
+ * marked MOB__SWITCHES (platform/platform.h says why).
+ *
+ * Read next: src/core/loop.c, which drives it.
+ */
+#ifndef MOB_SCHED_H
+#define MOB_SCHED_H
+
+#include <errno.h>
+
+#include "internal.h"
+
+/* Returns a finished bot's stack to its pool. Called right after every switch, on whatever
+ * stack we landed on: a bot cannot free the stack it is running on. */
+static inline void sched_reap(mob_loop *loop)
+{
+    mob_bot *dead = loop->reap;
+    if (MOB_UNLIKELY(dead != NULL)) {
+        loop->reap = NULL;
+        mob__bot_release_stack(dead);
+    }
+}
+
+static inline __attribute__((always_inline)) void sched_switch(mob_loop *loop,
+                                                            struct mob__ctx *from, mob_bot *to)
+{
+    struct mob__ctx *target;
+    const struct mob__stack *stack;
+    /* A bot that has returned leaves for good (sanitizers may drop what they kept for it). */
+    int from_done = loop->reap != NULL && &loop->reap->ctx == from;
+    if (to) {
+        to->state = MOB__RUNNING;
+        loop->current = to;
+        target = &to->ctx;
+        stack = &to->stack;
+        loop->stats.switches++;
+    } else {
+        loop->current = NULL;
+        target = &loop->main_ctx;
+        stack = NULL;
+    }
+    mob__switch_annotated(from, target, stack, from_done);
+    sched_reap(loop);
+}
+
+static inline void sched_ready_push(mob_loop *loop, mob_bot *bot)
+{
+    bot->run_next = NULL;
+    *loop->ready_tail = bot;
+    loop->ready_tail = &bot->run_next;
+    loop->nready++;
+}
+
+static inline mob_bot *sched_ready_pop(mob_loop *loop)
+{
+    mob_bot *b = loop->ready_head;
+    if (b) {
+        loop->ready_head = b->run_next;
+        if (!loop->ready_head)
+            loop->ready_tail = &loop->ready_head;
+        loop->nready--;
+    }
+    return b;
+}
+
+static inline void sched_make_ready(mob_loop *loop, mob_bot *bot)
+{
+    bot->state = MOB__READY;
+    sched_ready_push(loop, bot);
+}
+
+/* mob__wake (internal.h), inline for the poller's hot loop. */
+static inline __attribute__((always_inline)) void sched_wake(mob_bot *bot, int rc)
+{
+    if (bot->state != MOB__PARKED)
+        return;
+    if (MOB_UNLIKELY(bot->timed)) {
+        mob__heap_remove(&bot->loop->timers, &bot->timer);
+        bot->timed = 0;
+    }
+    bot->unpark = NULL;
+    bot->wait_obj = NULL;
+    bot->wait_rc = rc;
+    sched_make_ready(bot->loop, bot);
+}
+
+/* The next bot to run in this step, or NULL when the step is over. */
+static inline mob_bot *sched_pick(mob_loop *loop)
+{
+    if (loop->mode == MOB_LOCKSTEP) {
+        if (loop->tick_pos < loop->tick_len)
+            return loop->tick[loop->tick_pos++];
+        return NULL;
+    }
+    if (loop->budget <= 0)
+        return NULL;
+    mob_bot *b = sched_ready_pop(loop);
+    if (b)
+        loop->budget--;
+    return b;
+}
+
+static inline __attribute__((always_inline)) void sched_next(mob_loop *loop, mob_bot *self)
+{
+    if (MOB_UNLIKELY(self->canary) && !mob__stack_canary_ok(&self->stack))
+        MOB_PANIC("bot %d overflowed its %zu-byte stack (canary smashed)", self->id,
+                  self->stack.size);
+    mob_bot *next = sched_pick(loop);
+    if (next == self) {
+        /* It yielded and nobody else is runnable: carry on without a switch. */
+        self->state = MOB__RUNNING;
+        return;
+    }
+    sched_switch(loop, &self->ctx, next);
+}
+
+static inline __attribute__((always_inline)) int mob__sched_park(mob_bot *self, int64_t deadline,
+                                                                 mob__unpark_fn unpark,
+                                                                 void *wait_obj)
+{
+    mob_loop *loop = self->loop;
+    if (self->cancelled)
+        return -ECANCELED;
+    if (deadline == MOB_NOW)
+        return -ETIMEDOUT;
+    self->state = MOB__PARKED;
+    self->unpark = unpark;
+    self->wait_obj = wait_obj;
+    self->wait_rc = 0;
+    if (deadline > 0) {
+        self->timer.deadline = deadline;
+        if (mob__heap_push(&loop->timers, &self->timer) != 0) {
+            self->state = MOB__RUNNING;
+            return -ENOMEM;
+        }
+        self->timed = 1;
+    }
+    sched_next(loop, self);
+    return self->wait_rc;
+}
+
+#endif /* MOB_SCHED_H */
