@@ -11,15 +11,20 @@
  *   - how stacks are guarded (madvise, mprotect, canary or none) and the stack size;
  *   - the floor under the cold figure: the stack pool alone (platform/stack.c, no loop)
  *     handing out min(N, 100000) fresh stacks and touching each one's top page, i.e. the
- *     guard install plus the first-touch page fault that every new bot pays.
+ *     guard install plus the first-touch page fault that every new bot pays;
+ *   - under that, the machine's own floor, measured first, before mob touches any memory: a
+ *     plain anonymous mmap with one byte written every 68 KiB (min(N, 100000) pages), i.e. the
+ *     kernel's (and a VM's hypervisor's) price for one fresh resident page, without mob.
  *
  * Options: --bots N (default 100000), --stack BYTES (default 64 KiB), --guard auto|canary|none,
  * --json.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "bench.h"
 #include "mob.h"
@@ -75,6 +80,21 @@ static double pool_floor(int n, size_t size, int guard)
     return ns;
 }
 
+/* ns per page for first-touching n pages of a plain mapping, one per stack-sized stride. */
+static double fault_floor(int n, size_t stride)
+{
+    char *m = mmap(NULL, (size_t)n * stride, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED)
+        return -1;
+    int64_t t0 = mob_clock_ns();
+    for (int i = 0; i < n; i++)
+        ((volatile char *)m)[(size_t)i * stride + stride - 64] = 1;
+    double ns = (double)(mob_clock_ns() - t0) / n;
+    munmap(m, (size_t)n * stride);
+    return ns;
+}
+
 /* Cancels every sleeper and runs them to their end, so their stacks go back to the pool. */
 static int drain(mob_loop *loop, int first, int n)
 {
@@ -121,6 +141,7 @@ int bench_spawn(int argc, char **argv)
         fprintf(stderr, "mob-bench spawn: mob_loop_new: %s\n", strerror(errno));
         return 1;
     }
+    double fault_ns = fault_floor(n < 100000 ? n : 100000, stack + 4096);
     struct spawn_run r;
     size_t rss0 = bench_rss_bytes();
     double cold = spawn_round(loop, n, &r);
@@ -142,8 +163,8 @@ int bench_spawn(int argc, char **argv)
     if (json) {
         printf("{\"bench\":\"spawn\",\"bots\":%d,\"stack_size\":%zu,\"guard\":\"%s\","
                "\"ns_per_bot_cold\":%.1f,\"ns_per_bot_warm\":%.1f,\"rss_per_idle_bot\":%.0f,"
-               "\"ns_per_stack_pool_cold\":%.1f,\"switch\":\"%s\"}\n",
-               n, st.stack_size, st.guard_name, cold, warm, rss_per_bot, floor_ns,
+               "\"ns_per_stack_pool_cold\":%.1f,\"ns_per_page_fault\":%.1f,\"switch\":\"%s\"}\n",
+               n, st.stack_size, st.guard_name, cold, warm, rss_per_bot, floor_ns, fault_ns,
                mob_switch_name());
     } else {
         printf("bots                      %d\n", n);
@@ -154,6 +175,8 @@ int bench_spawn(int argc, char **argv)
         printf("RSS per idle bot          %.0f bytes\n", rss_per_bot);
         printf("stack pool alone, cold    %.1f ns/stack (guard + first-touch fault: the floor)\n",
                floor_ns);
+        printf("first-touch fault, no mob %.1f ns/page  (plain mmap, measured first: the machine)\n",
+               fault_ns);
     }
     return leaks != 0;
 }
