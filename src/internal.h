@@ -158,6 +158,7 @@ struct mob_loop {
     struct mob__hook *hooks;
     int nhooks;
     struct mob__io *io;
+    int io_waiters;               /* bots parked on fds (io.c), read by every step */
     struct mob__msgs *msgs;
     mob_loop_stats stats;
 };
@@ -203,8 +204,6 @@ int mob__io_init(mob_loop *loop);
 void mob__io_fini(mob_loop *loop);
 /* Polls once, waking bots whose fds are ready. Returns the number of events, or -errno. */
 int mob__io_poll(mob_loop *loop, int64_t timeout_ns);
-/* Number of bots parked on fds (the loop may not block forever without them). */
-int mob__io_waiters(const mob_loop *loop);
 /* Lockstep: applies deferred watch/unwatch, then snapshots readiness of watched fds. */
 void mob__io_tick_end(mob_loop *loop);
 /* Closes every fd a bot still owns; called when it returns. */

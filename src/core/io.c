@@ -177,7 +177,7 @@ static inline unsigned fd_unwait(struct mob__io *io, struct mob__fdent *e, mob_b
         dirs |= MOB__OUT;
     }
     if (dirs) {
-        io->waiters--;
+        io->loop->io_waiters--;
         if (!io->edge) {
             e->want &= (unsigned char)~dirs;
             fd_note_change(io, e);
@@ -217,7 +217,7 @@ static inline __attribute__((always_inline)) int fd_park(mob_bot *self, struct m
         e->rd = self;
     if (dir & MOB__OUT)
         e->wr = self;
-    io->waiters++;
+    io->loop->io_waiters++;
     if (!io->edge) {
         e->want |= (unsigned char)dir;
         if (fd_note_change(io, e) < 0) {
@@ -814,8 +814,6 @@ int mob__io_poll(mob_loop *loop, int64_t timeout_ns)
     }
     return n;
 }
-
-int mob__io_waiters(const mob_loop *loop) { return loop->io ? loop->io->waiters : 0; }
 
 void mob__io_bot_done(mob_bot *bot)
 {

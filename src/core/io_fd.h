@@ -68,7 +68,6 @@ struct mob__io {
     int edge;                       /* mob__poller_edge(), cached */
     struct mob__fdent **chunks;
     int nchunks;
-    int waiters;                    /* bots parked on fds */
     int nused;                      /* entries with MOB__FD_USED */
     int *changes;                   /* level backends: fds whose interest may have changed */
     int nchanges, capchanges;
@@ -83,8 +82,8 @@ struct mob__io {
 /* The entry for fd, or NULL when its chunk was never touched. O(1). */
 static inline struct mob__fdent *mob__fd_peek(const struct mob__io *io, int fd)
 {
-    unsigned c = (unsigned)fd >> MOB__FD_CHUNK_SHIFT;
-    if (MOB_UNLIKELY(fd < 0 || c >= (unsigned)io->nchunks || !io->chunks[c]))
+    unsigned c = (unsigned)fd >> MOB__FD_CHUNK_SHIFT; /* a negative fd gives a huge c */
+    if (MOB_UNLIKELY(c >= (unsigned)io->nchunks || !io->chunks[c]))
         return NULL;
     return &io->chunks[c][fd & (MOB__FD_CHUNK - 1)];
 }

@@ -180,7 +180,7 @@ static void run_hooks(mob_loop *loop, int after)
  * happen without the host's help. */
 static int can_progress(const mob_loop *loop)
 {
-    return loop->nready > 0 || loop->timers.len > 0 || mob__io_waiters(loop) > 0;
+    return loop->nready > 0 || loop->timers.len > 0 || loop->io_waiters > 0;
 }
 
 /* Runs the bots of one step, then the end-of-tick work. */
@@ -198,7 +198,7 @@ static int run_bots(mob_loop *loop)
         first = sched_pick(loop);
     }
     if (first)
-        mob__switch_to(loop, &loop->main_ctx, first);
+        sched_switch(loop, &loop->main_ctx, first);
     /* Outside a step nothing runs by itself: generators driven by the host come back here. */
     loop->budget = 0;
     loop->tick_len = loop->tick_pos = 0;
@@ -213,9 +213,11 @@ MOB__SWITCHES int mob_loop_step(mob_loop *loop, int64_t timeout_ns)
 {
     MOB_ASSERT(loop->current == NULL, "mob_loop_step called from inside a bot");
     loop->stats.ticks++;
-    run_hooks(loop, 0);
+    if (loop->nhooks)
+        run_hooks(loop, 0);
     int rc = run_bots(loop);
-    run_hooks(loop, 1);
+    if (loop->nhooks)
+        run_hooks(loop, 1);
     if (rc < 0)
         return rc;
 
@@ -231,7 +233,7 @@ MOB__SWITCHES int mob_loop_step(mob_loop *loop, int64_t timeout_ns)
         int64_t until = t->deadline - loop->now;
         if (until < 0)
             until = 0;
-        if (loop->virtual_clock && mob__io_waiters(loop) == 0) {
+        if (loop->virtual_clock && loop->io_waiters == 0) {
             /* Nothing but timers can wake anyone: jump to the next deadline. */
             loop->now = t->deadline;
             until = 0;
@@ -243,7 +245,7 @@ MOB__SWITCHES int mob_loop_step(mob_loop *loop, int64_t timeout_ns)
         wait = 0; /* blocking would be forever: let the caller see the deadlock */
     /* Lockstep polls once per tick (testtoolkit's server_wrapper) when any fd is known to the
      * loop, so readiness snapshots stay fresh; with no fd at all a tick needs no system call. */
-    if (wait != 0 || mob__io_waiters(loop) > 0 ||
+    if (wait != 0 || loop->io_waiters > 0 ||
         (loop->mode == MOB_LOCKSTEP && loop->stats.fds_registered > 0)) {
         int64_t before = loop->virtual_clock ? mob__clock_ns() : 0;
         loop->stats.polls++;
