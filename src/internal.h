@@ -29,6 +29,25 @@
 #define MOB_FREE(p) free(p)
 #endif
 
+/* Zeroed memory whose start is on a cache-line boundary, through MOB_CALLOC; free it with
+ * mob__free_lines. For arrays of structs sized in whole lines (bots, fd entries), so that
+ * each one's hot fields sit in one line, not across two. */
+#define MOB__LINE 64
+static inline void *mob__calloc_lines(size_t n, size_t size)
+{
+    char *raw = MOB_CALLOC(1, n * size + MOB__LINE + sizeof(void *));
+    if (!raw)
+        return NULL;
+    uintptr_t p = ((uintptr_t)raw + sizeof(void *) + MOB__LINE - 1) & ~(uintptr_t)(MOB__LINE - 1);
+    ((void **)p)[-1] = raw;
+    return (void *)p;
+}
+static inline void mob__free_lines(void *p)
+{
+    if (p)
+        MOB_FREE(((void **)p)[-1]);
+}
+
 #include "heap.h" /* after the allocator macros: the heap grows through MOB_REALLOC */
 #include "list.h"
 
@@ -84,7 +103,7 @@ struct mob__member; /* one bot in one group: src/core/msg.c */
 struct mob_bot {
     /* The first cache line holds everything a yield touches, so switching among many bots
      * costs one miss per bot, not two. */
-    struct mob__ctx ctx;      /* first: the switch touches it on every switch */
+    _Alignas(MOB__LINE) struct mob__ctx ctx; /* first: the switch touches it on every switch */
     mob_loop *loop;
     mob_bot *run_next;        /* next on the ready queue */
     int id;

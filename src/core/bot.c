@@ -46,7 +46,7 @@ static mob_bot *alloc_bot(mob_loop *loop)
         if (!c)
             return NULL;
         loop->chunks = c;
-        c[chunk] = MOB_CALLOC(MOB__BOT_CHUNK, sizeof(mob_bot));
+        c[chunk] = mob__calloc_lines(MOB__BOT_CHUNK, sizeof(mob_bot));
         if (!c[chunk])
             return NULL;
         loop->nchunks++;
@@ -116,7 +116,7 @@ void mob__bots_free(mob_loop *loop)
         /* Stacks of bots that ignored cancellation are abandoned with their pools. */
     }
     for (int c = 0; c < loop->nchunks; c++)
-        MOB_FREE(loop->chunks[c]);
+        mob__free_lines(loop->chunks[c]);
     MOB_FREE(loop->chunks);
     for (int i = 0; i < loop->npools; i++)
         mob__stack_pool_free(loop->pools[i]);

@@ -82,7 +82,7 @@ struct mob__fdent *mob__fd_get(struct mob__io *io, int fd)
         io->chunks = nc;
         io->nchunks = n;
     }
-    struct mob__fdent *chunk = MOB_MALLOC(MOB__FD_CHUNK * sizeof *chunk);
+    struct mob__fdent *chunk = mob__calloc_lines(MOB__FD_CHUNK, sizeof *chunk);
     if (!chunk)
         return NULL;
     for (int i = 0; i < MOB__FD_CHUNK; i++)
@@ -90,6 +90,9 @@ struct mob__fdent *mob__fd_get(struct mob__io *io, int fd)
     io->chunks[c] = chunk;
     return &chunk[fd & (MOB__FD_CHUNK - 1)];
 }
+
+/* One entry per cache line: a wake-up and the woken bot's next call touch one line of it. */
+_Static_assert(sizeof(struct mob__fdent) == MOB__LINE, "struct mob__fdent is one cache line");
 
 static void fd_set_used(struct mob__io *io, struct mob__fdent *e)
 {
@@ -781,7 +784,7 @@ void mob__io_fini(mob_loop *loop)
         }
     mob__poller_free(io->poller);
     for (int c = 0; c < io->nchunks; c++)
-        MOB_FREE(io->chunks[c]);
+        mob__free_lines(io->chunks[c]);
     MOB_FREE(io->chunks);
     MOB_FREE(io->changes);
     MOB_FREE(io->watch);

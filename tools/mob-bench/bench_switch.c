@@ -8,6 +8,7 @@
  *                           MXCSR values differ and every reload really changes the register
  *   2 bots, FP control differs  one bot rounds upward: the control bits really differ, so
  *                           every switch must reload them (the honest slow case)
+ *   1000 bots               1,000 bots round-robin: stacks that fit in L2 if they spread
  *   10000 bots              10,000 bots round-robin: the cache-cold case
  *
  * Each case runs --runs times (default 5) and reports the median ns per switch (per yield:
@@ -132,7 +133,7 @@ int bench_switch(int argc, char **argv)
             only = v;
         else {
             fprintf(stderr, "usage: mob-bench switch [--json] [--iters N] [--runs R] "
-                            "[--case raw|2|dirty|control|10000]\n");
+                            "[--case raw|2|dirty|control|1000|10000]\n");
             return 2;
         }
     }
@@ -146,9 +147,10 @@ int bench_switch(int argc, char **argv)
         {"2 bots", 0, 2, 0, 1},
         {"2 bots, dirty FP status", 0, 2, 1, 1},
         {"2 bots, FP control differs", 0, 2, 2, 1},
+        {"1000 bots", 0, 1000, 0, 500},
         {"10000 bots", 0, 10000, 0, 5000},
     };
-    static const char *keys[] = {"raw", "raw-dirty", "2", "dirty", "control", "10000"};
+    static const char *keys[] = {"raw", "raw-dirty", "2", "dirty", "control", "1000", "10000"};
     if (!json)
         printf("%-30s %12s   (median of %d runs, %s)\n", "case", "ns/switch", runs,
                mob_switch_name());
