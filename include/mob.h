@@ -12,9 +12,12 @@
  *   - Calls whose first argument is `mob_bot *self` must be made by that bot, from its own
  *     fiber. Breaking such a contract aborts with a message naming file and line.
  *   - Pointers handed out by the loop (bots, messages) are borrowed: the loop owns them.
+ *   - Each bot has its own floating-point environment: a rounding mode, exception masks and
+ *     exception flags set by one bot are neither seen nor changed by another. A new bot starts
+ *     with the defaults (round to nearest, all exceptions masked, no flags).
  *
  * Read next: platform/platform.h (what the runtime needs from the OS and the CPU), then
- * src/fiber.c and src/loop.c.
+ * src/core/sched.h and src/core/loop.c.
  */
 #ifndef MOB_H
 #define MOB_H

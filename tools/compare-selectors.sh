@@ -13,15 +13,18 @@
 #
 # The peers are our own C programs (tools/compare/src/sel_*.c) linked against the Debian -dev
 # packages, which this script installs with apt-get when they are missing. Each configuration
-# runs PASSES times (default 2) with the order of the implementations rotated between passes;
-# the table shows each implementation's best pass and, in brackets, every pass.
+# runs PASSES times (default 3) with the order of the implementations rotated between passes;
+# the table shows each implementation's best pass and, in brackets, every pass. The ratios are
+# paired: within each pass mob and the peer ran back to back, so each pass gives one mob/peer
+# ratio, and the table prints the median of those (a lucky or unlucky pass of one side alone
+# cannot decide it, as it can with best-of-passes figures on a shared machine).
 #
-# Usage: tools/compare-selectors.sh [BUILD_DIR]     (env: PASSES=2 SECONDS_ECHO=2 CPU=0)
+# Usage: tools/compare-selectors.sh [BUILD_DIR]     (env: PASSES=3 SECONDS_ECHO=2 CPU=0)
 set -eu
 
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
-PASSES=${PASSES:-2}
+PASSES=${PASSES:-3}
 SECONDS_ECHO=${SECONDS_ECHO:-2}
 CPU=${CPU:-0}
 OUT=$BUILD/compare
@@ -105,6 +108,14 @@ import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith('{')]
 impls = ["mob", "epoll", "libev", "libevent", "libuv"]
 
+def median(v):
+    v = sorted(v)
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+def paired(by, peer, field):
+    """median over passes of mob/peer, pass by pass (runs are stored in pass order)"""
+    return median([m[field] / p[field] for m, p in zip(by["mob"], by[peer])])
+
 def group(bench, key):
     g = {}
     for r in rows:
@@ -113,7 +124,7 @@ def group(bench, key):
     return g
 
 print("pipes (libevent bench.c, W=100, 25 rounds): median us/round, best pass [all passes];"
-      " loop CPU us; ratio = mob / peer (< 1: mob faster)")
+      " loop CPU us; ratio = mob / peer, median of the passes' paired ratios (< 1: mob faster)")
 print(f"{'pipes':>6} {'A':>4}  " + "  ".join(f"{i:>20}" for i in impls) + "   ratios mob/peer")
 for (n, a), by in sorted(group("pipes", lambda r: (r["pipes"], r["active"])).items()):
     best = {i: min(by[i], key=lambda r: r["us_round"]) for i in impls if i in by}
@@ -128,14 +139,14 @@ for (n, a), by in sorted(group("pipes", lambda r: (r["pipes"], r["active"])).ite
     if "mob" in best:
         for i in impls[1:]:
             if i in best:
-                ratios.append(f"{i} {best['mob']['us_round'] / best[i]['us_round']:.2f}")
+                ratios.append(f"{i} {paired(by, i, 'us_round'):.2f}")
     print(f"{n:>6} {a:>4}  " + "  ".join(cells) + "   " + ", ".join(ratios))
     cpu = "  ".join(f"{best[i]['cpu_us']:>20.1f}" if i in best else f"{'-':>20}" for i in impls)
     print(f"{'':>6} {'cpu':>4}  " + cpu)
 
 print()
 print("echo (64-byte ping-pong, one loop, TCP_NODELAY): round trips/s, best pass [all passes];"
-      " CPU ns per round trip; ratio = mob / peer (> 1: mob faster)")
+      " CPU ns per round trip; ratio = mob / peer, median of paired ratios (> 1: mob faster)")
 print(f"{'conns':>6}       " + "  ".join(f"{i:>20}" for i in impls) + "   ratios mob/peer")
 for c, by in sorted(group("echo", lambda r: r["conns"]).items()):
     best = {i: max(by[i], key=lambda r: r["rtt_per_s"]) for i in impls if i in by}
@@ -150,7 +161,7 @@ for c, by in sorted(group("echo", lambda r: r["conns"]).items()):
     if "mob" in best:
         for i in impls[1:]:
             if i in best:
-                ratios.append(f"{i} {best['mob']['rtt_per_s'] / best[i]['rtt_per_s']:.2f}")
+                ratios.append(f"{i} {paired(by, i, 'rtt_per_s'):.2f}")
     print(f"{c:>6}       " + "  ".join(cells) + "   " + ", ".join(ratios))
     cpu = "  ".join(f"{best[i]['cpu_ns_rtt']:>20.0f}" if i in best else f"{'-':>20}" for i in impls)
     print(f"{'':>6} {'cpu':>4}  " + cpu)
