@@ -6,28 +6,14 @@
  * never zeroed and never given back to the kernel until the pool is freed. It does not grow
  * or shrink stacks, and it does not copy them.
  *
- * One slab; each slot is a guard page, some slack and the stack, which grows down:
+ * One slab, growing down within each slot (stride = one page + the usable size):
  *
  *   base                                                                       base + len
- *   +-------+-------+------------------+-------+-------+------------------+--- ...
- *   | guard | slack | stack 0   <- top | guard | slack | stack 1   <- top | ...
- *   +-------+-------+------------------+-------+-------+------------------+--- ...
- *   ^ slot 0: an odd number of pages, at least guard + usable size + one page of slack
- *
- * Colouring: a bot parked in a call touches a few cache lines just under its stack's top,
- * and nothing else of its stack. If every top sat at the same offset in its page, those lines
- * would all compete for the same few sets of each cache: a 1 MiB 16-way L2 indexes 16 pages'
- * worth of address bits, so tops at equal page offsets can use 16 x 10 of its 1,024 sets, and
- * a thousand bots resumed in turn would miss on nearly every line (valgrind's cache model
- * says 100% with 1,000 bots touching 8 lines each). So each stack's top sits 0 to 46 lines
- * below its slot's end (lo moves down into the slack by as much, so every stack keeps its full
- * usable size), and slots are an odd number of pages long, so that consecutive slots also
- * start at different page colours. With both, the same model misses only on first touch, and
- * measured here, a yield among 1,000 bots went from 12.1-14.5 ns to 11.4-11.5 (mob-bench
- * switch --case 1000). The price: a warm spawn of 200,000 bots in order went from 340 to 400
- * ns per bot (the colour breaks the stride every 47 stacks). The colour stays under 3 KiB, so
- * a bot parked less than 1 KiB deep still costs one resident page. A canary stack keeps a
- * magic word at lo instead of relying on the guard.
+ *   +-------+----------------------+-------+----------------------+-------+--- ...
+ *   | guard | stack 0       <- top | guard | stack 1       <- top | guard | ...
+ *   +-------+----------------------+-------+----------------------+-------+--- ...
+ *   ^ slot 0                       ^ slot 1
+ *   lo = slot + page; a canary stack keeps a magic word at lo instead of a guard.
  *
  * Guards, best first (mob_guard MOB_GUARD_AUTO):
  *   madvise   MADV_GUARD_INSTALL (Linux 6.13+) turns the guard page into a fault-on-access
@@ -40,6 +26,13 @@
  *   canary    beyond that, a magic word at the low end that the core checks when it switches
  *             away from the bot (mob__stack_canary_ok). It catches an overflow after the fact,
  *             and it costs a second resident page per stack.
+ *
+ * Not coloured, on purpose: the tops of all stacks sit at the same page offset, so the hot
+ * lines of many parked bots compete for the same cache sets (valgrind's 1 MiB L2 model: about
+ * 10 misses per echo round trip at 500 connections). Moving each top 0-46 lines down its page
+ * fixed that in the model (0.5) and made a yield among 1,000 bots 5-15% faster, but a bot
+ * parked deeper than 4 KiB minus its colour then touches a second page: 10,000 HTTP bots went
+ * from 46 to 82 MB resident. Memory per bot won.
  *
  * Memory: slabs are MAP_NORESERVE and never huge pages, so only pages a bot touches are
  * resident: an idle bot parked at its first yield costs one page (its stack top). Creating a
@@ -345,10 +338,7 @@ struct mob__stack_pool *mob__stack_pool_new(size_t size, int want_guard)
     if (size < 2 * p->page)
         size = 2 * p->page;
     p->size = (size + p->page - 1) & ~(p->page - 1);
-    /* guard + stack + a page of slack for the colour, rounded up to an odd number of pages */
-    p->stride = p->size + 2 * p->page;
-    if ((p->stride / p->page) % 2 == 0)
-        p->stride += p->page;
+    p->stride = p->size + p->page;
     p->want = want_guard;
     return p;
 }
@@ -373,13 +363,6 @@ static MOB_NO_ASAN void write_canary(void *lo)
     *(uint64_t *)lo = CANARY ^ (uint64_t)(uintptr_t)lo;
 }
 
-/* How far below its slot's end stack i starts: 0 to 46 cache lines. A plain cycle rather than
- * a hash: consecutive stacks then stay a constant distance apart (the stride less one line,
- * except every 47th), which the CPU's stride prefetcher follows when a loop spawns bots in
- * order (a hashed colour made a warm spawn 2.5 times slower); 47 is prime, so the cycle does
- * not line up with the 16 page colours and the tops still cover every cache set. */
-static size_t colour(int i) { return (size_t)(i % 47) * 64; }
-
 int mob__stack_get(struct mob__stack_pool *pool, struct mob__stack *st, int owner)
 {
     struct slab *s;
@@ -401,7 +384,7 @@ int mob__stack_get(struct mob__stack_pool *pool, struct mob__stack *st, int owne
         prepare_slot(pool, s, i);
     }
     s->owner[i] = owner;
-    st->lo = s->base + (size_t)(i + 1) * s->stride - colour(i) - pool->size;
+    st->lo = s->base + (size_t)i * s->stride + pool->page;
     st->size = pool->size;
     st->guard = s->kind[i];
     st->slot = s;

@@ -167,38 +167,6 @@ Test(stack, freed_stacks_are_reused_without_zeroing)
     mob__stack_pool_free(pool);
 }
 
-/* ---- colouring ------------------------------------------------------------------------- */
-
-Test(stack, tops_are_coloured_within_their_page_and_keep_the_full_size)
-{
-    enum { N = 256, SIZE = 64 * 1024 };
-    struct mob__stack_pool *pool = mob__stack_pool_new(SIZE, MOB_GUARD_AUTO);
-    cr_assert_not_null(pool);
-    static struct mob__stack st[N];
-    int offsets[64] = {0}, distinct = 0;
-    long page = sysconf(_SC_PAGESIZE);
-    for (int i = 0; i < N; i++) {
-        cr_assert_eq(mob__stack_get(pool, &st[i], i), 0);
-        cr_assert_geq(st[i].size, SIZE, "stack %d lost usable bytes to its colour", i);
-        uintptr_t top = (uintptr_t)st[i].lo + st[i].size;
-        cr_assert_eq(top % 64, 0, "stack %d's top is not on a cache line", i);
-        /* The colour keeps the top in the slot's last page, at most 3 KiB down, so a bot
-         * parked less than 1 KiB deep touches one page. */
-        size_t down = (size_t)((page - (long)(top % (uintptr_t)page)) % page);
-        cr_assert_leq(down, 3 * 1024, "stack %d's top is %zu bytes below its page end", i, down);
-        int line = (int)((top % (uintptr_t)page) / 64);
-        distinct += offsets[line]++ == 0;
-        /* The top of the stack is writable all the way to the last byte. */
-        ((volatile char *)top)[-1] = 1;
-    }
-    /* Tops spread over many line offsets: that is what keeps parked bots' hot lines from
-     * competing for the same cache sets. */
-    cr_assert_geq(distinct, 40, "only %d distinct line offsets among %d stack tops", distinct, N);
-    for (int i = 0; i < N; i++)
-        mob__stack_put(pool, &st[i]);
-    mob__stack_pool_free(pool);
-}
-
 /* ---- many guarded stacks --------------------------------------------------------------- */
 
 Test(stack, hundred_thousand_guarded_stacks_fit_in_few_mappings, .timeout = 60)
