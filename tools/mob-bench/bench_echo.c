@@ -3,9 +3,11 @@
  * bench_echo.c: TCP ping-pong on loopback. C connections (made up front with blocking
  * connect/accept on 127.0.0.1, then non-blocking, TCP_NODELAY); on each, a client bot writes
  * a 64-byte message with mob_write_all and reads the echo with mob_read, and a server bot
- * reads with mob_read and writes back what it got. Both read into a 4 KiB buffer, as the raw
- * epoll loop in tools/compare/src/sel_epoll.c does. After --seconds (default 5) a timer bot
- * raises the stop flag; round trips are counted at the clients.
+ * reads with mob_read and writes back what it got. Both read into a 512-byte buffer on their
+ * own stack (the raw epoll loop in tools/compare/src/sel_epoll.c uses one 4 KiB buffer; with
+ * 64-byte messages the size makes no difference). After --seconds (default 5) a timer bot
+ * raises the stop flag; round trips are counted at the clients. --stats prints the loop's
+ * switch and poll counts to stderr.
  *
  * Same mode (default): clients and servers in ONE loop on one thread. --split: the servers
  * run in a forked child with its own loop, so each round trip crosses processes (and CPUs).
@@ -34,6 +36,7 @@ struct echo {
     int *cli, *srv;
     long long rtts;
     int stop, failed;
+    int stats;      /* --stats: print the loop's counters to stderr */
     /* The measured window, from the timer bot's first run to its wake-up: set-up (spawning,
      * first registrations) and tear-down (closing) stay out, as in the peers' loops. */
     int64_t t0, t_end, cpu0, cpu_end;
@@ -157,10 +160,11 @@ static int run_loop(struct echo *e, struct conn_arg *args, int clients, int serv
     if (clients)
         mob_spawn(loop, timer_bot, e);
     int rc = mob_loop_run(loop);
-    if (getenv("MOB_DEBUG_STATS")) {
+    if (e->stats) {
         mob_loop_stats st;
         mob_loop_get_stats(loop, &st);
-        fprintf(stderr, "switches %lld polls %lld ticks %lld\n", (long long)st.switches,
+        fprintf(stderr, "mob-bench echo: %lld switches, %lld polls, %lld steps\n",
+                (long long)st.switches,
                 (long long)st.polls, (long long)st.ticks);
     }
     if (mob_loop_free(loop) != 0)
@@ -170,7 +174,7 @@ static int run_loop(struct echo *e, struct conn_arg *args, int clients, int serv
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: mob-bench echo [--conns C] [--seconds S] [--split] [--json]\n");
+    fprintf(stderr, "usage: mob-bench echo [--conns C] [--seconds S] [--split] [--json] [--stats]\n");
     return 2;
 }
 
@@ -251,6 +255,8 @@ int bench_echo(int argc, char **argv)
             json = 1;
         else if (!strcmp(argv[i], "--split"))
             split = 1;
+        else if (!strcmp(argv[i], "--stats"))
+            e.stats = 1;
         else if ((v = bench_flag(argc, argv, &i, "--conns")))
             e.conns = atoi(v);
         else if ((v = bench_flag(argc, argv, &i, "--seconds")))
