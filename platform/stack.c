@@ -107,9 +107,10 @@ struct slab {
     unsigned char *kind; /* enum mob__guard_kind per slot */
 };
 
-/* A free stack keeps this at its top, in a page that is resident anyway. */
-struct free_node {
-    struct free_node *next;
+/* A free stack, on the pool's free list. The list lives outside the stacks, so that handing
+ * a stack out does not touch it: the new bot's first switch is then the first and only touch
+ * (with a million bots, each touch of a cold stack top is a cache and TLB miss). */
+struct free_slot {
     struct slab *slab;
     int index;
 };
@@ -118,8 +119,9 @@ struct mob__stack_pool {
     size_t size, stride, page;
     int want; /* enum mob_guard */
     struct slab *slabs;
-    struct free_node *free;
-    int nslots; /* over all slabs, to size the next one */
+    struct free_slot *free; /* LIFO: the stack freed last is the one most likely cached */
+    int nfree;
+    int nslots; /* over all slabs, to size the next one; also the free list's capacity */
 };
 
 /* The registry: a lock-free push for readers in the signal handler; writers (slab creation
@@ -269,6 +271,12 @@ static struct slab *slab_new(struct mob__stack_pool *pool)
 #if defined(MOB_VALGRIND)
     extra += n * sizeof(unsigned);
 #endif
+    /* Room on the free list for every slot there will be, so that mob__stack_put never
+     * allocates (it runs when a bot ends, where a failure could not be reported). */
+    struct free_slot *fl = realloc(pool->free, ((size_t)pool->nslots + n) * sizeof *fl);
+    if (!fl)
+        return NULL;
+    pool->free = fl;
     struct slab *s = calloc(1, sizeof *s + extra);
     if (!s)
         return NULL;
@@ -351,6 +359,7 @@ void mob__stack_pool_free(struct mob__stack_pool *pool)
         next = s->pool_next;
         slab_free(s);
     }
+    free(pool->free);
     free(pool);
 }
 
@@ -367,12 +376,10 @@ int mob__stack_get(struct mob__stack_pool *pool, struct mob__stack *st, int owne
 {
     struct slab *s;
     int i;
-    if (pool->free) {
-        /* LIFO: the stack freed last is the one most likely still in the cache. */
-        struct free_node *n = pool->free;
-        pool->free = n->next;
-        s = n->slab;
-        i = n->index;
+    if (pool->nfree > 0) {
+        struct free_slot *f = &pool->free[--pool->nfree];
+        s = f->slab;
+        i = f->index;
     } else {
         s = pool->slabs;
         if (!s || s->used == s->nslots) {
@@ -415,11 +422,7 @@ void mob__stack_put(struct mob__stack_pool *pool, struct mob__stack *st)
     /* A bot that finished left its frames' redzones poisoned; the next owner starts clean. */
     __asan_unpoison_memory_region(st->lo, st->size);
 #endif
-    struct free_node *n = (struct free_node *)((char *)st->lo + st->size) - 1;
-    n->next = pool->free;
-    n->slab = s;
-    n->index = i;
-    pool->free = n;
+    pool->free[pool->nfree++] = (struct free_slot){s, i};
     st->lo = NULL;
 }
 

@@ -114,6 +114,7 @@ struct mob_bot {
     unsigned gen_has_value : 1;
     unsigned recv_waiting : 1; /* parked in mob_recv: a matching message wakes it (msg.c) */
     unsigned timed : 1;       /* `timer` is in the loop's heap */
+    unsigned fresh : 1;       /* never switched to: its first frame is laid out on the way in */
     int wait_rc;              /* what mob__wake passed */
     mob__unpark_fn unpark;    /* undoes the wait record on timeout or cancel */
     void *wait_obj;           /* what we wait on, for the unpark function */
@@ -206,6 +207,8 @@ void mob__update_now(mob_loop *loop);
 
 /* ---- bots (src/core/bot.c) -------------------------------------------------------------- */
 
+/* Lays out a bot's first frame on its stack; the first switch to it calls this. */
+void mob__bot_first_frame(mob_bot *bot);
 /* Returns a finished bot's stack to its pool (called after switching off that stack). */
 void mob__bot_release_stack(mob_bot *bot);
 /* Cancels a bot during teardown, including an idle generator (which then runs to its end). */

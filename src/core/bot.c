@@ -178,6 +178,12 @@ static void bot_main(void *arg)
     MOB_PANIC("bot %d was resumed after it returned", self->id);
 }
 
+void mob__bot_first_frame(mob_bot *bot)
+{
+    bot->fresh = 0;
+    mob__ctx_make(&bot->ctx, bot->stack.lo, bot->stack.size, bot_main, bot);
+}
+
 mob_bot *mob_spawn_ex(mob_loop *loop, mob_bot_fn fn, void *arg, const mob_spawn_options *opt)
 {
     MOB_ASSERT(fn != NULL, "mob_spawn with a NULL function");
@@ -208,7 +214,10 @@ mob_bot *mob_spawn_ex(mob_loop *loop, mob_bot_fn fn, void *arg, const mob_spawn_
     mob__list_init(&b->joiners);
     mob__list_init(&b->fds);
     mob__list_init(&b->inbox);
-    mob__ctx_make(&b->ctx, b->stack.lo, b->stack.size, bot_main, b);
+    /* No mob__ctx_make here: the first switch to the bot does it (mob__bot_first_frame), so
+     * that spawning does not touch the stack; with a million bots that is one cold cache line
+     * and one TLB miss fewer per bot. */
+    b->fresh = 1;
     if (opt && opt->generator) {
         b->is_generator = 1;
         b->state = MOB__GEN_IDLE;

@@ -42,6 +42,8 @@ static inline __attribute__((always_inline)) void sched_switch(mob_loop *loop,
     /* A bot that has returned leaves for good (sanitizers may drop what they kept for it). */
     int from_done = loop->reap != NULL && &loop->reap->ctx == from;
     if (to) {
+        if (MOB_UNLIKELY(to->fresh))
+            mob__bot_first_frame(to);
         to->state = MOB__RUNNING;
         loop->current = to;
         target = &to->ctx;
