@@ -18,6 +18,18 @@ int test_slow_factor(void);
               "took %lld ns, wanted %lld ns (+%d ms)", (long long)(got_ns),                     \
               (long long)(want_ns), (int)(tol_ms))
 
+/* The latency-truth bound: a p50 measured against a server that answers `delay_ns` late is at
+ * least that delay and within 3% of it plus `transport_ns` (the same measured against a server
+ * with no delay: what crossing processes costs). Host side only (cr_assert). */
+#define P50_TRUTH_ASSERT(p50_ns, delay_ns, transport_ns)                                       \
+    do {                                                                                       \
+        int64_t p50_ = (p50_ns), delay_ = (delay_ns), transport_ = (transport_ns);             \
+        cr_assert(p50_ >= delay_, "p50 = %lld ns", (long long)p50_);                           \
+        cr_assert(p50_ <= (delay_ + transport_) * 103 / 100,                                   \
+                  "p50 = %lld ns, transport alone %lld ns", (long long)p50_,                   \
+                  (long long)transport_);                                                      \
+    } while (0)
+
 /* A blocking TCP listener on 127.0.0.1 with an ephemeral port. Returns the fd (> 0) and sets
  * *port, or -errno. */
 int test_listen_loopback(int *port);
