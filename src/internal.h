@@ -118,6 +118,7 @@ struct mob_bot {
     int wait_rc;              /* what mob__wake passed */
     mob__unpark_fn unpark;    /* undoes the wait record on timeout or cancel */
     void *wait_obj;           /* what we wait on, for the unpark function */
+    void *last_wait;          /* wait_obj of the last wait, kept after the wake (sched_prefetch) */
     /* -- end of the first cache line: a wake-up without a deadline touches nothing below -- */
     struct mob__list link;    /* a wait list of whoever we wait on (join, event, ...) */
     struct mob__timer timer;  /* deadline while parked; index -1 when none */
