@@ -9,7 +9,8 @@
  * stack, so with thousands of bots waking in turn each level was another cold cache line on
  * resume (valgrind's cache model, echo at 1,000 connections: about one miss per frame) and
  * another prologue and epilogue. Inlined, a parked bot is one frame deep, and a round trip
- * of that echo runs 746 user-space instructions instead of 975.
+ * of that echo ran 746 user-space instructions instead of 975 (702-746 over later runs,
+ * before sched_prefetch).
  *
  * Every function that inlines mob__sched_park or sched_next contains the switch and must be
  * marked MOB__SWITCHES (platform/platform.h says why).
@@ -108,9 +109,10 @@ static inline __attribute__((always_inline)) void sched_wake(mob_bot *bot, int r
  * a hypervisor) stalls the switch, which depends on it. Issued a bot ahead, it overlaps the
  * current bot's work. mob-bench echo at 1,000 connections: user time per round trip
  * 0.8-1.1 us -> 0.25-0.48 us, round trips per second +8% (median of 20 rotated runs, 0.89 ->
- * 0.98 of a raw epoll loop); yield among 10,000 bots 25-28 -> 17-20 ns. Costs 7 instructions
- * per switch. `next` and `after` are queued, so alive; `last_wait` may be stale, which is
- * harmless: a prefetch never faults.
+ * 0.98 of a raw epoll loop); yield among 10,000 bots 25-28 -> 17-20 ns. Costs 9 instructions
+ * per yield (90 in all) and 26 per echo round trip (728), in cachegrind; no change in time
+ * measurable with 2 bots. `next` and `after` are queued, so alive; `last_wait` may be stale,
+ * which is harmless: a prefetch never faults.
  */
 static inline void sched_prefetch(mob_bot *next, mob_bot *after)
 {
