@@ -13,18 +13,18 @@
 #
 # The peers are our own C programs (tools/compare/src/sel_*.c) linked against the Debian -dev
 # packages, which this script installs with apt-get when they are missing. Each configuration
-# runs PASSES times (default 3) with the order of the implementations rotated between passes;
+# runs PASSES times (default 7) with the order of the implementations rotated between passes;
 # the table shows each implementation's best pass and, in brackets, every pass. The ratios are
 # paired: within each pass mob and the peer ran back to back, so each pass gives one mob/peer
 # ratio, and the table prints the median of those (a lucky or unlucky pass of one side alone
 # cannot decide it, as it can with best-of-passes figures on a shared machine).
 #
-# Usage: tools/compare-selectors.sh [BUILD_DIR]     (env: PASSES=3 SECONDS_ECHO=2 CPU=0)
+# Usage: tools/compare-selectors.sh [BUILD_DIR]     (env: PASSES=7 SECONDS_ECHO=2 CPU=0)
 set -eu
 
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
-PASSES=${PASSES:-3}
+PASSES=${PASSES:-7}
 SECONDS_ECHO=${SECONDS_ECHO:-2}
 CPU=${CPU:-0}
 OUT=$BUILD/compare
