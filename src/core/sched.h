@@ -109,22 +109,30 @@ static inline __attribute__((always_inline)) void sched_wake(mob_bot *bot, int r
  * a hypervisor) stalls the switch, which depends on it. Issued a bot ahead, it overlaps the
  * current bot's work. mob-bench echo at 1,000 connections: user time per round trip
  * 0.8-1.1 us -> 0.25-0.48 us, round trips per second +8% (median of 20 rotated runs, 0.89 ->
- * 0.98 of a raw epoll loop); yield among 10,000 bots 25-28 -> 17-20 ns. Costs 9 instructions
- * per yield (90 in all) and 26 per echo round trip (728), in cachegrind; no change in time
- * measurable with 2 bots. `next` and `after` are queued, so alive; `last_wait` may be stale,
- * which is harmless: a prefetch never faults.
+ * 0.98 of a raw epoll loop); yield among 10,000 bots 25-28 -> 17-20 ns. Costs 7 instructions
+ * per yield (88 in all; 2 bots yielding: 9.0 -> 9.2-10.2 ns) and 26 per echo round trip
+ * (728), in cachegrind. `next` and `after` are queued, so alive; `last_wait` may be stale,
+ * which is harmless: a prefetch never faults. Always inlined, and sched_pick with it: GCC
+ * sees a function that only prefetches as free of side effects and deleted its calls once it
+ * chose not to inline it (a CI leg now checks the prefetches are in the library).
  */
-static inline void sched_prefetch(mob_bot *next, mob_bot *after)
+static inline __attribute__((always_inline)) void sched_prefetch(mob_bot *next, mob_bot *after)
 {
     if (next) {
-        mob__ctx_prefetch(&next->ctx);
-        __builtin_prefetch(next->last_wait, 1);
-        __builtin_prefetch(after, 1);
+        /* Never a prefetch of NULL (nor of a new bot's unset stack pointer): on this Zen 4
+         * guest a prefetch that cannot translate its address costs a failing page walk every
+         * time (2 bots yielding: +1 ns per yield, 10-20%). */
+        if (!next->fresh)
+            mob__ctx_prefetch(&next->ctx);
+        if (next->last_wait)
+            __builtin_prefetch(next->last_wait, 1);
+        if (after)
+            __builtin_prefetch(after, 1);
     }
 }
 
 /* The next bot to run in this step, or NULL when the step is over. */
-static inline mob_bot *sched_pick(mob_loop *loop)
+static inline __attribute__((always_inline)) mob_bot *sched_pick(mob_loop *loop)
 {
     if (loop->mode == MOB_LOCKSTEP) {
         int pos = loop->tick_pos;
@@ -141,8 +149,10 @@ static inline mob_bot *sched_pick(mob_loop *loop)
     mob_bot *b = sched_ready_pop(loop);
     if (b) {
         loop->budget--;
+        /* Not when it is the bot yielding now (two bots taking turns): it is hot already. */
         mob_bot *next = loop->ready_head;
-        sched_prefetch(next, next ? next->run_next : NULL);
+        if (next != loop->current)
+            sched_prefetch(next, next ? next->run_next : NULL);
     }
     return b;
 }
