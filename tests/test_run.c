@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -550,6 +551,129 @@ Test(run, two_processes_merge_to_the_same_totals_as_one, .timeout = 10)
     cr_assert_eq(mob_hist_count(mob_result_latency(two)), b.ok);
     mob_result_free(one);
     mob_result_free(two);
+}
+
+/* Process 0 answers in 1 ms, process 1 in 10 ms: process 0 makes most of each second's runs. */
+static int fast_or_slow(mob_worker *w)
+{
+    return mob_sleep(w->bot, w->process == 0 ? 1 * MS : 10 * MS);
+}
+
+Test(run, merged_timeline_percentiles_come_from_the_summed_distribution, .timeout = 10)
+{
+    static const mob_scenario sc[] = {{"f", fast_or_slow, 1, 0}, {NULL, 0, 0, 0}};
+    mob_suite s = {.scenarios = sc};
+    mob_options o = quiet_options();
+    o.bots = 2;
+    o.processes = 2;
+    o.duration_ns = 2500 * MS;
+    mob_result *r;
+    cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
+    cr_assert_geq(mob_result_seconds(r), 2);
+    /* In a full second about 2,000 runs take 1 ms and 200 take 10 ms: the median is near 1 ms
+     * (the worse process's median would say 10) and p99 near 10 ms. */
+    for (int i = 0; i < 2; i++) {
+        mob_second sec;
+        cr_assert_eq(mob_result_second(r, i, &sec), 0);
+        cr_assert_gt(sec.ok, 500, "second %d: %llu runs", i, (unsigned long long)sec.ok);
+        cr_assert(sec.p50_ns >= 1 * MS && sec.p50_ns < 5 * MS, "second %d: p50 %lld ns", i,
+                  (long long)sec.p50_ns);
+        cr_assert(sec.p99_ns >= 10 * MS && sec.p99_ns <= sec.max_ns, "second %d: p99 %lld ns",
+                  i, (long long)sec.p99_ns);
+    }
+    /* Written and read back, the second keeps its distribution and merges the same way. */
+    char path[] = "/tmp/mob-test-tl-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    cr_assert_eq(mob_result_write_json(r, path), 0);
+    mob_result *back;
+    cr_assert_eq(mob_result_read_json(path, &back), 0);
+    unlink(path);
+    cr_assert_eq(mob_result_merge(back, r), 0);
+    mob_second a, b;
+    cr_assert_eq(mob_result_second(r, 0, &a), 0);
+    cr_assert_eq(mob_result_second(back, 0, &b), 0);
+    cr_assert_eq(b.ok, 2 * a.ok);
+    cr_assert(llabs(b.p50_ns - a.p50_ns) <= a.p50_ns / 50, "p50 %lld vs %lld",
+              (long long)b.p50_ns, (long long)a.p50_ns);
+    cr_assert(llabs(b.p99_ns - a.p99_ns) <= a.p99_ns / 50, "p99 %lld vs %lld",
+              (long long)b.p99_ns, (long long)a.p99_ns);
+    mob_result_free(back);
+    mob_result_free(r);
+}
+
+static int slow_10ms(mob_worker *w)
+{
+    return mob_sleep(w->bot, 10 * MS);
+}
+
+/* Copies a JSON report with every second's "hist" left out, as reports were written before. */
+static void strip_second_hists(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "r"), *out = fopen(to, "w");
+    cr_assert(in && out);
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, in);
+    buf[n] = 0;
+    for (char *p = buf; *p;) {
+        char *h = strstr(p, ",\"hist\":[");
+        if (!h) {
+            fputs(p, out);
+            break;
+        }
+        fwrite(p, 1, (size_t)(h - p), out);
+        int depth = 0;
+        char *q = h + 8;
+        do
+            depth += *q == '[' ? 1 : *q == ']' ? -1 : 0;
+        while (*++q && depth > 0);
+        p = q;
+    }
+    fclose(in);
+    fclose(out);
+}
+
+Test(run, a_report_without_second_buckets_merges_with_the_worse_percentiles, .timeout = 10)
+{
+    static const mob_scenario sc[] = {{"f", fast_or_slow, 1, 0}, {NULL, 0, 0, 0}};
+    mob_suite s = {.scenarios = sc};
+    mob_options o = quiet_options();
+    o.bots = 2;
+    o.duration_ns = 1200 * MS;
+    mob_result *fast;
+    cr_assert_eq(mob_run_suite(&s, &o, &fast), 0); /* one process: every run takes 1 ms */
+    char path[] = "/tmp/mob-test-old-XXXXXX", old[64];
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    snprintf(old, sizeof old, "%s.old", path);
+    cr_assert_eq(mob_result_write_json(fast, path), 0);
+    strip_second_hists(path, old);
+    mob_result *a, *b;
+    cr_assert_eq(mob_result_read_json(old, &a), 0);
+    cr_assert_eq(mob_result_read_json(path, &b), 0);
+    unlink(path);
+    unlink(old);
+    /* A slow second merged into each: the one that kept its buckets gets the true median of
+     * the sum (still near 1 ms), the old one can only say the worse of the two (10 ms). */
+    static const mob_scenario slow_sc[] = {{"f", slow_10ms, 1, 0}, {NULL, 0, 0, 0}};
+    mob_suite ss_suite = {.scenarios = slow_sc};
+    mob_result *slow = NULL;
+    cr_assert_eq(mob_run_suite(&ss_suite, &o, &slow), 0);
+    cr_assert_eq(mob_result_merge(a, slow), 0);
+    cr_assert_eq(mob_result_merge(b, slow), 0);
+    mob_second sa, sb, ss;
+    cr_assert_eq(mob_result_second(slow, 0, &ss), 0);
+    cr_assert_eq(mob_result_second(a, 0, &sa), 0);
+    cr_assert_eq(mob_result_second(b, 0, &sb), 0);
+    cr_assert_geq(ss.p50_ns, 10 * MS);
+    cr_assert_eq(sa.p50_ns, ss.p50_ns);
+    cr_assert(sb.p50_ns < 5 * MS, "p50 %lld", (long long)sb.p50_ns);
+    mob_result_free(a);
+    mob_result_free(b);
+    mob_result_free(fast);
+    mob_result_free(slow);
 }
 
 static int other_fn(mob_worker *w)

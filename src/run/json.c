@@ -196,6 +196,13 @@ static double get_d(const struct jnode *o, const char *key)
     return n && n->type == J_NUM ? n->d : 0;
 }
 
+/* [number, number, ...] */
+static int num_pair(const struct jnode *e)
+{
+    return e->type == J_ARR && e->child && e->child->type == J_NUM && e->child->next &&
+           e->child->next->type == J_NUM;
+}
+
 static int read_hist(const struct jnode *o, mob_hist *h)
 {
     const struct jnode *b = get(o, "buckets");
@@ -205,7 +212,7 @@ static int read_hist(const struct jnode *o, mob_hist *h)
     if (!tmp)
         return -ENOMEM;
     for (const struct jnode *e = b->child; e; e = e->next) {
-        if (e->type != J_ARR || !e->child || !e->child->next)
+        if (!num_pair(e))
             continue;
         mob_hist_record_n(tmp, strtoll(e->child->num, NULL, 10),
                           strtoull(e->child->next->num, NULL, 10));
@@ -214,6 +221,36 @@ static int read_hist(const struct jnode *o, mob_hist *h)
                        get_u64(o, "clamped"));
     mob_hist_merge(h, tmp);
     mob_hist_free(tmp);
+    return 0;
+}
+
+/* A second's coarse latency buckets. Missing (an older report), or not strictly ascending
+ * once each value is put in its bucket: unknown (ncb -1), which merges the old, inexact way. */
+static int read_coarse(const struct jnode *o, struct mob__second *sec)
+{
+    sec->ncb = -1;
+    if (!o || o->type != J_ARR)
+        return 0;
+    int n = 0;
+    for (const struct jnode *e = o->child; e; e = e->next)
+        n++;
+    sec->cb = MOB_MALLOC((size_t)(n + 1) * sizeof *sec->cb);
+    if (!sec->cb)
+        return -ENOMEM;
+    int k = 0;
+    for (const struct jnode *e = o->child; e; e = e->next) {
+        if (!num_pair(e))
+            goto unknown;
+        int64_t v = mob__coarse_lowest(strtoll(e->child->num, NULL, 10));
+        if (k > 0 && v <= sec->cb[k - 1].lowest)
+            goto unknown;
+        sec->cb[k++] = (struct mob__cbucket){v, strtoull(e->child->next->num, NULL, 10)};
+    }
+    sec->ncb = k;
+    return 0;
+unknown:
+    MOB_FREE(sec->cb);
+    sec->cb = NULL;
     return 0;
 }
 
@@ -283,7 +320,7 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
         const struct jnode *tl = get(e, "timeline");
         int k = 0;
         for (const struct jnode *x = tl ? tl->child : NULL; rc == 0 && x; x = x->next, k++)
-            if (x->type == J_ARR && x->child && x->child->next)
+            if (num_pair(x))
                 rc = mob__scenario_add_second(r, i, k, strtoull(x->child->num, NULL, 10),
                                               strtoull(x->child->next->num, NULL, 10));
     }
@@ -291,8 +328,10 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
     for (const struct jnode *e = tl ? tl->child : NULL; rc == 0 && e; e = e->next) {
         struct mob__second sec = {get_u64(e, "ok"), get_u64(e, "failures"), get_d(e, "sum_ns"),
                                   get_i64(e, "p50_ns"), get_i64(e, "p99_ns"),
-                                  get_i64(e, "max_ns")};
-        rc = mob__result_add_second(r, &sec);
+                                  get_i64(e, "max_ns"), NULL, 0};
+        rc = read_coarse(get(e, "hist"), &sec);
+        if (rc == 0)
+            rc = mob__result_add_second(r, &sec);
     }
     if (rc == 0)
         *out = r;

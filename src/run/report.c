@@ -187,9 +187,19 @@ static void json_write(const mob_result *r, FILE *f)
     for (int i = 0; i < r->nsecs; i++) {
         const struct mob__second *s = &r->secs[i];
         fprintf(f, "%s\n{\"ok\":%llu,\"failures\":%llu,\"sum_ns\":%.17g,\"p50_ns\":%lld,"
-                   "\"p99_ns\":%lld,\"max_ns\":%lld}",
+                   "\"p99_ns\":%lld,\"max_ns\":%lld",
                 i ? "," : "", (unsigned long long)s->ok, (unsigned long long)s->fail, s->sum_ns,
                 (long long)s->p50, (long long)s->p99, (long long)s->max);
+        /* The second's latencies in coarse buckets [lowest ns, count], so that merged reports
+         * get true per-second percentiles (stats.c). */
+        if (s->ncb >= 0) {
+            fprintf(f, ",\"hist\":[");
+            for (int k = 0; k < s->ncb; k++)
+                fprintf(f, "%s[%lld,%llu]", k ? "," : "", (long long)s->cb[k].lowest,
+                        (unsigned long long)s->cb[k].count);
+            fputc(']', f);
+        }
+        fputc('}', f);
     }
     fprintf(f, "]}\n");
 }

@@ -14,11 +14,32 @@
 
 /* ---- stats.c -------------------------------------------------------------------------- */
 
+/* One coarse latency bucket of a second (hist.c): its lowest value and its count. */
+struct mob__cbucket {
+    int64_t lowest;
+    uint64_t count;
+};
+
 struct mob__second {
     uint64_t ok, fail;
     double sum_ns;
     int64_t p50, p99, max;
+    /* The second's successful latencies in coarse buckets, ascending, so that merging adds
+     * distributions and p50/p99 stay true. ncb -1: unknown (a report written before
+     * timelines kept them); merging such a second falls back to the worst p50/p99 of the two.
+     * Owned by the result. */
+    struct mob__cbucket *cb;
+    int ncb;
 };
+
+/* hist.c: a histogram in coarse buckets (returns how many, or -ENOMEM; *out NULL if none);
+ * the lowest value of ns's coarse bucket; two ascending bucket lists added into *dst
+ * (returns the new length, or -ENOMEM); percentiles of a bucket list, capped at max. */
+int mob__hist_coarse(const mob_hist *h, struct mob__cbucket **out);
+int64_t mob__coarse_lowest(int64_t ns);
+int mob__coarse_merge(struct mob__cbucket **dst, int nd, const struct mob__cbucket *src, int ns);
+void mob__coarse_percentiles(const struct mob__cbucket *b, int n, int64_t max, const double *p,
+                             int64_t *out, int np);
 
 struct mob__sstats {
     char *name;

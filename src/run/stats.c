@@ -3,8 +3,9 @@
  * stats.c: the numbers of a run. Per scenario: successes, failures by class and a latency
  * histogram of the successful runs; run-wide: the same summed, a per-second timeline, and the
  * counters of mob_totals. Recording a run is two histogram records and a few increments.
- * Merging adds everything, so results from processes and machines merge exactly (the
- * timeline's per-second p50/p99 excepted: see mob_second).
+ * Merging adds everything, so results from processes and machines merge exactly; the
+ * timeline's per-second p50/p99 are recomputed from the seconds' summed distributions, kept
+ * in coarse buckets (hist.c), so they are true to within 1.6%.
  */
 #include <errno.h>
 #include <string.h>
@@ -53,6 +54,8 @@ void mob_result_free(mob_result *r)
         MOB_FREE(r->scen[i].tl);
     }
     MOB_FREE(r->scen);
+    for (int i = 0; i < r->nsecs; i++)
+        MOB_FREE(r->secs[i].cb);
     MOB_FREE(r->secs);
     mob_hist_free(r->all);
     mob_hist_free(r->sec_hist);
@@ -133,8 +136,10 @@ int mob__result_add_second(mob_result *r, const struct mob__second *s)
     if (r->nsecs == r->secs_cap) {
         int cap = r->secs_cap ? r->secs_cap * 2 : 64;
         struct mob__second *n = MOB_REALLOC(r->secs, (size_t)cap * sizeof *n);
-        if (!n)
+        if (!n) {
+            MOB_FREE(s->cb);
             return -ENOMEM;
+        }
         r->secs = n;
         r->secs_cap = cap;
     }
@@ -148,7 +153,10 @@ void mob__result_tick(mob_result *r)
     int64_t v[2];
     mob_hist_percentiles(r->sec_hist, ps, v, 2);
     struct mob__second s = {r->sec_ok, r->sec_fail, r->sec_sum, v[0], v[1],
-                            mob_hist_max(r->sec_hist)};
+                            mob_hist_max(r->sec_hist), NULL, 0};
+    s.ncb = mob__hist_coarse(r->sec_hist, &s.cb);
+    if (s.ncb < 0)
+        s.ncb = -1; /* out of memory: this second merges the old, inexact way */
     mob__result_add_second(r, &s);
     for (int i = 0; i < r->nscen; i++) {
         struct mob__sstats *sc = &r->scen[i];
@@ -159,6 +167,45 @@ void mob__result_tick(mob_result *r)
     mob_hist_reset(r->sec_hist);
     r->sec_ok = r->sec_fail = 0;
     r->sec_sum = 0;
+}
+
+/* Adds one second of another process (or machine) into d. With both distributions known,
+ * p50/p99 come from their sum; otherwise they can only be bounded, by the worse of the two. */
+static int merge_second(struct mob__second *d, const struct mob__second *s)
+{
+    int64_t p50 = d->p50, p99 = d->p99;
+    if (d->ok == 0) { /* only one side has latencies: its exact figures stand */
+        p50 = s->p50;
+        p99 = s->p99;
+    }
+    int one_side = d->ok == 0 || s->ok == 0;
+    d->ok += s->ok;
+    d->fail += s->fail;
+    d->sum_ns += s->sum_ns;
+    if (s->max > d->max)
+        d->max = s->max;
+    if (d->ncb >= 0 && s->ncb >= 0) {
+        int n = mob__coarse_merge(&d->cb, d->ncb, s->cb, s->ncb);
+        if (n < 0)
+            return n;
+        d->ncb = n;
+        static const double ps[2] = {50, 99};
+        int64_t v[2];
+        mob__coarse_percentiles(d->cb, d->ncb, d->max, ps, v, 2);
+        d->p50 = one_side ? p50 : v[0];
+        d->p99 = one_side ? p99 : v[1];
+        return 0;
+    }
+    MOB_FREE(d->cb);
+    d->cb = NULL;
+    d->ncb = -1;
+    if (!one_side) {
+        p50 = s->p50 > p50 ? s->p50 : p50;
+        p99 = s->p99 > p99 ? s->p99 : p99;
+    }
+    d->p50 = p50;
+    d->p99 = p99;
+    return 0;
 }
 
 int mob_result_merge(mob_result *dst, const mob_result *src)
@@ -184,17 +231,8 @@ int mob_result_merge(mob_result *dst, const mob_result *src)
             if (mob__result_add_second(dst, &z) < 0)
                 return -ENOMEM;
         }
-        struct mob__second *d = &dst->secs[i];
-        const struct mob__second *s = &src->secs[i];
-        d->ok += s->ok;
-        d->fail += s->fail;
-        d->sum_ns += s->sum_ns;
-        if (s->p50 > d->p50)
-            d->p50 = s->p50;
-        if (s->p99 > d->p99)
-            d->p99 = s->p99;
-        if (s->max > d->max)
-            d->max = s->max;
+        if (merge_second(&dst->secs[i], &src->secs[i]) < 0)
+            return -ENOMEM;
     }
     mob_totals *a = &dst->t;
     const mob_totals *b = &src->t;
