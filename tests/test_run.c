@@ -16,6 +16,7 @@
 
 #include "helpers.h"
 #include "mob_run.h"
+#include "run/run.h" /* the live slots of -p (mob__live_publish, mob__live_merge) */
 
 pid_t run_server_start(int *port, int64_t delay_ns, int64_t stall_at_ns, int64_t stall_len_ns);
 void run_server_stop(pid_t pid);
@@ -674,6 +675,38 @@ Test(run, a_report_without_second_buckets_merges_with_the_worse_percentiles, .ti
     mob_result_free(b);
     mob_result_free(fast);
     mob_result_free(slow);
+}
+
+/* One child's slot after a second of n runs that each took ns. */
+static mob_result *second_of(struct mob__live *slot, int n, int64_t ns)
+{
+    static const char *const names[] = {"f"};
+    mob_result *r = mob__result_new("s", "", names, 1);
+    cr_assert(r);
+    for (int i = 0; i < n; i++)
+        mob__result_record(r, 0, 0, ns);
+    mob__result_tick(r);
+    mob__live_publish(slot, r, 1);
+    return r;
+}
+
+Test(run, live_line_of_processes_merges_their_last_seconds, .timeout = 5)
+{
+    struct mob__live *live = calloc(2, sizeof *live);
+    cr_assert(live);
+    mob_result *a = second_of(&live[0], 900, 1 * MS);
+    mob_result *b = second_of(&live[1], 100, 20 * MS);
+    int64_t p50, p99;
+    mob__live_merge(live, 2, &p50, &p99);
+    cr_assert(p50 >= 1 * MS && p50 <= 1 * MS + 1 * MS / 50, "p50 %lld", (long long)p50);
+    cr_assert(p99 >= 20 * MS - 20 * MS / 50 && p99 <= 20 * MS, "p99 %lld", (long long)p99);
+    /* A child caught writing its slot: the line falls back to the worst child's figures. */
+    live[0].seq++;
+    mob__live_merge(live, 2, &p50, &p99);
+    cr_assert_eq(p50, 20 * MS);
+    mob_result_free(a);
+    mob_result_free(b);
+    free(live);
 }
 
 static int other_fn(mob_worker *w)

@@ -4,7 +4,8 @@
  * line redrawn every second (elapsed/remaining with a progress bar, bots, rate, p50/p99,
  * errors); otherwise one plain line per second. SIGINT and SIGTERM only set a flag that the
  * controller (runner.c) checks ten times a second, so the run ends through its normal path
- * and the report is complete. A second signal kills the process the default way.
+ * and the report is complete. A second signal kills the process the default way. With -p,
+ * each child publishes its last second into a shared slot and the parent merges the slots.
  */
 #include <signal.h>
 #include <string.h>
@@ -13,6 +14,73 @@
 #include "run.h"
 
 volatile sig_atomic_t mob__stop_signal;
+
+/* ---- The shared slots of -p: a seqlock per child --------------------------------------- */
+
+void mob__live_publish(struct mob__live *l, const mob_result *r, int bots)
+{
+    const struct mob__second *s = &r->secs[r->nsecs - 1];
+    uint32_t seq = __atomic_load_n(&l->seq, __ATOMIC_RELAXED);
+    __atomic_store_n(&l->seq, seq + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    l->ok = r->t.ok;
+    l->fail = r->t.failures;
+    l->p50 = s->p50;
+    l->p99 = s->p99;
+    l->max = s->max;
+    l->bots = bots;
+    l->ncb = s->ncb <= MOB__COARSE_MAX ? s->ncb : -1;
+    if (l->ncb > 0)
+        memcpy(l->cb, s->cb, (size_t)l->ncb * sizeof *l->cb);
+    __atomic_store_n(&l->seq, seq + 2, __ATOMIC_RELEASE);
+}
+
+/* Copies a child's buckets as they were between two of its writes; -1 if it was writing. */
+static int live_read(struct mob__live *l, struct mob__cbucket *cb, int64_t *max)
+{
+    uint32_t seq = __atomic_load_n(&l->seq, __ATOMIC_ACQUIRE);
+    if (seq & 1)
+        return -1;
+    int n = l->ncb;
+    if (n < 0 || n > MOB__COARSE_MAX)
+        return -1;
+    memcpy(cb, l->cb, (size_t)n * sizeof *cb);
+    *max = l->max;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    return __atomic_load_n(&l->seq, __ATOMIC_RELAXED) == seq ? n : -1;
+}
+
+void mob__live_merge(struct mob__live *live, int n, int64_t *p50, int64_t *p99)
+{
+    int64_t worst50 = 0, worst99 = 0, max = 0;
+    struct mob__cbucket *one = MOB_MALLOC(MOB__COARSE_MAX * sizeof *one), *sum = NULL;
+    int nsum = 0, exact = one != NULL;
+    for (int i = 0; i < n; i++) {
+        if (live[i].p50 > worst50)
+            worst50 = live[i].p50;
+        if (live[i].p99 > worst99)
+            worst99 = live[i].p99;
+        int64_t m = 0;
+        int k = exact ? live_read(&live[i], one, &m) : -1;
+        if (k < 0 || (nsum = mob__coarse_merge(&sum, nsum, one, k)) < 0) {
+            exact = 0;
+            continue;
+        }
+        if (m > max)
+            max = m;
+    }
+    *p50 = worst50;
+    *p99 = worst99;
+    if (exact) {
+        static const double ps[2] = {50, 99};
+        int64_t v[2];
+        mob__coarse_percentiles(sum, nsum, max, ps, v, 2);
+        *p50 = v[0];
+        *p99 = v[1];
+    }
+    MOB_FREE(sum);
+    MOB_FREE(one);
+}
 
 static struct sigaction old_int, old_term;
 static int installed;

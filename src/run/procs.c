@@ -139,17 +139,14 @@ static int run_children(const struct mob__proc *base, mob_result **out)
         int64_t now = mob_clock_ns();
         if (now >= next && remaining > 0) {
             uint64_t ok = 0, fail = 0;
-            int64_t p50 = 0, p99 = 0;
+            int64_t p50, p99;
             int bots = 0;
             for (int i = 0; i < n; i++) {
                 ok += live[i].ok;
                 fail += live[i].fail;
                 bots += live[i].bots;
-                if (live[i].p50 > p50)
-                    p50 = live[i].p50;
-                if (live[i].p99 > p99)
-                    p99 = live[i].p99;
             }
+            mob__live_merge(live, n, &p50, &p99);
             if (mob__live_enabled(o))
                 mob__live_print(o, now - start, o->duration_ns, bots, ok, fail,
                                 (double)(ok + fail - last_total), p50, p99);

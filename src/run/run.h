@@ -114,12 +114,26 @@ int mob__run_process(const struct mob__proc *p, mob_result **out);
 /* ---- live.c --------------------------------------------------------------------------- */
 
 /* One process's live numbers, in shared memory when there are several processes. */
+/* The most coarse buckets a second can have (hist.c: 16 histogram slots each). */
+#define MOB__COARSE_MAX (MOB_HIST_LEN / 16 + 1)
+
 struct mob__live {
     volatile uint64_t ok, fail;
-    volatile int64_t p50, p99; /* the last second */
+    volatile int64_t p50, p99, max; /* the last second */
     volatile int bots;
     volatile int done;
+    /* The last second's latencies, so the parent can merge them (mob__live_publish); written
+     * under `seq`, odd while a write is in progress. ncb -1: not known. */
+    uint32_t seq;
+    int ncb;
+    struct mob__cbucket cb[MOB__COARSE_MAX];
 };
+
+/* A child's end of the second: its counters and the second just closed into its slot. */
+void mob__live_publish(struct mob__live *l, const mob_result *r, int bots);
+/* The parent's view of the last second over n children: p50/p99 of the summed buckets, or
+ * the worst child's where a child's buckets cannot be read. */
+void mob__live_merge(struct mob__live *live, int n, int64_t *p50, int64_t *p99);
 
 extern volatile sig_atomic_t mob__stop_signal;
 void mob__signals_install(void);

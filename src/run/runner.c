@@ -338,20 +338,14 @@ static void second_tick(struct run *run, int64_t now, int show)
     mob_result *r = run->res;
     const mob_options *o = run->o;
     uint64_t ok = r->sec_ok, fail = r->sec_fail;
-    static const double ps[2] = {50, 99};
-    int64_t v[2];
-    mob_hist_percentiles(r->sec_hist, ps, v, 2);
     mob__result_tick(r);
     if (run->p->live) {
-        run->p->live->ok = r->t.ok;
-        run->p->live->fail = r->t.failures;
-        run->p->live->p50 = v[0];
-        run->p->live->p99 = v[1];
-        run->p->live->bots = run->alive;
+        mob__live_publish(run->p->live, r, run->alive);
     } else if (show && !o->quiet && mob__live_enabled(o)) {
         int64_t total = run->end == INT64_MAX ? 0 : run->end - run->start;
+        const struct mob__second *last = &r->secs[r->nsecs - 1];
         mob__live_print(o, now - run->start, total, run->alive, r->t.ok, r->t.failures,
-                        (double)(ok + fail), v[0], v[1]);
+                        (double)(ok + fail), last->p50, last->p99);
     }
 }
 
