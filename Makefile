@@ -116,7 +116,7 @@ asan:
 	 $(MAKE) --no-print-directory test BUILD=$(BUILD)-asan SAN=address,undefined
 fuzz:
 	@$(MAKE) --no-print-directory $(BUILD)-fuzz/libmob.a BUILD=$(BUILD)-fuzz CC=clang SAN=fuzzer-no-link,address
-	@set -e; for t in http proto; do \
+	@set -e; for t in http proto report; do \
 	  clang -fsanitize=fuzzer,address -Iinclude -Isrc -o $(BUILD)-fuzz/fuzz_$$t tests/fuzz_$$t.c \
 	      $(BUILD)-fuzz/libmob.a -ldl -lm; \
 	  mkdir -p $(BUILD)-fuzz/corpus-$$t; \
