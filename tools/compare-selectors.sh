@@ -165,4 +165,22 @@ for c, by in sorted(group("echo", lambda r: r["conns"]).items()):
     print(f"{c:>6}       " + "  ".join(cells) + "   " + ", ".join(ratios))
     cpu = "  ".join(f"{best[i]['cpu_ns_rtt']:>20.0f}" if i in best else f"{'-':>20}" for i in impls)
     print(f"{'':>6} {'cpu':>4}  " + cpu)
+
+# The selector issue's targets, checked on this run's paired medians: pipes no slower than raw
+# epoll + 10% and faster than every library; echo at least 95% of raw epoll and ahead of libuv.
+print()
+misses = []
+for (n, a), by in sorted(group("pipes", lambda r: (r["pipes"], r["active"])).items()):
+    for i, limit in (("epoll", 1.10), ("libev", 1.0), ("libevent", 1.0), ("libuv", 1.0)):
+        if "mob" in by and i in by:
+            r = paired(by, i, "us_round")
+            if not (r <= limit if i == "epoll" else r < limit):
+                misses.append(f"pipes {n}/{a} vs {i}: {r:.2f}")
+for c, by in sorted(group("echo", lambda r: r["conns"]).items()):
+    for i, limit in (("epoll", 0.95), ("libuv", 1.0)):
+        if "mob" in by and i in by:
+            r = paired(by, i, "rtt_per_s")
+            if not (r >= limit if i == "epoll" else r > limit):
+                misses.append(f"echo {c} vs {i}: {r:.2f}")
+print("targets: all met in this run" if not misses else "targets missed in this run: " + "; ".join(misses))
 EOF
