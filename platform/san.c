@@ -10,7 +10,7 @@
  * plain mob__switch and this file is empty.
  *
  * Valgrind needs no per-switch help: stack.c registers each stack (VALGRIND_STACK_REGISTER)
- * when built with -DMOB_VALGRIND.
+ * when built with -DMOB_VALGRIND (the Makefile adds it when valgrind.h is installed).
  */
 #define _GNU_SOURCE
 #include "san.h"
