@@ -19,7 +19,8 @@ volatile sig_atomic_t mob__stop_signal;
 
 void mob__live_publish(struct mob__live *l, const mob_result *r, int bots)
 {
-    const struct mob__second *s = &r->secs[r->nsecs - 1];
+    static const struct mob__second none = {.ncb = -1}; /* the timeline ran out of memory */
+    const struct mob__second *s = r->nsecs > 0 ? &r->secs[r->nsecs - 1] : &none;
     uint32_t seq = __atomic_load_n(&l->seq, __ATOMIC_RELAXED);
     __atomic_store_n(&l->seq, seq + 1, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);

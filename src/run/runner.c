@@ -343,9 +343,9 @@ static void second_tick(struct run *run, int64_t now, int show)
         mob__live_publish(run->p->live, r, run->alive);
     } else if (show && !o->quiet && mob__live_enabled(o)) {
         int64_t total = run->end == INT64_MAX ? 0 : run->end - run->start;
-        const struct mob__second *last = &r->secs[r->nsecs - 1];
+        const struct mob__second *last = r->nsecs > 0 ? &r->secs[r->nsecs - 1] : NULL;
         mob__live_print(o, now - run->start, total, run->alive, r->t.ok, r->t.failures,
-                        (double)(ok + fail), last->p50, last->p99);
+                        (double)(ok + fail), last ? last->p50 : 0, last ? last->p99 : 0);
     }
 }
 
