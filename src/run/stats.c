@@ -157,10 +157,13 @@ void mob__result_tick(mob_result *r)
     s.ncb = mob__hist_coarse(r->sec_hist, &s.cb);
     if (s.ncb < 0)
         s.ncb = -1; /* out of memory: this second merges the old, inexact way */
-    mob__result_add_second(r, &s);
+    /* Out of memory, the second is lost from the timelines (the totals keep it), and the
+     * scenarios' timelines skip it too, so all stay aligned second by second. */
+    int added = mob__result_add_second(r, &s) == 0;
     for (int i = 0; i < r->nscen; i++) {
         struct mob__sstats *sc = &r->scen[i];
-        mob__scenario_add_second(r, i, r->nsecs - 1, sc->cur_ok, sc->cur_fail);
+        if (added)
+            mob__scenario_add_second(r, i, r->nsecs - 1, sc->cur_ok, sc->cur_fail);
         sc->cur_ok = sc->cur_fail = 0;
     }
     mob_hist_merge(r->all, r->sec_hist);
