@@ -282,23 +282,17 @@ int mob__hist_coarse(const mob_hist *h, struct mob__cbucket **out)
     *out = NULL;
     if (h->total == 0)
         return 0;
-    int n = 0;
-    for (int c = h->lo >> COARSE_SHIFT; c <= h->hi >> COARSE_SHIFT; c++)
-        for (int i = c << COARSE_SHIFT; i < (c + 1) << COARSE_SHIFT; i++)
-            if (h->counts[i]) {
-                n++;
-                break;
-            }
-    struct mob__cbucket *b = MOB_MALLOC((size_t)n * sizeof *b);
+    int first = h->lo >> COARSE_SHIFT, last = h->hi >> COARSE_SHIFT;
+    struct mob__cbucket *b = MOB_MALLOC((size_t)(last - first + 1) * sizeof *b);
     if (!b)
         return -ENOMEM;
-    int k = 0;
-    for (int c = h->lo >> COARSE_SHIFT; c <= h->hi >> COARSE_SHIFT; c++) {
+    int n = 0;
+    for (int c = first; c <= last; c++) {
         uint64_t sum = 0;
         for (int i = c << COARSE_SHIFT; i < (c + 1) << COARSE_SHIFT; i++)
             sum += h->counts[i];
         if (sum)
-            b[k++] = (struct mob__cbucket){lowest_of(c << COARSE_SHIFT), sum};
+            b[n++] = (struct mob__cbucket){lowest_of(c << COARSE_SHIFT), sum};
     }
     *out = b;
     return n;

@@ -172,16 +172,13 @@ void mob__result_tick(mob_result *r)
     r->sec_sum = 0;
 }
 
-/* Adds one second of another process (or machine) into d. With both distributions known,
- * p50/p99 come from their sum; otherwise they can only be bounded, by the worse of the two. */
+/* Adds one second of another process (or machine) into d. With runs on both sides and both
+ * distributions known, p50/p99 come from their sum; with runs on one side only, that side's
+ * exact figures stand; otherwise they can only be bounded, by the worse of the two. */
 static int merge_second(struct mob__second *d, const struct mob__second *s)
 {
-    int64_t p50 = d->p50, p99 = d->p99;
-    if (d->ok == 0) { /* only one side has latencies: its exact figures stand */
-        p50 = s->p50;
-        p99 = s->p99;
-    }
-    int one_side = d->ok == 0 || s->ok == 0;
+    int both = d->ok > 0 && s->ok > 0;
+    int64_t p50 = d->ok ? d->p50 : s->p50, p99 = d->ok ? d->p99 : s->p99;
     d->ok += s->ok;
     d->fail += s->fail;
     d->sum_ns += s->sum_ns;
@@ -192,19 +189,21 @@ static int merge_second(struct mob__second *d, const struct mob__second *s)
         if (n < 0)
             return n;
         d->ncb = n;
-        static const double ps[2] = {50, 99};
-        int64_t v[2];
-        mob__coarse_percentiles(d->cb, d->ncb, d->max, ps, v, 2);
-        d->p50 = one_side ? p50 : v[0];
-        d->p99 = one_side ? p99 : v[1];
-        return 0;
-    }
-    MOB_FREE(d->cb);
-    d->cb = NULL;
-    d->ncb = -1;
-    if (!one_side) {
-        p50 = s->p50 > p50 ? s->p50 : p50;
-        p99 = s->p99 > p99 ? s->p99 : p99;
+        if (both) {
+            static const double ps[2] = {50, 99};
+            int64_t v[2];
+            mob__coarse_percentiles(d->cb, d->ncb, d->max, ps, v, 2);
+            p50 = v[0];
+            p99 = v[1];
+        }
+    } else {
+        MOB_FREE(d->cb);
+        d->cb = NULL;
+        d->ncb = -1;
+        if (both) {
+            p50 = s->p50 > p50 ? s->p50 : p50;
+            p99 = s->p99 > p99 ? s->p99 : p99;
+        }
     }
     d->p50 = p50;
     d->p99 = p99;
