@@ -11,6 +11,9 @@
 #   dirty FP status              one side has an inexact flag set, so every MXCSR reload (Boost's
 #                                and mob's alike) really changes the register
 #   raw switch vs jump           mob's asm alone against Boost's asm alone
+#   FP env alone                 (x86-64) the save + restore of MXCSR and the x87 control word
+#                                that both switches run, measured alone; the last two rows
+#                                subtract it from each side to show what is left to compare
 #
 # usage: tools/compare-switch.sh            env: BUILD=build ROUNDS=5 CPU=1 ITERS=2000000
 set -eu
@@ -49,6 +52,7 @@ while [ "$r" -le "$ROUNDS" ]; do
     awk '$1=="dirty"{print $2}' "$TMP/b" >>"$TMP/boost_dirty"
     $PIN "$MB" switch --json --runs 3 --iters "$ITERS" --case dirty | ns_of >>"$TMP/mob_dirty"
     $PIN "$MB" switch --json --runs 3 --iters "$ITERS" --case raw | ns_of >>"$TMP/mob_raw"
+    $PIN "$MB" switch --json --runs 3 --iters "$ITERS" --case fpenv | ns_of >>"$TMP/fpenv"
     r=$((r + 1))
 done
 
@@ -63,3 +67,11 @@ row() {
 row "yield (2 bots) vs jump" "$mc" "$bc"
 row "dirty FP status: yield vs jump" "$md" "$bd"
 row "raw switch vs jump" "$mr" "$bc"
+if [ -s "$TMP/fpenv" ]; then
+    fp=$(median "$TMP/fpenv")
+    printf '%-34s %8.2f %8.2f\n' "FP env alone (both sides run it)" "$fp" "$fp"
+    row "yield vs jump, less FP env" "$(echo "$mc $fp" | awk '{print $1-$2}')" \
+        "$(echo "$bc $fp" | awk '{print $1-$2}')"
+    row "raw switch vs jump, less FP env" "$(echo "$mr $fp" | awk '{print $1-$2}')" \
+        "$(echo "$bc $fp" | awk '{print $1-$2}')"
+fi
