@@ -43,7 +43,7 @@ FLAGS_LINE = $(CC) $(ALL_CFLAGS) $(LDFLAGS)
 
 # ---- sources -------------------------------------------------------------------------------
 SWITCH_SRC = $(if $(filter ucontext,$(FIBER)),platform/ctx_ucontext.c,platform/switch_$(ARCH).S platform/ctx_asm.c)
-LIB_SRC  = $(sort $(wildcard src/*/*.c)) platform/clock.c platform/stack.c platform/san.c \
+LIB_SRC  = $(sort $(wildcard src/*/*.c)) platform/clock.c platform/mem.c platform/stack.c platform/san.c \
            $(wildcard platform/poll_$(POLLER).c) $(SWITCH_SRC) \
            $(if $(KQ_SHIM),tests/kqueue/kqueue_shim.c)
 LIB_OBJ  = $(patsubst %,$(BUILD)/%.o,$(basename $(LIB_SRC)))

@@ -4,13 +4,16 @@
  * must end the process with one line naming the bot and its stack size (checked in a forked
  * child whose stderr comes back through a pipe), other faults keep their default behaviour,
  * freed stacks come back as they were left, guards do not cost a mapping each, and canary
- * stacks notice a smashed low end.
+ * stacks notice a smashed low end. Also the one other memory service of platform/, the
+ * prefault that bot chunks use (platform/mem.c).
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, madvise, mincore */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -165,6 +168,50 @@ Test(stack, freed_stacks_are_reused_without_zeroing)
         cr_assert_eq((unsigned char)mid[i], 0x5a, "byte %d was cleared", i);
     mob__stack_put(pool, &b);
     mob__stack_pool_free(pool);
+}
+
+/* ---- prefaulting ----------------------------------------------------------------------- */
+
+#if defined(__linux__)
+/* Pages [0, n) of m that are resident, from mincore. */
+static int resident_pages(void *m, int n)
+{
+    unsigned char vec[64];
+    cr_assert_leq(n, 64);
+    cr_assert_eq(mincore(m, (size_t)n * 4096, vec), 0);
+    int r = 0;
+    for (int i = 0; i < n; i++)
+        r += vec[i] & 1;
+    return r;
+}
+#endif
+
+Test(stack, prefault_maps_whole_pages_in_and_changes_no_byte)
+{
+    const int n = 64;
+    long page = sysconf(_SC_PAGESIZE);
+    cr_assert_eq(page, 4096, "the test assumes 4 KiB pages");
+    char *m = mmap(NULL, (size_t)n * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    cr_assert_neq(m, MAP_FAILED);
+    m[0] = 'a';
+    m[5 * 4096 + 17] = 'b';
+    /* A block that starts and ends inside pages: only the whole pages in it are for us. */
+    mob__mem_prefault(m + 100, (size_t)(n - 1) * 4096);
+    cr_assert_eq(m[0], 'a');
+    cr_assert_eq(m[5 * 4096 + 17], 'b');
+#if defined(__linux__)
+    int r = resident_pages(m, n);
+    if (madvise(m, 4096, 23 /* MADV_POPULATE_WRITE */) == 0) {
+        /* Pages 0 and 5 were written; 1..62 are the whole pages inside the block. */
+        cr_assert_eq(r, 63, "%d pages resident, expected 63 (page 63 is outside)", r);
+    } else {
+        cr_assert_eq(r, 2, "a kernel without MADV_POPULATE_WRITE faulted in %d pages", r);
+    }
+#endif
+    for (int i = 1; i < n; i++)
+        cr_assert_eq(m[i * 4096 + 1], 0, "page %d was written", i);
+    munmap(m, (size_t)n * 4096);
 }
 
 /* ---- many guarded stacks --------------------------------------------------------------- */

@@ -49,6 +49,8 @@ static mob_bot *alloc_bot(mob_loop *loop)
         c[chunk] = mob__calloc_lines(MOB__BOT_CHUNK, sizeof(mob_bot));
         if (!c[chunk])
             return NULL;
+        /* The next 1,024 spawns write these structs one after another: fault them in at once. */
+        mob__mem_prefault(c[chunk], MOB__BOT_CHUNK * sizeof(mob_bot));
         loop->nchunks++;
     }
     mob_bot *b = &loop->chunks[chunk][id % MOB__BOT_CHUNK];
