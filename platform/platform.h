@@ -172,6 +172,10 @@ void mob__stack_install_overflow_handler(void);
  * Changes no byte. Best effort: does nothing where the OS cannot. */
 void mob__mem_prefault(void *p, size_t len);
 
+/* The same for n single pages, at first, first + stride, ... (page-aligned): in one call
+ * where the kernel can take a vector of them (process_madvise), else not at all. */
+void mob__mem_prefault_strided(char *first, size_t stride, int n);
+
 /* ---------------------------------------------------------------------------------------- */
 /* Clock and process limits                                                                 */
 /* ---------------------------------------------------------------------------------------- */

@@ -89,6 +89,7 @@
 #endif
 #define PIDFD_SELF_THREAD_ (-10000) /* process_madvise on the caller itself, Linux 6.15+ */
 #define BATCH 256                   /* guards installed per process_madvise call */
+#define POPULATE_BATCH 32           /* new stacks whose top page is prefaulted at once */
 #define SLAB_MAX_BYTES ((size_t)1 << 30)
 #define CANARY 0x6d6f622d73746b21ull /* "mob-stk!" */
 
@@ -100,6 +101,7 @@ struct slab {
     int nslots;
     int used;     /* slots [0, used) have been handed out at least once */
     int prepared; /* slots [0, prepared) already have their guard */
+    int populated; /* slots [0, populated) have had their top page prefaulted */
     int *owner;   /* bot id per slot, -1 while free */
 #if defined(MOB_VALGRIND)
     unsigned *vg_id; /* VALGRIND_STACK_REGISTER's id per slot */
@@ -389,6 +391,14 @@ int mob__stack_get(struct mob__stack_pool *pool, struct mob__stack *st, int owne
         }
         i = s->used++;
         prepare_slot(pool, s, i);
+        if (i >= s->populated) {
+            /* The top pages of this and the next new stacks, which their first runs will
+             * touch: at most 31 pages (124 KiB) resident ahead of need. */
+            int to = i + POPULATE_BATCH < s->nslots ? i + POPULATE_BATCH : s->nslots;
+            mob__mem_prefault_strided(s->base + (size_t)(i + 1) * s->stride - pool->page,
+                                      s->stride, to - i);
+            s->populated = to;
+        }
     }
     s->owner[i] = owner;
     st->lo = s->base + (size_t)i * s->stride + pool->page;

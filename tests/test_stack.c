@@ -7,13 +7,15 @@
  * stacks notice a smashed low end. Also the one other memory service of platform/, the
  * prefault that bot chunks use (platform/mem.c).
  */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, madvise, mincore */
+#define _GNU_SOURCE /* MAP_ANONYMOUS, madvise, mincore, syscall */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -212,6 +214,31 @@ Test(stack, prefault_maps_whole_pages_in_and_changes_no_byte)
     for (int i = 1; i < n; i++)
         cr_assert_eq(m[i * 4096 + 1], 0, "page %d was written", i);
     munmap(m, (size_t)n * 4096);
+}
+
+Test(stack, strided_prefault_maps_in_exactly_the_pages_asked_for)
+{
+    /* 16 strides of 3 pages; ask for the last page of each, as the pool does for stack tops. */
+    char *m = mmap(NULL, 48 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(m, MAP_FAILED);
+    mob__mem_prefault_strided(m + 2 * 4096, 3 * 4096, 16);
+#if defined(__linux__)
+    int r = resident_pages(m, 48);
+    if (r == 0) {
+        /* Allowed only where the kernel refuses a vector of populate requests. */
+        struct iovec iov = {m, 4096};
+        cr_assert_lt(syscall(SYS_process_madvise, -10000, &iov, (size_t)1, 23, 0u), 0,
+                     "the kernel takes it, yet nothing was prefaulted");
+    } else {
+        unsigned char vec[48];
+        cr_assert_eq(mincore(m, 48 * 4096, vec), 0);
+        for (int i = 0; i < 48; i++)
+            cr_assert_eq(vec[i] & 1, i % 3 == 2, "page %d resident: %d", i, vec[i] & 1);
+    }
+#endif
+    for (int i = 0; i < 48; i++)
+        cr_assert_eq(m[i * 4096], 0);
+    munmap(m, 48 * 4096);
 }
 
 /* ---- many guarded stacks --------------------------------------------------------------- */

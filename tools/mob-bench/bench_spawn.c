@@ -11,7 +11,8 @@
  *   - how stacks are guarded (madvise, mprotect, canary or none) and the stack size;
  *   - the floor under the cold figure: the stack pool alone (platform/stack.c, no loop)
  *     handing out min(N, 100000) fresh stacks and touching each one's top page, i.e. the
- *     guard install plus the first-touch page fault that every new bot pays;
+ *     guard install, the top page's prefault (where the kernel takes it) and its first touch,
+ *     which every new bot pays;
  *   - under that, the machine's own floor, measured first, before mob touches any memory: a
  *     plain anonymous mmap with one byte written every 68 KiB (min(N, 100000) pages), i.e. the
  *     kernel's (and a VM's hypervisor's) price for one fresh resident page, without mob.
@@ -173,7 +174,7 @@ int bench_spawn(int argc, char **argv)
                cold);
         printf("spawn + first run, warm   %.1f ns/bot  (stacks reused from the pool)\n", warm);
         printf("RSS per idle bot          %.0f bytes\n", rss_per_bot);
-        printf("stack pool alone, cold    %.1f ns/stack (guard + first-touch fault: the floor)\n",
+        printf("stack pool alone, cold    %.1f ns/stack (guard + top page in: the floor)\n",
                floor_ns);
         printf("first-touch fault, no mob %.1f ns/page  (plain mmap, measured first: the machine)\n",
                fault_ns);
