@@ -8,13 +8,14 @@
  * machine (a paging-hypervisor guest) a first touch costs 11-12 us per page; populating first
  * costs 0.7 us per page, and the first touch after it 5.7-7.3 us. The core asks for this
  * where it allocates a block it will fill densely and soon: a chunk of 1,024 bot structs
- * (320 KiB), which a thousand spawns then write one after another. mob-bench spawn, warm
- * stacks, 100,000 bots: a spawn went from 0.8-1.1 us to 0.45 us.
+ * (320 KiB), which a thousand spawns then write one after another. `mob-bench spawn --bots
+ * 100000`, warm: 1.07 -> 0.64 us per bot for spawn and first run.
  *
  * Stacks: an idle bot touches only its stack's top page, one page in every stack-sized stride,
  * so platform/stack.c prefaults the top pages of the next 32 new stacks with one
  * process_madvise call (a vector of pages) where the kernel takes MADV_POPULATE_WRITE that
- * way: 1.0 us per page, then 6.2 us at first touch, against 11-12 us for a plain fault.
+ * way: 1.0 us per page, then 6.2 us at first touch, against 11-12 us for a plain fault. The
+ * same vectored call installs the stacks' guards (mob__mem_advise_strided).
  */
 #if defined(__linux__)
 #define _GNU_SOURCE
@@ -59,20 +60,17 @@ void mob__mem_prefault(void *p, size_t len)
 #endif
 }
 
-#define PIDFD_SELF_ (-10000) /* process_madvise on the caller itself, Linux 6.15+ */
-#define VEC 32
+#define PIDFD_SELF_THREAD_ (-10000) /* process_madvise on the caller itself, Linux 6.15+ */
+#define VEC 256                     /* pages per process_madvise call */
 
-void mob__mem_prefault_strided(char *first, size_t stride, int n)
+int mob__mem_advise_strided(char *first, size_t stride, int n, int advice)
 {
-#if defined(MADV_POPULATE_WRITE) && defined(SYS_process_madvise)
-    static atomic_int refused;
+#if defined(SYS_process_madvise)
     static size_t page;
 #if defined(MOB_VALGRIND)
     if (RUNNING_ON_VALGRIND) /* valgrind does not know process_madvise and says so */
-        atomic_store_explicit(&refused, 1, memory_order_relaxed);
+        return -1;
 #endif
-    if (atomic_load_explicit(&refused, memory_order_relaxed))
-        return;
     if (!page)
         page = (size_t)sysconf(_SC_PAGESIZE);
     struct iovec iov[VEC];
@@ -82,13 +80,29 @@ void mob__mem_prefault_strided(char *first, size_t stride, int n)
             iov[k].iov_base = first + (size_t)i * stride;
             iov[k].iov_len = page;
         }
-        /* No per-page madvise fallback: a syscall per page costs about what the fault does. */
-        if (syscall(SYS_process_madvise, PIDFD_SELF_, iov, (size_t)k, MADV_POPULATE_WRITE, 0u) <
-            0) {
-            atomic_store_explicit(&refused, 1, memory_order_relaxed);
-            return;
-        }
+        long r = syscall(SYS_process_madvise, PIDFD_SELF_THREAD_, iov, (size_t)k, advice, 0u);
+        if (r != (long)((size_t)k * page))
+            return -1;
     }
+    return 0;
+#else
+    (void)first;
+    (void)stride;
+    (void)n;
+    (void)advice;
+    return -1;
+#endif
+}
+
+void mob__mem_prefault_strided(char *first, size_t stride, int n)
+{
+#if defined(MADV_POPULATE_WRITE)
+    static atomic_int refused; /* no process_madvise, or it does not take this advice */
+    if (atomic_load_explicit(&refused, memory_order_relaxed))
+        return;
+    /* No per-page madvise fallback: a syscall per page costs about what the fault does. */
+    if (mob__mem_advise_strided(first, stride, n, MADV_POPULATE_WRITE) != 0)
+        atomic_store_explicit(&refused, 1, memory_order_relaxed);
 #else
     (void)first;
     (void)stride;

@@ -176,6 +176,12 @@ void mob__mem_prefault(void *p, size_t len);
  * where the kernel can take a vector of them (process_madvise), else not at all. */
 void mob__mem_prefault_strided(char *first, size_t stride, int n);
 
+/* madvise(advice) on n single pages at first, first + stride, ... (page-aligned), through
+ * process_madvise on ourselves, a vector of up to 256 pages per call. Returns 0 when every
+ * page was advised, -1 when the kernel (or valgrind) refuses: the caller falls back or gives
+ * up. Used for stack guards and for prefaulting stack tops. */
+int mob__mem_advise_strided(char *first, size_t stride, int n, int advice);
+
 /* ---------------------------------------------------------------------------------------- */
 /* Clock and process limits                                                                 */
 /* ---------------------------------------------------------------------------------------- */

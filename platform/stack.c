@@ -53,8 +53,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "mob.h"
@@ -87,8 +85,7 @@
 #ifndef MAP_ANONYMOUS
 #define MAP_ANONYMOUS MAP_ANON
 #endif
-#define PIDFD_SELF_THREAD_ (-10000) /* process_madvise on the caller itself, Linux 6.15+ */
-#define BATCH 256                   /* guards installed per process_madvise call */
+#define BATCH 256                   /* slots whose guards are installed at once */
 #define POPULATE_BATCH 32           /* new stacks whose top page is prefaulted at once */
 #define SLAB_MAX_BYTES ((size_t)1 << 30)
 #define CANARY 0x6d6f622d73746b21ull /* "mob-stk!" */
@@ -180,32 +177,15 @@ static int take_mprotect_budget(void)
  * page with madvise. */
 static int madvise_guards(struct slab *s, int from, int to)
 {
-    size_t page = page_size();
-#if defined(SYS_process_madvise)
-#if defined(MOB_VALGRIND)
-    if (RUNNING_ON_VALGRIND) /* valgrind does not know process_madvise and says so */
-        atomic_store(&pmadvise_state, -1);
-#endif
     if (atomic_load(&pmadvise_state) >= 0) {
-        struct iovec iov[BATCH];
-        int ok = 1;
-        for (int i = from; i < to && ok;) {
-            int n = 0;
-            for (; i < to && n < BATCH; i++, n++) {
-                iov[n].iov_base = s->base + (size_t)i * s->stride;
-                iov[n].iov_len = page;
-            }
-            long r = syscall(SYS_process_madvise, PIDFD_SELF_THREAD_, iov, (size_t)n,
-                             MADV_GUARD_INSTALL, 0u);
-            ok = r == (long)((size_t)n * page);
-        }
-        if (ok) {
+        if (mob__mem_advise_strided(s->base + (size_t)from * s->stride, s->stride, to - from,
+                                    MADV_GUARD_INSTALL) == 0) {
             atomic_store(&pmadvise_state, 1);
             return 0;
         }
         atomic_store(&pmadvise_state, -1);
     }
-#endif
+    size_t page = page_size();
     for (int i = from; i < to; i++)
         if (madvise(s->base + (size_t)i * s->stride, page, MADV_GUARD_INSTALL) != 0)
             return -1;

@@ -49,30 +49,11 @@ MOB__SWITCHES int mob_yield(mob_bot *self)
     if (MOB_UNLIKELY(loop->current != self))
         MOB_PANIC("mob_yield called from outside bot %d", self->id);
     /* A cancelled bot still yields (so a careless loop cannot starve the others) but is told. */
-    mob_bot *next = loop->ready_head;
-    if (MOB_LIKELY(loop->mode == MOB_FREE && loop->budget > 0 && next != NULL && !self->canary)) {
-        /*
-         * The common case in one move: the head of the queue runs, and we go to the back. The
-         * general path below (push, then sched_next's pop) does the same with a count that
-         * goes up and down again, a tail that is written twice and a check that the bot
-         * picked is not ourselves, which it cannot be here: a running bot is never queued.
-         * 2 bots yielding: 8.5-8.7 -> 7.6-7.8 ns (mob-bench switch --case 2, interleaved).
-         */
-        mob_bot *after = next->run_next;
-        loop->budget--;
-        self->state = MOB__READY;
-        self->run_next = NULL;
-        if (after) {
-            loop->ready_head = after;
-            *loop->ready_tail = self;
-            sched_prefetch(after, after->run_next);
-        } else {
-            loop->ready_head = self;
-        }
-        loop->ready_tail = &self->run_next;
+    /* A canary-guarded bot takes the general path, where sched_next checks its canary. */
+    mob_bot *next = MOB_LIKELY(!self->canary) ? sched_rotate(loop, self) : NULL;
+    if (MOB_LIKELY(next != NULL)) {
         sched_switch(loop, &self->ctx, next);
     } else {
-        /* Lockstep, the step's budget spent, nobody else ready, or a canary to check. */
         self->state = MOB__READY;
         sched_ready_push(loop, self);
         sched_next(loop, self);

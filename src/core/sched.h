@@ -158,6 +158,35 @@ static inline __attribute__((always_inline)) mob_bot *sched_pick(mob_loop *loop)
     return b;
 }
 
+/*
+ * mob_yield's common case: the yielding bot goes to the back of the queue and the queue's
+ * head comes off, in one move. It is what sched_ready_push then sched_pick do in free mode,
+ * without the count that goes up and down again, the tail written twice and the check that
+ * the bot picked is not the yielder (a running bot is never queued). 2 bots yielding:
+ * 8.5-8.7 -> 7.6-8.0 ns, 88 -> 78 instructions (mob-bench switch --case 2, interleaved;
+ * cachegrind). Returns the bot to switch to, or NULL, having changed nothing, when the
+ * general path must run: lockstep, the step's budget spent, or nobody else ready.
+ */
+static inline __attribute__((always_inline)) mob_bot *sched_rotate(mob_loop *loop, mob_bot *self)
+{
+    mob_bot *next = loop->ready_head;
+    if (loop->mode != MOB_FREE || loop->budget <= 0 || next == NULL)
+        return NULL;
+    mob_bot *after = next->run_next;
+    loop->budget--;
+    self->state = MOB__READY;
+    self->run_next = NULL;
+    if (after) {
+        loop->ready_head = after;
+        *loop->ready_tail = self;
+        sched_prefetch(after, after->run_next);
+    } else {
+        loop->ready_head = self;
+    }
+    loop->ready_tail = &self->run_next;
+    return next;
+}
+
 static inline __attribute__((always_inline)) void sched_next(mob_loop *loop, mob_bot *self)
 {
     if (MOB_UNLIKELY(self->canary) && !mob__stack_canary_ok(&self->stack))
