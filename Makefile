@@ -16,7 +16,6 @@ V        ?= 0
 VALGRIND ?= auto
 CRITERION_CFLAGS ?= $(shell pkg-config --cflags criterion 2>/dev/null)
 CRITERION_LIBS   ?= $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
-SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 , := ,
 # ---- flags ---------------------------------------------------------------------------------
@@ -41,12 +40,19 @@ LDLIBS   += $(if $(filter Linux,$(UNAME_S)),-ldl -lm,-lm)
 Q         = $(if $(filter 1,$(V)),,@)
 FLAGS_LINE = $(CC) $(ALL_CFLAGS) $(LDFLAGS)
 
-# ---- sources -------------------------------------------------------------------------------
+# ---- sources: the one list ----------------------------------------------------------------
+# Every build, CI leg and generated file takes its sources from these lists; `make print-VAR`
+# prints one (e.g. `make -s print-LIB_SRC POLLER=poll`). The library is every .c under src/
+# and every platform file except the per-choice ones (poll_*, ctx_*, switch_*), of which this
+# build picks one poller and one switch; the knobs above decide which.
 SWITCH_SRC = $(if $(filter ucontext,$(FIBER)),platform/ctx_ucontext.c,platform/switch_$(ARCH).S platform/ctx_asm.c)
-LIB_SRC  = $(sort $(wildcard src/*/*.c)) platform/clock.c platform/mem.c platform/stack.c platform/san.c \
-           $(wildcard platform/poll_$(POLLER).c) $(SWITCH_SRC) \
-           $(if $(KQ_SHIM),tests/kqueue/kqueue_shim.c)
+POLLER_SRC = $(wildcard platform/poll_$(POLLER).c)
+SRC_SRC  = $(shell find src -name '*.c' | LC_ALL=C sort)
+PLATFORM_SRC = $(filter-out platform/poll_% platform/ctx_% platform/switch_%,$(sort $(wildcard platform/*.c))) \
+           $(POLLER_SRC) $(SWITCH_SRC)
+LIB_SRC  = $(SRC_SRC) $(PLATFORM_SRC) $(if $(KQ_SHIM),tests/kqueue/kqueue_shim.c)
 LIB_OBJ  = $(patsubst %,$(BUILD)/%.o,$(basename $(LIB_SRC)))
+HEADERS  = $(sort $(wildcard include/*.h))
 TOOLS    = $(notdir $(patsubst %/,%,$(filter-out tools/examples/,$(sort $(dir $(wildcard tools/*/*.c))))))
 EXAMPLES = $(patsubst tools/examples/%.c,$(BUILD)/examples/%,$(wildcard tools/examples/*.c))
 PLUGINS  = $(patsubst tools/examples/plugin/%.c,$(BUILD)/examples/%.so,$(wildcard tools/examples/plugin/*.c))
@@ -54,7 +60,7 @@ TEST_SRC = $(sort $(wildcard tests/test_*.c)) tests/helpers.c
 TEST_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
 ALL_OBJ  = $(LIB_OBJ) $(TEST_OBJ) $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*/*.c tests/selftest.c))
 
-.PHONY: all lib tools examples test check asan fuzz clean install format criterion run FORCE
+.PHONY: all lib tools examples test check asan fuzz lto clean install format criterion run FORCE
 all: lib tools examples
 lib: $(BUILD)/libmob.a $(BUILD)/libmob.so
 tools: $(addprefix $(BUILD)/,$(TOOLS))
@@ -109,10 +115,8 @@ $(BUILD)/tests/selftest: $(BUILD)/tests/selftest.o $(BUILD)/libmob.a
 
 # ---- test targets --------------------------------------------------------------------------
 criterion:
-	@[ -f /usr/include/criterion/criterion.h ] || [ -n "$(CRITERION_INSTALLED)" ] || { \
-	  echo "Criterion is missing: installing libcriterion-dev with apt-get"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
-	  apt-get install -y -qq libcriterion-dev >/dev/null; }
+	@[ -f /usr/include/criterion/criterion.h ] || [ -n "$(CRITERION_INSTALLED)" ] || \
+	  tools/apt-install.sh libcriterion-dev
 test: criterion
 	@$(MAKE) --no-print-directory all $(BUILD)/tests/run
 	MOB_BUILD=$(BUILD) $(BUILD)/tests/run $(TEST_ARGS)
@@ -129,6 +133,14 @@ fuzz:
 	  mkdir -p $(BUILD)-fuzz/corpus-$$t; \
 	  $(BUILD)-fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-30} $(BUILD)-fuzz/corpus-$$t tests/corpus/$$t; \
 	done  # new inputs go to $(BUILD)-fuzz/corpus-*; the checked-in seeds stay as they are
+# The whole library built with -flto from the one source list, and the reproducer that shows
+# whether GCC kept a static across a yield (the inline switch; see tests/lto_statics.c).
+lto: $(BUILD)/gen/mob_version.h
+	$(Q)$(CC) $(ALL_CFLAGS) -O2 -flto -o $(BUILD)/lto_statics tests/lto_statics.c $(LIB_SRC) $(LDLIBS)
+	@out=$$($(BUILD)/lto_statics); echo "$$out"; case "$$out" in *"turns=3 seen_by_b=6"*) ;; \
+	  *) echo "lto: FAILED: a static went stale across a yield" >&2; exit 1 ;; esac
+print-%:
+	@echo $($*)
 run: all
 	@tools/run.sh $(BUILD) "$(BOTS)" "$(DURATION)"
 clean:

@@ -16,10 +16,7 @@ CC=aarch64-linux-gnu-gcc
 SYSROOT=/usr/aarch64-linux-gnu
 
 if ! command -v $CC >/dev/null 2>&1 || ! command -v qemu-aarch64 >/dev/null 2>&1; then
-    echo "installing gcc-aarch64-linux-gnu qemu-user" >&2
-    SUDO=$( [ "$(id -u)" = 0 ] || echo sudo )
-    $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq gcc-aarch64-linux-gnu qemu-user >/dev/null
+    tools/apt-install.sh gcc-aarch64-linux-gnu qemu-user
 fi
 
 make --no-print-directory CC=$CC ARCH=aarch64 BUILD="$BUILD" FIBER="$FIBER" WERROR=1 \

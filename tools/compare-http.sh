@@ -48,11 +48,7 @@ command -v molotov >/dev/null || need+=(python3-molotov)
 command -v bc >/dev/null || need+=(bc)
 command -v taskset >/dev/null || need+=(util-linux)
 if [ ${#need[@]} -gt 0 ]; then
-    sudo=""
-    [ "$(id -u)" = 0 ] || sudo=sudo
-    echo "installing ${need[*]}" >&2
-    $sudo apt-get update -qq
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    "$(dirname "$0")/apt-install.sh" "${need[@]}"
 fi
 [ -x "$MOB" ] || { echo "no $MOB: run make first" >&2; exit 2; }
 NCPU=$(nproc)

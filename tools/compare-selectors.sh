@@ -36,10 +36,7 @@ missing=""
 [ -f /usr/include/event2/event.h ] || missing="$missing libevent-dev"
 [ -f /usr/include/uv.h ] || missing="$missing libuv1-dev"
 if [ -n "$missing" ]; then
-    echo "installing:$missing"
-    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-    $SUDO apt-get update -qq
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+    tools/apt-install.sh $missing
 fi
 command -v taskset >/dev/null || { echo "taskset (util-linux) is needed"; exit 1; }
 

@@ -24,10 +24,7 @@ CPU=${CPU:-1}
 ITERS=${ITERS:-2000000}
 
 if [ ! -f /usr/include/boost/context/detail/fcontext.hpp ]; then
-    echo "installing libboost-context-dev" >&2
-    SUDO=$( [ "$(id -u)" = 0 ] || echo sudo )
-    $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq libboost-context-dev >/dev/null
+    tools/apt-install.sh libboost-context-dev
 fi
 make -s --no-print-directory BUILD="$BUILD" "$BUILD/mob-bench"
 mkdir -p "$BUILD/compare"
