@@ -2,7 +2,7 @@
 /*
  * mob_http.h: HTTP/1.x for bots, in two layers.
  *
- * 1. A stateless parser in the picohttpparser style (src/proto/http.c): it allocates nothing
+ * 1. A stateless parser in the picohttpparser style (src/proto/http_parse.c): it allocates nothing
  *    and copies nothing. Every output points into the caller's buffer, the caller sizes the
  *    header array, and every call returns the number of bytes the head took (>= 0), -1 when
  *    the input is malformed or breaks a limit, or -2 when more bytes are needed. It is strict
@@ -19,7 +19,7 @@
  *    read. Failures come back as -errno plus an error class (enum mob_err_class) that the
  *    load layer counts.
  *
- * Read next: src/proto/http.c (the parser), then src/proto/http_client.c.
+ * Read next: src/proto/http_parse.c (the parser), then src/proto/http_client.c.
  */
 #ifndef MOB_HTTP_H
 #define MOB_HTTP_H

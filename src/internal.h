@@ -98,7 +98,7 @@ struct mob__defer {
     struct mob__defer *next;
 };
 
-struct mob__member; /* one bot in one group: src/core/msg.c */
+struct mob__member; /* one bot in one group: src/core/msg.h */
 
 struct mob_bot {
     /* The first cache line holds everything a yield touches, so switching among many bots
@@ -138,7 +138,7 @@ struct mob_bot {
     int inbox_len;            /* messages in inbox */
     void *cur_msg;            /* the last message returned to the bot, freed on next recv */
     const mob_filter *recv_filter; /* while parked in mob_recv */
-    struct mob__member **groups; /* the bot's group memberships, unordered (msg.c) */
+    struct mob__member **groups; /* the bot's group memberships, unordered (msg_group.c) */
     int ngroups, groups_cap;
 };
 
@@ -150,8 +150,8 @@ struct mob__hook {
     void *ud;
 };
 
-struct mob__io;  /* fd table and poller: src/core/io.c */
-struct mob__msgs; /* groups and lockstep pending messages: src/core/msg.c */
+struct mob__io;  /* fd table and poller: src/core/io_fd.h */
+struct mob__msgs; /* groups and lockstep pending messages: src/core/msg.h */
 
 struct mob_loop {
     struct mob__ctx main_ctx;     /* the host's context (mob_loop_run's caller) */
@@ -221,7 +221,7 @@ const char *mob__state_name(int state);
 /* The guard kind stacks actually get (what the last stack handed out got). */
 int mob__loop_guard_kind(const mob_loop *loop);
 
-/* ---- I/O (src/core/io.c) ------------------------------------------------------------------ */
+/* ---- I/O (src/core/io*.c) ----------------------------------------------------------------- */
 
 int mob__io_init(mob_loop *loop);
 void mob__io_fini(mob_loop *loop);
@@ -235,7 +235,7 @@ void mob__io_bot_done(mob_bot *bot);
 int mob__io_check(mob_loop *loop, int report);
 int mob__io_backend_fd(const mob_loop *loop);
 
-/* ---- mailboxes and groups (src/core/msg.c) ------------------------------------------------ */
+/* ---- mailboxes and groups (src/core/msg*.c) ----------------------------------------------- */
 
 int mob__msg_init(mob_loop *loop);
 void mob__msg_fini(mob_loop *loop);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fuzz_http.c: libFuzzer entry point for the HTTP/1.x parsers (src/proto/http.c). Built only
+ * fuzz_http.c: libFuzzer entry point for the HTTP/1.x parsers (src/proto/http_parse.c, http_chunked.c). Built only
  * by `make fuzz CC=clang`, with the seed corpus in tests/corpus/http/.
  *
  * Each input goes through the response parser, the request parser and the chunked decoder,

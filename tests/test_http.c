@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_http.c: the HTTP/1.x parser (src/proto/http.c), table-driven in picohttpparser's
+ * test_http.c: the HTTP/1.x parser (src/proto/http_parse.c, http_chunked.c, http_request.c), table-driven in picohttpparser's
  * manner: PARSE(input, last_len, expected_rc, "comment"). Every input is parsed where it ends
  * flush against a PROT_NONE page, so a single byte read past the end faults the test. Then
  * the fields a parse fills, every split point of a response fed byte by byte, the chunked

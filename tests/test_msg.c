@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_msg.c: mailboxes and groups (src/core/msg.c) in both scheduling modes: testtoolkit's
+ * test_msg.c: mailboxes and groups (src/core/msg.c, msg_group.c) in both scheduling modes: testtoolkit's
  * delivery rules (lockstep: visible the tick after the send whatever the order of sender and
  * receiver; read messages are gone, unread ones stay), immediate delivery with wake-up in
  * free mode, receive filters and deadlines, cancellation, groups, and a 100,000-bot exchange.

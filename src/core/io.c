@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * io.c: fd waits and socket I/O for bots, over one poller per loop.
+ * io.c: fd waits and socket I/O for bots, over one poller per loop: the hot path.
  *
  * The rule everywhere: try the system call first; park only on EAGAIN (or when the fd's
  * `ready` hint says the call would get EAGAIN); the poller's event wakes the bot, which tries
@@ -14,25 +14,23 @@
  * iteration and handed to the poller only when it really changed (libev's fd_reify), so a bot
  * that is woken and parks again on the same fd costs nothing.
  *
- * This file holds the fd table (see io_fd.h), parking and waking, read/write/close, fd
- * ownership and the lockstep readiness snapshot. Sockets are made in net.c; buffered lines
- * and frames are in rbuf.c. It does not decide when to poll: src/core/loop.c does, through
- * the mob__io_* hooks at the end of this file.
+ * This file holds the fd table (see io_fd.h), parking and waking, read and write, and the
+ * poller's wait (mob__io_poll, called by src/core/loop.c). Ownership, closing and the io's
+ * life are in io_own.c; the lockstep readiness snapshot in io_watch.c; sockets are made in
+ * net.c; buffered lines and frames are in rbuf.c.
+ *
+ * Read next: src/core/io_own.c.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "io_fd.h"
 #include "sched.h"
-
-/* Poller events handled per wait; a busier loop drains the rest on the next call. */
-#define MOB__IO_BATCH 1024
 
 /* MOB_CHECK_SELF without the call in the common case: these are the hottest entry points. */
 #define IO_CHECK_SELF(self)                                                                    \
@@ -45,16 +43,11 @@
 #define MSG_NOSIGNAL 0 /* macOS: SO_NOSIGPIPE is set on every socket mob makes instead */
 #endif
 
-/* Every live loop's io, so that the host can mob_close(NULL, fd) without naming its loop.
- * Touched only when a loop is created or freed, and by mob_close(NULL, ...); not locked, so
- * loops in several threads must not be created or freed while another calls mob_close(NULL). */
-static struct mob__io *live_ios;
-
 /* ---------------------------------------------------------------------------------------- */
 /* The fd table                                                                             */
 /* ---------------------------------------------------------------------------------------- */
 
-static void fd_reset(struct mob__fdent *e, int fd)
+void mob__fd_reset(struct mob__fdent *e, int fd)
 {
     e->rd = e->wr = e->owner = NULL;
     mob__list_init(&e->owner_link);
@@ -86,22 +79,13 @@ struct mob__fdent *mob__fd_get(struct mob__io *io, int fd)
     if (!chunk)
         return NULL;
     for (int i = 0; i < MOB__FD_CHUNK; i++)
-        fd_reset(&chunk[i], (c << MOB__FD_CHUNK_SHIFT) + i);
+        mob__fd_reset(&chunk[i], (c << MOB__FD_CHUNK_SHIFT) + i);
     io->chunks[c] = chunk;
     return &chunk[fd & (MOB__FD_CHUNK - 1)];
 }
 
 /* One entry per cache line: a wake-up and the woken bot's next call touch one line of it. */
 _Static_assert(sizeof(struct mob__fdent) == MOB__LINE, "struct mob__fdent is one cache line");
-
-static void fd_set_used(struct mob__io *io, struct mob__fdent *e)
-{
-    if (e->flags & MOB__FD_USED)
-        return;
-    e->flags |= MOB__FD_USED;
-    io->nused++;
-    io->loop->stats.fds_registered = io->nused;
-}
 
 /* Level backends: remember that e's interest may have to change before the next wait. */
 static int fd_note_change(struct mob__io *io, struct mob__fdent *e)
@@ -163,7 +147,7 @@ static int fd_register(struct mob__io *io, struct mob__fdent *e, unsigned dir)
     if (!(e->flags & (MOB__FD_DGRAM | MOB__FD_NOTSOCK)))
         e->flags |= (unsigned short)fd_kind(e->fd);
     e->flags |= MOB__FD_REG;
-    fd_set_used(io, e);
+    mob__fd_set_used(io, e);
     return 0;
 }
 
@@ -271,98 +255,9 @@ static inline void fd_wake(struct mob__io *io, struct mob__fdent *e, unsigned ma
     }
 }
 
-/* ---------------------------------------------------------------------------------------- */
-/* Ownership and closing                                                                    */
-/* ---------------------------------------------------------------------------------------- */
-
-int mob__fd_own(mob_bot *self, int fd, unsigned flags)
+void mob__fd_wake(struct mob__io *io, struct mob__fdent *e, unsigned mask, int rc)
 {
-    struct mob__io *io = self->loop->io;
-    struct mob__fdent *e = mob__fd_get(io, fd);
-    if (!e)
-        return -ENOMEM;
-    e->flags |= (unsigned short)flags;
-    if (e->owner)
-        mob__list_remove(&e->owner_link);
-    e->owner = self;
-    mob__list_push_back(&self->fds, &e->owner_link);
-    fd_set_used(io, e);
-    return 0;
-}
-
-static void watch_remove(struct mob__io *io, struct mob__fdent *e);
-
-void mob__fd_forget(struct mob__io *io, int fd)
-{
-    struct mob__fdent *e = mob__fd_peek(io, fd);
-    if (!e)
-        return;
-    fd_wake(io, e, MOB__IN | MOB__OUT, -EBADF);
-    if (e->owner)
-        mob__list_remove(&e->owner_link);
-    /* The kernel drops a closed fd from epoll and kqueue by itself, but only when no dup of it
-     * survives; deregistering explicitly keeps stale events out in every case. */
-    if (e->reg)
-        mob__poller_set(io->poller, fd, e->reg, 0);
-    if (e->watch_idx >= 0)
-        watch_remove(io, e);
-    if (e->flags & MOB__FD_USED) {
-        io->nused--;
-        io->loop->stats.fds_registered = io->nused;
-    }
-    /* A pending level-backend change for this fd finds want == reg == 0 and does nothing. */
-    unsigned short keep = e->flags & MOB__FD_CHANGED;
-    fd_reset(e, fd);
-    e->flags = keep;
-}
-
-/* Closes fd in one loop. */
-static int io_close(struct mob__io *io, int fd)
-{
-    mob__fd_forget(io, fd);
-    /* POSIX leaves the fd state unspecified after EINTR from close; on Linux and the BSDs it
-     * is closed, so retrying could close a stranger's fd. */
-    if (close(fd) < 0 && errno != EINTR)
-        return -errno;
-    return 0;
-}
-
-int mob_close(mob_bot *self, int fd)
-{
-    if (fd < 0)
-        return -EBADF;
-    if (self)
-        return io_close(self->loop->io, fd);
-    for (struct mob__io *io = live_ios; io; io = io->next_live)
-        mob__fd_forget(io, fd);
-    if (close(fd) < 0 && errno != EINTR)
-        return -errno;
-    return 0;
-}
-
-int mob_fd_release(mob_bot *self, int fd)
-{
-    struct mob__io *io = self->loop->io;
-    struct mob__fdent *e = mob__fd_peek(io, fd);
-    if (!e || e->owner != self)
-        return -ENOENT;
-    mob__list_remove(&e->owner_link);
-    e->owner = NULL;
-    /* Never registered nor watched: the loop has no reason to track it any more. */
-    if (!(e->flags & (MOB__FD_REG | MOB__FD_WATCHED | MOB__FD_WATCH_ADD)) &&
-        (e->flags & MOB__FD_USED)) {
-        e->flags &= (unsigned short)~MOB__FD_USED;
-        io->nused--;
-        io->loop->stats.fds_registered = io->nused;
-    }
-    return 0;
-}
-
-int mob_fd_adopt(mob_bot *self, int fd)
-{
-    if (fd < 0)
-        return -EBADF;
-    return mob__fd_own(self, fd, 0);
+    fd_wake(io, e, mask, rc);
 }
 
 /*
@@ -609,190 +504,8 @@ ssize_t mob_recvfrom(mob_bot *self, int fd, void *buf, size_t len, struct sockad
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* Lockstep readiness snapshot (testtoolkit's server_wrapper)                               */
+/* The poller's wait, called by the loop                                                    */
 /* ---------------------------------------------------------------------------------------- */
-
-/*
- * Watched fds live in a dense pollfd array; at the end of each tick the pending unwatches and
- * watches are applied, then one poll(2) with timeout 0 takes the snapshot that mob_ready
- * answers from during the next tick. poll(2) rather than the loop's poller because the
- * snapshot must be level-triggered (select's semantics) whatever the backend, and the bots
- * may read these fds with plain recv(2), behind the `ready` hints' back.
- */
-static void watch_remove(struct mob__io *io, struct mob__fdent *e)
-{
-    int i = e->watch_idx;
-    io->watch[i] = io->watch[--io->nwatch];
-    if (i < io->nwatch)
-        mob__fd_peek(io, io->watch[i].fd)->watch_idx = i;
-    e->watch_idx = -1;
-    e->snap = 0;
-    e->flags &= (unsigned short)~MOB__FD_WATCHED;
-}
-
-static int watch_add(struct mob__io *io, struct mob__fdent *e)
-{
-    if (io->nwatch == io->capwatch) {
-        int cap = io->capwatch ? io->capwatch * 2 : 16;
-        struct pollfd *w = MOB_REALLOC(io->watch, (size_t)cap * sizeof *w);
-        if (!w)
-            return -ENOMEM;
-        io->watch = w;
-        io->capwatch = cap;
-    }
-    e->watch_idx = io->nwatch++;
-    io->watch[e->watch_idx].fd = e->fd;
-    io->watch[e->watch_idx].events = POLLIN | POLLOUT;
-    io->watch[e->watch_idx].revents = 0;
-    e->flags |= MOB__FD_WATCHED;
-    fd_set_used(io, e);
-    return 0;
-}
-
-static int watch_op(struct mob__io *io, struct mob__fdent *e)
-{
-    if (io->nwatch_ops == io->capwatch_ops) {
-        int cap = io->capwatch_ops ? io->capwatch_ops * 2 : 16;
-        int *w = MOB_REALLOC(io->watch_ops, (size_t)cap * sizeof *w);
-        if (!w)
-            return -ENOMEM;
-        io->watch_ops = w;
-        io->capwatch_ops = cap;
-    }
-    io->watch_ops[io->nwatch_ops++] = e->fd;
-    return 0;
-}
-
-int mob_watch(mob_bot *self, int fd)
-{
-    MOB_CHECK_SELF(self);
-    struct mob__io *io = self->loop->io;
-    struct mob__fdent *e = mob__fd_get(io, fd);
-    if (!e)
-        return -ENOMEM;
-    if (e->flags & MOB__FD_WATCH_DEL) { /* watched, unwatched, watched again: no change */
-        e->flags &= (unsigned short)~MOB__FD_WATCH_DEL;
-        return 0;
-    }
-    if (e->flags & (MOB__FD_WATCHED | MOB__FD_WATCH_ADD))
-        return 0;
-    int rc = watch_op(io, e);
-    if (rc == 0)
-        e->flags |= MOB__FD_WATCH_ADD;
-    return rc;
-}
-
-int mob_unwatch(mob_bot *self, int fd)
-{
-    MOB_CHECK_SELF(self);
-    struct mob__io *io = self->loop->io;
-    struct mob__fdent *e = mob__fd_peek(io, fd);
-    if (!e)
-        return -ENOENT;
-    if (e->flags & MOB__FD_WATCH_ADD) { /* a removal cancels a pending add */
-        e->flags &= (unsigned short)~MOB__FD_WATCH_ADD;
-        return 0;
-    }
-    if (!(e->flags & MOB__FD_WATCHED) || (e->flags & MOB__FD_WATCH_DEL))
-        return -ENOENT;
-    int rc = watch_op(io, e);
-    if (rc == 0)
-        e->flags |= MOB__FD_WATCH_DEL;
-    return rc;
-}
-
-unsigned mob_ready(mob_loop *loop, int fd)
-{
-    struct mob__fdent *e = mob__fd_peek(loop->io, fd);
-    return e ? e->snap : 0;
-}
-
-/* Is `e` tracked for nothing but the snapshot? Then leaving the snapshot forgets it. */
-static int only_watched(const struct mob__fdent *e)
-{
-    return !e->owner && !(e->flags & MOB__FD_REG);
-}
-
-void mob__io_tick_end(mob_loop *loop)
-{
-    struct mob__io *io = loop->io;
-    for (int i = 0; i < io->nwatch_ops; i++) {
-        struct mob__fdent *e = mob__fd_peek(io, io->watch_ops[i]);
-        if (!e)
-            continue;
-        if (e->flags & MOB__FD_WATCH_DEL) {
-            e->flags &= (unsigned short)~MOB__FD_WATCH_DEL;
-            if (e->watch_idx >= 0)
-                watch_remove(io, e);
-            if (only_watched(e) && (e->flags & MOB__FD_USED)) {
-                e->flags &= (unsigned short)~MOB__FD_USED;
-                io->nused--;
-                loop->stats.fds_registered = io->nused;
-            }
-        } else if (e->flags & MOB__FD_WATCH_ADD) {
-            e->flags &= (unsigned short)~MOB__FD_WATCH_ADD;
-            watch_add(io, e);
-        }
-    }
-    io->nwatch_ops = 0;
-    if (io->nwatch == 0)
-        return;
-    if (poll(io->watch, (nfds_t)io->nwatch, 0) < 0)
-        return; /* EINTR or ENOMEM: keep the previous snapshot */
-    for (int i = 0; i < io->nwatch; i++) {
-        short re = io->watch[i].revents;
-        unsigned m = (re & POLLIN ? MOB_IN : 0u) | (re & POLLOUT ? MOB_OUT : 0u) |
-                     (re & (POLLERR | POLLHUP | POLLNVAL) ? MOB_ERR : 0u);
-        mob__fd_peek(io, io->watch[i].fd)->snap = (unsigned char)m;
-    }
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* Hooks called by the loop                                                                 */
-/* ---------------------------------------------------------------------------------------- */
-
-int mob__io_init(mob_loop *loop)
-{
-    struct mob__io *io = MOB_CALLOC(1, sizeof *io);
-    if (!io)
-        return -ENOMEM;
-    io->events = MOB_MALLOC(MOB__IO_BATCH * sizeof *io->events);
-    int rc = io->events ? mob__poller_new(&io->poller) : -ENOMEM;
-    if (rc < 0) {
-        MOB_FREE(io->events);
-        MOB_FREE(io);
-        return rc;
-    }
-    io->loop = loop;
-    io->edge = mob__poller_edge();
-    io->next_live = live_ios;
-    live_ios = io;
-    loop->io = io;
-    loop->stats.fds_registered = 0; /* stats.fd_limit is filled by the loop (loop.c) */
-    return 0;
-}
-
-void mob__io_fini(mob_loop *loop)
-{
-    struct mob__io *io = loop->io;
-    if (!io)
-        return;
-    for (struct mob__io **p = &live_ios; *p; p = &(*p)->next_live)
-        if (*p == io) {
-            *p = io->next_live;
-            break;
-        }
-    mob__poller_free(io->poller);
-    for (int c = 0; c < io->nchunks; c++)
-        mob__free_lines(io->chunks[c]);
-    MOB_FREE(io->chunks);
-    MOB_FREE(io->changes);
-    MOB_FREE(io->watch);
-    MOB_FREE(io->watch_ops);
-    MOB_FREE(io->events);
-    MOB_FREE(io);
-    loop->io = NULL;
-}
 
 int mob__io_poll(mob_loop *loop, int64_t timeout_ns)
 {
@@ -805,10 +518,9 @@ int mob__io_poll(mob_loop *loop, int64_t timeout_ns)
     int n = mob__poller_wait(io->poller, timeout_ns, io->events, MOB__IO_BATCH);
     /* Newest first: epoll lists fds in the order they became ready, so the last ones are those
      * whose data arrived most recently and whose socket buffers are still in the CPU's cache;
-     * their bots run first. Every fd of the batch is served in this step either way. Measured
-     * with mob-bench echo at 1,000 connections: 0.89 -> 0.96 of a raw epoll loop's round trips
-     * per second (medians of 9 paired runs); libev, which also runs its pending list from the
-     * end, was the fastest peer there. */
+     * their bots run first. Every fd of the batch is served in this step either way (libev
+     * also runs its pending list from the end). Measured by mob-bench echo against a raw
+     * epoll loop (tools/compare-selectors.sh). */
     for (int i = n - 1; i >= 0; i--) {
         struct mob__fdent *e = mob__fd_peek(io, io->events[i].fd);
         if (MOB_UNLIKELY(!e))
@@ -823,39 +535,3 @@ int mob__io_poll(mob_loop *loop, int64_t timeout_ns)
     }
     return n;
 }
-
-void mob__io_bot_done(mob_bot *bot)
-{
-    struct mob__io *io = bot->loop->io;
-    while (!mob__list_empty(&bot->fds)) {
-        struct mob__fdent *e =
-            mob__container_of(bot->fds.next, struct mob__fdent, owner_link);
-        io_close(io, e->fd);
-    }
-}
-
-int mob__io_check(mob_loop *loop, int report)
-{
-    struct mob__io *io = loop->io;
-    int leaks = 0;
-    for (int c = 0; io && c < io->nchunks; c++) {
-        if (!io->chunks[c])
-            continue;
-        for (int i = 0; i < MOB__FD_CHUNK; i++) {
-            struct mob__fdent *e = &io->chunks[c][i];
-            if (!(e->flags & MOB__FD_USED))
-                continue;
-            leaks++;
-            if (report)
-                fprintf(stderr, "mob: leak: fd %d still registered%s%s\n", e->fd,
-                        e->owner ? " (owned by a live bot)" : "",
-                        e->flags & MOB__FD_WATCHED ? " (watched)" : "");
-            io_close(io, e->fd);
-        }
-    }
-    return leaks;
-}
-
-int mob__io_backend_fd(const mob_loop *loop) { return mob__poller_fd(loop->io->poller); }
-
-const char *mob_backend_name(void) { return mob__poller_name(); }

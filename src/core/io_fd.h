@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * io_fd.h: the fd table that src/core/io.c, net.c and rbuf.c share, and nobody else sees.
+ * io_fd.h: the fd table that the io files of src/core (io.c, io_own.c, io_watch.c, net.c,
+ * rbuf.c) share, and nobody else sees.
  *
  * Every fd the loop knows has one entry, found by index in O(1):
  *
@@ -26,6 +27,9 @@
 
 #define MOB__FD_CHUNK_SHIFT 8
 #define MOB__FD_CHUNK (1 << MOB__FD_CHUNK_SHIFT)
+
+/* Poller events handled per wait; a busier loop drains the rest on the next call. */
+#define MOB__IO_BATCH 1024
 
 /* Entry flags. USED means the loop tracks the fd (registered, owned or watched) and counts it
  * in stats.fds_registered and in the leak check. */
@@ -108,6 +112,25 @@ int mob__fd_own(mob_bot *self, int fd, unsigned flags);
 
 /* Deregisters fd from `io`, wakes its waiters with -EBADF and forgets it (does not close). */
 void mob__fd_forget(struct mob__io *io, int fd);
+
+/* Resets e to "unknown fd": no waiters, no owner, not registered, both directions ready. */
+void mob__fd_reset(struct mob__fdent *e, int fd);
+
+/* Counts e as tracked by the loop (stats.fds_registered, the leak check), once. */
+static inline void mob__fd_set_used(struct mob__io *io, struct mob__fdent *e)
+{
+    if (e->flags & MOB__FD_USED)
+        return;
+    e->flags |= MOB__FD_USED;
+    io->nused++;
+    io->loop->stats.fds_registered = io->nused;
+}
+
+/* Wakes the bots parked on e for the directions in `mask`, with `rc` (or the mask). */
+void mob__fd_wake(struct mob__io *io, struct mob__fdent *e, unsigned mask, int rc);
+
+/* Takes e out of the lockstep snapshot set at once (io_watch.c). */
+void mob__io_watch_remove(struct mob__io *io, struct mob__fdent *e);
 
 /* Sets the socket options every socket made by mob gets (no SIGPIPE on BSD). */
 void mob__sock_prepare(int fd);

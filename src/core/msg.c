@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * msg.c: mailboxes and groups, the "bots together" part of mob (testtoolkit's send, recv,
- * has_message, join, leave and get_group_processes).
+ * msg.c: mailboxes, the "bots together" part of mob (testtoolkit's send, recv and
+ * has_message).
  *
  * A message is copied once at send time. Each receiver gets its own node (struct mob__msg) on
  * its inbox list; a small payload is copied into every node, a large one sent to several bots
@@ -21,19 +21,16 @@
  * Reading removes a message from the inbox (testtoolkit marks it read and drops it at the end
  * of the tick; nothing can tell the two apart). Unread messages stay.
  *
- * Groups are keyed by id in an open-addressing hash table. A group holds an intrusive list of
- * membership records and each bot a small array of pointers to its own records, so join and
- * leave are O(1) in the group's size and O(groups of the bot) on the bot's side; an empty group
- * is freed. The member list is kept in join order and re-sorted by id (a list merge sort, no
- * allocation) only when something needs ascending order after an out-of-order join.
+ * Groups (join, leave, members, which send_group addresses) are in msg_group.c; events and
+ * barriers in sync.c.
  *
- * Events and barriers are in sync.c. Read next: src/core/sync.c.
+ * Read next: src/core/msg_group.c.
  */
 #include <errno.h>
 #include <stdalign.h>
 #include <string.h>
 
-#include "internal.h"
+#include "msg.h"
 
 /* ---- messages -------------------------------------------------------------------------------- */
 
@@ -65,31 +62,6 @@ struct mob__msg {
  * pool. 64 bytes covers a game command, a position, a chat line. */
 #define MOB__MSG_INLINE ((size_t)64)
 #define MOB__MSG_SLAB 256 /* nodes per pool refill */
-
-/* A group: its id, its member records and whether they are in ascending id order. */
-struct mob__group {
-    int id;
-    int n;
-    int sorted;
-    struct mob__list members; /* struct mob__member.link */
-};
-
-struct mob__member {
-    struct mob__list link; /* in group->members */
-    struct mob__group *group;
-    mob_bot *bot;
-};
-
-struct mob__msgs {
-    struct mob__list pending; /* lockstep: sent during this tick, in send order */
-    struct mob__list pool;    /* free pooled nodes (cap == MOB__MSG_INLINE) */
-    size_t pool_free;         /* nodes on `pool` */
-    void **slabs;
-    int nslabs, slabs_cap;
-    struct mob__group **table; /* open addressing, linear probing; NULL = empty */
-    size_t table_cap;          /* a power of two, or 0 */
-    size_t ngroups;
-};
 
 /* Inboxes of bots whose struct was zero-filled are empty lists that were never initialised. */
 static void inbox_init(mob_bot *bot)
@@ -290,16 +262,13 @@ static int send_list(mob_loop *loop, mob_bot *from, const int *ids, size_t n, in
     return send_end(&op);
 }
 
-static struct mob__group *group_find(const struct mob__msgs *ms, int id);
-static void group_sort(struct mob__group *g);
-
 static int send_group(mob_loop *loop, mob_bot *from, int group, int kind, const void *data,
                       size_t len)
 {
-    struct mob__group *g = group_find(loop->msgs, group);
+    struct mob__group *g = mob__group_find(loop->msgs, group);
     if (!g)
         return 0;
-    group_sort(g); /* receivers in ascending id order, so wake-ups are too */
+    mob__group_sort(g); /* receivers in ascending id order, so wake-ups are too */
     struct send_op op;
     int rc = send_begin(&op, loop, from, kind, data, len, (size_t)g->n);
     if (rc < 0)
@@ -466,216 +435,6 @@ int mob_has_message(mob_bot *self, const mob_filter *filter)
     return n;
 }
 
-/* ---- groups ---------------------------------------------------------------------------------- */
-
-static size_t group_hash(int id, size_t cap)
-{
-    /* Fibonacci hashing: consecutive ids (the usual case) spread over the whole table. */
-    return (size_t)(((uint64_t)(uint32_t)id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (cap - 1);
-}
-
-/* The slot holding group `id`, or the empty slot where it would go. Requires table_cap > 0. */
-static size_t group_slot(const struct mob__msgs *ms, int id)
-{
-    size_t i = group_hash(id, ms->table_cap);
-    while (ms->table[i] && ms->table[i]->id != id)
-        i = (i + 1) & (ms->table_cap - 1);
-    return i;
-}
-
-static struct mob__group *group_find(const struct mob__msgs *ms, int id)
-{
-    return ms->table_cap ? ms->table[group_slot(ms, id)] : NULL;
-}
-
-/* Keeps the load factor at or under 1/2. */
-static int group_table_grow(struct mob__msgs *ms)
-{
-    if ((ms->ngroups + 1) * 2 <= ms->table_cap)
-        return 0;
-    size_t cap = ms->table_cap ? ms->table_cap * 2 : 16;
-    struct mob__group **old = ms->table;
-    size_t old_cap = ms->table_cap;
-    ms->table = MOB_CALLOC(cap, sizeof *ms->table);
-    if (!ms->table) {
-        ms->table = old;
-        return -ENOMEM;
-    }
-    ms->table_cap = cap;
-    for (size_t i = 0; i < old_cap; i++)
-        if (old[i])
-            ms->table[group_slot(ms, old[i]->id)] = old[i];
-    MOB_FREE(old);
-    return 0;
-}
-
-/* Removes a group from the table, shifting later entries of its probe run back (no tombstones). */
-static void group_table_remove(struct mob__msgs *ms, struct mob__group *g)
-{
-    size_t mask = ms->table_cap - 1;
-    size_t i = group_slot(ms, g->id);
-    ms->table[i] = NULL;
-    ms->ngroups--;
-    for (size_t j = (i + 1) & mask; ms->table[j]; j = (j + 1) & mask) {
-        size_t home = group_hash(ms->table[j]->id, ms->table_cap);
-        /* Move j into the hole i when its home is not in the cyclic range (i, j]. */
-        if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
-            ms->table[i] = ms->table[j];
-            ms->table[j] = NULL;
-            i = j;
-        }
-    }
-}
-
-/* The bot's membership record for `group`, as an index into bot->groups, or -1. */
-static int member_index(const mob_bot *bot, int group)
-{
-    for (int i = 0; i < bot->ngroups; i++)
-        if (bot->groups[i]->group->id == group)
-            return i;
-    return -1;
-}
-
-/* Merge sort of a NULL-terminated singly linked run (threaded through link.next) by bot id. */
-static struct mob__list *sort_run(struct mob__list *head, size_t n)
-{
-    if (n <= 1) {
-        if (head)
-            head->next = NULL;
-        return head;
-    }
-    struct mob__list *mid = head;
-    for (size_t i = 1; i < n / 2; i++)
-        mid = mid->next;
-    struct mob__list *right = mid->next;
-    mid->next = NULL;
-    struct mob__list *a = sort_run(head, n / 2), *b = sort_run(right, n - n / 2);
-    struct mob__list out, *tail = &out;
-    while (a && b) {
-        int ida = mob__container_of(a, struct mob__member, link)->bot->id;
-        int idb = mob__container_of(b, struct mob__member, link)->bot->id;
-        if (ida <= idb) {
-            tail->next = a;
-            a = a->next;
-        } else {
-            tail->next = b;
-            b = b->next;
-        }
-        tail = tail->next;
-    }
-    tail->next = a ? a : b;
-    return out.next;
-}
-
-/* Puts the member list in ascending id order. O(1) when it is already; O(n log n) otherwise. */
-static void group_sort(struct mob__group *g)
-{
-    if (g->sorted)
-        return;
-    struct mob__list *head = g->members.next;
-    g->members.prev->next = NULL;
-    head = sort_run(head, (size_t)g->n);
-    mob__list_init(&g->members);
-    while (head) {
-        struct mob__list *next = head->next;
-        mob__list_push_back(&g->members, head);
-        head = next;
-    }
-    g->sorted = 1;
-}
-
-/*
- * Adds a bot (any live bot, not only the caller) to a group, creating the group on first join.
- * Returns 0, -EEXIST when it is already a member, -ESRCH when the bot has returned, -ENOMEM.
- * O(groups of the bot), amortised.
- */
-int mob_group_join(mob_bot *bot, int group)
-{
-    struct mob__msgs *ms = bot->loop->msgs;
-    if (bot->state == MOB__DONE)
-        return -ESRCH;
-    if (member_index(bot, group) >= 0)
-        return -EEXIST;
-    if (bot->ngroups == bot->groups_cap) {
-        int cap = bot->groups_cap ? bot->groups_cap * 2 : 4;
-        struct mob__member **a = MOB_REALLOC(bot->groups, (size_t)cap * sizeof *a);
-        if (!a)
-            return -ENOMEM;
-        bot->groups = a;
-        bot->groups_cap = cap;
-    }
-    struct mob__member *mb = MOB_MALLOC(sizeof *mb);
-    if (!mb)
-        return -ENOMEM;
-    struct mob__group *g = group_find(ms, group);
-    if (!g) {
-        if (group_table_grow(ms) < 0 || !(g = MOB_MALLOC(sizeof *g))) {
-            MOB_FREE(mb);
-            return -ENOMEM;
-        }
-        g->id = group;
-        g->n = 0;
-        g->sorted = 1;
-        mob__list_init(&g->members);
-        ms->table[group_slot(ms, group)] = g;
-        ms->ngroups++;
-    }
-    if (g->n > 0 && mob__container_of(g->members.prev, struct mob__member, link)->bot->id > bot->id)
-        g->sorted = 0;
-    mb->group = g;
-    mb->bot = bot;
-    mob__list_push_back(&g->members, &mb->link);
-    g->n++;
-    bot->groups[bot->ngroups++] = mb;
-    return 0;
-}
-
-/* Removes membership record i of `bot`; frees the group when it becomes empty. */
-static void member_remove(struct mob__msgs *ms, mob_bot *bot, int i)
-{
-    struct mob__member *mb = bot->groups[i];
-    struct mob__group *g = mb->group;
-    bot->groups[i] = bot->groups[--bot->ngroups];
-    mob__list_remove(&mb->link);
-    MOB_FREE(mb);
-    if (--g->n == 0) {
-        group_table_remove(ms, g);
-        MOB_FREE(g);
-    }
-}
-
-/* Returns 0, or -ENOENT when the bot is not in the group. O(groups of the bot). */
-int mob_group_leave(mob_bot *bot, int group)
-{
-    int i = member_index(bot, group);
-    if (i < 0)
-        return -ENOENT;
-    member_remove(bot->loop->msgs, bot, i);
-    return 0;
-}
-
-int mob_group_has(const mob_bot *bot, int group)
-{
-    return member_index(bot, group) >= 0;
-}
-
-/* O(group size), plus a sort after out-of-order joins. */
-int mob_group_members(mob_loop *loop, int group, int *ids, size_t cap)
-{
-    struct mob__group *g = group_find(loop->msgs, group);
-    if (!g)
-        return 0;
-    group_sort(g);
-    size_t k = 0;
-    struct mob__list *it;
-    mob__list_foreach(it, &g->members) {
-        if (k == cap)
-            break;
-        ids[k++] = mob__container_of(it, struct mob__member, link)->bot->id;
-    }
-    return g->n;
-}
-
 /* ---- loop hooks ------------------------------------------------------------------------------ */
 
 int mob__msg_init(mob_loop *loop)
@@ -714,7 +473,7 @@ void mob__msg_bot_done(mob_bot *bot)
         msg_free(ms, mob__container_of(it, struct mob__msg, link));
     bot->inbox_len = 0;
     while (bot->ngroups > 0)
-        member_remove(ms, bot, bot->ngroups - 1);
+        mob__group_member_remove(ms, bot, bot->ngroups - 1);
     MOB_FREE(bot->groups);
     bot->groups = NULL;
     bot->groups_cap = 0;

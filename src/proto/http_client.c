@@ -3,7 +3,7 @@
  * http_client.c: the keep-alive HTTP/1.1 client of mob_http.h, one connection per bot.
  *
  * A request is prebuilt bytes, so an exchange is: one write, then reads into the connection's
- * buffer until the parser (http.c) says the head is complete, then the body, counted and
+ * buffer until the parser (http_parse.c) says the head is complete, then the body, counted and
  * dropped unless the caller gave a buffer. Every read asks for the whole free buffer, never
  * just "the rest of the body": a read that comes back short tells the I/O layer the socket is
  * drained (src/core/io.c), so the next request's read parks at once instead of paying an
@@ -12,7 +12,7 @@
  *
  * What it does not do: pipelining, TLS, redirects, cookies, DNS (mob_addr_parse only).
  *
- * Read next: src/proto/http.c for the parser, tests/test_http_client.c for the behaviour.
+ * Read next: src/proto/http_parse.c for the parser, tests/test_http_client.c for the behaviour.
  */
 #include <errno.h>
 #include <string.h>

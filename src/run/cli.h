@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli.h: what the files of the `mob` command line share, and nobody else includes.
+ *
+ *   cli.c         mob_main_ex: parse, validate, run, output, in that order
+ *   cli_parse.c   the usage text and the flags, into a mob_options (add a flag here)
+ *   cli_units.c   human units: 30s, 1h30m, 10k, 64Ki; start times and load stages
+ *   cli_output.c  the summary, --json, --hgrm, --latency, and `mob merge`
+ */
+#ifndef MOB_CLI_H
+#define MOB_CLI_H
+
+#include "run.h"
+
+#define MOB__EXIT_USAGE 2
+
+/* What the command line said, before it is checked against the suite. */
+struct mob__cli {
+    mob_options o;
+    int duration_set; /* -d was given (stages otherwise set the duration) */
+};
+
+/* Prints "mob: " and fmt (with one %s for arg), then the --help hint, on stderr. */
+void mob__cli_usage_error(const char *fmt, const char *arg);
+
+/* Fills cli from argv. Returns -1 when the run should go on, or the exit code to return now:
+ * 0 after --help or --version, MOB__EXIT_USAGE after a usage error (already printed). */
+int mob__cli_parse(int argc, char **argv, struct mob__cli *cli);
+
+/* Matches argv[*i] against a flag with a value: "-w 10", "-w10", "--workers 10",
+ * "--workers=10". Returns the value, NULL when it is another flag; sets *missing when the
+ * flag matched but its value is absent. */
+const char *mob__cli_flag_value(int argc, char **argv, int *i, const char *shrt, const char *lng,
+                                int *missing);
+/* Whether a is the flag shrt (may be NULL) or lng. */
+int mob__cli_is_flag(const char *a, const char *shrt, const char *lng);
+
+/* A whole number in [lo, hi], human units allowed (10k). 0 or -EINVAL. */
+int mob__cli_parse_int64(const char *s, int64_t lo, int64_t hi, int64_t *out);
+/* "+30s" from now, or seconds since the epoch ("1763780000.5"), as wall-clock ns. */
+int mob__cli_parse_start_at(const char *s, int64_t *out);
+/* "DUR:BOTS[:SPAWN_PER_S],..." into o->stages. 0 or -EINVAL. */
+int mob__cli_parse_stages(const char *spec, mob_options *o);
+
+/* Prints and writes what the options ask for. Returns `code`, or 1 when a file could not be
+ * written and code was 0. */
+int mob__cli_output(const mob_result *r, const mob_options *o, int code);
+
+/* `mob merge [--json OUT] FILE.json...`: the exit code. */
+int mob__cli_merge(int argc, char **argv);
+
+#endif /* MOB_CLI_H */

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli_parse.c: the flags of the `mob` command, into a mob_options. Flags follow molotov where
+ * it has them (-w -d -p -r -x -f -q -v -s), wrk's -c is an alias of -w, and -R is wrk2's
+ * rate. Values take human units (cli_units.c). A bad flag or value prints one clear line and
+ * the usage hint; the caller exits 2. To add a flag: a line in usage_text and a branch in
+ * mob__cli_parse; checks that involve several flags go in cli.c (validate).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage_text[] =
+    "usage: mob [options] TARGET    TARGET: http://HOST:PORT/PATH | tcp://HOST:PORT |\n"
+    "                                       ws://HOST:PORT/PATH | arena://HOST:PORT | ./x.so\n"
+    "       mob merge [--json OUT] FILE.json...\n"
+    "\n"
+    "  -w, -c, --workers N    bots per process (default 10)\n"
+    "  -d, --duration T       run time, one global deadline (default 10s; 30s, 1h30m; 0: none)\n"
+    "  -r, --max-runs N       runs per bot, then it stops\n"
+    "  -p, --processes N      fork N processes, each with -w bots (results merged exactly)\n"
+    "  -R, --rate N           runs per second for the whole run (open model; 10k)\n"
+    "      --ramp-up T        start the bots evenly over T\n"
+    "      --stages SPEC      DUR:BOTS[:SPAWN_PER_S],... e.g. 10s:100:20,30s:100,10s:0\n"
+    "      --delay T          think time after every run\n"
+    "      --timeout T        per-run timeout, default 10s (failures of class timeout)\n"
+    "  -x, --exception        stop on the first failure (exit 1)\n"
+    "  -f, --fail N           exit 1 when failures >= N\n"
+    "  -s, --single-mode NAME run only scenario NAME\n"
+    "      --single-run       every bot runs every scenario once\n"
+    "      --seed N           seed of the scenario picks (reproducible runs)\n"
+    "      --start-at T       start at unix time T (seconds) or +DURATION: line up machines\n"
+    "      --size N           payload bytes of tcp:// and ws:// echoes (default 64)\n"
+    "      --buffer N         http:// read buffer: the largest response head (default 512)\n"
+    "      --stack N          stack bytes per bot (default 64Ki; pages are touched on use)\n"
+    "      --json FILE        write the full report (histograms included) to FILE\n"
+    "      --hgrm FILE        write the latency distribution, HdrHistogram text format\n"
+    "      --latency          print that distribution after the summary\n"
+    "      --no-live          no live line (default: redrawn on a terminal, else plain lines)\n"
+    "  -q, --quiet            print nothing        -v, --verbose   say more\n"
+    "  -h, --help             this text             --version      the version\n"
+    "Exit codes: 0 ok, 1 failures past -f (or -x fired), 2 usage error.\n";
+
+void mob__cli_usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "mob: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'mob --help' for more information.\n");
+}
+
+const char *mob__cli_flag_value(int argc, char **argv, int *i, const char *shrt, const char *lng,
+                                int *missing)
+{
+    const char *a = argv[*i];
+    size_t sl = shrt ? strlen(shrt) : 0, ll = strlen(lng);
+    const char *v = NULL;
+    if (strncmp(a, lng, ll) == 0 && (a[ll] == '=' || a[ll] == 0)) {
+        v = a[ll] == '=' ? a + ll + 1 : NULL;
+    } else if (shrt && strncmp(a, shrt, sl) == 0) {
+        v = a[sl] ? a + sl : NULL;
+    } else {
+        return NULL;
+    }
+    if (!v) {
+        if (*i + 1 >= argc) {
+            *missing = 1;
+            return NULL;
+        }
+        v = argv[++*i];
+    }
+    return v;
+}
+
+int mob__cli_is_flag(const char *a, const char *shrt, const char *lng)
+{
+    return (shrt && strcmp(a, shrt) == 0) || strcmp(a, lng) == 0;
+}
+
+int mob__cli_parse(int argc, char **argv, struct mob__cli *cli)
+{
+    mob_options *o = &cli->o;
+    mob_options_init(o);
+    /* A server that never answers must show up as failures, not as a quiet run with nothing
+     * counted: the command gives every run 10 s unless told otherwise (wrk gives 2 s). */
+    o->timeout_ns = 10 * MOB_NS_PER_SEC;
+    cli->duration_set = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        int missing = 0;
+        int64_t n;
+        double d;
+#define VAL(shrt, lng) ((v = mob__cli_flag_value(argc, argv, &i, shrt, lng, &missing)) || missing)
+#define BAD(what)                                                                                  \
+    do {                                                                                           \
+        if (missing)                                                                               \
+            mob__cli_usage_error("option '%s' needs a value", a);                                  \
+        else                                                                                       \
+            mob__cli_usage_error("bad value '%s' for " what, v);                                   \
+        return MOB__EXIT_USAGE;                                                                    \
+    } while (0)
+        if (mob__cli_is_flag(a, "-h", "--help")) {
+            fputs(usage_text, stdout);
+            return 0;
+        } else if (mob__cli_is_flag(a, NULL, "--version")) {
+            printf("mob %s\n", mob_version());
+            return 0;
+        } else if (mob__cli_is_flag(a, "-x", "--exception")) {
+            o->stop_on_failure = 1;
+        } else if (mob__cli_is_flag(a, "-q", "--quiet")) {
+            o->quiet = 1;
+        } else if (mob__cli_is_flag(a, "-v", "--verbose")) {
+            o->verbose++;
+        } else if (mob__cli_is_flag(a, NULL, "--single-run")) {
+            o->single_run = 1;
+        } else if (mob__cli_is_flag(a, NULL, "--latency")) {
+            o->latency = 1;
+        } else if (mob__cli_is_flag(a, NULL, "--no-live")) {
+            o->live = 0;
+        } else if (VAL("-w", "--workers") || (!v && VAL("-c", "--connections"))) {
+            if (!v || mob__cli_parse_int64(v, 1, 10000000, &n) < 0)
+                BAD("bots (-w)");
+            o->bots = (int)n;
+        } else if (VAL("-d", "--duration")) {
+            if (!v || mob_parse_duration(v, &o->duration_ns) < 0)
+                BAD("duration (-d)");
+            cli->duration_set = 1;
+        } else if (VAL("-r", "--max-runs")) {
+            if (!v || mob__cli_parse_int64(v, 1, INT64_MAX / 2, &n) < 0)
+                BAD("max runs (-r)");
+            o->max_runs = n;
+        } else if (VAL("-p", "--processes")) {
+            if (!v || mob__cli_parse_int64(v, 1, 1024, &n) < 0)
+                BAD("processes (-p)");
+            o->processes = (int)n;
+        } else if (VAL("-R", "--rate")) {
+            if (!v || mob_parse_count(v, &d) < 0 || d <= 0)
+                BAD("rate (-R)");
+            o->rate = d;
+        } else if (VAL(NULL, "--ramp-up")) {
+            if (!v || mob_parse_duration(v, &o->ramp_up_ns) < 0)
+                BAD("--ramp-up");
+        } else if (VAL(NULL, "--stages")) {
+            if (!v || mob__cli_parse_stages(v, o) < 0)
+                BAD("--stages (DUR:BOTS[:RATE],...)");
+        } else if (VAL(NULL, "--delay")) {
+            if (!v || mob_parse_duration(v, &o->delay_ns) < 0)
+                BAD("--delay");
+        } else if (VAL(NULL, "--timeout")) {
+            if (!v || mob_parse_duration(v, &o->timeout_ns) < 0 || o->timeout_ns == 0)
+                BAD("--timeout");
+        } else if (VAL("-f", "--fail")) {
+            if (!v || mob__cli_parse_int64(v, 1, INT64_MAX / 2, &n) < 0)
+                BAD("failure threshold (-f)");
+            o->fail_threshold = n;
+        } else if (VAL("-s", "--single-mode")) {
+            if (!v || !*v)
+                BAD("-s");
+            o->single = v;
+        } else if (VAL(NULL, "--seed")) {
+            char *e;
+            if (!v || !*v || (o->seed = strtoull(v, &e, 0), *e) || o->seed == 0)
+                BAD("--seed (a nonzero integer)");
+        } else if (VAL(NULL, "--size")) {
+            if (!v || mob__cli_parse_int64(v, 1, 64 << 20, &n) < 0)
+                BAD("--size");
+            o->payload_size = (size_t)n;
+        } else if (VAL(NULL, "--start-at")) {
+            if (!v || mob__cli_parse_start_at(v, &o->start_at_ns) < 0)
+                BAD("--start-at (unix seconds, or +30s)");
+        } else if (VAL(NULL, "--buffer")) {
+            if (!v || mob__cli_parse_int64(v, 256, 1 << 20, &n) < 0)
+                BAD("--buffer (256 to 1Mi)");
+            o->buffer_size = (size_t)n;
+        } else if (VAL(NULL, "--stack")) {
+            if (!v || mob__cli_parse_int64(v, 4096, 64 << 20, &n) < 0)
+                BAD("--stack");
+            o->stack_size = (size_t)n;
+        } else if (VAL(NULL, "--json")) {
+            if (!v || !*v)
+                BAD("--json");
+            o->json_path = v;
+        } else if (VAL(NULL, "--hgrm")) {
+            if (!v || !*v)
+                BAD("--hgrm");
+            o->hgrm_path = v;
+        } else if (a[0] == '-' && a[1]) {
+            mob__cli_usage_error("unknown option '%s'", a);
+            return MOB__EXIT_USAGE;
+        } else if (o->target) {
+            mob__cli_usage_error("one target only (got another: '%s')", a);
+            return MOB__EXIT_USAGE;
+        } else {
+            o->target = a;
+        }
+#undef VAL
+#undef BAD
+    }
+    return -1;
+}
