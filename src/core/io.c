@@ -204,6 +204,7 @@ static inline __attribute__((always_inline)) int fd_park(mob_bot *self, struct m
         e->rd = self;
     if (dir & MOB__OUT)
         e->wr = self;
+    io->turns = MOB__IO_TURNS; /* someone waits: the thread is shared again */
     io->loop->io_waiters++;
     if (!io->edge) {
         e->want |= (unsigned char)dir;
@@ -218,6 +219,22 @@ static inline __attribute__((always_inline)) int fd_park(mob_bot *self, struct m
     if (MOB_UNLIKELY(rc < 0) && (e->rd == self || e->wr == self))
         fd_unwait(io, e, self);
     return rc;
+}
+
+int mob__io_breathe(mob_bot *self, int64_t deadline)
+{
+    mob_loop *loop = self->loop;
+    loop->io->turns = MOB__IO_TURNS;
+    if (deadline > 0 && mob_now(loop) >= deadline)
+        return -ETIMEDOUT;
+    if (loop->mode == MOB_FREE) { /* lockstep: a bot's turn ends only where it yields */
+        int rc = mob_yield(self);
+        if (rc < 0)
+            return rc;
+        if (deadline > 0 && mob_now(loop) >= deadline)
+            return -ETIMEDOUT;
+    }
+    return self->cancelled ? -ECANCELED : 0;
 }
 
 MOB__SWITCHES int mob__fd_park(mob_bot *self, struct mob__fdent *e, unsigned dir,
@@ -323,6 +340,9 @@ MOB__SWITCHES ssize_t mob_read(mob_bot *self, int fd, void *buf, size_t len, int
     if (MOB_UNLIKELY(len == 0))
         return 0;
     struct mob__io *io = self->loop->io;
+    int t = mob__io_turn(self, io, deadline);
+    if (MOB_UNLIKELY(t < 0))
+        return t;
     struct mob__fdent *e = fd_enter(io, fd);
     for (;;) {
         if (!e || (e->ready & MOB__IN)) {
@@ -404,6 +424,8 @@ static inline __attribute__((always_inline)) ssize_t write_all(mob_bot *self, in
         goto out;
     }
     struct mob__io *io = self->loop->io;
+    if (MOB_UNLIKELY((rc = mob__io_turn(self, io, deadline)) < 0))
+        goto out;
     struct mob__fdent *e = fd_enter(io, fd);
     while (off < len) {
         if (!e || (e->ready & MOB__OUT)) {
@@ -470,6 +492,9 @@ ssize_t mob_sendto(mob_bot *self, int fd, const void *buf, size_t len, const str
     if (self->cancelled)
         return -ECANCELED;
     struct mob__io *io = self->loop->io;
+    int t = mob__io_turn(self, io, deadline);
+    if (t < 0)
+        return t;
     fd_enter(io, fd); /* a socket mob did not make must not block the thread */
     for (;;) {
         ssize_t n = sendto(fd, buf, len, MSG_NOSIGNAL, to, tolen);
@@ -488,6 +513,9 @@ ssize_t mob_recvfrom(mob_bot *self, int fd, void *buf, size_t len, struct sockad
     if (self->cancelled)
         return -ECANCELED;
     struct mob__io *io = self->loop->io;
+    int t = mob__io_turn(self, io, deadline);
+    if (t < 0)
+        return t;
     fd_enter(io, fd); /* a socket mob did not make must not block the thread */
     for (;;) {
         socklen_t fl = from ? (fromlen && *fromlen ? *fromlen : sizeof *from) : 0;

@@ -70,6 +70,7 @@ struct mob__io {
     mob_loop *loop;
     struct mob__poller *poller;
     int edge;                       /* mob__poller_edge(), cached */
+    int turns;                      /* I/O calls left before a breather (mob__io_turn) */
     struct mob__fdent **chunks;
     int nchunks;
     int nused;                      /* entries with MOB__FD_USED */
@@ -106,6 +107,23 @@ int mob__fd_park(mob_bot *self, struct mob__fdent *e, unsigned dir, int64_t dead
  * became ready while we were parked on it), or -errno (a real error, -ETIMEDOUT, -ECANCELED,
  * -ENOMEM). The one place that turns EAGAIN into a park for calls without a fast path. */
 int mob__fd_retry(mob_bot *self, int fd, unsigned dir, int64_t deadline);
+
+/*
+ * A bot whose calls never wait (a server that streams an endless body, a flood of accepts,
+ * connects that fail at once) would keep the thread: no other bot would run, no timer fire,
+ * and its own deadline would never be looked at, since deadlines are timers. So every I/O
+ * call spends one turn of a budget that any park refills; when it is spent, the call checks
+ * its deadline against the clock and the bot yields (free mode), as libuv reads a stream at
+ * most 32 times per loop iteration. Returns 0, -ETIMEDOUT or -ECANCELED.
+ */
+#define MOB__IO_TURNS 32
+int mob__io_breathe(mob_bot *self, int64_t deadline);
+static inline int mob__io_turn(mob_bot *self, struct mob__io *io, int64_t deadline)
+{
+    if (MOB_LIKELY(--io->turns > 0))
+        return 0;
+    return mob__io_breathe(self, deadline);
+}
 
 /* Makes `self` the owner of fd (closed when it returns). Returns 0 or -ENOMEM. */
 int mob__fd_own(mob_bot *self, int fd, unsigned flags);

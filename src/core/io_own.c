@@ -129,6 +129,7 @@ int mob__io_init(mob_loop *loop)
     }
     io->loop = loop;
     io->edge = mob__poller_edge();
+    io->turns = MOB__IO_TURNS;
     io->next_live = live_ios;
     live_ios = io;
     loop->io = io;

@@ -168,6 +168,9 @@ int mob_connect(mob_bot *self, const struct sockaddr *addr, socklen_t len,
     MOB_CHECK_SELF(self);
     if (self->cancelled)
         return -ECANCELED;
+    int t = mob__io_turn(self, self->loop->io, deadline);
+    if (t < 0)
+        return t;
     int family = addr->sa_family;
     int fd = sock_new(family, SOCK_STREAM);
     if (fd < 0)
@@ -284,6 +287,9 @@ int mob_accept(mob_bot *self, int lfd, int64_t deadline)
     MOB_CHECK_SELF(self);
     if (self->cancelled)
         return -ECANCELED;
+    int t = mob__io_turn(self, self->loop->io, deadline);
+    if (t < 0)
+        return t;
     for (;;) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof ss;
