@@ -11,6 +11,11 @@ FIBER    ?= asm
 SAN      ?=
 BUILD    ?= build
 PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+LIBDIR   ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR   ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 WERROR   ?=
 V        ?= 0
 VALGRIND ?= auto
@@ -37,6 +42,10 @@ VG_HEADER := $(if $(filter auto,$(VALGRIND)),$(shell printf '\043include <valgri
 ALL_CFLAGS += $(if $(VG_HEADER),-DMOB_VALGRIND)
 LDFLAGS  += $(if $(SAN),-fsanitize=$(SAN))
 LDLIBS   += $(if $(filter Linux,$(UNAME_S)),-ldl -lm,-lm)
+# The release is VERSION's; the shared library's SONAME carries its major number.
+VERSION  := $(shell cat VERSION)
+SOMAJOR  := $(firstword $(subst ., ,$(VERSION)))
+SONAME    = libmob.so.$(SOMAJOR)
 Q         = $(if $(filter 1,$(V)),,@)
 FLAGS_LINE = $(CC) $(ALL_CFLAGS) $(LDFLAGS)
 
@@ -60,17 +69,19 @@ TEST_SRC = $(sort $(wildcard tests/test_*.c)) tests/helpers.c
 TEST_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
 ALL_OBJ  = $(LIB_OBJ) $(TEST_OBJ) $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*/*.c tests/selftest.c))
 
-.PHONY: all lib tools examples test check asan fuzz lto clean install format criterion run FORCE
+.PHONY: all lib tools examples test check asan fuzz lto clean install uninstall format criterion run FORCE
 all: lib tools examples
-lib: $(BUILD)/libmob.a $(BUILD)/libmob.so
+lib: $(BUILD)/libmob.a $(BUILD)/libmob.so $(BUILD)/$(SONAME) $(BUILD)/gen/mob.pc
 tools: $(addprefix $(BUILD)/,$(TOOLS))
 examples: $(EXAMPLES) $(PLUGINS)
 
 # ---- rules ---------------------------------------------------------------------------------
 $(BUILD)/.flags: FORCE
 	@mkdir -p $(@D); echo '$(FLAGS_LINE)' | cmp -s - $@ || echo '$(FLAGS_LINE)' > $@
+# "0.1.0 (b41e1ab)": the release and the commit it was built from (no commit outside git).
 $(BUILD)/gen/mob_version.h: FORCE
-	@mkdir -p $(@D); v="#define MOB_VERSION \"$$(git describe --always --dirty 2>/dev/null || cat VERSION)\""; \
+	@mkdir -p $(@D); c=$$(git describe --always --dirty 2>/dev/null); \
+	 v="#define MOB_VERSION \"$(VERSION)$${c:+ ($$c)}\""; \
 	 echo "$$v" | cmp -s - $@ || echo "$$v" > $@
 $(BUILD)/src/core/version.o: $(BUILD)/gen/mob_version.h
 $(BUILD)/%.o: %.c $(BUILD)/.flags
@@ -87,10 +98,22 @@ $(BUILD)/libmob.a: $(LIB_OBJ)
 # The shared library exports the public mob_* API only, not the mob__* internals (GNU ld).
 $(BUILD)/gen/libmob.map:
 	@mkdir -p $(@D); echo '{ global: mob_[a-z]*; local: *; };' > $@
-$(BUILD)/libmob.so: $(LIB_OBJ) $(if $(filter Linux,$(UNAME_S)),$(BUILD)/gen/libmob.map)
+# libmob.so.0.1.0 is the file, named libmob.so.0 inside (its SONAME, what programs record),
+# with the two links a C library has: libmob.so.0 for the loader, libmob.so for -lmob.
+$(BUILD)/libmob.so.$(VERSION): $(LIB_OBJ) $(if $(filter Linux,$(UNAME_S)),$(BUILD)/gen/libmob.map)
 	$(if $(Q),@echo "  LD    $@")
 	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $(LIB_OBJ) $(LDLIBS) \
+	    $(if $(filter Darwin,$(UNAME_S)),,-Wl$(,)-soname$(,)$(SONAME)) \
 	    $(if $(filter Linux,$(UNAME_S)),-Wl$(,)--version-script=$(BUILD)/gen/libmob.map)
+$(BUILD)/$(SONAME) $(BUILD)/libmob.so: $(BUILD)/libmob.so.$(VERSION)
+	$(Q)ln -sf $(<F) $@
+# pkg-config's description of an installed mob; it names the prefix it is installed under.
+PC_LINES = 'prefix=$(PREFIX)' 'libdir=$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))' 'includedir=$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))' '' 'Name: mob' \
+           'Description: fibers as bots: a C11 fiber runtime and load-test library' \
+           'Version: $(VERSION)' 'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lmob' \
+           'Libs.private: $(LDLIBS)'
+$(BUILD)/gen/mob.pc: FORCE
+	@mkdir -p $(@D); printf '%s\n' $(PC_LINES) | cmp -s - $@ || printf '%s\n' $(PC_LINES) > $@
 .SECONDEXPANSION:
 $(addprefix $(BUILD)/,$(TOOLS)): $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard tools/$$(@F)/*.c)) $(BUILD)/libmob.a
 	$(if $(Q),@echo "  LD    $@")
@@ -145,10 +168,28 @@ run: all
 	@tools/run.sh $(BUILD) "$(BOTS)" "$(DURATION)"
 clean:
 	rm -rf $(BUILD)
-install: lib
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
-	install -m 644 $(BUILD)/libmob.a $(BUILD)/libmob.so $(DESTDIR)$(PREFIX)/lib
-	install -m 644 include/*.h $(DESTDIR)$(PREFIX)/include
+# Installs what a C library ships: both libraries (the shared one with its SONAME links), the
+# public headers, mob.pc, the mob command and the arena it can play against, and the man pages.
+# mob-bench and arena-bots stay in the tree: they measure and demo this tree.
+INSTALL_BIN = mob arena
+MAN_PAGES   = $(sort $(wildcard tools/man/*.[1-9]))
+install: lib $(addprefix $(BUILD)/,$(INSTALL_BIN))
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 644 $(BUILD)/libmob.a $(DESTDIR)$(LIBDIR)
+	install -m 755 $(BUILD)/libmob.so.$(VERSION) $(DESTDIR)$(LIBDIR)
+	ln -sf libmob.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libmob.so
+	install -m 644 $(HEADERS) $(DESTDIR)$(INCLUDEDIR)
+	install -m 644 $(BUILD)/gen/mob.pc $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 755 $(addprefix $(BUILD)/,$(INSTALL_BIN)) $(DESTDIR)$(BINDIR)
+	@set -e; for m in $(MAN_PAGES); do s=$${m##*.}; \
+	  install -d $(DESTDIR)$(MANDIR)/man$$s; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libmob.a $(DESTDIR)$(LIBDIR)/libmob.so.$(VERSION) \
+	      $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libmob.so $(DESTDIR)$(PKGCONFIGDIR)/mob.pc \
+	      $(addprefix $(DESTDIR)$(INCLUDEDIR)/,$(notdir $(HEADERS))) \
+	      $(addprefix $(DESTDIR)$(BINDIR)/,$(INSTALL_BIN)) \
+	      $(foreach m,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
 format:
 	clang-format -i $(wildcard src/*/*.[ch] src/*.h include/*.h platform/*.[ch] tests/*.[ch] tools/*/*.[ch])
 

@@ -35,7 +35,8 @@ extern "C" {
 /* Version and errors                                                                       */
 /* ======================================================================================== */
 
-/* The version string, from `git describe` at build time. */
+/* "0.1.0 (b41e1ab)": the release (the VERSION file) and the commit it was built from, from
+ * `git describe` at build time; just the release when built outside a git checkout. */
 const char *mob_version(void);
 
 /* A message for a value returned by a mob call (-errno or >= 0). Never NULL. */
