@@ -80,11 +80,34 @@ typedef struct mob_worker {
     void *ud;             /* the suite's user pointer (global_setup may replace it) */
     const struct mob_options *opt;
     uint64_t rng[4];      /* this bot's random stream (mob_worker_rand) */
+    void *internal;       /* the runner's own: open spans, where messages go */
 } mob_worker;
 
 /* Returns the next number of this bot's random stream (xoshiro256**, seeded from --seed and
  * the bot id: the same seed gives every bot the same sequence). */
 uint64_t mob_worker_rand(mob_worker *w);
+
+/*
+ * Spans: named sections of a bot's work (aiotesttoolkit's profiler), nestable. Each span
+ * name gets its own count, failures by class and duration histogram in every report, beside
+ * the scenarios. mob_span_exit closes the innermost open span; rc is judged like a scenario's
+ * return value (0 ok, a class or -errno a failure). Spans still open when a scenario returns
+ * are dropped, not counted. Returns 0; -ENOSPC past 16 levels, -ENOENT when none is open,
+ * -ENOMEM. Costs a clock read and a histogram record.
+ */
+int mob_span_enter(mob_worker *w, const char *name);
+int mob_span_exit(mob_worker *w, int rc);
+
+/*
+ * An info line from a bot (aiotesttoolkit's reporter.info): shown live on the dashboard, in
+ * `mob view` and with -v on stderr, at most 20 a second per process (the rest are counted as
+ * dropped). Without anyone watching it returns at once, before formatting.
+ */
+void mob_info(mob_worker *w, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 typedef int (*mob_scenario_fn)(mob_worker *w);
 
@@ -168,6 +191,7 @@ typedef struct mob_options {
     int live;                 /* -1: live line when stderr is a terminal; 0 off; 1 plain lines */
     const char *json_path;    /* --json FILE */
     const char *hgrm_path;    /* --hgrm FILE ("-": stdout) */
+    const char *html_path;    /* --html FILE: the HTML report */
     int latency;              /* --latency: print the .hgrm distribution after the summary */
     size_t payload_size;      /* --size: bytes per echo (tcp://) */
     size_t buffer_size;       /* --buffer: http:// read buffer, the largest head (0: 512) */
@@ -217,6 +241,11 @@ void mob_result_totals(const mob_result *r, mob_totals *out);
 int mob_result_nscenarios(const mob_result *r);
 /* Returns 0, or -ENOENT when i is out of range. */
 int mob_result_scenario(const mob_result *r, int i, mob_scenario_stats *out);
+/* Named spans the bots marked (mob_span_enter/exit), in the order first seen: count,
+ * failures by class and a histogram of their durations (no timeline). */
+int mob_result_nspans(const mob_result *r);
+/* Returns 0, or -ENOENT when i is out of range. */
+int mob_result_span(const mob_result *r, int i, mob_scenario_stats *out);
 /* All scenarios' latencies together (borrowed). */
 const mob_hist *mob_result_latency(const mob_result *r);
 /* Number of seconds in the timeline, and one second of it (run-wide, all scenarios). */
@@ -240,6 +269,10 @@ int mob_result_write_json(const mob_result *r, const char *path);
 /* Reads a JSON report written by mob_result_write_json. Returns 0 or -errno (-EINVAL: not a
  * mob report). */
 int mob_result_read_json(const char *path, mob_result **out);
+/* Writes the HTML report to path atomically: one self-contained file (inline SVG charts, no
+ * script, nothing fetched). exit_code is shown as the run's exit status; -1: not recorded.
+ * Returns 0 or -errno. */
+int mob_result_write_html(const mob_result *r, const char *path, int exit_code);
 /* The wrk-like summary table plus molotov's `SUCCESSES: n | FAILURES: m` line. */
 void mob_result_print(const mob_result *r, FILE *out);
 void mob_result_free(mob_result *r);

@@ -66,6 +66,8 @@ int mob_main_ex(int argc, char **argv, const mob_suite *s, mob_suite_chooser bui
 {
     if (argc >= 2 && strcmp(argv[1], "merge") == 0)
         return mob__cli_merge(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "report") == 0)
+        return mob__report_main(argc, argv);
     struct mob__cli cli;
     int code = mob__cli_parse(argc, argv, &cli);
     if (code >= 0)

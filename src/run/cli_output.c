@@ -33,6 +33,10 @@ int mob__cli_output(const mob_result *r, const mob_options *o, int code)
         fprintf(stderr, "mob: cannot write %s\n", o->json_path);
         code = code ? code : 1;
     }
+    if (o->html_path && mob_result_write_html(r, o->html_path, code) < 0) {
+        fprintf(stderr, "mob: cannot write %s\n", o->html_path);
+        code = code ? code : 1;
+    }
     if (o->hgrm_path && write_hgrm(r, o->hgrm_path) < 0) {
         fprintf(stderr, "mob: cannot write %s\n", o->hgrm_path);
         code = code ? code : 1;

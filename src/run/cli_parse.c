@@ -15,7 +15,7 @@
 static const char usage_text[] =
     "usage: mob [options] TARGET    TARGET: http://HOST:PORT/PATH | tcp://HOST:PORT |\n"
     "                                       ws://HOST:PORT/PATH | arena://HOST:PORT | ./x.so\n"
-    "       mob merge [--json OUT] FILE.json...\n"
+    "       mob merge FILE.json... [--json OUT]      mob report FILE.json... [--html OUT]\n"
     "\n"
     "  -w, -c, --workers N    bots per process (default 10)\n"
     "  -d, --duration T       run time, one global deadline (default 10s; 30s, 1h30m; 0: none)\n"
@@ -35,7 +35,7 @@ static const char usage_text[] =
     "      --size N           payload bytes of tcp:// and ws:// echoes (default 64)\n"
     "      --buffer N         http:// read buffer: the largest response head (default 512)\n"
     "      --stack N          stack bytes per bot (default 64Ki; pages are touched on use)\n"
-    "      --json FILE        write the full report (histograms included) to FILE\n"
+    "      --json F, --html F the full report (histograms included); the HTML one (charts)\n"
     "      --hgrm FILE        write the latency distribution, HdrHistogram text format\n"
     "      --latency          print that distribution after the summary\n"
     "      --no-live          no live line (default: redrawn on a terminal, else plain lines)\n"
@@ -181,6 +181,10 @@ int mob__cli_parse(int argc, char **argv, struct mob__cli *cli)
             if (!v || !*v)
                 BAD("--json");
             o->json_path = v;
+        } else if (VAL(NULL, "--html")) {
+            if (!v || !*v)
+                BAD("--html");
+            o->html_path = v;
         } else if (VAL(NULL, "--hgrm")) {
             if (!v || !*v)
                 BAD("--hgrm");

@@ -324,6 +324,18 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
                 rc = mob__scenario_add_second(r, i, k, strtoull(x->child->num, NULL, 10),
                                               strtoull(x->child->next->num, NULL, 10));
     }
+    const struct jnode *sp = get(root, "spans");
+    for (const struct jnode *e = sp ? sp->child : NULL; rc == 0 && e; e = e->next) {
+        const struct jnode *name = get(e, "name");
+        int i = mob__result_span(r, name && name->type == J_STR ? name->str : "?");
+        if (i < 0) {
+            rc = i;
+            break;
+        }
+        r->spans[i].ok += get_u64(e, "ok");
+        read_fail(get(e, "fail"), r->spans[i].fail);
+        rc = read_hist(get(e, "latency"), r->spans[i].hist);
+    }
     const struct jnode *tl = get(root, "timeline");
     for (const struct jnode *e = tl ? tl->child : NULL; rc == 0 && e; e = e->next) {
         struct mob__second sec = {get_u64(e, "ok"), get_u64(e, "failures"), get_d(e, "sum_ns"),

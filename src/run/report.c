@@ -25,6 +25,20 @@ static void fmt_lat(char *buf, size_t n, int64_t ns)
         snprintf(buf, n, "%.2fs", (double)ns / 1e9);
 }
 
+/* One line of the scenario or span table: counts, rate, p50, p99, max. */
+static void print_stats_line(FILE *out, const struct mob__sstats *s, double secs)
+{
+    char b[3][24];
+    uint64_t f = 0;
+    for (int c = 0; c < MOB_FAIL_NCLASS; c++)
+        f += s->fail[c];
+    fmt_lat(b[0], sizeof b[0], mob_hist_percentile(s->hist, 50));
+    fmt_lat(b[1], sizeof b[1], mob_hist_percentile(s->hist, 99));
+    fmt_lat(b[2], sizeof b[2], mob_hist_max(s->hist));
+    fprintf(out, "  %-20s %12llu %10llu %12.1f %9s %9s %9s\n", s->name, (unsigned long long)s->ok,
+            (unsigned long long)f, secs > 0 ? (double)(s->ok + f) / secs : 0.0, b[0], b[1], b[2]);
+}
+
 void mob_result_print(const mob_result *r, FILE *out)
 {
     const mob_totals *t = &r->t;
@@ -47,18 +61,13 @@ void mob_result_print(const mob_result *r, FILE *out)
             b[5], b[6], b[7], b[8]);
     fprintf(out, "  %-20s %12s %10s %12s %9s %9s %9s\n", "Scenario", "ok", "failed", "runs/s",
             "p50", "p99", "max");
-    for (int i = 0; i < r->nscen; i++) {
-        const struct mob__sstats *s = &r->scen[i];
-        uint64_t f = 0;
-        for (int c = 0; c < MOB_FAIL_NCLASS; c++)
-            f += s->fail[c];
-        fmt_lat(b[0], sizeof b[0], mob_hist_percentile(s->hist, 50));
-        fmt_lat(b[1], sizeof b[1], mob_hist_percentile(s->hist, 99));
-        fmt_lat(b[2], sizeof b[2], mob_hist_max(s->hist));
-        fprintf(out, "  %-20s %12llu %10llu %12.1f %9s %9s %9s\n", s->name,
-                (unsigned long long)s->ok, (unsigned long long)f,
-                secs > 0 ? (double)(s->ok + f) / secs : 0.0, b[0], b[1], b[2]);
-    }
+    for (int i = 0; i < r->nscen; i++)
+        print_stats_line(out, &r->scen[i], secs);
+    if (r->nspans > 0)
+        fprintf(out, "  %-20s %12s %10s %12s %9s %9s %9s\n", "Span", "ok", "failed", "per s",
+                "p50", "p99", "max");
+    for (int i = 0; i < r->nspans; i++)
+        print_stats_line(out, &r->spans[i], secs);
     if (t->failures) {
         fprintf(out, "  Failures:");
         for (int c = 1; c < MOB_FAIL_NCLASS; c++)
@@ -183,6 +192,17 @@ static void json_write(const mob_result *r, FILE *f)
                     (unsigned long long)s->tl[2 * k + 1]);
         fprintf(f, "]}");
     }
+    fprintf(f, "],\n\"spans\":[");
+    for (int i = 0; i < r->nspans; i++) {
+        const struct mob__sstats *s = &r->spans[i];
+        fprintf(f, "%s\n{\"name\":", i ? "," : "");
+        json_str(f, s->name);
+        fprintf(f, ",\"ok\":%llu,\"fail\":", (unsigned long long)s->ok);
+        json_fail(f, s->fail);
+        fprintf(f, ",\"latency\":");
+        json_hist(f, s->hist);
+        fputc('}', f);
+    }
     fprintf(f, "],\n\"timeline\":[");
     for (int i = 0; i < r->nsecs; i++) {
         const struct mob__second *s = &r->secs[i];
@@ -204,10 +224,12 @@ static void json_write(const mob_result *r, FILE *f)
     fprintf(f, "]}\n");
 }
 
-int mob_result_write_json(const mob_result *r, const char *path)
+/* Writes what fn prints to path atomically: a temporary file in the same directory, flushed
+ * and synced, then renamed over path ("-": stdout). Returns 0 or -errno. */
+int mob__write_atomic(const char *path, void (*fn)(FILE *f, const void *ud), const void *ud)
 {
     if (strcmp(path, "-") == 0) {
-        json_write(r, stdout);
+        fn(stdout, ud);
         return fflush(stdout) == 0 ? 0 : -EIO;
     }
     size_t n = strlen(path) + 32;
@@ -221,7 +243,7 @@ int mob_result_write_json(const mob_result *r, const char *path)
         MOB_FREE(tmp);
         return -e;
     }
-    json_write(r, f);
+    fn(f, ud);
     int bad = ferror(f);
     bad |= fflush(f) != 0;
     bad |= fsync(fileno(f)) != 0 && errno != EINVAL;
@@ -233,4 +255,14 @@ int mob_result_write_json(const mob_result *r, const char *path)
     }
     MOB_FREE(tmp);
     return rc;
+}
+
+static void json_write_cb(FILE *f, const void *r)
+{
+    json_write(r, f);
+}
+
+int mob_result_write_json(const mob_result *r, const char *path)
+{
+    return mob__write_atomic(path, json_write_cb, r);
 }

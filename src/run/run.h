@@ -55,6 +55,8 @@ struct mob_result {
     char *suite, *target;
     int nscen;
     struct mob__sstats *scen;
+    int nspans;
+    struct mob__sstats *spans; /* named spans the bots marked (span.c): no timelines */
     mob_hist *all;             /* every scenario, successful runs */
     mob_hist *sec_hist;        /* the current second (runner only) */
     uint64_t sec_ok, sec_fail; /* the current second (runner only) */
@@ -72,6 +74,10 @@ mob_result *mob__result_new(const char *suite, const char *target, const char *c
                             int n);
 /* Finds or adds a scenario by name; returns its index or -ENOMEM. */
 int mob__result_scenario(mob_result *r, const char *name);
+/* Finds or adds a span by name; returns its index or -ENOMEM. */
+int mob__result_span(mob_result *r, const char *name);
+/* Counts one exit of span i: class 0 with its duration, or a failure class. */
+void mob__result_span_record(mob_result *r, int i, int cls, int64_t ns);
 /* Counts one finished run of scenario i: class 0 with its latency, or a failure class. */
 void mob__result_record(mob_result *r, int i, int cls, int64_t latency_ns);
 /* Closes the current second of the timeline. */
@@ -96,6 +102,41 @@ int mob__table_find(const struct mob__table *t, const char *name);
 /* Weighted pick: uniform in [0, total), first cumulative weight above it (molotov's walk). */
 int mob__table_pick(const struct mob__table *t, mob_worker *w);
 void mob__rng_seed(uint64_t rng[4], uint64_t seed, uint64_t stream);
+
+/* ---- span.c --------------------------------------------------------------------------- */
+
+#define MOB__SPAN_DEPTH 16
+#define MOB__MSG_RING 64      /* latest messages kept for the live views */
+#define MOB__MSG_LEN 200
+#define MOB__MSG_PER_S 20     /* messages accepted per second per process */
+
+struct mob__msg {
+    int64_t t_ns;             /* mob_clock_ns when sent */
+    int bot;
+    char text[MOB__MSG_LEN];
+};
+
+/* The messages of one process: a ring of the latest, and the rate limit. */
+struct mob__msgs {
+    int watched;              /* someone shows them (dashboard, report-to, -v) */
+    int print;                /* -v: also to stderr */
+    uint64_t seq;             /* messages accepted so far; the next goes to ring[seq % RING] */
+    uint64_t dropped;         /* refused by the rate limit */
+    int64_t window;           /* the second being counted, and how many it took */
+    int in_window;
+    struct mob__msg ring[MOB__MSG_RING];
+};
+
+/* What mob_worker.internal points to: the bot's open spans. */
+struct mob__wstate {
+    mob_result *res;
+    struct mob__msgs *msgs;
+    int depth;
+    struct {
+        int idx;
+        int64_t t0;
+    } open[MOB__SPAN_DEPTH];
+};
 
 /* ---- runner.c ------------------------------------------------------------------------- */
 
@@ -145,6 +186,15 @@ void mob__live_print(const mob_options *o, int64_t elapsed, int64_t total, int b
                      uint64_t ok, uint64_t fail, double rate, int64_t p50, int64_t p99);
 void mob__live_end(const mob_options *o);
 int mob__live_enabled(const mob_options *o);
+
+/* ---- cli_report.c --------------------------------------------------------------------- */
+
+/* `mob report FILE.json... [--html F] [--json F]`: returns the exit code. */
+int mob__report_main(int argc, char **argv);
+
+/* ---- report.c ------------------------------------------------------------------------- */
+
+int mob__write_atomic(const char *path, void (*fn)(FILE *f, const void *ud), const void *ud);
 
 /* ---- json.c --------------------------------------------------------------------------- */
 

@@ -46,11 +46,13 @@ struct run {
     int bots_total;           /* rate mode: bots of all processes */
     int printed;              /* failures shown with -v */
     void *ud;
+    struct mob__msgs msgs;    /* the bots' info messages (span.c) */
 };
 
 struct slot {
     struct run *run;
     mob_worker w;
+    struct mob__wstate ws;    /* w.internal: open spans */
     mob_bot *bot;
     int index;
     int used;                 /* spawned at least once */
@@ -146,6 +148,7 @@ static intptr_t worker_loop(mob_bot *self, struct slot *sl)
         }
         goto teardown;
     }
+    sl->ws.depth = 0; /* spans setup left open are dropped */
     while (!run->stopping && !sl->retire) {
         if (o->max_runs && w->step >= o->max_runs)
             break;
@@ -188,6 +191,7 @@ static intptr_t worker_loop(mob_bot *self, struct slot *sl)
         int rc = sc->fn(w);
         int64_t t1 = real_now();
         w->step++;
+        sl->ws.depth = 0;
         int cls = mob_fail_classify(rc);
         if (cls < 0 || (cls > 0 && (run->stopping || t1 >= run->end || mob_cancelled(self)))) {
             res->t.cancelled++; /* cut by the end of the run: not the server's fault */
@@ -255,6 +259,10 @@ static int spawn_one(struct run *run)
         sl->w.ud = run->ud;
         sl->w.opt = run->o;
         sl->w.deadline = MOB_FOREVER;
+        sl->ws.res = run->res;
+        sl->ws.msgs = &run->msgs;
+        sl->ws.depth = 0;
+        sl->w.internal = &sl->ws;
         mob__rng_seed(sl->w.rng, run->o->seed, (uint64_t)sl->w.id);
         mob_spawn_options so = {0};
         so.stack_size = run->o->stack_size;
@@ -465,6 +473,8 @@ int mob__run_process(const struct mob__proc *p, mob_result **out)
         rc = -ENOMEM;
         goto out;
     }
+    run.msgs.print = o->verbose > 0;
+    run.msgs.watched = run.msgs.print;
     run.res->t.seed = o->seed;
     run.res->t.processes = 1;
     run.res->bots = o->bots;

@@ -54,6 +54,11 @@ void mob_result_free(mob_result *r)
         MOB_FREE(r->scen[i].tl);
     }
     MOB_FREE(r->scen);
+    for (int i = 0; i < r->nspans; i++) {
+        MOB_FREE(r->spans[i].name);
+        mob_hist_free(r->spans[i].hist);
+    }
+    MOB_FREE(r->spans);
     for (int i = 0; i < r->nsecs; i++)
         MOB_FREE(r->secs[i].cb);
     MOB_FREE(r->secs);
@@ -64,16 +69,17 @@ void mob_result_free(mob_result *r)
     MOB_FREE(r);
 }
 
-int mob__result_scenario(mob_result *r, const char *name)
+/* Finds or appends a named stats entry in *arr (n entries); returns its index or -ENOMEM. */
+static int stats_find_add(struct mob__sstats **arr, int *n, const char *name)
 {
-    for (int i = 0; i < r->nscen; i++)
-        if (strcmp(r->scen[i].name, name) == 0)
+    for (int i = 0; i < *n; i++)
+        if (strcmp((*arr)[i].name, name) == 0)
             return i;
-    struct mob__sstats *s = MOB_REALLOC(r->scen, (size_t)(r->nscen + 1) * sizeof *s);
+    struct mob__sstats *s = MOB_REALLOC(*arr, (size_t)(*n + 1) * sizeof *s);
     if (!s)
         return -ENOMEM;
-    r->scen = s;
-    s = &r->scen[r->nscen];
+    *arr = s;
+    s = &s[*n];
     memset(s, 0, sizeof *s);
     s->name = dup_str(name);
     s->hist = mob_hist_new();
@@ -82,11 +88,34 @@ int mob__result_scenario(mob_result *r, const char *name)
         mob_hist_free(s->hist);
         return -ENOMEM;
     }
-    int i = r->nscen++;
+    return (*n)++;
+}
+
+int mob__result_scenario(mob_result *r, const char *name)
+{
+    int n = r->nscen, i = stats_find_add(&r->scen, &r->nscen, name);
+    if (i < 0 || i < n)
+        return i;
     /* A scenario first seen mid-run (the picker's "(unknown)") starts its timeline aligned. */
     if (r->nsecs > 0 && mob__scenario_add_second(r, i, r->nsecs - 1, 0, 0) < 0)
         return -ENOMEM;
     return i;
+}
+
+int mob__result_span(mob_result *r, const char *name)
+{
+    return stats_find_add(&r->spans, &r->nspans, name);
+}
+
+void mob__result_span_record(mob_result *r, int i, int cls, int64_t ns)
+{
+    struct mob__sstats *s = &r->spans[i];
+    if (cls == 0) {
+        s->ok++;
+        mob_hist_record(s->hist, ns);
+    } else {
+        s->fail[cls]++;
+    }
 }
 
 int mob__scenario_add_second(mob_result *r, int i, int sec, uint64_t ok, uint64_t fail)
@@ -226,6 +255,15 @@ int mob_result_merge(mob_result *dst, const mob_result *src)
             if (mob__scenario_add_second(dst, j, k, s->tl[2 * k], s->tl[2 * k + 1]) < 0)
                 return -ENOMEM;
     }
+    for (int i = 0; i < src->nspans; i++) {
+        int j = mob__result_span(dst, src->spans[i].name);
+        if (j < 0)
+            return j;
+        dst->spans[j].ok += src->spans[i].ok;
+        for (int c = 0; c < MOB_FAIL_NCLASS; c++)
+            dst->spans[j].fail[c] += src->spans[i].fail[c];
+        mob_hist_merge(dst->spans[j].hist, src->spans[i].hist);
+    }
     mob_hist_merge(dst->all, src->all);
     for (int i = 0; i < src->nsecs; i++) {
         if (i >= dst->nsecs) {
@@ -280,11 +318,8 @@ int mob_result_nscenarios(const mob_result *r)
     return r->nscen;
 }
 
-int mob_result_scenario(const mob_result *r, int i, mob_scenario_stats *out)
+static void stats_out(const struct mob__sstats *s, mob_scenario_stats *out)
 {
-    if (i < 0 || i >= r->nscen)
-        return -ENOENT;
-    const struct mob__sstats *s = &r->scen[i];
     out->name = s->name;
     out->ok = s->ok;
     out->failures = 0;
@@ -295,6 +330,26 @@ int mob_result_scenario(const mob_result *r, int i, mob_scenario_stats *out)
     out->latency = s->hist;
     out->nseconds = s->ntl;
     out->timeline = s->tl;
+}
+
+int mob_result_scenario(const mob_result *r, int i, mob_scenario_stats *out)
+{
+    if (i < 0 || i >= r->nscen)
+        return -ENOENT;
+    stats_out(&r->scen[i], out);
+    return 0;
+}
+
+int mob_result_nspans(const mob_result *r)
+{
+    return r->nspans;
+}
+
+int mob_result_span(const mob_result *r, int i, mob_scenario_stats *out)
+{
+    if (i < 0 || i >= r->nspans)
+        return -ENOENT;
+    stats_out(&r->spans[i], out);
     return 0;
 }
 

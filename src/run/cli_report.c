@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli_report.c: `mob report RUN.json [--html FILE] [--json FILE] [-q]`: a saved or merged run
+ * read back and shown again: the summary on stdout, and the HTML report (html.c) or a
+ * rewritten JSON. Several files are merged first, exactly as `mob merge` does.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "run.h"
+
+static int report_usage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "mob report: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nusage: mob report RUN.json... [--html FILE] [--json FILE] [-q]\n");
+    return 2;
+}
+
+int mob__report_main(int argc, char **argv)
+{
+    const char *html = NULL, *json = NULL;
+    int quiet = 0, nfiles = 0, exit_code = -1;
+    mob_result *all = NULL;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char **dst = strcmp(a, "--html") == 0 ? &html : strcmp(a, "--json") == 0 ? &json
+                                                                                       : NULL;
+        if (dst) {
+            if (i + 1 >= argc || !argv[i + 1][0]) {
+                mob_result_free(all);
+                return report_usage("%s needs a file name", a);
+            }
+            *dst = argv[++i];
+        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            quiet = 1;
+        } else if (a[0] == '-' && a[1]) {
+            mob_result_free(all);
+            return report_usage("unknown option '%s'", a);
+        } else {
+            mob_result *r;
+            int rc = mob_result_read_json(a, &r);
+            if (rc < 0) {
+                fprintf(stderr, "mob report: %s: %s\n", a,
+                        rc == -EINVAL ? "not a mob JSON report" : mob_strerror(rc));
+                mob_result_free(all);
+                return 2;
+            }
+            nfiles++;
+            if (!all) {
+                all = r;
+            } else {
+                rc = mob_result_merge(all, r);
+                mob_result_free(r);
+                if (rc < 0) {
+                    mob_result_free(all);
+                    fprintf(stderr, "mob report: %s\n", mob_strerror(rc));
+                    return 1;
+                }
+            }
+        }
+    }
+    if (!nfiles)
+        return report_usage("%s", "needs at least one JSON report");
+    /* The report does not keep the -f threshold, so only -x tells the exit status. */
+    if (all->t.stopped_on_failure)
+        exit_code = 1;
+    int rc = 0;
+    if (!quiet)
+        mob_result_print(all, stdout);
+    if (html && mob_result_write_html(all, html, exit_code) < 0) {
+        fprintf(stderr, "mob report: cannot write %s\n", html);
+        rc = 1;
+    }
+    if (json && mob_result_write_json(all, json) < 0) {
+        fprintf(stderr, "mob report: cannot write %s\n", json);
+        rc = 1;
+    }
+    mob_result_free(all);
+    return rc;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * span.c: what a bot says about itself while it runs. Spans are named, nestable sections
+ * timed with the real clock and counted in the result beside the scenarios (stats.c); the
+ * runner drops whatever a scenario left open. Info messages go into a small ring that the
+ * live views read (dashboard, reporters), rate-limited per process; nobody watching, they
+ * cost one test.
+ *
+ * Read next: src/run/runner.c (where the bot's state lives), src/run/feed.c (who reads the
+ * ring).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "run.h"
+
+int mob_span_enter(mob_worker *w, const char *name)
+{
+    struct mob__wstate *ws = w->internal;
+    if (!ws || !name)
+        return -EINVAL;
+    if (ws->depth >= MOB__SPAN_DEPTH)
+        return -ENOSPC;
+    /* Few spans per run: a linear search by name costs less than hashing would. */
+    int i = mob__result_span(ws->res, name);
+    if (i < 0)
+        return i;
+    ws->open[ws->depth].idx = i;
+    ws->open[ws->depth].t0 = mob_clock_ns();
+    ws->depth++;
+    return 0;
+}
+
+int mob_span_exit(mob_worker *w, int rc)
+{
+    struct mob__wstate *ws = w->internal;
+    if (!ws || ws->depth == 0)
+        return -ENOENT;
+    ws->depth--;
+    int cls = mob_fail_classify(rc);
+    if (cls < 0)
+        return 0; /* cancelled: the end of the run cut it, like a scenario */
+    mob__result_span_record(ws->res, ws->open[ws->depth].idx, cls,
+                            mob_clock_ns() - ws->open[ws->depth].t0);
+    return 0;
+}
+
+void mob_info(mob_worker *w, const char *fmt, ...)
+{
+    struct mob__wstate *ws = w ? w->internal : NULL;
+    struct mob__msgs *m = ws ? ws->msgs : NULL;
+    if (!m || !m->watched)
+        return;
+    int64_t now = mob_clock_ns(), sec = now / MOB_NS_PER_SEC;
+    if (sec != m->window) {
+        m->window = sec;
+        m->in_window = 0;
+    }
+    if (m->in_window >= MOB__MSG_PER_S) {
+        m->dropped++;
+        return;
+    }
+    m->in_window++;
+    struct mob__msg *e = &m->ring[m->seq % MOB__MSG_RING];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->text, sizeof e->text, fmt, ap);
+    va_end(ap);
+    e->t_ns = now;
+    e->bot = w->id;
+    m->seq++;
+    if (m->print)
+        fprintf(stderr, "[W:%d] %s\n", w->id, e->text);
+}

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_report_html.c: spans and info messages from bots, and the reports that show them: the
+ * JSON (spans read back and merged exactly), the text summary, and the HTML report of a run
+ * and of `mob report` on saved files (self-contained: no script, nothing fetched).
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mob_run.h"
+
+/* Every run: span "outer" around two "inner" spans; the second inner fails (status) on odd
+ * steps; a third span is left open and must not be counted. */
+static int spanning(mob_worker *w)
+{
+    mob_span_enter(w, "outer");
+    mob_span_enter(w, "inner");
+    mob_span_exit(w, 0);
+    mob_span_enter(w, "inner");
+    mob_span_exit(w, w->step % 2 ? MOB_FAIL_STATUS : 0);
+    mob_span_exit(w, 0);
+    mob_span_enter(w, "left-open");
+    mob_info(w, "bot %d step %lld", w->id, (long long)w->step);
+    return 0;
+}
+
+static const mob_scenario table[] = {{"spanning", spanning, 1, 0}, {NULL, NULL, 0, 0}};
+static const mob_suite suite = {.name = "spans", .scenarios = table};
+
+static char *slurp_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+static void tmpname(char *t)
+{
+    int fd = mkstemp(t);
+    cr_assert_geq(fd, 0);
+    close(fd);
+}
+
+static const mob_scenario_stats *span_named(const mob_result *r, const char *name,
+                                            mob_scenario_stats *st)
+{
+    for (int i = 0; i < mob_result_nspans(r); i++) {
+        mob_result_span(r, i, st);
+        if (strcmp(st->name, name) == 0)
+            return st;
+    }
+    return NULL;
+}
+
+Test(report_html, spans_are_counted_nested_and_merge_exactly, .timeout = 10)
+{
+    char a[] = "/tmp/mob-span-a-XXXXXX", b[] = "/tmp/mob-span-b-XXXXXX";
+    tmpname(a);
+    tmpname(b);
+    char *argv[] = {"prog", "-w", "3", "-r", "4", "-q", "--json", a, NULL};
+    cr_assert_eq(mob_main(8, argv, &suite), 0);
+    mob_result *r, *r2;
+    cr_assert_eq(mob_result_read_json(a, &r), 0);
+    mob_scenario_stats st;
+    cr_assert_eq(mob_result_nspans(r), 3, "outer, inner, and left-open (named, never closed)");
+    cr_assert_not_null(span_named(r, "outer", &st));
+    cr_assert_eq(st.ok, 12);
+    cr_assert_eq(st.failures, 0);
+    cr_assert_eq(mob_hist_count(st.latency), 12);
+    cr_assert_not_null(span_named(r, "inner", &st));
+    cr_assert_eq(st.ok, 18, "3 bots x 4 runs x 2 inner, minus the 6 odd-step failures");
+    cr_assert_eq(st.fail[MOB_FAIL_STATUS], 6);
+    cr_assert_not_null(span_named(r, "left-open", &st));
+    cr_assert_eq(st.ok + st.failures, 0, "a span left open is dropped");
+    /* The same file merged with itself: every span count doubles, histograms too. */
+    char *argv2[] = {"prog", "merge", "-q", "--json", b, a, a, NULL};
+    cr_assert_eq(mob_main(7, argv2, &suite), 0);
+    cr_assert_eq(mob_result_read_json(b, &r2), 0);
+    cr_assert_not_null(span_named(r2, "inner", &st));
+    cr_assert_eq(st.ok, 36);
+    cr_assert_eq(st.fail[MOB_FAIL_STATUS], 12);
+    cr_assert_eq(mob_hist_count(st.latency), 36);
+    mob_result_free(r);
+    mob_result_free(r2);
+    unlink(a);
+    unlink(b);
+}
+
+Test(report_html, info_messages_print_with_verbose_and_cost_nothing_unwatched, .timeout = 10)
+{
+    char e[] = "/tmp/mob-span-e-XXXXXX";
+    tmpname(e);
+    int fd = open(e, O_WRONLY | O_TRUNC);
+    int saved = dup(2);
+    dup2(fd, 2);
+    char *argv[] = {"prog", "-w", "2", "-r", "3", "-v", "--no-live", NULL};
+    int code = mob_main(7, argv, &suite);
+    char *argv2[] = {"prog", "-w", "2", "-r", "3", "--no-live", NULL};
+    fflush(stderr);
+    off_t verbose_len = lseek(fd, 0, SEEK_END);
+    int code2 = mob_main(6, argv2, &suite);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(fd);
+    cr_assert_eq(code, 0);
+    cr_assert_eq(code2, 0);
+    char *text = slurp_file(e);
+    cr_assert_not_null(strstr(text, "[W:1] bot 1 step 2"), "%s", text);
+    cr_assert_null(strstr(text + verbose_len, "step"), "no watcher, no message: %s", text);
+    unlink(e);
+}
+
+Test(report_html, html_report_is_self_contained_with_the_runs_totals, .timeout = 10)
+{
+    char j[] = "/tmp/mob-html-j-XXXXXX", h[] = "/tmp/mob-html-h-XXXXXX",
+         h2[] = "/tmp/mob-html-k-XXXXXX";
+    tmpname(j);
+    tmpname(h);
+    tmpname(h2);
+    char *argv[] = {"prog", "-w", "3", "-r", "4", "-q", "--json", j, "--html", h, NULL};
+    cr_assert_eq(mob_main(10, argv, &suite), 0);
+    char *page = slurp_file(h);
+    cr_assert_not_null(strstr(page, "<!DOCTYPE html>"));
+    cr_assert_not_null(strstr(page, "id=\"total-ok\">12<"), "12 runs: %.400s", page);
+    cr_assert_not_null(strstr(page, "id=\"total-failures\">0<"));
+    cr_assert_not_null(strstr(page, "id=\"exit-status\" class=\"good\">0<"));
+    cr_assert_not_null(strstr(page, "<svg"), "charts are inline SVG");
+    cr_assert_not_null(strstr(page, "Throughput"));
+    cr_assert_not_null(strstr(page, "Latency by percentile"));
+    cr_assert_not_null(strstr(page, "<td>inner</td><td>18</td>"), "the span table");
+    cr_assert_not_null(strstr(page, "<td>spanning</td><td>12</td>"), "the scenario table");
+    cr_assert_null(strstr(page, "<script"), "readable without JavaScript");
+    cr_assert_null(strstr(page, "src="), "nothing fetched");
+    cr_assert_null(strstr(page, "href="), "nothing linked");
+    cr_assert_null(strstr(page, "url("), "nothing fetched by the style either");
+    /* `mob report` builds the same page from the saved JSON, merged twice here. */
+    char *argv2[] = {"prog", "report", j, j, "--html", h2, "-q", NULL};
+    cr_assert_eq(mob_main(7, argv2, &suite), 0);
+    page = slurp_file(h2);
+    cr_assert_not_null(strstr(page, "id=\"total-ok\">24<"));
+    cr_assert_not_null(strstr(page, "<td>inner</td><td>36</td>"));
+    cr_assert_not_null(strstr(page, "id=\"exit-status\">not recorded<"));
+    char *argv3[] = {"prog", "report", "--html", NULL};
+    cr_assert_eq(mob_main(3, argv3, &suite), 2, "a flag without its file is a usage error");
+    char *argv4[] = {"prog", "report", "/nonexistent.json", NULL};
+    cr_assert_eq(mob_main(3, argv4, &suite), 2);
+    unlink(j);
+    unlink(h);
+    unlink(h2);
+}
