@@ -176,16 +176,41 @@ int mob_loop_add_hook(mob_loop *loop, mob_hook_fn before, mob_hook_fn after, voi
 typedef intptr_t (*mob_bot_fn)(mob_bot *self, void *arg);
 
 typedef struct mob_spawn_options {
-    size_t stack_size; /* 0: the loop's default */
-    void *user;        /* initial user pointer (mob_bot_user) */
-    int generator;     /* nonzero: do not schedule; runs only under mob_gen_next() */
+    size_t stack_size;   /* 0: the loop's default */
+    void *user;          /* initial user pointer (mob_bot_user) */
+    int generator;       /* nonzero: do not schedule; runs only under mob_gen_next() */
+    size_t storage_size; /* bytes of per-bot storage (mob_bot_storage); 0: none */
+    int detached;        /* nonzero: the new bot has no parent (see "Ownership" below) */
 } mob_spawn_options;
+
+/* The largest per-bot storage a spawn accepts (mob_spawn_options.storage_size). */
+#define MOB_STORAGE_MAX ((size_t)1 << 30)
+
+/*
+ * Ownership (structured concurrency, as libdill's bundles). A bot spawned by a bot is that
+ * bot's child. When a bot's function returns, its children still alive are cancelled (an idle
+ * generator is resumed so that it can unwind) and joined before the bot itself is done: only
+ * then do its cleanups run (mob_defer, then the fds it owns are closed), its joiners wake and
+ * mob_bot_done turns true. So a child may use what its parent owns (fds, storage, stack
+ * memory passed by pointer) for as long as it lives. Cancelling a bot cancels its children
+ * and their children at once, too.
+ *
+ * A bot spawned by the host (outside any bot), or with `.detached = 1`, has no parent: it
+ * belongs to the loop alone, lives until it returns, and is cancelled only by mob_cancel, the
+ * leak check or mob_loop_free. Detach a bot that must outlive its spawner (a server bot
+ * started by a setup bot that then returns); it must not use the spawner's memory.
+ *
+ * Per-bot storage (minicoro's user storage): `.storage_size` bytes, zeroed once at spawn,
+ * beside the bot (not on its stack, so its size is not bounded by the stack's), at
+ * mob_bot_storage(bot) until the bot is done (after its cleanups have run), then freed.
+ */
 
 /*
  * Spawns a bot running fn(bot, arg). Callable from the host or from a bot (the new bot is the
- * caller's child: see mob_join_children). The bot first runs at the next scheduling point.
- * Returns the bot, or NULL when memory or a stack cannot be had. Bots get dense ids 0, 1, 2, ...
- * in spawn order.
+ * caller's child: see "Ownership" above). The bot first runs at the next scheduling point.
+ * Returns the bot, or NULL with errno set: ENOMEM when memory, a stack or the storage cannot be
+ * had, EINVAL when storage_size is above MOB_STORAGE_MAX. Bots get dense ids 0, 1, 2, ... in
+ * spawn order.
  */
 mob_bot *mob_spawn(mob_loop *loop, mob_bot_fn fn, void *arg);
 mob_bot *mob_spawn_ex(mob_loop *loop, mob_bot_fn fn, void *arg, const mob_spawn_options *opt);
@@ -194,6 +219,11 @@ int mob_bot_id(const mob_bot *bot);
 mob_loop *mob_bot_loop(const mob_bot *bot);
 void *mob_bot_user(const mob_bot *bot);
 void mob_bot_set_user(mob_bot *bot, void *user);
+/* The bot's storage (mob_spawn_options.storage_size bytes, zeroed at spawn), or NULL when it
+ * has none or is done. */
+void *mob_bot_storage(const mob_bot *bot);
+/* The bot that owns `bot` (see "Ownership"), or NULL for a bot of the host or a detached one. */
+mob_bot *mob_bot_parent(const mob_bot *bot);
 /* The bot with this id, or NULL. Bots are kept until the loop is freed. */
 mob_bot *mob_bot_get(mob_loop *loop, int id);
 /* Nonzero once the bot's function has returned. */
@@ -223,13 +253,19 @@ int mob_sleep(mob_bot *self, int64_t ns);
  */
 int mob_join(mob_bot *self, mob_bot *target, intptr_t *result, int64_t deadline);
 
-/* Waits until every bot spawned by `self` has returned. Returns 0, -ETIMEDOUT or -ECANCELED. */
+/* Waits until every child of `self` (see "Ownership") is done. Returns 0, -ETIMEDOUT or
+ * -ECANCELED. */
 int mob_join_children(mob_bot *self, int64_t deadline);
 
+/* Cancels every child of `self` still alive, and their children (as mob_cancel does for each);
+ * then mob_join_children waits for them to unwind. Returns the number of bots cancelled. */
+int mob_cancel_children(mob_bot *self);
+
 /*
- * Cancels a bot: its current blocking call (if any) and every later one return -ECANCELED so
- * that it can clean up and return. Idempotent; no effect on a bot that has returned. A bot
- * may cancel itself. Returns 0, or -ESRCH if the bot has already returned.
+ * Cancels a bot and, through "Ownership", its descendants: its current blocking call (if any)
+ * and every later one return -ECANCELED so that it can clean up and return. Idempotent; no
+ * effect on a bot that has returned. A bot may cancel itself. Returns 0, or -ESRCH if the bot
+ * has already returned.
  */
 int mob_cancel(mob_bot *target);
 

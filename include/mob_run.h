@@ -140,9 +140,9 @@ typedef struct mob_suite {
      * NULL to end this bot. An unknown name counts as an "other" failure. */
     const char *(*picker)(mob_worker *w);
     void *ud;
-    /* Bytes of per-bot state the runner reserves, zeroed, on the bot's own stack and hands
-     * over as w->state before bot_setup (0: none; then bot_setup may set w->state). The
-     * stack's pages are paid for anyway, so small state costs no allocation and no memory. */
+    /* Bytes of per-bot state the runner reserves, zeroed, as the bot's storage (beside the
+     * bot, not on its stack: mob_spawn_options.storage_size, at most MOB_STORAGE_MAX) and
+     * hands over as w->state before bot_setup (0: none; then bot_setup may set w->state). */
     size_t state_size;
 } mob_suite;
 

@@ -127,8 +127,11 @@ struct mob_bot {
     void *user;
     intptr_t result;
     struct mob__stack stack;
-    mob_bot *parent;
+    mob_bot *parent;          /* the bot that spawned it (NULL: the host, or detached) */
+    struct mob__list children; /* live children, in spawn order (sibling links) */
+    struct mob__list sibling; /* in parent->children while both live */
     int children_alive;
+    void *storage;            /* mob_spawn_options.storage_size zeroed bytes, or NULL */
     struct mob__list joiners; /* bots waiting in mob_join for us */
     mob_bot *gen_consumer;    /* generators: the bot waiting in mob_gen_next, or NULL */
     struct mob__defer *defers;

@@ -751,6 +751,8 @@ static intptr_t crowd_server(mob_bot *self, void *arg)
         mob_spawn_ex(mob_bot_loop(self), crowd_handler, (void *)(intptr_t)fd,
                      &(mob_spawn_options){.user = c});
     }
+    /* The handlers are our children: returning now would cancel those still serving. */
+    mob_join_children(self, MOB_FOREVER);
     return 0;
 }
 

@@ -115,6 +115,7 @@ void mob__bots_free(mob_loop *loop)
             MOB_FREE(d);
             d = next;
         }
+        MOB_FREE(b->storage); /* a bot that ignored cancellation still had it */
         /* Stacks of bots that ignored cancellation are abandoned with their pools. */
     }
     for (int c = 0; c < loop->nchunks; c++)
@@ -151,6 +152,69 @@ static void wake_all(struct mob__list *waiters, int rc)
     }
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Ownership: a parent outlives its children                                                */
+/* ---------------------------------------------------------------------------------------- */
+
+static mob_bot *first_child(const mob_bot *b)
+{
+    return mob__list_empty(&b->children)
+               ? NULL
+               : mob__container_of(b->children.next, mob_bot, sibling);
+}
+
+/* Cancels one bot; `resume` also resumes an idle generator, which would otherwise never see
+ * its cancellation. */
+static void cancel_one(mob_bot *b, int resume)
+{
+    if (b->state == MOB__DONE)
+        return;
+    b->cancelled = 1;
+    if (b->state == MOB__PARKED) {
+        mob__interrupt(b, -ECANCELED);
+    } else if (resume && b->state == MOB__GEN_IDLE) {
+        b->loop->gen_idle--;
+        b->gen_consumer = NULL;
+        mob__make_ready(b->loop, b);
+    }
+}
+
+/* Cancels every descendant of root, pre-order, without recursion (a chain of bots each
+ * spawning the next would otherwise overflow a 64 KiB stack). Cancelling only queues wake-ups,
+ * so the tree does not change under the walk. O(descendants). Returns how many. */
+static int cancel_descendants(mob_bot *root, int resume)
+{
+    int n = 0;
+    mob_bot *b = first_child(root);
+    while (b) {
+        cancel_one(b, resume);
+        n++;
+        mob_bot *down = first_child(b);
+        if (down) {
+            b = down;
+            continue;
+        }
+        while (b != root && b->sibling.next == &b->parent->children)
+            b = b->parent;
+        b = b == root ? NULL : mob__container_of(b->sibling.next, mob_bot, sibling);
+    }
+    return n;
+}
+
+/* A returning bot's last duty: cancel its children and wait, whatever happens to itself,
+ * until every one is done. Not mob__park: that refuses to wait for a cancelled bot. */
+static void finish_children(mob_bot *self)
+{
+    while (self->children_alive > 0) {
+        cancel_descendants(self, 1);
+        self->state = MOB__PARKED;
+        self->unpark = NULL;
+        self->wait_obj = &self->children_alive;
+        self->wait_rc = 0;
+        mob__schedule(self->loop);
+    }
+}
+
 /* Every bot starts here, on its own stack, and never returns: when fn is done the bot
  * switches away for good and the next switch's reap() gives its stack back. */
 static void bot_main(void *arg)
@@ -160,16 +224,26 @@ static void bot_main(void *arg)
     intptr_t r = self->fn(self, self->arg);
     if (!self->is_generator || !self->gen_has_value)
         self->result = r;
-    run_defers(self);
+    /* Children first: they may use what the cleanups release. A cleanup that spawns makes
+     * new children, which are finished in turn. */
+    do {
+        finish_children(self);
+        run_defers(self);
+    } while (self->children_alive > 0);
     mob__io_bot_done(self);
     mob__msg_bot_done(self);
+    MOB_FREE(self->storage);
+    self->storage = NULL;
     self->state = MOB__DONE;
     loop->alive--;
     wake_all(&self->joiners, 0);
     mob_bot *parent = self->parent;
-    if (parent && --parent->children_alive == 0 && parent->state == MOB__PARKED &&
-        parent->wait_obj == &parent->children_alive)
-        mob__wake(parent, 0);
+    if (parent) {
+        mob__list_remove(&self->sibling);
+        if (--parent->children_alive == 0 && parent->state == MOB__PARKED &&
+            parent->wait_obj == &parent->children_alive)
+            mob__wake(parent, 0);
+    }
     mob_bot *consumer = self->gen_consumer;
     self->gen_consumer = NULL;
     self->gen_has_value = 0;
@@ -190,17 +264,34 @@ mob_bot *mob_spawn_ex(mob_loop *loop, mob_bot_fn fn, void *arg, const mob_spawn_
 {
     MOB_ASSERT(fn != NULL, "mob_spawn with a NULL function");
     size_t size = opt && opt->stack_size ? opt->stack_size : loop->stack_size;
+    size_t storage_size = opt ? opt->storage_size : 0;
+    if (storage_size > MOB_STORAGE_MAX) {
+        errno = EINVAL;
+        return NULL;
+    }
     struct mob__stack_pool *pool = pool_for(loop, size);
     if (!pool)
         return NULL;
-    mob_bot *b = alloc_bot(loop);
-    if (!b)
-        return NULL;
-    if (mob__stack_get(pool, &b->stack, b->id) != 0) {
-        memset(b, 0, sizeof *b);
+    /* calloc: zeroed once, and a large block comes from fresh pages that are not touched
+     * until the bot writes them. */
+    void *storage = storage_size ? MOB_CALLOC(1, storage_size) : NULL;
+    if (storage_size && !storage) {
         errno = ENOMEM;
         return NULL;
     }
+    mob_bot *b = alloc_bot(loop);
+    if (!b) {
+        MOB_FREE(storage);
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (mob__stack_get(pool, &b->stack, b->id) != 0) {
+        memset(b, 0, sizeof *b);
+        MOB_FREE(storage);
+        errno = ENOMEM;
+        return NULL;
+    }
+    b->storage = storage;
     loop->nbots++;
     loop->alive++;
     loop->last_guard = b->stack.guard;
@@ -209,9 +300,13 @@ mob_bot *mob_spawn_ex(mob_loop *loop, mob_bot_fn fn, void *arg, const mob_spawn_
     b->arg = arg;
     b->user = opt ? opt->user : NULL;
     b->timer.index = -1;
-    b->parent = loop->current;
-    if (b->parent)
+    mob__list_init(&b->children);
+    mob__list_init(&b->sibling);
+    b->parent = opt && opt->detached ? NULL : loop->current;
+    if (b->parent) {
         b->parent->children_alive++;
+        mob__list_push_back(&b->parent->children, &b->sibling);
+    }
     mob__list_init(&b->link);
     mob__list_init(&b->joiners);
     mob__list_init(&b->fds);
@@ -249,6 +344,8 @@ intptr_t mob_bot_result(const mob_bot *bot) { return bot->result; }
 int mob_bot_count(const mob_loop *loop) { return loop->nbots; }
 mob_bot *mob_self(mob_loop *loop) { return loop->current; }
 int mob_cancelled(const mob_bot *bot) { return bot->cancelled; }
+void *mob_bot_storage(const mob_bot *bot) { return bot->storage; }
+mob_bot *mob_bot_parent(const mob_bot *bot) { return bot->parent; }
 
 /* ---------------------------------------------------------------------------------------- */
 /* Yield, sleep, join, cancel                                                               */
@@ -306,22 +403,20 @@ int mob_cancel(mob_bot *target)
 {
     if (target->state == MOB__DONE)
         return -ESRCH;
-    target->cancelled = 1;
-    if (target->state == MOB__PARKED)
-        mob__interrupt(target, -ECANCELED);
+    cancel_one(target, 0);
+    cancel_descendants(target, 0);
     return 0;
 }
 
-void mob__cancel_for_shutdown(mob_bot *bot)
+int mob_cancel_children(mob_bot *self)
 {
-    mob_cancel(bot);
-    if (bot->state == MOB__GEN_IDLE) {
-        /* Resume it: its pending mob_gen_yield returns -ECANCELED and it can unwind. */
-        bot->loop->gen_idle--;
-        bot->gen_consumer = NULL;
-        mob__make_ready(bot->loop, bot);
-    }
+    MOB_CHECK_SELF(self);
+    return cancel_descendants(self, 0);
 }
+
+/* One bot only: the leak check cancels every bot anyway, so no walk of descendants. Resumes an
+ * idle generator: its pending mob_gen_yield returns -ECANCELED and it can unwind. */
+void mob__cancel_for_shutdown(mob_bot *bot) { cancel_one(bot, 1); }
 
 int mob_defer(mob_bot *self, void (*fn)(void *ud), void *ud)
 {

@@ -619,7 +619,8 @@ int mob_arena_start(mob_loop *loop, const mob_arena_options *opt, mob_arena **ou
         rc = open_listener(a, o.ws_port, &a->ws_lfd, &a->ws_port);
     if (rc < 0)
         goto fail;
-    mob_spawn_options so = {0, a, 0};
+    /* Detached: the server outlives a bot that starts it (a test's setup bot). */
+    mob_spawn_options so = {.user = a, .detached = 1};
     rc = -ENOMEM;
     if (a->lfd >= 0 && !(a->acceptor = mob_spawn_ex(loop, accept_main,
                                                      (void *)((intptr_t)a->lfd * 2), &so)))

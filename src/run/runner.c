@@ -8,7 +8,7 @@
  *
  *     controller --spawn--> bot 0: setup -> [pick -> run -> count -> think]* -> teardown
  *         |      --spawn--> bot 1: ...
- *         +-- every second: timeline + live line; at the end: mob_cancel(every bot), join
+ *         +-- every second: timeline + live line; at the end: cancel and join its children
  *
  * Latency is measured with the real clock (mob_clock_ns), not the loop's cached one, so a run
  * that shares a scheduling step with a hundred others is still timed to the nanosecond.
@@ -109,24 +109,13 @@ static int next_scenario(struct run *run, mob_worker *w, int *single_pos)
     return mob__table_pick(&run->table, w);
 }
 
-static intptr_t worker_loop(mob_bot *self, struct slot *sl);
-
 static intptr_t worker_main(mob_bot *self, void *arg)
 {
     struct slot *sl = arg;
-    size_t size = sl->run->suite->state_size;
-    if (size == 0)
-        return worker_loop(self, sl);
-    /* The state lives in this frame, on the bot's own stack, for the bot's whole life. */
-    max_align_t state[(size + sizeof(max_align_t) - 1) / sizeof(max_align_t)];
-    memset(state, 0, sizeof state);
-    sl->w.state = state;
-    return worker_loop(self, sl);
-}
-
-static intptr_t worker_loop(mob_bot *self, struct slot *sl)
-{
     struct run *run = sl->run;
+    /* The suite's per-bot state is the bot's storage (sized at spawn, zeroed, beside the bot,
+     * not on its stack); NULL when the suite asked for none, and bot_setup may set its own. */
+    sl->w.state = mob_bot_storage(self);
     const mob_options *o = run->o;
     mob_result *res = run->res;
     mob_worker *w = &sl->w;
@@ -266,9 +255,10 @@ static int spawn_one(struct run *run)
         mob__rng_seed(sl->w.rng, run->o->seed, (uint64_t)sl->w.id);
         mob_spawn_options so = {0};
         so.stack_size = run->o->stack_size;
+        so.storage_size = run->suite->state_size;
         sl->bot = mob_spawn_ex(run->loop, worker_main, sl, &so);
         if (!sl->bot)
-            return -ENOMEM;
+            return errno == EINVAL ? -EINVAL : -ENOMEM;
         sl->used = sl->running = sl->counted = 1;
         run->active++;
         run->alive++;
@@ -404,13 +394,11 @@ static intptr_t controller_main(mob_bot *self, void *arg)
             break;
     }
     run->stopping = 1;
-    /* The one global deadline: whatever is still running is cut now. */
-    for (int i = 0; i < run->cap; i++)
-        if (run->slots[i].running)
-            mob_cancel(run->slots[i].bot);
-    for (int i = 0; i < run->cap; i++)
-        if (run->slots[i].used && !mob_bot_done(run->slots[i].bot))
-            mob_join(self, run->slots[i].bot, NULL, MOB_FOREVER);
+    /* The one global deadline: whatever is still running is cut now. The load bots are the
+     * controller's children, so this is all of them (and were it to return first, the runtime
+     * would cancel and join them anyway). */
+    mob_cancel_children(self);
+    mob_join_children(self, MOB_FOREVER);
     int64_t now = real_now();
     run->res->t.elapsed_ns = now - run->start;
     /* The last, partial second. */

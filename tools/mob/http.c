@@ -2,7 +2,7 @@
 /*
  * http.c: `mob http://HOST:PORT/PATH`: keep-alive HTTP/1.1 bots, like wrk's connections. The
  * request is built once and shared by every bot; each bot keeps its connection and its read
- * buffer in its state, on its own stack (mob_suite.state_size), so a bot costs no allocation.
+ * buffer in its state (mob_suite.state_size: the bot's storage, sized at spawn).
  * Each run is one GET (mob_http_get_step, src/proto/http_client.c); a status >= 400 is a
  * failure of class status.
  */
