@@ -35,8 +35,8 @@
  * (ERROR IDLE, then close), or an outgoing queue overflow (closed). The server never dies of
  * a client.
  *
- * Read next: src/run/arena.c (server), src/run/arena_proto.c (codec), src/run/arena_player.c
- * (the player, alone and as a load-runner suite), src/run/arena_cli.c (mob ws:// arena://).
+ * Read next: src/arena/arena.c (server), src/arena/arena_proto.c (codec),
+ * src/arena/arena_player.c (the player, alone and as a load-runner suite).
  */
 #ifndef MOB_ARENA_H
 #define MOB_ARENA_H
@@ -316,12 +316,6 @@ intptr_t mob_arena_player(mob_bot *self, void *arg);
 struct mob_suite;
 const struct mob_suite *mob_arena_suite(const char *host, int port, int use_ws,
                                         const mob_arena_player_options *opt);
-
-/* The mob command's built-in suites for ws://HOST:PORT/PATH (WebSocket echo bots),
- * arena://HOST:PORT and arena+ws://HOST:PORT (players), and arena://in-process or
- * arena+ws://in-process (players and an embedded arena). NULL with a message in err when the
- * target is not one of these or is malformed. */
-const struct mob_suite *mob_arena_cli_suite(const char *target, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

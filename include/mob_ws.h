@@ -281,50 +281,6 @@ int mob_ws_close(mob_bot *self, mob_ws *ws, int code, int64_t deadline);
  * Returns its length or -ENOBUFS. */
 ssize_t mob_ws_frame_build(void *out, size_t cap, int opcode, const void *data, size_t len);
 
-/* ---------------------------------------------------------------------------------------- */
-/* Built-in echo bot (mob ws://HOST:PORT/PATH)                                              */
-/* ---------------------------------------------------------------------------------------- */
-
-typedef struct mob_ws_echo_options {
-    const char *host;
-    int port;
-    const char *path;
-    size_t message_size;  /* bytes per message; default 32 */
-    int binary;           /* send binary frames instead of text */
-    int64_t timeout_ns;   /* per step when no deadline is given; default 5 s */
-} mob_ws_echo_options;
-
-/*
- * One echo bot's connection: holds the connection and its buffer between steps. Opaque
- * enough for the CLI to keep one per bot; zero it before the first step.
- */
-typedef struct mob_ws_echo {
-    mob_ws ws;
-    int connected;
-    uint64_t seq;
-    uint8_t buf[8192];
-    char msg[4096];
-} mob_ws_echo;
-
-/*
- * One step of the echo bot: connects on first use (or after an error), sends one message
- * and waits for the same bytes to come back, by `deadline` (0: now + opt->timeout_ns).
- * *latency_ns gets the round-trip time of this step (connect included on the first).
- * Returns 0, or -errno (after which the next step reconnects): -ECONNREFUSED, -ETIMEDOUT,
- * -EPROTO (bad handshake or frame), -EBADMSG (the echo differed), ...
- */
-int mob_ws_echo_step(mob_bot *self, mob_ws_echo *st, const mob_ws_echo_options *opt,
-                     int64_t deadline, int64_t *latency_ns);
-
-/* Closes an echo bot's connection (close handshake with a short deadline). */
-void mob_ws_echo_finish(mob_bot *self, mob_ws_echo *st);
-
-/* The load-runner suite (mob_run.h) behind `mob ws://HOST:PORT/PATH`: one echo step per run,
- * --size bytes per message (at most 4096). Returns NULL with a message in err for a bad URL.
- * Defined in src/run/arena_cli.c (the run layer), declared here for the mob command. */
-struct mob_suite;
-const struct mob_suite *mob_ws_echo_suite(const char *target, char *err, size_t errlen);
-
 #ifdef __cplusplus
 }
 #endif

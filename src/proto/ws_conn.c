@@ -17,7 +17,7 @@
  * It does not allocate, does not spawn, and does not write from more than the calling bot:
  * a server whose writes go through a queue sets ws->send_fn for the frames we send on our own.
  *
- * Read next: src/run/arena.c (a server built on it), tests/test_ws.c.
+ * Read next: src/arena/arena_conn.c (a server built on it), tests/test_ws.c.
  */
 #include <errno.h>
 #include <string.h>

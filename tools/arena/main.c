@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * arena: the stand-alone game server. All the logic is in src/run/arena.c; this file only
+ * arena: the stand-alone game server. All the logic is in src/arena/; this file only
  * parses flags, starts the arena in a fresh loop, stops it on SIGINT/SIGTERM or after
  * --duration, and prints the stats.
  *

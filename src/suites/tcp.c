@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tcp.c: `mob tcp://HOST:PORT`: echo bots. Each run writes --size bytes (a fixed pattern) on
- * the bot's connection and reads them back, checking every byte; the connection is opened on
- * the first run and after any failure. A wrong byte is a protocol failure.
+ * tcp.c: the suite behind `mob tcp://HOST:PORT`: echo bots. Each run writes --size bytes (a
+ * fixed pattern) on the bot's connection and reads them back, checking every byte; the
+ * connection is opened on the first run and after any failure. A wrong byte is a protocol
+ * failure.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tool.h"
+#include "suites.h"
 
 static struct {
     char host[256];
@@ -20,34 +21,6 @@ static struct {
 struct tcp_state {
     int fd;
 };
-
-int mob_tool_host_port(const char *target, size_t scheme_len, char *host, size_t hostlen,
-                       int *port)
-{
-    const char *h = target + scheme_len, *end;
-    if (*h == '[') {
-        end = strchr(h, ']');
-        if (!end || end[1] != ':')
-            return -1;
-        h++;
-    } else {
-        end = strchr(h, ':');
-        if (!end)
-            return -1;
-    }
-    size_t n = (size_t)(end - h);
-    if (n == 0 || n >= hostlen)
-        return -1;
-    memcpy(host, h, n);
-    host[n] = 0;
-    const char *p = end + (*end == ']' ? 2 : 1);
-    char *e;
-    long v = strtol(p, &e, 10);
-    if (e == p || (*e && *e != '/') || v < 1 || v > 65535)
-        return -1;
-    *port = (int)v;
-    return 0;
-}
 
 static int tcp_global_setup(const mob_options *o, void **ud)
 {
@@ -126,9 +99,9 @@ static const mob_suite tcp_suite = {
     .state_size = sizeof(struct tcp_state),
 };
 
-const mob_suite *mob_tool_tcp_suite(const char *target, char *err, size_t errlen)
+const mob_suite *mob__suite_tcp(const char *target, char *err, size_t errlen)
 {
-    if (mob_tool_host_port(target, 6, tcp.host, sizeof tcp.host, &tcp.port) < 0) {
+    if (mob__suite_host_port(target + 6, tcp.host, sizeof tcp.host, &tcp.port, NULL, 0) < 0) {
         snprintf(err, errlen, "bad URL '%s' (want tcp://HOST:PORT)", target);
         return NULL;
     }

@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * http.c: `mob http://HOST:PORT/PATH`: keep-alive HTTP/1.1 bots, like wrk's connections. The
- * request is built once and shared by every bot; each bot keeps its connection and its read
- * buffer in its state (mob_suite.state_size: the bot's storage, sized at spawn).
- * Each run is one GET (mob_http_get_step, src/proto/http_client.c); a status >= 400 is a
- * failure of class status.
+ * http.c: the suite behind `mob http://HOST:PORT/PATH`: keep-alive HTTP/1.1 bots, like wrk's
+ * connections. The request is built once and shared by every bot; each bot keeps its
+ * connection and its read buffer in its state (mob_suite.state_size: the bot's storage,
+ * sized at spawn). Each run is one GET (mob_http_get_step, src/proto/http_client.c); a
+ * status >= 400 is a failure of class status.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "mob_http.h"
-#include "tool.h"
+#include "suites.h"
 
 /* The two enums count the same classes in the same order; only "canceled" differs. */
 #define SAME(a, b) ((int)(a) == (int)(b))
@@ -90,7 +90,7 @@ static int http_global_setup(const mob_options *o, void **ud)
     return 0;
 }
 
-const mob_suite *mob_tool_http_suite(const char *target, char *err, size_t errlen)
+const mob_suite *mob__suite_http(const char *target, char *err, size_t errlen)
 {
     if (mob_http_url_parse(target, &http.url) < 0) {
         snprintf(err, errlen, "bad URL '%s' (want http://HOST[:PORT][/PATH])", target);

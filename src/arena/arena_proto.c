@@ -5,12 +5,11 @@
  * or WebSocket binary messages. Pure byte work plus thin calls into mob_io.h and mob_ws.h;
  * no allocation.
  *
- * Read next: src/run/arena.c, the server that speaks it.
+ * Read next: src/arena/arena.c, the server that speaks it.
  */
 #include <errno.h>
 #include <string.h>
 
-#include "internal.h"
 #include "mob_arena.h"
 
 /* ---- byte cursor ----------------------------------------------------------------------- */

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
 #include "mob_arena.h"
 #include "mob_run.h"
 
@@ -262,7 +261,7 @@ intptr_t mob_arena_player(mob_bot *self, void *arg)
         o.chats = 0;
     if (o.rounds <= 0)
         o.rounds = 1;
-    mob_arena_client *c = MOB_MALLOC(sizeof *c);
+    mob_arena_client *c = malloc(sizeof *c);
     if (!c) {
         pa->totals->failed++;
         return -ENOMEM;
@@ -288,7 +287,7 @@ intptr_t mob_arena_player(mob_bot *self, void *arg)
         p.tot->failed++;
     else
         p.tot->done++;
-    MOB_FREE(c);
+    free(c);
     return rc;
 }
 
@@ -330,7 +329,7 @@ static int su_global_setup(const mob_options *o, void **ud)
 {
     (void)ud;
     su.nreg = o->bots;
-    su.reg = MOB_MALLOC((size_t)o->bots * sizeof *su.reg);
+    su.reg = malloc((size_t)o->bots * sizeof *su.reg);
     if (!su.reg)
         return -ENOMEM;
     for (int i = 0; i < o->bots; i++)
@@ -342,7 +341,7 @@ static int su_global_teardown(const mob_options *o, void *ud)
 {
     (void)o;
     (void)ud;
-    MOB_FREE(su.reg);
+    free(su.reg);
     su.reg = NULL;
     /* With one process the embedded arena lived here; its loop is done by now. */
     mob_arena_free(su.arena);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_arena_cli.c: the mob command's suites for ws:// and arena:// under the real load
- * runner (mob_run_suite), against servers run by mob in a forked child: an arena with both
- * listeners, and a WebSocket echo server built on mob_ws_accept.
+ * test_suites.c: the mob command's built-in suites for ws:// and arena:// (src/suites/) under
+ * the real load runner (mob_run_suite), against servers run by mob in a forked child: an
+ * arena with both listeners, and a WebSocket echo server built on mob_ws_accept. (http:// and
+ * tcp:// run through the command in test_cli.c.)
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include "mob.h"
 #include "mob_arena.h"
 #include "mob_run.h"
+#include "mob_suites.h"
 #include "mob_ws.h"
 
 static intptr_t echo_conn(mob_bot *self, void *arg)
@@ -114,13 +116,13 @@ static mob_result *run_suite(const mob_suite *s, int bots)
     return r;
 }
 
-Test(arena_cli, ws_echo_bots_run_under_the_load_runner, .timeout = 20)
+Test(suites, ws_echo_bots_run_under_the_load_runner, .timeout = 20)
 {
     int ports[3];
     pid_t pid = start_servers(ports);
     char url[64], err[256];
     snprintf(url, sizeof url, "ws://127.0.0.1:%d/echo", ports[2]);
-    const mob_suite *s = mob_arena_cli_suite(url, err, sizeof err);
+    const mob_suite *s = mob_builtin_suite(url, err, sizeof err);
     cr_assert(s, "%s", err);
     mob_result *r = run_suite(s, 10);
     mob_totals t;
@@ -131,13 +133,13 @@ Test(arena_cli, ws_echo_bots_run_under_the_load_runner, .timeout = 20)
     cr_assert_eq(t.failures, 0);
 }
 
-Test(arena_cli, ws_echo_against_a_non_websocket_server_fails_as_protocol, .timeout = 20)
+Test(suites, ws_echo_against_a_non_websocket_server_fails_as_protocol, .timeout = 20)
 {
     int ports[3];
     pid_t pid = start_servers(ports);
     char url[64], err[256];
     snprintf(url, sizeof url, "ws://127.0.0.1:%d/", ports[0]); /* the arena's TCP port */
-    const mob_suite *s = mob_arena_cli_suite(url, err, sizeof err);
+    const mob_suite *s = mob_builtin_suite(url, err, sizeof err);
     cr_assert(s);
     mob_options o;
     mob_options_init(&o);
@@ -163,7 +165,7 @@ static void arena_players(int ws)
     pid_t pid = start_servers(ports);
     char url[64], err[256];
     snprintf(url, sizeof url, "%s://127.0.0.1:%d", ws ? "arena+ws" : "arena", ports[ws]);
-    const mob_suite *s = mob_arena_cli_suite(url, err, sizeof err);
+    const mob_suite *s = mob_builtin_suite(url, err, sizeof err);
     cr_assert(s, "%s", err);
     mob_result *r = run_suite(s, 24);
     mob_totals t;
@@ -187,35 +189,34 @@ static void arena_players(int ws)
     cr_assert_geq(moves, 3 * chats);
 }
 
-Test(arena_cli, arena_players_run_under_the_load_runner_over_tcp, .timeout = 20)
+Test(suites, arena_players_run_under_the_load_runner_over_tcp, .timeout = 20)
 {
     arena_players(0);
 }
 
-Test(arena_cli, arena_players_run_under_the_load_runner_over_websocket, .timeout = 20)
+Test(suites, arena_players_run_under_the_load_runner_over_websocket, .timeout = 20)
 {
     arena_players(1);
 }
 
-Test(arena_cli, bad_targets_are_refused_with_a_message)
+Test(suites, bad_targets_are_refused_with_a_message)
 {
     char err[256];
     static const char *bad[] = {"ws://nohost", "ws://h:0/", "arena://h", "arena+ws://:5",
                                 "gopher://h:1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = 0;
-        cr_expect_null(mob_arena_cli_suite(bad[i], err, sizeof err), "%s", bad[i]);
+        cr_expect_null(mob_builtin_suite(bad[i], err, sizeof err), "%s", bad[i]);
         cr_expect(err[0], "a message for %s", bad[i]);
     }
 }
 
-Test(arena_cli, an_in_process_arena_serves_its_process_bots_and_stops_with_them, .timeout = 20)
+Test(suites, an_in_process_arena_serves_its_process_bots_and_stops_with_them, .timeout = 20)
 {
     for (int ws = 0; ws < 2; ws++) {
         char err[256];
         const mob_suite *s =
-            mob_arena_cli_suite(ws ? "arena+ws://in-process" : "arena://in-process", err,
-                                sizeof err);
+            mob_builtin_suite(ws ? "arena+ws://in-process" : "arena://in-process", err, sizeof err);
         cr_assert(s, "%s", err);
         mob_options o;
         mob_options_init(&o);

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mob_suites.h: the built-in suites of the `mob` command, one per scheme, all in src/suites/:
+ *
+ *   http://HOST[:PORT][/PATH]   keep-alive HTTP/1.1 GET bots, like wrk's connections (http.c)
+ *   tcp://HOST:PORT             echo bots: write --size bytes, read them back (tcp.c)
+ *   ws://HOST:PORT[/PATH]       WebSocket echo bots, one message per run (ws_echo.c)
+ *   arena://HOST:PORT           arena players over TCP frames (mob_arena_suite, arena.c)
+ *   arena+ws://HOST:PORT        arena players over WebSocket
+ *   arena://in-process          arena players and the arena itself in the runner's loop
+ *
+ * A program that links the library gets the whole command with
+ * `mob_main_ex(argc, argv, NULL, mob_builtin_suite)`.
+ */
+#ifndef MOB_SUITES_H
+#define MOB_SUITES_H
+
+#include <stddef.h>
+
+#include "mob_run.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The suite for `target` (a mob_suite_chooser), or NULL with a one-line message in err when
+ * the scheme is unknown or the URL malformed. Each suite keeps its target in static storage:
+ * one built-in suite per process at a time. */
+const mob_suite *mob_builtin_suite(const char *target, char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MOB_SUITES_H */

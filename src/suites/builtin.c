@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * builtin.c: which built-in suite a target names (mob_builtin_suite), the arena:// targets,
+ * and the one HOST:PORT[/PATH] splitter every suite uses.
+ *
+ * Read next: src/suites/http.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mob_arena.h"
+#include "suites.h"
+
+int mob__suite_host_port(const char *hp, char *host, size_t hostlen, int *port, char *path,
+                         size_t pathlen)
+{
+    const char *h = hp, *end;
+    if (*h == '[') {
+        end = strchr(h, ']');
+        if (!end || end[1] != ':')
+            return -1;
+        h++;
+    } else {
+        end = strchr(h, ':');
+        if (!end)
+            return -1;
+    }
+    size_t n = (size_t)(end - h);
+    if (n == 0 || n >= hostlen)
+        return -1;
+    memcpy(host, h, n);
+    host[n] = 0;
+    const char *p = end + (*end == ']' ? 2 : 1);
+    char *e;
+    long v = strtol(p, &e, 10);
+    if (e == p || (*e && *e != '/') || v < 1 || v > 65535)
+        return -1;
+    *port = (int)v;
+    if (path) {
+        const char *pa = *e ? e : "/";
+        if (strlen(pa) >= pathlen)
+            return -1;
+        strcpy(path, pa);
+    }
+    return 0;
+}
+
+const mob_suite *mob__suite_arena(const char *target, char *err, size_t errlen)
+{
+    int ws = strncmp(target, "arena+ws://", 11) == 0;
+    char host[256], path[64];
+    int port;
+    const mob_suite *s = NULL;
+    const char *rest = target + (ws ? 11 : 8);
+    if (strcmp(rest, "in-process") == 0)
+        s = mob_arena_suite(NULL, 0, ws, NULL);
+    else if (mob__suite_host_port(rest, host, sizeof host, &port, path, sizeof path) == 0)
+        s = mob_arena_suite(host, port, ws, NULL);
+    if (!s)
+        snprintf(err, errlen, "bad URL '%s' (want arena://HOST:PORT or arena+ws://...)", target);
+    return s;
+}
+
+static int has_scheme(const char *target, const char *scheme)
+{
+    return strncmp(target, scheme, strlen(scheme)) == 0;
+}
+
+const mob_suite *mob_builtin_suite(const char *target, char *err, size_t errlen)
+{
+    if (has_scheme(target, "http://"))
+        return mob__suite_http(target, err, errlen);
+    if (has_scheme(target, "tcp://"))
+        return mob__suite_tcp(target, err, errlen);
+    if (has_scheme(target, "ws://"))
+        return mob__suite_ws_echo(target, err, errlen);
+    if (has_scheme(target, "arena://") || has_scheme(target, "arena+ws://"))
+        return mob__suite_arena(target, err, errlen);
+    if (has_scheme(target, "https://")) {
+        snprintf(err, errlen, "https is not supported (plain http:// only): '%s'", target);
+        return NULL;
+    }
+    snprintf(err, errlen, "bad target '%s' (want http://, tcp://, ws://, arena:// or a .so)",
+             target);
+    return NULL;
+}

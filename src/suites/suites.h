@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * suites.h: what the built-in suites share (builtin.c chooses among them), and nobody else
+ * includes. Like a user's suite, they use the public headers only.
+ */
+#ifndef MOB_SUITES_PRIVATE_H
+#define MOB_SUITES_PRIVATE_H
+
+#include <stddef.h>
+
+#include "mob_suites.h"
+
+/* Splits "HOST:PORT[/PATH]" (IPv6 in brackets: "[::1]:80"), the part after "scheme://".
+ * path may be NULL (then anything after the port but a '/' is refused); it gets "/" when the
+ * target has no path. Returns 0, or -1 for a malformed target or one too long for the
+ * buffers. */
+int mob__suite_host_port(const char *hp, char *host, size_t hostlen, int *port, char *path,
+                         size_t pathlen);
+
+/* Each parses its whole target and returns its suite, or NULL with a message in err. */
+const mob_suite *mob__suite_http(const char *target, char *err, size_t errlen);
+const mob_suite *mob__suite_tcp(const char *target, char *err, size_t errlen);
+const mob_suite *mob__suite_ws_echo(const char *target, char *err, size_t errlen);
+const mob_suite *mob__suite_arena(const char *target, char *err, size_t errlen);
+
+#endif /* MOB_SUITES_PRIVATE_H */

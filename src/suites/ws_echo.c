@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ws_echo.c: the suite behind `mob ws://HOST:PORT/PATH`: WebSocket echo bots. Each run sends
+ * one --size message (at most 4096 bytes) and waits for the same bytes back; the runner times
+ * the runs and counts the errors by class, and each bot keeps its connection (struct
+ * echo_state) in its state between runs.
+ *
+ * Read next: src/suites/builtin.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mob_ws.h"
+#include "suites.h"
+
+struct echo_options {
+    const char *host;
+    int port;
+    const char *path;
+    size_t message_size;  /* bytes per message; default 32 */
+    int binary;           /* send binary frames instead of text */
+    int64_t timeout_ns;   /* per step when no deadline is given; default 5 s */
+};
+
+/* One echo bot's connection and buffers, kept between steps; zeroed before the first. */
+struct echo_state {
+    mob_ws ws;
+    int connected;
+    uint64_t seq;
+    uint8_t buf[8192];
+    char msg[4096];
+};
+
+/*
+ * One step of the echo bot: connects on first use (or after an error), sends one message
+ * and waits for the same bytes to come back, by `deadline` (0: now + opt->timeout_ns).
+ * *latency_ns gets the round-trip time of this step (connect included on the first).
+ * Returns 0, or -errno (after which the next step reconnects): -ECONNREFUSED, -ETIMEDOUT,
+ * -EPROTO (bad handshake or frame), -EBADMSG (the echo differed), ...
+ */
+static int echo_step(mob_bot *self, struct echo_state *st, const struct echo_options *opt,
+                     int64_t deadline, int64_t *latency_ns)
+{
+    mob_loop *loop = mob_bot_loop(self);
+    int64_t timeout = opt->timeout_ns > 0 ? opt->timeout_ns : 5 * MOB_NS_PER_SEC;
+    size_t size = opt->message_size ? opt->message_size : 32;
+    if (size > sizeof st->msg)
+        size = sizeof st->msg;
+    int64_t t0 = mob_now(loop);
+    if (deadline <= 0)
+        deadline = t0 + timeout;
+    *latency_ns = 0;
+    if (!st->connected) {
+        int rc = mob_ws_connect(self, &st->ws, opt->host, opt->port,
+                                opt->path ? opt->path : "/", NULL, st->buf, sizeof st->buf,
+                                deadline);
+        if (rc < 0)
+            return rc;
+        st->connected = 1;
+    }
+    /* A message that changes every step, so a stale echo cannot pass for a fresh one. */
+    int n = snprintf(st->msg, sizeof st->msg, "mob %llu ", (unsigned long long)st->seq++);
+    for (size_t i = (size_t)n; i < size; i++)
+        st->msg[i] = (char)('a' + i % 26);
+    int op = opt->binary ? MOB_WS_BINARY : MOB_WS_TEXT;
+    ssize_t w = mob_ws_send(self, &st->ws, op, st->msg, size, deadline);
+    const void *d = NULL;
+    int rop = 0;
+    ssize_t r = w < 0 ? w : mob_ws_recv(self, &st->ws, &d, &rop, deadline);
+    int rc = 0;
+    if (r < 0)
+        rc = (int)r;
+    else if ((size_t)r != size || rop != op || memcmp(d, st->msg, size) != 0)
+        rc = -EBADMSG;
+    if (rc < 0) {
+        /* A bad echo is the peer's fault (1002); anything else, the end of the run
+         * included, is us going away (1001). */
+        int code = rc == -EBADMSG ? MOB_WS_CLOSE_PROTOCOL : MOB_WS_CLOSE_GOING_AWAY;
+        mob_ws_close(self, &st->ws, code, mob_now(loop) + MOB_NS_PER_SEC / 10);
+        st->connected = 0;
+        return rc;
+    }
+    *latency_ns = mob_now(loop) - t0;
+    return 0;
+}
+
+/* Closes an echo bot's connection (close handshake with a short deadline). */
+static void echo_finish(mob_bot *self, struct echo_state *st)
+{
+    if (!st->connected)
+        return;
+    mob_ws_close(self, &st->ws, MOB_WS_CLOSE_NORMAL,
+                 mob_now(mob_bot_loop(self)) + MOB_NS_PER_SEC);
+    st->connected = 0;
+}
+
+static struct {
+    char host[256];
+    char path[512];
+    int port;
+    struct echo_options o;
+} echo;
+
+static int echo_global_setup(const mob_options *o, void **ud)
+{
+    (void)ud;
+    echo.o.message_size = o->payload_size ? o->payload_size : 32;
+    if (echo.o.message_size > sizeof(((struct echo_state *)0)->msg))
+        return -EINVAL; /* bigger than an echo bot's buffer: a usage error */
+    return 0;
+}
+
+static int echo_bot_teardown(mob_worker *w)
+{
+    echo_finish(w->bot, w->state);
+    return 0;
+}
+
+static int echo_run(mob_worker *w)
+{
+    int64_t lat;
+    return echo_step(w->bot, w->state, &echo.o, w->deadline, &lat);
+}
+
+static const mob_scenario echo_scenarios[] = {
+    {"ws-echo", echo_run, 1, 0},
+    {NULL, NULL, 0, 0},
+};
+
+static const mob_suite echo_suite = {
+    .name = "ws-echo",
+    .scenarios = echo_scenarios,
+    .global_setup = echo_global_setup,
+    .bot_teardown = echo_bot_teardown,
+    .state_size = sizeof(struct echo_state),
+};
+
+const mob_suite *mob__suite_ws_echo(const char *target, char *err, size_t errlen)
+{
+    if (strncmp(target, "ws://", 5) != 0 ||
+        mob__suite_host_port(target + 5, echo.host, sizeof echo.host, &echo.port, echo.path,
+                             sizeof echo.path) < 0) {
+        snprintf(err, errlen, "bad URL '%s' (want ws://HOST:PORT/PATH)", target);
+        return NULL;
+    }
+    memset(&echo.o, 0, sizeof echo.o);
+    echo.o.host = echo.host;
+    echo.o.port = echo.port;
+    echo.o.path = echo.path;
+    return &echo_suite;
+}
