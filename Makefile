@@ -69,7 +69,7 @@ TEST_SRC = $(sort $(wildcard tests/test_*.c)) tests/helpers.c
 TEST_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
 ALL_OBJ  = $(LIB_OBJ) $(TEST_OBJ) $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*/*.c tests/selftest.c))
 
-.PHONY: all lib tools examples test check asan fuzz lto clean install uninstall format criterion run FORCE
+.PHONY: all lib tools examples test check asan fuzz lto amalgamation clean install uninstall format criterion run FORCE
 all: lib tools examples
 lib: $(BUILD)/libmob.a $(BUILD)/libmob.so $(BUILD)/$(SONAME) $(BUILD)/gen/mob.pc
 tools: $(addprefix $(BUILD)/,$(TOOLS))
@@ -162,6 +162,15 @@ lto: $(BUILD)/gen/mob_version.h
 	$(Q)$(CC) $(ALL_CFLAGS) -O2 -flto -o $(BUILD)/lto_statics tests/lto_statics.c $(LIB_SRC) $(LDLIBS)
 	@out=$$($(BUILD)/lto_statics); echo "$$out"; case "$$out" in *"turns=3 seen_by_b=6"*) ;; \
 	  *) echo "lto: FAILED: a static went stale across a yield" >&2; exit 1 ;; esac
+# One mob.c and one mob.h (as SQLite ships) from the same lists: every source, with every
+# poller and every switch, each picked on the target by #if (see tools/amalgamate.py).
+AMALG_SRC = $(SRC_SRC) $(filter-out platform/poll_% platform/ctx_% platform/switch_%,$(sort $(wildcard platform/*.c))) \
+            $(sort $(wildcard platform/poll_*.c platform/ctx_*.c platform/switch_*.S))
+amalgamation: $(BUILD)/gen/mob_version.h
+	$(Q)python3 tools/amalgamate.py --out $(BUILD)/amalgamation -I include -I src -I $(BUILD)/gen \
+	    --cpp "$(CC) -E" --version "$$(sed -n 's/.*"\(.*\)".*/\1/p' $(BUILD)/gen/mob_version.h)" \
+	    --headers "$(HEADERS)" --sources "$(AMALG_SRC)"
+	@wc -l $(BUILD)/amalgamation/mob.[ch]
 print-%:
 	@echo $($*)
 run: all
