@@ -196,6 +196,8 @@ typedef struct mob_options {
     size_t payload_size;      /* --size: bytes per echo (tcp://) */
     size_t buffer_size;       /* --buffer: http:// read buffer, the largest head (0: 512) */
     size_t stack_size;        /* --stack: bot stack size; 0: the runtime's default */
+    int force_shutdown;       /* --force-shutdown: at the end, cancel runs in flight (counted
+                                 as cut) instead of letting them finish within --timeout */
     int64_t start_at_ns;      /* --start-at: wall-clock (CLOCK_REALTIME) ns since the epoch at
                                  which the bots start, after global setup; 0: at once. With one
                                  agreed time, runs on several machines line up (mob merge). */
@@ -217,6 +219,7 @@ typedef struct mob_scenario_stats {
     uint64_t ok;
     uint64_t fail[MOB_FAIL_NCLASS]; /* fail[0] is unused */
     uint64_t failures;              /* sum of fail[] */
+    uint64_t cut;                   /* runs cut short by the end of the run */
     const mob_hist *latency;        /* successful runs */
     int nseconds;                   /* its timeline: ok and failures of each second, */
     const uint64_t *timeline;       /* timeline[2 * s] and timeline[2 * s + 1] */
@@ -226,13 +229,16 @@ typedef struct mob_scenario_stats {
 typedef struct mob_totals {
     uint64_t ok, failures;
     uint64_t fail[MOB_FAIL_NCLASS];
-    uint64_t cancelled;          /* runs cut by the end of the run */
+    uint64_t cancelled;          /* runs cut short by the end of the run (a class of its own:
+                                    --force-shutdown, a signal, a run without --timeout) */
     uint64_t setup_failed, teardown_failed, global_teardown_failed;
     uint64_t scheduled, late, dropped; /* rate mode: runs due; begun > 1 ms late; never begun */
     int64_t elapsed_ns;
     int bots_max;                /* most bots alive at once, over all processes */
     int processes;
-    int interrupted;             /* stopped by SIGINT/SIGTERM */
+    int interrupted;             /* the signal that stopped the run (SIGINT, SIGTERM, SIGHUP) */
+    int setup_failed_rc;         /* why the first bot setup failed (-errno), which stopped it */
+    int processes_lost;          /* -p children whose results are missing (died, or no fork) */
     int stopped_on_failure;      /* -x fired */
     uint64_t seed;
 } mob_totals;
@@ -260,7 +266,8 @@ typedef struct mob_second {
 int mob_result_second(const mob_result *r, int i, mob_second *out);
 
 /* Adds src into dst exactly (counts and histograms); timelines add second by second. Scenarios
- * are matched by name. Returns 0 or -ENOMEM. */
+ * are matched by name. Returns 0, -ENOMEM, or -EOVERFLOW when a count no longer fits (dst is
+ * then not to be trusted). */
 int mob_result_merge(mob_result *dst, const mob_result *src);
 
 /* Writes the JSON report (everything, histograms included) to path atomically: a temporary
@@ -277,7 +284,11 @@ int mob_result_write_html(const mob_result *r, const char *path, int exit_code);
 void mob_result_print(const mob_result *r, FILE *out);
 void mob_result_free(mob_result *r);
 
-/* Exit code for a result: 1 when failures >= fail_threshold (>= 0), or -x fired; else 0. */
+/*
+ * Exit code for a result (README's table): 128 + N when signal N ended the run; 1 when a -p
+ * child was lost, -x fired, a bot's setup failed, failures + cut runs reached fail_threshold
+ * (>= 0), or nothing succeeded; else 0. (2, usage and set-up errors, is the command's.)
+ */
 int mob_result_exit_code(const mob_result *r, const mob_options *o);
 
 /* ======================================================================================== */

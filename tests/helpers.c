@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* helpers.c: see helpers.h. */
 #include <arpa/inet.h>
+#include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,4 +46,56 @@ const char *test_build_dir(void)
 {
     const char *b = getenv("MOB_BUILD");
     return b && *b ? b : "build";
+}
+
+static void slurp(int fd, char *buf, size_t cap)
+{
+    size_t n = 0;
+    ssize_t r;
+    while (n + 1 < cap && (r = read(fd, buf + n, cap - 1 - n)) > 0)
+        n += (size_t)r;
+    buf[n] = 0;
+}
+
+void test_run_mob(struct test_out *o, int sig, int64_t sig_after_ns, const char *const *args)
+{
+    char tmpl_o[] = "/tmp/mob-cli-out-XXXXXX", tmpl_e[] = "/tmp/mob-cli-err-XXXXXX";
+    int fo = mkstemp(tmpl_o), fe = mkstemp(tmpl_e);
+    cr_assert(fo >= 0 && fe >= 0);
+    unlink(tmpl_o);
+    unlink(tmpl_e);
+    char bin[512];
+    snprintf(bin, sizeof bin, "%s/mob", test_build_dir());
+    const char *argv[64] = {bin};
+    int n = 1;
+    for (; args[n - 1] && n < 63; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        setpgid(0, 0); /* its own group, so a test can signal it as a terminal would */
+        dup2(fo, 1);
+        dup2(fe, 2);
+        int dn = open("/dev/null", O_RDONLY);
+        dup2(dn, 0);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    if (sig) {
+        struct timespec ts = {(time_t)(sig_after_ns / 1000000000),
+                              (long)(sig_after_ns % 1000000000)};
+        nanosleep(&ts, NULL);
+        kill(sig < 0 ? -pid : pid, sig < 0 ? -sig : sig); /* negative: the whole group */
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    o->code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    lseek(fo, 0, SEEK_SET);
+    lseek(fe, 0, SEEK_SET);
+    slurp(fo, o->out, sizeof o->out);
+    slurp(fe, o->err, sizeof o->err);
+    close(fo);
+    close(fe);
 }

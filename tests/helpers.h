@@ -37,4 +37,17 @@ int test_listen_loopback(int *port);
 /* The build directory of the binaries under test (env MOB_BUILD, default "build"). */
 const char *test_build_dir(void);
 
+/* What a run of the mob binary ($MOB_BUILD/mob) printed, and how it ended (128 + N when
+ * signal N killed it). */
+struct test_out {
+    char out[16384], err[16384];
+    int code;
+};
+
+/* Runs mob with args (NULL-terminated), stdin from /dev/null, in its own process group; if sig
+ * is nonzero, sends it after sig_after_ns (to the whole group, as a terminal's Ctrl-C does,
+ * when negative). */
+void test_run_mob(struct test_out *o, int sig, int64_t sig_after_ns, const char *const *args);
+#define MOB(o, ...) test_run_mob((o), 0, 0, (const char *const[]){__VA_ARGS__, NULL})
+
 #endif

@@ -23,73 +23,6 @@ void run_server_stop(pid_t pid);
 
 #define MS MOB_NS_PER_MS
 
-static const char *mob_bin(void)
-{
-    static char path[512];
-    const char *b = getenv("MOB_BUILD");
-    snprintf(path, sizeof path, "%s/mob", b && *b ? b : "build");
-    return path;
-}
-
-struct out {
-    char out[16384], err[16384];
-    int code;
-};
-
-static void slurp(int fd, char *buf, size_t cap)
-{
-    size_t n = 0;
-    ssize_t r;
-    while (n + 1 < cap && (r = read(fd, buf + n, cap - 1 - n)) > 0)
-        n += (size_t)r;
-    buf[n] = 0;
-}
-
-/* Runs mob with args (NULL-terminated); if sig is nonzero, sends it after sig_after_ns (to
- * the process group, as a terminal's Ctrl-C does, when negative). */
-static void run_mob(struct out *o, int sig, int64_t sig_after_ns, const char *const *args)
-{
-    char tmpl_o[] = "/tmp/mob-cli-out-XXXXXX", tmpl_e[] = "/tmp/mob-cli-err-XXXXXX";
-    int fo = mkstemp(tmpl_o), fe = mkstemp(tmpl_e);
-    cr_assert(fo >= 0 && fe >= 0);
-    unlink(tmpl_o);
-    unlink(tmpl_e);
-    const char *argv[64] = {mob_bin()};
-    int n = 1;
-    for (; args[n - 1]; n++)
-        argv[n] = args[n - 1];
-    argv[n] = NULL;
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        setpgid(0, 0); /* its own group, so a test can signal it as a terminal would */
-        dup2(fo, 1);
-        dup2(fe, 2);
-        int dn = open("/dev/null", O_RDONLY);
-        dup2(dn, 0);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    if (sig) {
-        struct timespec ts = {(time_t)(sig_after_ns / 1000000000),
-                              (long)(sig_after_ns % 1000000000)};
-        nanosleep(&ts, NULL);
-        kill(sig < 0 ? -pid : pid, sig < 0 ? -sig : sig); /* negative: the whole group */
-    }
-    int st;
-    waitpid(pid, &st, 0);
-    o->code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    lseek(fo, 0, SEEK_SET);
-    lseek(fe, 0, SEEK_SET);
-    slurp(fo, o->out, sizeof o->out);
-    slurp(fe, o->err, sizeof o->err);
-    close(fo);
-    close(fe);
-}
-
-#define MOB(o, ...) run_mob((o), 0, 0, (const char *const[]){__VA_ARGS__, NULL})
-
 Test(cli, units_parse_human_durations_and_counts)
 {
     int64_t ns;
@@ -124,7 +57,7 @@ Test(cli, units_parse_human_durations_and_counts)
 
 Test(cli, usage_errors_exit_2_with_a_clear_message, .timeout = 10)
 {
-    struct out o;
+    struct test_out o;
     MOB(&o, "--bogus", "http://127.0.0.1:1/");
     cr_assert_eq(o.code, 2);
     cr_assert_not_null(strstr(o.err, "unknown option '--bogus'"), "%s", o.err);
@@ -161,7 +94,7 @@ Test(cli, usage_errors_exit_2_with_a_clear_message, .timeout = 10)
 
 Test(cli, help_fits_a_screen_and_version_prints, .timeout = 10)
 {
-    struct out o;
+    struct test_out o;
     MOB(&o, "--help");
     cr_assert_eq(o.code, 0);
     int lines = 0, widest = 0, w = 0;
@@ -191,13 +124,13 @@ Test(cli, sigint_leaves_a_complete_json_report, .timeout = 15)
     int fd = mkstemp(json);
     close(fd);
     unlink(json);
-    struct out o;
+    struct test_out o;
     int64_t t0 = mob_clock_ns();
-    run_mob(&o, SIGINT, 700 * MS,
+    test_run_mob(&o, SIGINT, 700 * MS,
             (const char *const[]){"-w", "4", "-d", "30s", "--json", json, url, NULL});
     int64_t took = mob_clock_ns() - t0;
     run_server_stop(srv);
-    cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+    cr_assert_eq(o.code, 128 + SIGINT, "exit %d: %s", o.code, o.err);
     cr_assert_lt(took, 5000 * MS);
     cr_assert_not_null(strstr(o.out, "SUCCESSES: "), "%s", o.out);
     mob_result *r;
@@ -205,7 +138,7 @@ Test(cli, sigint_leaves_a_complete_json_report, .timeout = 15)
     unlink(json);
     mob_totals t;
     mob_result_totals(r, &t);
-    cr_assert_eq(t.interrupted, 1);
+    cr_assert_eq(t.interrupted, SIGINT);
     cr_assert_gt(t.ok, 100);
     cr_assert_eq(t.failures, 0);
     cr_assert_eq(mob_hist_count(mob_result_latency(r)), t.ok);
@@ -220,18 +153,18 @@ Test(cli, ctrl_c_on_a_multi_process_run_still_merges_every_process, .timeout = 1
     char url[64], json[] = "/tmp/mob-cli-p2-XXXXXX";
     snprintf(url, sizeof url, "tcp://127.0.0.1:%d", port);
     close(mkstemp(json));
-    struct out o;
-    run_mob(&o, -SIGINT, 700 * MS,
+    struct test_out o;
+    test_run_mob(&o, -SIGINT, 700 * MS,
             (const char *const[]){"-p", "2", "-w", "2", "-d", "30s", "--json", json, url, NULL});
     run_server_stop(srv);
-    cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
+    cr_assert_eq(o.code, 128 + SIGINT, "exit %d: %s", o.code, o.err);
     mob_result *r;
     cr_assert_eq(mob_result_read_json(json, &r), 0);
     unlink(json);
     mob_totals t;
     mob_result_totals(r, &t);
     cr_assert_eq(t.processes, 2);
-    cr_assert_eq(t.interrupted, 1);
+    cr_assert_eq(t.interrupted, SIGINT);
     cr_assert_gt(t.ok, 100);
     cr_assert_eq(t.bots_max, 4);
     mob_result_free(r);
@@ -247,7 +180,7 @@ Test(cli, merge_adds_result_files_exactly, .timeout = 15)
     close(mkstemp(b));
     close(mkstemp(c));
     snprintf(url, sizeof url, "tcp://127.0.0.1:%d", port);
-    struct out o;
+    struct test_out o;
     MOB(&o, "-q", "-w", "2", "-r", "100", "--json", a, url);
     cr_assert_eq(o.code, 0, "%s", o.err);
     cr_assert_str_eq(o.out, "", "-q prints nothing");
@@ -281,7 +214,7 @@ static int64_t cli_best_p50(int64_t delay_ns)
     snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
     int64_t best = INT64_MAX;
     for (int attempt = 0; attempt < 3; attempt++) {
-        struct out o;
+        struct test_out o;
         MOB(&o, "-w", "1", "-d", "1s", "--no-live", "--json", json, url);
         cr_assert_eq(o.code, 0, "%s%s", o.out, o.err);
         mob_result *r;
@@ -316,7 +249,7 @@ Test(cli, a_shared_object_of_scenarios_runs_under_mob, .timeout = 10)
     const char *b = getenv("MOB_BUILD");
     snprintf(so, sizeof so, "%s/examples/plugin.so", b && *b ? b : "build");
     close(mkstemp(json));
-    struct out o;
+    struct test_out o;
     char hgrm[] = "/tmp/mob-cli-hgrm-XXXXXX";
     close(mkstemp(hgrm));
     MOB(&o, "-w", "2", "-r", "10", "--no-live", "--json", json, "--hgrm", hgrm, so);
@@ -361,7 +294,7 @@ Test(cli, start_at_waits_for_the_agreed_wall_clock_time, .timeout = 10)
     char so[600];
     const char *b = getenv("MOB_BUILD");
     snprintf(so, sizeof so, "%s/examples/plugin.so", b && *b ? b : "build");
-    struct out o;
+    struct test_out o;
     int64_t t0 = mob_clock_ns();
     MOB(&o, "--start-at", "+600ms", "-w", "1", "-r", "1", "-q", so);
     int64_t took = mob_clock_ns() - t0;

@@ -9,6 +9,7 @@
  * Read next: src/run/cli_parse.c.
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "cli.h"
@@ -29,6 +30,11 @@ static int validate(struct mob__cli *cli, const mob_suite **sp, mob_suite_choose
     }
     if (o->nstages > 0 && o->rate > 0) {
         mob__cli_usage_error("%s", "--stages and -R cannot be used together");
+        return MOB__EXIT_USAGE;
+    }
+    if ((int64_t)mob__max_bots(o) * o->processes > INT_MAX) {
+        mob__cli_usage_error("%s", "too many bots: -w (or the largest stage) times -p must stay "
+                                   "under 2^31");
         return MOB__EXIT_USAGE;
     }
     if (o->nstages > 0 && !cli->duration_set)
@@ -81,8 +87,10 @@ int mob_main_ex(int argc, char **argv, const mob_suite *s, mob_suite_chooser bui
         mob__cli_usage_error("%s", "bad target or option combination");
         return MOB__EXIT_USAGE;
     }
+    if (rc == -ECANCELED)
+        return MOB__EXIT_USAGE; /* global setup failed before any load; procs.c said why */
     if (rc < 0) {
-        fprintf(stderr, "mob: %s\n", rc == -ECANCELED ? "global setup failed" : mob_strerror(rc));
+        fprintf(stderr, "mob: %s\n", mob_strerror(rc));
         return 1;
     }
     code = mob__cli_output(r, &cli.o, mob_result_exit_code(r, &cli.o));

@@ -12,6 +12,8 @@
 
 #include "cli.h"
 
+#define MAX_SPAN (365 * 86400 * MOB_NS_PER_SEC) /* the longest -d, --timeout, ... */
+
 static const char usage_text[] =
     "usage: mob [options] TARGET    TARGET: http://HOST:PORT/PATH | tcp://HOST:PORT |\n"
     "                                       ws://HOST:PORT/PATH | arena://HOST:PORT | ./x.so\n"
@@ -26,8 +28,9 @@ static const char usage_text[] =
     "      --stages SPEC      DUR:BOTS[:SPAWN_PER_S],... e.g. 10s:100:20,30s:100,10s:0\n"
     "      --delay T          think time after every run\n"
     "      --timeout T        per-run timeout, default 10s (failures of class timeout)\n"
+    "      --force-shutdown   at the end, cut runs in flight (default: they finish)\n"
     "  -x, --exception        stop on the first failure (exit 1)\n"
-    "  -f, --fail N           exit 1 when failures >= N\n"
+    "  -f, --fail N           exit 1 when failures + cut runs >= N\n"
     "  -s, --single-mode NAME run only scenario NAME\n"
     "      --single-run       every bot runs every scenario once\n"
     "      --seed N           seed of the scenario picks (reproducible runs)\n"
@@ -37,11 +40,11 @@ static const char usage_text[] =
     "      --stack N          stack bytes per bot (default 64Ki; pages are touched on use)\n"
     "      --json F, --html F the full report (histograms included); the HTML one (charts)\n"
     "      --hgrm FILE        write the latency distribution, HdrHistogram text format\n"
-    "      --latency          print that distribution after the summary\n"
-    "      --no-live          no live line (default: redrawn on a terminal, else plain lines)\n"
+    "      --latency          print that distribution   --no-live   no live line (progress)\n"
     "  -q, --quiet            print nothing        -v, --verbose   say more\n"
     "  -h, --help             this text             --version      the version\n"
-    "Exit codes: 0 ok, 1 failures past -f (or -x fired), 2 usage error.\n";
+    "Exit: 0 ok; 1 failures or cut runs past -f or -x, a bot setup failed, a -p child lost,\n"
+    "  or nothing succeeded; 2 usage or set-up error, before any load; 128+N: signal N.\n";
 
 void mob__cli_usage_error(const char *fmt, const char *arg)
 {
@@ -118,41 +121,45 @@ int mob__cli_parse(int argc, char **argv, struct mob__cli *cli)
             o->latency = 1;
         } else if (mob__cli_is_flag(a, NULL, "--no-live")) {
             o->live = 0;
+        } else if (mob__cli_is_flag(a, NULL, "--force-shutdown")) {
+            o->force_shutdown = 1;
         } else if (VAL("-w", "--workers") || (!v && VAL("-c", "--connections"))) {
             if (!v || mob__cli_parse_int64(v, 1, 10000000, &n) < 0)
-                BAD("bots (-w)");
+                BAD("bots (-w): a whole number from 1 to 10M");
             o->bots = (int)n;
         } else if (VAL("-d", "--duration")) {
-            if (!v || mob_parse_duration(v, &o->duration_ns) < 0)
-                BAD("duration (-d)");
+            if (!v || mob_parse_duration(v, &o->duration_ns) < 0 || o->duration_ns > MAX_SPAN)
+                BAD("duration (-d): 0 (none) to 365d, like 30s or 1h30m");
             cli->duration_set = 1;
         } else if (VAL("-r", "--max-runs")) {
-            if (!v || mob__cli_parse_int64(v, 1, INT64_MAX / 2, &n) < 0)
-                BAD("max runs (-r)");
+            if (!v || mob__cli_parse_int64(v, 1, (int64_t)1 << 53, &n) < 0)
+                BAD("max runs (-r): a whole number from 1 to 2^53");
             o->max_runs = n;
         } else if (VAL("-p", "--processes")) {
             if (!v || mob__cli_parse_int64(v, 1, 1024, &n) < 0)
-                BAD("processes (-p)");
+                BAD("processes (-p): 1 to 1024");
             o->processes = (int)n;
         } else if (VAL("-R", "--rate")) {
-            if (!v || mob_parse_count(v, &d) < 0 || d <= 0)
-                BAD("rate (-R)");
+            if (!v || mob_parse_count(v, &d) < 0 || d <= 0 || d > 1e9)
+                BAD("rate (-R): runs per second, above 0 and up to 1G");
             o->rate = d;
         } else if (VAL(NULL, "--ramp-up")) {
-            if (!v || mob_parse_duration(v, &o->ramp_up_ns) < 0)
-                BAD("--ramp-up");
+            if (!v || mob_parse_duration(v, &o->ramp_up_ns) < 0 || o->ramp_up_ns > MAX_SPAN)
+                BAD("--ramp-up: 0 to 365d");
         } else if (VAL(NULL, "--stages")) {
             if (!v || mob__cli_parse_stages(v, o) < 0)
-                BAD("--stages (DUR:BOTS[:RATE],...)");
+                BAD("--stages (DUR:BOTS[:RATE],... with up to 32 stages, DUR over 0 and up to "
+                    "365d, BOTS 0 to 1M)");
         } else if (VAL(NULL, "--delay")) {
-            if (!v || mob_parse_duration(v, &o->delay_ns) < 0)
-                BAD("--delay");
+            if (!v || mob_parse_duration(v, &o->delay_ns) < 0 || o->delay_ns > MAX_SPAN)
+                BAD("--delay: 0 to 365d");
         } else if (VAL(NULL, "--timeout")) {
-            if (!v || mob_parse_duration(v, &o->timeout_ns) < 0 || o->timeout_ns == 0)
-                BAD("--timeout");
+            if (!v || mob_parse_duration(v, &o->timeout_ns) < 0 || o->timeout_ns == 0 ||
+                o->timeout_ns > MAX_SPAN)
+                BAD("--timeout: above 0 and up to 365d");
         } else if (VAL("-f", "--fail")) {
-            if (!v || mob__cli_parse_int64(v, 1, INT64_MAX / 2, &n) < 0)
-                BAD("failure threshold (-f)");
+            if (!v || mob__cli_parse_int64(v, 1, (int64_t)1 << 53, &n) < 0)
+                BAD("failure threshold (-f): a whole number from 1 to 2^53");
             o->fail_threshold = n;
         } else if (VAL("-s", "--single-mode")) {
             if (!v || !*v)
@@ -161,21 +168,21 @@ int mob__cli_parse(int argc, char **argv, struct mob__cli *cli)
         } else if (VAL(NULL, "--seed")) {
             char *e;
             if (!v || !*v || (o->seed = strtoull(v, &e, 0), *e) || o->seed == 0)
-                BAD("--seed (a nonzero integer)");
+                BAD("--seed: a nonzero integer below 2^64");
         } else if (VAL(NULL, "--size")) {
             if (!v || mob__cli_parse_int64(v, 1, 64 << 20, &n) < 0)
-                BAD("--size");
+                BAD("--size: 1 to 64Mi bytes");
             o->payload_size = (size_t)n;
         } else if (VAL(NULL, "--start-at")) {
             if (!v || mob__cli_parse_start_at(v, &o->start_at_ns) < 0)
-                BAD("--start-at (unix seconds, or +30s)");
+                BAD("--start-at: unix seconds within a day from now, or +DURATION");
         } else if (VAL(NULL, "--buffer")) {
             if (!v || mob__cli_parse_int64(v, 256, 1 << 20, &n) < 0)
                 BAD("--buffer (256 to 1Mi)");
             o->buffer_size = (size_t)n;
         } else if (VAL(NULL, "--stack")) {
             if (!v || mob__cli_parse_int64(v, 4096, 64 << 20, &n) < 0)
-                BAD("--stack");
+                BAD("--stack: 4Ki to 64Mi bytes");
             o->stack_size = (size_t)n;
         } else if (VAL(NULL, "--json")) {
             if (!v || !*v)

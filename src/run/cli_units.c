@@ -141,8 +141,9 @@ int mob__cli_parse_stages(const char *spec, mob_options *o)
         int64_t bots;
         double rate = 0;
         if (mob_parse_duration(tok, &st->duration_ns) < 0 || st->duration_ns <= 0 ||
+            st->duration_ns > 365 * 86400 * MOB_NS_PER_SEC ||
             mob__cli_parse_int64(c1, 0, 1000000, &bots) < 0 ||
-            (c2 && mob_parse_count(c2, &rate) < 0))
+            (c2 && (mob_parse_count(c2, &rate) < 0 || rate > 1e9)))
             return -EINVAL;
         st->bots = (int)bots;
         st->spawn_rate = rate;

@@ -304,6 +304,7 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
     r->t.processes = (int)get_i64(t, "processes");
     r->t.interrupted = (int)get_i64(t, "interrupted");
     r->t.stopped_on_failure = (int)get_i64(t, "stopped_on_failure");
+    r->t.setup_failed_rc = (int)get_i64(t, "setup_failed_rc");
     r->t.seed = get_u64(t, "seed");
     rc = read_hist(get(root, "latency"), r->all);
     const struct jnode *sc = get(root, "scenarios");
@@ -315,6 +316,7 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
             break;
         }
         r->scen[i].ok += get_u64(e, "ok");
+        r->scen[i].cut += get_u64(e, "cut");
         read_fail(get(e, "fail"), r->scen[i].fail);
         rc = read_hist(get(e, "latency"), r->scen[i].hist);
         const struct jnode *tl = get(e, "timeline");

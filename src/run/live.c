@@ -2,7 +2,7 @@
 /*
  * live.c: what a run shows while it runs, and how it stops on a signal. On a terminal, one
  * line redrawn every second (elapsed/remaining with a progress bar, bots, rate, p50/p99,
- * errors); otherwise one plain line per second. SIGINT and SIGTERM only set a flag that the
+ * errors); otherwise one plain line per second. SIGINT, SIGTERM and SIGHUP only set a flag that the
  * controller (runner.c) checks ten times a second, so the run ends through its normal path
  * and the report is complete. A second signal kills the process the default way. With -p,
  * each child publishes its last second into a shared slot and the parent merges the slots.
@@ -83,7 +83,7 @@ void mob__live_merge(struct mob__live *live, int n, int64_t *p50, int64_t *p99)
     MOB_FREE(one);
 }
 
-static struct sigaction old_int, old_term;
+static struct sigaction old_int, old_term, old_hup;
 static int installed;
 static volatile sig_atomic_t second_kills = 1;
 
@@ -115,6 +115,7 @@ void mob__signals_install(void)
     mob__stop_signal = 0;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGHUP, &sa, &old_hup); /* a closed terminal or ssh session: report, then go */
     installed = 1;
 }
 
@@ -124,6 +125,7 @@ void mob__signals_restore(void)
         return;
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGHUP, &old_hup, NULL);
     installed = 0;
 }
 

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,15 @@ void mob_options_init(mob_options *o)
     o->payload_size = 64;
 }
 
+int mob__max_bots(const mob_options *o)
+{
+    int m = o->bots;
+    for (int i = 0; i < o->nstages; i++)
+        if (i == 0 || o->stages[i].bots > m)
+            m = o->stages[i].bots;
+    return m;
+}
+
 static int check_options(const mob_suite *s, const mob_options *o)
 {
     if (!s || !o || o->processes < 1 || o->processes > 1024 || o->max_runs < 0 ||
@@ -39,6 +49,8 @@ static int check_options(const mob_suite *s, const mob_options *o)
         return -EINVAL;
     if (o->nstages == 0 && o->bots < 1)
         return -EINVAL;
+    if ((int64_t)mob__max_bots(o) * o->processes > INT_MAX)
+        return -EINVAL; /* bot ids are ints: process * bots + index */
     if (o->nstages > 0 && o->rate > 0)
         return -EINVAL; /* a rate schedule needs a fixed number of bots */
     for (int i = 0; i < o->nstages; i++)
@@ -182,7 +194,7 @@ static int run_children(const struct mob__proc *base, mob_result **out)
     munmap(live, map_len);
     MOB_FREE(pids);
     if (rc == 0 && all && mob__stop_signal)
-        all->t.interrupted = 1;
+        all->t.interrupted = mob__stop_signal;
     if (rc < 0 || !all) {
         mob_result_free(all);
         return rc < 0 ? rc : -ECHILD;
@@ -212,8 +224,13 @@ int mob_run_suite(const mob_suite *s, const mob_options *o_in, mob_result **out)
     p.processes = o.processes;
     if (s->global_setup) {
         rc = s->global_setup(&o, &p.ud);
-        if (rc != 0)
+        if (rc != 0) {
+            /* molotov's rule: no load at all, and the reason said. */
+            if (!o.quiet)
+                fprintf(stderr, "mob: global setup of %s failed: %s\n", s->name ? s->name : "the suite",
+                        rc < 0 ? mob_strerror(rc) : "it returned nonzero");
             return rc == -EINVAL ? -EINVAL : -ECANCELED;
+        }
     }
     mob__signals_install();
     if (o.start_at_ns > 0) {
@@ -235,7 +252,7 @@ int mob_run_suite(const mob_suite *s, const mob_options *o_in, mob_result **out)
     if (!o.quiet)
         mob__live_end(&o);
     if (rc == 0 && mob__stop_signal)
-        r->t.interrupted = 1;
+        r->t.interrupted = mob__stop_signal;
     mob__signals_restore();
     if (s->global_teardown && s->global_teardown(&o, p.ud) != 0 && r)
         r->t.global_teardown_failed++;

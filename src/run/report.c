@@ -7,6 +7,7 @@
  * a temporary file and renamed, so a reader never sees half a report.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,14 +40,26 @@ static void print_stats_line(FILE *out, const struct mob__sstats *s, double secs
             (unsigned long long)f, secs > 0 ? (double)(s->ok + f) / secs : 0.0, b[0], b[1], b[2]);
 }
 
+static const char *sig_name(int sig)
+{
+    switch (sig) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGHUP: return "SIGHUP";
+    default: return "a signal";
+    }
+}
+
 void mob_result_print(const mob_result *r, FILE *out)
 {
     const mob_totals *t = &r->t;
     double secs = t->elapsed_ns > 0 ? (double)t->elapsed_ns / 1e9 : 0;
     char b[10][24];
-    fprintf(out, "%s @ %s: %.2fs, %d bots max over %d process%s%s\n", r->suite, r->target, secs,
-            t->bots_max, t->processes, t->processes == 1 ? "" : "es",
-            t->interrupted ? " (interrupted)" : "");
+    fprintf(out, "%s @ %s: %.2fs, %d bots max over %d process%s", r->suite, r->target, secs,
+            t->bots_max, t->processes, t->processes == 1 ? "" : "es");
+    if (t->interrupted)
+        fprintf(out, " (interrupted by %s)", sig_name(t->interrupted));
+    fputc('\n', out);
     static const double ps[] = {50, 75, 90, 99, 99.9, 99.99};
     int64_t v[6];
     mob_hist_percentiles(r->all, ps, v, 6);
@@ -74,6 +87,8 @@ void mob_result_print(const mob_result *r, FILE *out)
             fprintf(out, " %s %llu%s", mob_fail_name(c), (unsigned long long)t->fail[c],
                     c + 1 < MOB_FAIL_NCLASS ? "," : "\n");
     }
+    if (t->setup_failed_rc)
+        fprintf(out, "  Stopped: a bot's setup failed (%s)\n", mob_strerror(t->setup_failed_rc));
     if (t->setup_failed || t->teardown_failed || t->global_teardown_failed)
         fprintf(out, "  Hooks failed: setup %llu, teardown %llu, global teardown %llu\n",
                 (unsigned long long)t->setup_failed, (unsigned long long)t->teardown_failed,
@@ -82,15 +97,26 @@ void mob_result_print(const mob_result *r, FILE *out)
         fprintf(out, "  Rate %.1f/s: %llu scheduled, %llu late (>1ms), %llu dropped\n", r->rate,
                 (unsigned long long)t->scheduled, (unsigned long long)t->late,
                 (unsigned long long)t->dropped);
-    if (t->cancelled)
-        fprintf(out, "  %llu runs cut by the end of the run (not counted)\n",
-                (unsigned long long)t->cancelled);
+    if (t->cancelled) {
+        fprintf(out, "  Cut short by the end of the run: %llu runs (", (unsigned long long)t->cancelled);
+        for (int i = 0, first = 1; i < r->nscen; i++)
+            if (r->scen[i].cut) {
+                fprintf(out, "%s%s %llu", first ? "" : ", ", r->scen[i].name,
+                        (unsigned long long)r->scen[i].cut);
+                first = 0;
+            }
+        fputs(")\n", out);
+    }
     if (t->stopped_on_failure)
         fprintf(out, "  Stopped on the first failure (-x)\n");
     fprintf(out, "  %llu runs in %.2fs\n", (unsigned long long)(t->ok + t->failures), secs);
     fprintf(out, "Requests/sec: %10.2f\n", secs > 0 ? (double)(t->ok + t->failures) / secs : 0.0);
-    fprintf(out, "SUCCESSES: %llu | FAILURES: %llu\n", (unsigned long long)t->ok,
+    /* molotov's line, kept as it is for the scripts that read it; cut runs follow it. */
+    fprintf(out, "SUCCESSES: %llu | FAILURES: %llu", (unsigned long long)t->ok,
             (unsigned long long)t->failures);
+    if (t->cancelled)
+        fprintf(out, " | CUT: %llu", (unsigned long long)t->cancelled);
+    fputc('\n', out);
 }
 
 /* ---- JSON ----------------------------------------------------------------------------- */
@@ -169,12 +195,14 @@ static void json_write(const mob_result *r, FILE *f)
     fprintf(f, ",\"cancelled\":%llu,\"setup_failed\":%llu,\"teardown_failed\":%llu,"
                "\"global_teardown_failed\":%llu,\"scheduled\":%llu,\"late\":%llu,"
                "\"dropped\":%llu,\"elapsed_ns\":%lld,\"bots_max\":%d,\"processes\":%d,"
-               "\"interrupted\":%d,\"stopped_on_failure\":%d,\"seed\":\"%llu\"},\n",
+               "\"interrupted\":%d,\"stopped_on_failure\":%d,\"setup_failed_rc\":%d,"
+               "\"seed\":\"%llu\"},\n",
             (unsigned long long)t->cancelled, (unsigned long long)t->setup_failed,
             (unsigned long long)t->teardown_failed, (unsigned long long)t->global_teardown_failed,
             (unsigned long long)t->scheduled, (unsigned long long)t->late,
             (unsigned long long)t->dropped, (long long)t->elapsed_ns, t->bots_max, t->processes,
-            t->interrupted, t->stopped_on_failure, (unsigned long long)t->seed);
+            t->interrupted, t->stopped_on_failure, t->setup_failed_rc,
+            (unsigned long long)t->seed);
     fprintf(f, "\"latency\":");
     json_hist(f, r->all);
     fprintf(f, ",\n\"scenarios\":[");
@@ -182,7 +210,8 @@ static void json_write(const mob_result *r, FILE *f)
         const struct mob__sstats *s = &r->scen[i];
         fprintf(f, "%s\n{\"name\":", i ? "," : "");
         json_str(f, s->name);
-        fprintf(f, ",\"ok\":%llu,\"fail\":", (unsigned long long)s->ok);
+        fprintf(f, ",\"ok\":%llu,\"cut\":%llu,\"fail\":", (unsigned long long)s->ok,
+                (unsigned long long)s->cut);
         json_fail(f, s->fail);
         fprintf(f, ",\"latency\":");
         json_hist(f, s->hist);

@@ -45,6 +45,7 @@ struct mob__sstats {
     char *name;
     uint64_t ok;
     uint64_t fail[MOB_FAIL_NCLASS];
+    uint64_t cut;              /* runs cut short by the end of the run */
     mob_hist *hist;
     uint64_t cur_ok, cur_fail; /* the current second (runner only) */
     uint64_t *tl;              /* per second: ok, failures (2 values a second) */
@@ -137,6 +138,11 @@ struct mob__wstate {
         int64_t t0;
     } open[MOB__SPAN_DEPTH];
 };
+
+/* ---- procs.c -------------------------------------------------------------------------- */
+
+/* The most bots one process runs at once: -w, or the largest stage. */
+int mob__max_bots(const mob_options *o);
 
 /* ---- runner.c ------------------------------------------------------------------------- */
 

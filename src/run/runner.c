@@ -2,13 +2,19 @@
 /*
  * runner.c: one process of a run. A controller bot owns the schedule: it spawns load bots
  * (all at once, staggered by ramp-up, or following the stages), closes each second of the
- * timeline, feeds the live line, and at the one global deadline (or on a signal, or -x) cancels
- * every bot still running and waits for them. Each load bot runs worker_main: setup, the loop
- * of picked scenarios, teardown.
+ * timeline, feeds the live line, and ends the run. Each load bot runs worker_main: setup, the
+ * loop of picked scenarios, teardown.
  *
  *     controller --spawn--> bot 0: setup -> [pick -> run -> count -> think]* -> teardown
  *         |      --spawn--> bot 1: ...
- *         +-- every second: timeline + live line; at the end: cancel and join its children
+ *         +-- every second: timeline + live line; at the end: stop, wait, cancel and
+ *             join its children
+ *
+ * The end, as in molotov: at the -d deadline no bot starts a new run, bots between runs are
+ * cancelled, and runs in flight finish, each bounded by its own --timeout, and count like any
+ * other. With --force-shutdown (or on a signal) every bot is cancelled at once; a run cut that
+ * way is counted as cut, its own class, never silently dropped. A bot whose setup fails stops
+ * the whole run (molotov's rule), with the reason printed.
  *
  * Latency is measured with the real clock (mob_clock_ns), not the loop's cached one, so a run
  * that shares a scheduling step with a hundred others is still timed to the nanosecond.
@@ -25,6 +31,7 @@
 #define POLL_NS (100 * MOB_NS_PER_MS) /* how often the controller looks at the signal flag */
 #define YIELD_EVERY 64           /* runs between forced yields (scenarios that never block) */
 #define VERBOSE_MAX 20           /* failures -v prints, per process */
+#define GRACE_SLACK_NS (100 * MOB_NS_PER_MS) /* past every in-flight run's own deadline */
 
 struct slot;
 
@@ -43,6 +50,7 @@ struct run {
     int alive;                /* spawned and not returned */
     int64_t start, end;       /* end: the global deadline, INT64_MAX for none */
     int stopping;
+    int64_t grace_end;        /* graceful end: in-flight runs are cut after this */
     int bots_total;           /* rate mode: bots of all processes */
     int printed;              /* failures shown with -v */
     void *ud;
@@ -59,6 +67,7 @@ struct slot {
     int running;              /* spawned and not returned */
     int retire;               /* stop after the current run (stages going down) */
     int counted;              /* counts in run->active: spawned and not retired */
+    int in_run;               /* inside a scenario: let it finish at a graceful end */
 };
 
 static inline int64_t real_now(void)
@@ -109,6 +118,21 @@ static int next_scenario(struct run *run, mob_worker *w, int *single_pos)
     return mob__table_pick(&run->table, w);
 }
 
+/* The first failed setup stops the run (molotov): say which bot and why, once. */
+static void setup_failed(struct run *run, mob_worker *w, int rc)
+{
+    run->res->t.setup_failed++;
+    if (run->stopping)
+        return; /* cut by the end of the run: not the bot's fault */
+    if (!run->res->t.setup_failed_rc) {
+        run->res->t.setup_failed_rc = rc < 0 ? rc : -EINVAL;
+        if (!run->o->quiet)
+            fprintf(stderr, "mob: bot %d: setup failed: %s; the run stops\n", w->id,
+                    rc < 0 ? mob_strerror(rc) : "it returned nonzero");
+    }
+    stop_run(run);
+}
+
 static intptr_t worker_main(mob_bot *self, void *arg)
 {
     struct slot *sl = arg;
@@ -123,23 +147,20 @@ static intptr_t worker_main(mob_bot *self, void *arg)
     int64_t backoff = 0; /* after connect failures: see below */
 
     w->bot = self;
-    int src;
-    if (run->suite->bot_setup && (src = run->suite->bot_setup(w)) != 0) {
-        res->t.setup_failed++;
-        if (o->verbose && run->printed < VERBOSE_MAX) {
-            run->printed++;
-            fprintf(stderr, "[W:%d] setup failed: %s\n", w->id,
-                    src < 0 ? mob_errname(src) : "nonzero");
-        }
-        if (o->stop_on_failure) {
-            res->t.stopped_on_failure = 1;
-            stop_run(run);
-        }
+    int src = 0;
+    if (run->suite->bot_setup)
+        src = run->suite->bot_setup(w);
+    if (src != 0) {
+        setup_failed(run, w, src);
         goto teardown;
     }
     sl->ws.depth = 0; /* spans setup left open are dropped */
     while (!run->stopping && !sl->retire) {
         if (o->max_runs && w->step >= o->max_runs)
+            break;
+        /* The clock, not only the flag: the controller may be queued behind thousands of
+         * bots whose calls are slow (connects on exhausted ports take milliseconds each). */
+        if (run->end != INT64_MAX && real_now() >= run->end)
             break;
         int64_t due = 0;
         if (o->rate > 0) {
@@ -162,9 +183,13 @@ static intptr_t worker_main(mob_bot *self, void *arg)
             due = t0;
         }
         w->scheduled = due;
-        w->deadline = run->end == INT64_MAX ? MOB_FOREVER : run->end;
-        if (o->timeout_ns > 0 && (w->deadline < 0 || t0 + o->timeout_ns < w->deadline))
+        /* A run's deadline is its own --timeout; the run's end bounds it only when there is
+         * no timeout or under --force-shutdown (then a run reaching it is cut, not failed). */
+        int64_t end = run->end == INT64_MAX ? MOB_FOREVER : run->end;
+        w->deadline = end;
+        if (o->timeout_ns > 0 && (end < 0 || !o->force_shutdown || t0 + o->timeout_ns < end))
             w->deadline = t0 + o->timeout_ns;
+        int cut_at_end = w->deadline == end && end >= 0;
         if (idx == -2) { /* the picker named no scenario we have */
             w->step++;
             int u = mob__result_scenario(res, "(unknown)");
@@ -177,13 +202,18 @@ static intptr_t worker_main(mob_bot *self, void *arg)
             continue;
         }
         const mob_scenario *sc = run->table.s[idx];
+        sl->in_run = 1;
         int rc = sc->fn(w);
+        sl->in_run = 0;
         int64_t t1 = real_now();
         w->step++;
         sl->ws.depth = 0;
         int cls = mob_fail_classify(rc);
-        if (cls < 0 || (cls > 0 && (run->stopping || t1 >= run->end || mob_cancelled(self)))) {
-            res->t.cancelled++; /* cut by the end of the run: not the server's fault */
+        if (cls < 0 || (cls > 0 && (mob_cancelled(self) || (cut_at_end && t1 >= run->end)))) {
+            /* Cut by the end of the run (forced, a signal, or no --timeout to wait for): not
+             * the server's fault, but counted, so a dead server never reads as a clean run. */
+            res->t.cancelled++;
+            res->scen[idx].cut++;
             break;
         }
         mob__result_record(res, idx, cls, t1 - due);
@@ -347,6 +377,49 @@ static void second_tick(struct run *run, int64_t now, int show)
     }
 }
 
+/*
+ * The end of the run. Graceful (molotov's -d): bots between runs are cancelled, runs in flight
+ * go on until they finish, each bounded by its own --timeout, and count as usual; the seconds
+ * keep ticking meanwhile. Forced (--force-shutdown, a signal, or a signal during the wait):
+ * everyone is cancelled now, and what was in flight counts as cut. A run that ignores its
+ * deadline is cut GRACE_SLACK_NS after the last deadline any run could have.
+ */
+static void end_run(struct run *run, mob_bot *self, int64_t next_sec)
+{
+    const mob_options *o = run->o;
+    int force = o->force_shutdown || mob__stop_signal;
+    int64_t grace = mob_now(run->loop) + (o->timeout_ns > 0 ? o->timeout_ns : 0) + GRACE_SLACK_NS;
+    for (int i = 0; i < run->cap; i++)
+        if (run->slots[i].running && (force || !run->slots[i].in_run))
+            mob_cancel(run->slots[i].bot);
+    while (!force && run->alive > 0) {
+        int64_t now = mob_now(run->loop);
+        if (mob__stop_signal) {
+            run->res->t.interrupted = mob__stop_signal;
+            break;
+        }
+        if (now >= grace)
+            break;
+        while (now >= next_sec) {
+            second_tick(run, now, 1);
+            next_sec += MOB_NS_PER_SEC;
+        }
+        int64_t wake = next_sec < grace ? next_sec : grace;
+        if (now + POLL_NS < wake)
+            wake = now + POLL_NS;
+        mob_event_clear(run->wake);
+        if (run->alive == 0)
+            break;
+        if (mob_event_wait(self, run->wake, wake) == -ECANCELED)
+            break;
+    }
+    /* Whatever is still running is cut now. The load bots are the controller's children, so
+     * this is all of them (and were it to return first, the runtime would cancel and join
+     * them anyway). */
+    mob_cancel_children(self);
+    mob_join_children(self, MOB_FOREVER);
+}
+
 static intptr_t controller_main(mob_bot *self, void *arg)
 {
     struct run *run = arg;
@@ -355,7 +428,7 @@ static intptr_t controller_main(mob_bot *self, void *arg)
     for (;;) {
         int64_t now = mob_now(run->loop);
         if (mob__stop_signal) {
-            run->res->t.interrupted = 1;
+            run->res->t.interrupted = mob__stop_signal;
             stop_run(run);
         }
         if (now >= run->end)
@@ -394,11 +467,7 @@ static intptr_t controller_main(mob_bot *self, void *arg)
             break;
     }
     run->stopping = 1;
-    /* The one global deadline: whatever is still running is cut now. The load bots are the
-     * controller's children, so this is all of them (and were it to return first, the runtime
-     * would cancel and join them anyway). */
-    mob_cancel_children(self);
-    mob_join_children(self, MOB_FOREVER);
+    end_run(run, self, next_sec);
     int64_t now = real_now();
     run->res->t.elapsed_ns = now - run->start;
     /* The last, partial second. */
@@ -409,18 +478,6 @@ static intptr_t controller_main(mob_bot *self, void *arg)
         run->p->live->done = 1;
     }
     return 0;
-}
-
-static int max_bots(const mob_options *o)
-{
-    int m = o->bots;
-    if (o->nstages > 0) {
-        m = 0;
-        for (int i = 0; i < o->nstages; i++)
-            if (o->stages[i].bots > m)
-                m = o->stages[i].bots;
-    }
-    return m;
 }
 
 int mob__run_process(const struct mob__proc *p, mob_result **out)
@@ -446,7 +503,7 @@ int mob__run_process(const struct mob__proc *p, mob_result **out)
     run.res = mob__result_new(p->suite->name ? p->suite->name : "mob", o->target, names,
                               run.table.n);
     MOB_FREE(names);
-    run.cap = max_bots(o);
+    run.cap = mob__max_bots(o);
     run.bots_total = run.cap * (p->processes > 0 ? p->processes : 1);
     run.slots = MOB_CALLOC((size_t)(run.cap > 0 ? run.cap : 1), sizeof *run.slots);
     mob_loop_options lo = {0};

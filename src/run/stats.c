@@ -239,17 +239,28 @@ static int merge_second(struct mob__second *d, const struct mob__second *s)
     return 0;
 }
 
+/* *a += b, remembering in *over a sum that does not fit (merging reports from elsewhere). */
+static void add_u64(uint64_t *a, uint64_t b, int *over)
+{
+    if (__builtin_add_overflow(*a, b, a))
+        *over = 1;
+}
+
 int mob_result_merge(mob_result *dst, const mob_result *src)
 {
+    int over = 0;
     for (int i = 0; i < src->nscen; i++) {
         int j = mob__result_scenario(dst, src->scen[i].name);
         if (j < 0)
             return j;
         struct mob__sstats *d = &dst->scen[j];
         const struct mob__sstats *s = &src->scen[i];
-        d->ok += s->ok;
+        add_u64(&d->ok, s->ok, &over);
+        add_u64(&d->cut, s->cut, &over);
         for (int c = 0; c < MOB_FAIL_NCLASS; c++)
-            d->fail[c] += s->fail[c];
+            add_u64(&d->fail[c], s->fail[c], &over);
+        if (mob_hist_count(d->hist) > UINT64_MAX - mob_hist_count(s->hist))
+            over = 1;
         mob_hist_merge(d->hist, s->hist);
         for (int k = 0; k < s->ntl; k++)
             if (mob__scenario_add_second(dst, j, k, s->tl[2 * k], s->tl[2 * k + 1]) < 0)
@@ -259,11 +270,13 @@ int mob_result_merge(mob_result *dst, const mob_result *src)
         int j = mob__result_span(dst, src->spans[i].name);
         if (j < 0)
             return j;
-        dst->spans[j].ok += src->spans[i].ok;
+        add_u64(&dst->spans[j].ok, src->spans[i].ok, &over);
         for (int c = 0; c < MOB_FAIL_NCLASS; c++)
-            dst->spans[j].fail[c] += src->spans[i].fail[c];
+            add_u64(&dst->spans[j].fail[c], src->spans[i].fail[c], &over);
         mob_hist_merge(dst->spans[j].hist, src->spans[i].hist);
     }
+    if (mob_hist_count(dst->all) > UINT64_MAX - mob_hist_count(src->all))
+        over = 1;
     mob_hist_merge(dst->all, src->all);
     for (int i = 0; i < src->nsecs; i++) {
         if (i >= dst->nsecs) {
@@ -276,22 +289,25 @@ int mob_result_merge(mob_result *dst, const mob_result *src)
     }
     mob_totals *a = &dst->t;
     const mob_totals *b = &src->t;
-    a->ok += b->ok;
-    a->failures += b->failures;
+    add_u64(&a->ok, b->ok, &over);
+    add_u64(&a->failures, b->failures, &over);
     for (int c = 0; c < MOB_FAIL_NCLASS; c++)
-        a->fail[c] += b->fail[c];
-    a->cancelled += b->cancelled;
-    a->setup_failed += b->setup_failed;
-    a->teardown_failed += b->teardown_failed;
-    a->global_teardown_failed += b->global_teardown_failed;
-    a->scheduled += b->scheduled;
-    a->late += b->late;
-    a->dropped += b->dropped;
+        add_u64(&a->fail[c], b->fail[c], &over);
+    add_u64(&a->cancelled, b->cancelled, &over);
+    add_u64(&a->setup_failed, b->setup_failed, &over);
+    add_u64(&a->teardown_failed, b->teardown_failed, &over);
+    add_u64(&a->global_teardown_failed, b->global_teardown_failed, &over);
+    add_u64(&a->scheduled, b->scheduled, &over);
+    add_u64(&a->late, b->late, &over);
+    add_u64(&a->dropped, b->dropped, &over);
+    if (!a->setup_failed_rc)
+        a->setup_failed_rc = b->setup_failed_rc;
     if (b->elapsed_ns > a->elapsed_ns)
         a->elapsed_ns = b->elapsed_ns;
     a->bots_max += b->bots_max;
     a->processes += b->processes;
-    a->interrupted |= b->interrupted;
+    if (!a->interrupted)
+        a->interrupted = b->interrupted;
     a->stopped_on_failure |= b->stopped_on_failure;
     if (!a->seed)
         a->seed = b->seed;
@@ -305,7 +321,7 @@ int mob_result_merge(mob_result *dst, const mob_result *src)
         MOB_FREE(dst->target);
         dst->target = dup_str(src->target);
     }
-    return 0;
+    return over ? -EOVERFLOW : 0;
 }
 
 void mob_result_totals(const mob_result *r, mob_totals *out)
@@ -322,6 +338,7 @@ static void stats_out(const struct mob__sstats *s, mob_scenario_stats *out)
 {
     out->name = s->name;
     out->ok = s->ok;
+    out->cut = s->cut;
     out->failures = 0;
     for (int c = 0; c < MOB_FAIL_NCLASS; c++) {
         out->fail[c] = s->fail[c];
@@ -379,10 +396,16 @@ int mob_result_second(const mob_result *r, int i, mob_second *out)
 
 int mob_result_exit_code(const mob_result *r, const mob_options *o)
 {
-    if (r->t.stopped_on_failure)
+    const mob_totals *t = &r->t;
+    if (t->interrupted > 0 && t->interrupted < 64)
+        return 128 + t->interrupted; /* as a shell reports a process the signal ended */
+    if (t->processes_lost || t->stopped_on_failure || t->setup_failed_rc)
         return 1;
-    if (o && o->fail_threshold >= 0 &&
-        r->t.failures + r->t.setup_failed >= (uint64_t)o->fail_threshold)
+    /* Cut runs count against the gates: a server that never answers must not pass them. */
+    uint64_t bad = t->failures + t->cancelled + t->setup_failed;
+    if (o && o->fail_threshold >= 0 && bad >= (uint64_t)o->fail_threshold)
         return 1;
-    return 0;
+    if (o && o->stop_on_failure && bad > 0)
+        return 1;
+    return t->ok == 0 ? 1 : 0; /* nothing succeeded: never a clean run */
 }
