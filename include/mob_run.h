@@ -270,9 +270,20 @@ int mob_result_second(const mob_result *r, int i, mob_second *out);
  * then not to be trusted). */
 int mob_result_merge(mob_result *dst, const mob_result *src);
 
-/* Writes the JSON report (everything, histograms included) to path atomically: a temporary
- * file in the same directory, then rename. Returns 0 or -errno. */
+/* Writes the JSON report (everything, histograms included) to path (mob_outfile_write).
+ * Returns 0 or -errno. */
 int mob_result_write_json(const mob_result *r, const char *path);
+/*
+ * Report files, for every report mob writes (and any a program adds): mob_outfile_check
+ * before the run, mob_outfile_write after it. "-" is stdout. A regular file (or none yet) is
+ * written atomically: a temporary file beside it, synced, given the old file's mode, renamed
+ * over it; a symlink is followed and stays a link; a FIFO, a terminal, /dev/null or
+ * /dev/stdout is written in place, never replaced; a file the user may not write is never
+ * replaced. Both return 0 or -errno (-EACCES, -EISDIR, -ENOENT for a missing directory...).
+ */
+int mob_outfile_check(const char *path);
+int mob_outfile_write(const char *path, void (*fn)(FILE *f, const void *ud), const void *ud);
+
 /* Reads a JSON report written by mob_result_write_json. Returns 0 or -errno (-EINVAL: not a
  * mob report). */
 int mob_result_read_json(const char *path, mob_result **out);

@@ -64,6 +64,15 @@ static int validate(struct mob__cli *cli, const mob_suite **sp, mob_suite_choose
             return MOB__EXIT_USAGE;
         }
     }
+    /* Report files are checked now: a typo in a path must not cost a whole run. */
+    const char *const paths[] = {o->json_path, o->hgrm_path, o->html_path};
+    for (int i = 0; i < 3; i++) {
+        int rc = paths[i] ? mob_outfile_check(paths[i]) : 0;
+        if (rc < 0) {
+            fprintf(stderr, "mob: cannot write %s: %s\n", paths[i], mob_strerror(rc));
+            return MOB__EXIT_USAGE;
+        }
+    }
     *sp = s;
     return -1;
 }

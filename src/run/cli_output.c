@@ -9,15 +9,24 @@
 
 #include "cli.h"
 
+static void hgrm_cb(FILE *f, const void *r)
+{
+    mob_hist_write_hgrm(mob_result_latency(r), f, 1e6, 5);
+}
+
 static int write_hgrm(const mob_result *r, const char *path)
 {
-    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-    if (!f)
-        return -errno;
-    int rc = mob_hist_write_hgrm(mob_result_latency(r), f, 1e6, 5);
-    if (f != stdout && fclose(f) != 0)
-        rc = -EIO;
-    return rc;
+    return mob_outfile_write(path, hgrm_cb, r);
+}
+
+/* Writes one report file; on failure says why and turns a 0 exit code into 1. */
+static void write_one(const char *path, int rc, int *code)
+{
+    if (rc < 0) {
+        fprintf(stderr, "mob: cannot write %s: %s\n", path, mob_strerror(rc));
+        if (*code == 0)
+            *code = 1;
+    }
 }
 
 int mob__cli_output(const mob_result *r, const mob_options *o, int code)
@@ -29,18 +38,12 @@ int mob__cli_output(const mob_result *r, const mob_options *o, int code)
             write_hgrm(r, "-");
         }
     }
-    if (o->json_path && mob_result_write_json(r, o->json_path) < 0) {
-        fprintf(stderr, "mob: cannot write %s\n", o->json_path);
-        code = code ? code : 1;
-    }
-    if (o->html_path && mob_result_write_html(r, o->html_path, code) < 0) {
-        fprintf(stderr, "mob: cannot write %s\n", o->html_path);
-        code = code ? code : 1;
-    }
-    if (o->hgrm_path && write_hgrm(r, o->hgrm_path) < 0) {
-        fprintf(stderr, "mob: cannot write %s\n", o->hgrm_path);
-        code = code ? code : 1;
-    }
+    if (o->json_path)
+        write_one(o->json_path, mob_result_write_json(r, o->json_path), &code);
+    if (o->html_path)
+        write_one(o->html_path, mob_result_write_html(r, o->html_path, code), &code);
+    if (o->hgrm_path)
+        write_one(o->hgrm_path, write_hgrm(r, o->hgrm_path), &code);
     fflush(stdout);
     return code;
 }

@@ -253,37 +253,10 @@ static void json_write(const mob_result *r, FILE *f)
     fprintf(f, "]}\n");
 }
 
-/* Writes what fn prints to path atomically: a temporary file in the same directory, flushed
- * and synced, then renamed over path ("-": stdout). Returns 0 or -errno. */
+/* Kept for the writers that call it (html.c): see mob_outfile_write (outfile.c). */
 int mob__write_atomic(const char *path, void (*fn)(FILE *f, const void *ud), const void *ud)
 {
-    if (strcmp(path, "-") == 0) {
-        fn(stdout, ud);
-        return fflush(stdout) == 0 ? 0 : -EIO;
-    }
-    size_t n = strlen(path) + 32;
-    char *tmp = MOB_MALLOC(n);
-    if (!tmp)
-        return -ENOMEM;
-    snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        int e = errno;
-        MOB_FREE(tmp);
-        return -e;
-    }
-    fn(f, ud);
-    int bad = ferror(f);
-    bad |= fflush(f) != 0;
-    bad |= fsync(fileno(f)) != 0 && errno != EINVAL;
-    bad |= fclose(f) != 0;
-    int rc = 0;
-    if (bad || rename(tmp, path) != 0) {
-        rc = errno ? -errno : -EIO;
-        unlink(tmp);
-    }
-    MOB_FREE(tmp);
-    return rc;
+    return mob_outfile_write(path, fn, ud);
 }
 
 static void json_write_cb(FILE *f, const void *r)
