@@ -75,7 +75,8 @@ DEFINE = re.compile(r"^\s*#\s*define\s+([A-Za-z_]\w*)")
 TAG = re.compile(r"^(?:typedef\s+)?(struct|union|enum)\s+([A-Za-z_]\w*)\s*\{", re.M)
 # A file-scope static: a line that starts with `static` and names a function or an object.
 # Qualifiers and the project's attribute macros (MOB_NO_ASAN) may come between.
-STATIC = re.compile(r"^static\s+(?:inline\s+|const\s+|_Thread_local\s+|__thread\s+|volatile\s+|MOB_\w+\s+)*"
+STATIC = re.compile(r"^static\s+(?:inline\s+|const\s+|_Thread_local\s+|__thread\s+|volatile\s+|MOB_\w+\s+|"
+                    r"__attribute__\s*\(\(.*?\)\)\s*)*"
                     r"(?:(?:struct|union|enum)\s+\w+|\w+)[\s*]+(?:const\s+|_Atomic\s+|MOB_\w+\s+)*\**\s*"
                     r"([A-Za-z_]\w*)\s*[\[(=;,]")
 # static struct { ... } name;
@@ -269,6 +270,21 @@ def main():
         m = CHOICE_PATTERN.match(path)
         return m.group(1) if m else path
     clashes = {n for n, o in owners.items() if len({group(p) for p in o}) > 1}
+    # A private header's names are seen by every file after it: a .c file that defines one of
+    # them for itself is renamed; two headers that define the same name cannot be (every file
+    # that includes either would have to change), so that is an error to fix in the tree.
+    private = []
+    for src in texts:
+        private += [h for h in am.headers_of(src, []) if h not in am.public and h not in private]
+    in_headers = {}
+    for hdr in private:
+        with open(hdr) as f:
+            for name in statics_of(f.read()):
+                if name in in_headers:
+                    sys.exit("amalgamate: %s and %s both define %s: rename one of them"
+                             % (in_headers[name], hdr, name))
+                in_headers[name] = hdr
+    clashes |= {n for n in owners if n in in_headers}
 
     c = [banner % ("mob.c", a.version), PRELUDE, '#include "mob.h"']
     renamed = []

@@ -111,27 +111,27 @@ void mob__rng_seed(uint64_t rng[4], uint64_t seed, uint64_t stream);
 #define MOB__MSG_LEN 200
 #define MOB__MSG_PER_S 20     /* messages accepted per second per process */
 
-struct mob__msg {
+struct mob__info_entry {
     int64_t t_ns;             /* mob_clock_ns when sent */
     int bot;
     char text[MOB__MSG_LEN];
 };
 
 /* The messages of one process: a ring of the latest, and the rate limit. */
-struct mob__msgs {
+struct mob__info_log {
     int watched;              /* someone shows them (dashboard, report-to, -v) */
     int print;                /* -v: also to stderr */
     uint64_t seq;             /* messages accepted so far; the next goes to ring[seq % RING] */
     uint64_t dropped;         /* refused by the rate limit */
     int64_t window;           /* the second being counted, and how many it took */
     int in_window;
-    struct mob__msg ring[MOB__MSG_RING];
+    struct mob__info_entry ring[MOB__MSG_RING];
 };
 
 /* What mob_worker.internal points to: the bot's open spans. */
 struct mob__wstate {
     mob_result *res;
-    struct mob__msgs *msgs;
+    struct mob__info_log *msgs;
     int depth;
     struct {
         int idx;

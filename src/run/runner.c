@@ -54,7 +54,7 @@ struct run {
     int bots_total;           /* rate mode: bots of all processes */
     int printed;              /* failures shown with -v */
     void *ud;
-    struct mob__msgs msgs;    /* the bots' info messages (span.c) */
+    struct mob__info_log msgs;    /* the bots' info messages (span.c) */
 };
 
 struct slot {

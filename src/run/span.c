@@ -49,7 +49,7 @@ int mob_span_exit(mob_worker *w, int rc)
 void mob_info(mob_worker *w, const char *fmt, ...)
 {
     struct mob__wstate *ws = w ? w->internal : NULL;
-    struct mob__msgs *m = ws ? ws->msgs : NULL;
+    struct mob__info_log *m = ws ? ws->msgs : NULL;
     if (!m || !m->watched)
         return;
     int64_t now = mob_clock_ns(), sec = now / MOB_NS_PER_SEC;
@@ -62,7 +62,7 @@ void mob_info(mob_worker *w, const char *fmt, ...)
         return;
     }
     m->in_window++;
-    struct mob__msg *e = &m->ring[m->seq % MOB__MSG_RING];
+    struct mob__info_entry *e = &m->ring[m->seq % MOB__MSG_RING];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(e->text, sizeof e->text, fmt, ap);
