@@ -172,7 +172,7 @@ int mob_loop_add_hook(mob_loop *loop, mob_hook_fn before, mob_hook_fn after, voi
 /* Bots                                                                                     */
 /* ======================================================================================== */
 
-/* A bot's body. Its return value is the bot's result (see mob_join, mob_run). */
+/* A bot's body. Its return value is the bot's result (see mob_join, mob_run_bots). */
 typedef intptr_t (*mob_bot_fn)(mob_bot *self, void *arg);
 
 typedef struct mob_spawn_options {
@@ -284,14 +284,14 @@ int mob_defer_cancel(mob_bot *self, int id);
 /* Running n bots from one function (testtoolkit's system.run, aiotesttoolkit's start)      */
 /* ======================================================================================== */
 
-typedef struct mob_run_options {
+typedef struct mob_run_bots_options {
     int mode;                                   /* enum mob_mode */
     void *(*factory)(int id, void *ud);         /* arg for bot `id`; NULL: every bot gets `ud` */
     void *factory_ud;
     intptr_t (*reduce)(intptr_t acc, intptr_t result); /* NULL: the last bot's result */
     intptr_t init;                              /* reduce's starting value */
     const mob_loop_options *loop;               /* NULL: defaults with `mode` above */
-} mob_run_options;
+} mob_run_bots_options;
 
 /*
  * Creates a loop, spawns n bots running fn, runs the loop until they all return, and returns
@@ -299,9 +299,9 @@ typedef struct mob_run_options {
  * returning id + 1, four bots give 10). On a runtime failure, stores -errno in *rc (if rc is
  * not NULL) and returns opt->init.
  */
-intptr_t mob_run(int n, mob_bot_fn fn, const mob_run_options *opt, int *rc);
+intptr_t mob_run_bots(int n, mob_bot_fn fn, const mob_run_bots_options *opt, int *rc);
 
-/* Reducers for mob_run. */
+/* Reducers for mob_run_bots. */
 intptr_t mob_reduce_sum(intptr_t acc, intptr_t v);
 intptr_t mob_reduce_product(intptr_t acc, intptr_t v);
 intptr_t mob_reduce_max(intptr_t acc, intptr_t v);
@@ -334,8 +334,9 @@ int mob_gen_next(mob_bot *self, mob_bot *gen, intptr_t *value);
 /* Time                                                                                     */
 /* ======================================================================================== */
 
-/* The loop's clock: monotonic ns, or the virtual clock when the loop has one. Cached per
- * scheduling step in real mode, so it is cheap. */
+/* The loop's clock: monotonic ns, or the virtual clock when the loop has one. In real mode
+ * every call reads the clock (through the vDSO where the OS has one), so two calls in one
+ * step can differ. */
 int64_t mob_now(mob_loop *loop);
 
 /* The real monotonic clock in ns, uncached. */

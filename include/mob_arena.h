@@ -45,6 +45,7 @@
 #include <stdint.h>
 
 #include "mob.h"
+#include "mob_fail.h"
 #include "mob_ws.h"
 
 #ifdef __cplusplus
@@ -244,18 +245,9 @@ enum mob_arena_action {
     MOB_ARENA_ACT_COUNT = 4
 };
 
-/* Error classes passed to the recorder (0 when the action succeeded). */
-enum mob_arena_err_class {
-    MOB_ARENA_OK = 0,
-    MOB_ARENA_ERR_CONNECT = 1,
-    MOB_ARENA_ERR_READ = 2,
-    MOB_ARENA_ERR_WRITE = 3,
-    MOB_ARENA_ERR_TIMEOUT = 4,
-    MOB_ARENA_ERR_PROTOCOL = 5
-};
-
-/* Called once per timed action; latency_ns is meaningful when err_class is 0. */
-typedef void (*mob_arena_record_fn)(void *ud, int action, int64_t latency_ns, int err_class);
+/* Called once per timed action, with its failure class (enum mob_fail, mob_fail.h: 0 when it
+ * succeeded, then latency_ns is meaningful). */
+typedef void (*mob_arena_record_fn)(void *ud, int action, int64_t latency_ns, int fail);
 
 typedef struct mob_arena_player_options {
     const char *host;

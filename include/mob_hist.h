@@ -80,8 +80,8 @@ int64_t mob_hist_highest_equivalent(int64_t ns);
 /*
  * Calls fn(value, count, ud) for every non-empty slot in ascending order, where value is the
  * slot's lowest value: recording `count` times `value` into an empty histogram rebuilds the
- * same slot, which is how histograms are serialized (see mob_run's JSON report). Stops early
- * and returns fn's value when it is nonzero; returns 0 otherwise.
+ * same slot, which is how histograms are serialized (see the load layer's JSON report,
+ * mob_run.h). Stops early and returns fn's value when it is nonzero; returns 0 otherwise.
  */
 int mob_hist_foreach(const mob_hist *h, int (*fn)(int64_t value, uint64_t count, void *ud),
                      void *ud);

@@ -16,8 +16,8 @@
  * 2. A keep-alive HTTP/1.1 client for one bot (src/proto/http_client.c): a caller-owned
  *    mob_http_conn holds the socket and the read buffer; a request is built once into a
  *    caller buffer and sent as is every time, so a request costs one write and usually one
- *    read. Failures come back as -errno plus an error class (enum mob_err_class) that the
- *    load layer counts.
+ *    read. Failures come back as -errno plus their failure class (enum mob_fail, mob_fail.h),
+ *    classified where they happen, which the load layer counts as is.
  *
  * Read next: src/proto/http_parse.c (the parser), then src/proto/http_client.c.
  */
@@ -29,6 +29,7 @@
 #include <sys/types.h>
 
 #include "mob.h"
+#include "mob_fail.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -154,42 +155,8 @@ ssize_t mob_http_chunked_decode(mob_http_chunked *d, char *buf, size_t *len);
  */
 ssize_t mob_http_chunked_skip(mob_http_chunked *d, const char *buf, size_t len);
 
-/* ======================================================================================== */
-/* Error classes (shared with the load layer)                                               */
-/* ======================================================================================== */
-
-/*
- * What went wrong with one request, as a load test counts it (wrk's error counters plus
- * protocol). MOB_ERR_CANCELED is not a failure of the server: the bot was cancelled (end of
- * the run) while the request was in flight, so it should not be counted at all.
- */
-enum mob_err_class {
-    MOB_ERR_NONE = 0, /* a complete response with status < 400 */
-    MOB_ERR_CONNECT,  /* connect failed: refused, unreachable, EMFILE, no port... */
-    MOB_ERR_READ,     /* reading the response failed, or EOF before it was complete */
-    MOB_ERR_WRITE,    /* sending the request failed */
-    MOB_ERR_TIMEOUT,  /* the deadline passed, in any phase */
-    MOB_ERR_STATUS,   /* a complete response with status >= 400 */
-    MOB_ERR_PROTOCOL, /* unparsable response, or over a size limit */
-    MOB_ERR_CANCELED, /* the bot was cancelled: not a failure */
-    MOB_ERR_NCLASS
-};
-
-/* The phase a -errno came from, for mob_err_classify. */
-enum mob_err_phase { MOB_PHASE_CONNECT = 0, MOB_PHASE_WRITE, MOB_PHASE_READ };
-
-/*
- * Maps a result to its class: rc >= 0 is MOB_ERR_NONE; -ETIMEDOUT is MOB_ERR_TIMEOUT and
- * -ECANCELED MOB_ERR_CANCELED whatever the phase; -EPROTO, -EBADMSG and -EMSGSIZE are
- * MOB_ERR_PROTOCOL; any other -errno takes the class of its phase (enum mob_err_phase).
- */
-int mob_err_classify(int rc, int phase);
-
 /* The class of an HTTP status: 1 (informational) to 5 (server error); 2 is success. */
 #define MOB_HTTP_STATUS_CLASS(status) ((status) / 100)
-
-/* "none", "connect", "read", "write", "timeout", "status", "protocol", "canceled". */
-const char *mob_err_class_name(int cls);
 
 /* ======================================================================================== */
 /* URLs                                                                                     */
@@ -249,7 +216,7 @@ int mob_http_request_get(mob_http_request *req, char *buf, size_t cap, const mob
 #define MOB_HTTP_CONN_HEADERS 64 /* header fields a response may have */
 
 typedef struct mob_http_conn_options {
-    size_t max_body;             /* larger bodies are MOB_ERR_PROTOCOL; 0: 1 GiB */
+    size_t max_body;             /* larger bodies are MOB_FAIL_PROTOCOL; 0: 1 GiB */
     size_t max_head_size;        /* 0: MOB_HTTP_MAX_HEAD_SIZE (the buffer also bounds it) */
     mob_connect_options connect; /* source address, nodelay, buffer sizes */
 } mob_http_conn_options;
@@ -303,7 +270,7 @@ void mob_http_conn_close(mob_bot *self, mob_http_conn *c);
 typedef struct mob_http_result {
     int status;           /* the response status, or 0 when there was none */
     int rc;               /* the return value of mob_http_exchange */
-    int err_class;        /* enum mob_err_class */
+    int fail;             /* enum mob_fail; MOB_FAIL_CANCELED when the bot was cancelled */
     int reconnected;      /* a new connection was opened for this request */
     int64_t start_ns;     /* mob_clock_ns() just before the write */
     int64_t end_ns;       /* mob_clock_ns() once the response was complete (or failed) */
@@ -321,10 +288,10 @@ typedef struct mob_http_result {
  * request is retry_safe, it is resent once on a new connection. The connection is closed
  * after a response that ends it (Connection: close, HTTP/1.0, a body delimited by close) and
  * after any failure.
- * Returns the status (100..999, res->err_class MOB_ERR_STATUS when >= 400), or -errno:
+ * Returns the status (100..999, res->fail MOB_FAIL_STATUS when >= 400), or -errno:
  * connect errors, -ETIMEDOUT, -ECANCELED, -EPIPE or -ECONNRESET (server closed before the
  * response was complete), -EPROTO (malformed response, or bytes after it), -EMSGSIZE (head
- * larger than the buffer, body larger than max_body). res->err_class classifies it.
+ * larger than the buffer, body larger than max_body). res->fail classifies it.
  */
 int mob_http_exchange(mob_bot *self, mob_http_conn *c, const mob_http_request *req,
                       mob_http_result *res, int64_t deadline);
@@ -333,7 +300,7 @@ int mob_http_exchange(mob_bot *self, mob_http_conn *c, const mob_http_request *r
  * The built-in HTTP bot's step (the `mob http://...` command): one mob_http_exchange of
  * c->req (set it, for instance to a request from mob_http_request_get shared by every bot).
  * Returns the latency in ns (>= 0) when a response came back, whatever its status, or -errno;
- * res->err_class says how to count it either way.
+ * res->fail says how to count it either way.
  */
 int64_t mob_http_get_step(mob_bot *self, mob_http_conn *c, mob_http_result *res,
                           int64_t deadline);

@@ -28,14 +28,16 @@ extern "C" {
 
 struct sockaddr;
 
-/* Readiness bits for mob_wait_fd and the lockstep snapshot. */
+/* Readiness bits for mob_wait_fd and the lockstep snapshot (failure classes are another
+ * vocabulary: enum mob_fail in mob_fail.h). MOB_HUP: a hang-up or an error is pending; the
+ * next read or write says which. */
 #define MOB_IN 1u
 #define MOB_OUT 2u
-#define MOB_ERR 4u
+#define MOB_HUP 4u
 
 /*
  * Parks until `fd` is readable (MOB_IN) and/or writable (MOB_OUT). Returns the ready mask
- * (> 0; MOB_ERR is added when a hang-up or error is pending), -ETIMEDOUT, -ECANCELED, -EBUSY
+ * (> 0; MOB_HUP is added when a hang-up or error is pending), -ETIMEDOUT, -ECANCELED, -EBUSY
  * if another bot already waits on the same direction, -EINVAL when `events` names neither
  * direction, or -EBADF when the fd is closed through mob_close while waiting.
  */
@@ -156,7 +158,7 @@ ssize_t mob_write_frame(mob_bot *self, int fd, const mob_framing *f, const void 
  * In lockstep mode a bot may instead poll readiness without parking, as testtoolkit bots did:
  * mob_watch registers fd (taking effect after the current tick; mob_unwatch in the same tick
  * cancels it), the loop polls every watched fd once per tick, and mob_ready answers from the
- * snapshot taken after the previous tick: a mask of MOB_IN / MOB_OUT / MOB_ERR.
+ * snapshot taken after the previous tick: a mask of MOB_IN / MOB_OUT / MOB_HUP.
  */
 int mob_watch(mob_bot *self, int fd);
 int mob_unwatch(mob_bot *self, int fd);

@@ -28,6 +28,7 @@
 #include <stdio.h>
 
 #include "mob.h"
+#include "mob_fail.h"
 #include "mob_hist.h"
 
 #ifdef __cplusplus
@@ -35,33 +36,15 @@ extern "C" {
 #endif
 
 /* ======================================================================================== */
-/* Failure classes                                                                          */
+/* Failures                                                                                 */
 /* ======================================================================================== */
 
 /*
- * What a scenario returns: 0 for success, one of these classes for a failure, or a -errno
- * value that the runner classifies (-ETIMEDOUT: timeout; -ECONNREFUSED, -EADDRNOTAVAIL,
- * -ENETUNREACH, -EHOSTUNREACH: connect; -EPIPE: write; -ECONNRESET: read; -EPROTO, -EBADMSG,
- * -EMSGSIZE: protocol; anything else: other). -ECANCELED, and any error returned once the run
- * is over, count as cancelled, not as a failure.
+ * What a scenario returns: 0 for success, a failure class (enum mob_fail, mob_fail.h), or a
+ * -errno value that the runner classifies with mob_fail_classify(rc, MOB_PHASE_ANY).
+ * -ECANCELED, and any failure returned once the run is over, count as cancelled, not as a
+ * failure.
  */
-enum mob_fail {
-    MOB_FAIL_NONE = 0,
-    MOB_FAIL_CONNECT,  /* could not connect */
-    MOB_FAIL_READ,     /* reading the response failed (reset, EOF) */
-    MOB_FAIL_WRITE,    /* sending the request failed */
-    MOB_FAIL_TIMEOUT,  /* the per-run timeout passed */
-    MOB_FAIL_STATUS,   /* an HTTP status >= 400, or an application-level "no" */
-    MOB_FAIL_PROTOCOL, /* the peer's answer could not be parsed */
-    MOB_FAIL_OTHER,    /* the scenario said it failed (molotov's failed assert) */
-    MOB_FAIL_NCLASS
-};
-
-/* "connect", "read", "write", "timeout", "status", "protocol", "other" ("ok" for 0). */
-const char *mob_fail_name(int cls);
-
-/* Maps a scenario's return value to a class (see above); -ECANCELED maps to -1. */
-int mob_fail_classify(int rc);
 
 /* ======================================================================================== */
 /* Scenarios and suites                                                                     */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_bot.c: spawn, yield, join, cancel, cleanup lists, ids, mob_run and the leak check. */
+/* test_bot.c: spawn, yield, join, cancel, cleanup lists, ids, mob_run_bots and the leak check. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
@@ -256,7 +256,7 @@ Test(bot, cleanups_run_in_reverse_order_and_cancelled_ones_do_not_run, .timeout 
     cr_assert_eq(mob_loop_free(loop), 0);
 }
 
-/* ---- mob_run ------------------------------------------------------------------------------ */
+/* ---- mob_run_bots ------------------------------------------------------------------------- */
 
 static intptr_t yield_then_id_plus_one(mob_bot *self, void *arg)
 {
@@ -269,12 +269,12 @@ Test(bot, mob_run_reduces_results_like_testtoolkit_result_wrapper, .timeout = 5)
 {
     for (int mode = MOB_FREE; mode <= MOB_LOCKSTEP; mode++) {
         int rc = 1;
-        mob_run_options o = {.mode = mode, .reduce = mob_reduce_sum};
-        cr_assert_eq(mob_run(4, yield_then_id_plus_one, &o, &rc), 10);
+        mob_run_bots_options o = {.mode = mode, .reduce = mob_reduce_sum};
+        cr_assert_eq(mob_run_bots(4, yield_then_id_plus_one, &o, &rc), 10);
         cr_assert_eq(rc, 0);
         o.reduce = mob_reduce_product;
         o.init = 1;
-        cr_assert_eq(mob_run(4, yield_then_id_plus_one, &o, &rc), 24);
+        cr_assert_eq(mob_run_bots(4, yield_then_id_plus_one, &o, &rc), 24);
     }
 }
 
@@ -292,8 +292,8 @@ static intptr_t return_arg(mob_bot *self, void *arg)
 
 Test(bot, the_factory_decides_what_each_bot_receives, .timeout = 5)
 {
-    mob_run_options o = {.factory = id_times_ten, .reduce = mob_reduce_max};
-    cr_assert_eq(mob_run(5, return_arg, &o, NULL), 40);
+    mob_run_bots_options o = {.factory = id_times_ten, .reduce = mob_reduce_max};
+    cr_assert_eq(mob_run_bots(5, return_arg, &o, NULL), 40);
 }
 
 /* ---- scale -------------------------------------------------------------------------------- */

@@ -714,21 +714,8 @@ Test(http, request_build_rejects_bad_input_and_small_buffers)
                  "exactly fits");
 }
 
-Test(http, error_classes_follow_phase_and_errno)
+Test(http, status_classes)
 {
-    cr_expect_eq(mob_err_classify(0, MOB_PHASE_READ), MOB_ERR_NONE);
-    cr_expect_eq(mob_err_classify(200, MOB_PHASE_READ), MOB_ERR_NONE);
-    cr_expect_eq(mob_err_classify(-ECONNREFUSED, MOB_PHASE_CONNECT), MOB_ERR_CONNECT);
-    cr_expect_eq(mob_err_classify(-EMFILE, MOB_PHASE_CONNECT), MOB_ERR_CONNECT);
-    cr_expect_eq(mob_err_classify(-EPIPE, MOB_PHASE_WRITE), MOB_ERR_WRITE);
-    cr_expect_eq(mob_err_classify(-ECONNRESET, MOB_PHASE_READ), MOB_ERR_READ);
-    cr_expect_eq(mob_err_classify(-ETIMEDOUT, MOB_PHASE_CONNECT), MOB_ERR_TIMEOUT);
-    cr_expect_eq(mob_err_classify(-ETIMEDOUT, MOB_PHASE_READ), MOB_ERR_TIMEOUT);
-    cr_expect_eq(mob_err_classify(-ECANCELED, MOB_PHASE_WRITE), MOB_ERR_CANCELED);
-    cr_expect_eq(mob_err_classify(-EPROTO, MOB_PHASE_READ), MOB_ERR_PROTOCOL);
-    cr_expect_eq(mob_err_classify(-EMSGSIZE, MOB_PHASE_READ), MOB_ERR_PROTOCOL);
-    cr_expect_str_eq(mob_err_class_name(MOB_ERR_STATUS), "status");
     cr_expect_eq(MOB_HTTP_STATUS_CLASS(404), 4);
     cr_expect_eq(MOB_HTTP_STATUS_CLASS(204), 2);
-    cr_expect_str_eq(mob_err_class_name(MOB_ERR_NCLASS), "unknown");
 }

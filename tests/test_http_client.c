@@ -227,7 +227,7 @@ static int step(mob_bot *self, struct client *c, const char *method, const char 
                                mob_now(mob_bot_loop(self)) + timeout_ns);
     int i = c->steps++;
     c->rc[i] = rc;
-    c->cls[i] = res.err_class;
+    c->cls[i] = res.fail;
     c->body_len[i] = res.body_len;
     c->lat[i] = res.end_ns - res.start_ns;
     return rc;
@@ -277,7 +277,7 @@ Test(http_client, keep_alive_reuses_one_connection, .timeout = 10)
     cr_assert_eq(cl.steps, 200);
     for (int i = 0; i < cl.steps; i++) {
         cr_assert_eq(cl.rc[i], 200, "request %d: %d", i, cl.rc[i]);
-        cr_assert_eq(cl.cls[i], MOB_ERR_NONE);
+        cr_assert_eq(cl.cls[i], MOB_FAIL_NONE);
         cr_assert_eq(cl.body_len[i], 5);
     }
     cr_expect_eq(cl.c.connects, 1, "one connection for all requests");
@@ -380,7 +380,7 @@ Test(http_client, idle_closed_connection_is_retried_only_when_safe, .timeout = 1
     cr_expect_eq(cl.c.retries, 9, "each GET after the first found a closed connection");
     cr_expect_eq(srv.requests, 10, "what the server saw: no request was lost or doubled");
     cr_expect(cl.rc[10] == -EPIPE || cl.rc[10] == -ECONNRESET, "POST: %d", cl.rc[10]);
-    cr_expect(cl.cls[10] == MOB_ERR_READ || cl.cls[10] == MOB_ERR_WRITE);
+    cr_expect(cl.cls[10] == MOB_FAIL_READ || cl.cls[10] == MOB_FAIL_WRITE);
 }
 
 static void statuses(mob_bot *self, struct client *c)
@@ -396,10 +396,10 @@ Test(http_client, status_classes_interim_responses_and_head, .timeout = 10)
     run(statuses);
     cr_assert_eq(cl.steps, 4);
     cr_expect_eq(cl.rc[0], 404);
-    cr_expect_eq(cl.cls[0], MOB_ERR_STATUS);
+    cr_expect_eq(cl.cls[0], MOB_FAIL_STATUS);
     cr_expect_eq(cl.body_len[0], 4);
     cr_expect_eq(cl.rc[1], 201, "1xx responses are skipped");
-    cr_expect_eq(cl.cls[1], MOB_ERR_NONE);
+    cr_expect_eq(cl.cls[1], MOB_FAIL_NONE);
     cr_expect_eq(cl.rc[2], 200);
     cr_expect_eq(cl.body_len[2], 0, "a HEAD response has no body whatever it announces");
     cr_expect_eq(cl.rc[3], 200);
@@ -422,17 +422,17 @@ Test(http_client, failures_are_classified, .timeout = 10)
     run(failures);
     cr_assert_eq(cl.steps, 7);
     cr_expect_eq(cl.rc[0], -EPIPE, "closed mid-body: %d", cl.rc[0]);
-    cr_expect_eq(cl.cls[0], MOB_ERR_READ);
+    cr_expect_eq(cl.cls[0], MOB_FAIL_READ);
     cr_expect_eq(cl.rc[1], -EPIPE, "closed mid-chunk: %d", cl.rc[1]);
-    cr_expect_eq(cl.cls[1], MOB_ERR_READ);
+    cr_expect_eq(cl.cls[1], MOB_FAIL_READ);
     cr_expect_eq(cl.rc[2], -EPROTO, "garbage: %d", cl.rc[2]);
-    cr_expect_eq(cl.cls[2], MOB_ERR_PROTOCOL);
+    cr_expect_eq(cl.cls[2], MOB_FAIL_PROTOCOL);
     cr_expect_eq(cl.rc[3], -EPROTO, "bad chunk size: %d", cl.rc[3]);
-    cr_expect_eq(cl.cls[3], MOB_ERR_PROTOCOL);
+    cr_expect_eq(cl.cls[3], MOB_FAIL_PROTOCOL);
     cr_expect_eq(cl.rc[4], -EPROTO, "bytes after the response: %d", cl.rc[4]);
-    cr_expect_eq(cl.cls[4], MOB_ERR_PROTOCOL);
+    cr_expect_eq(cl.cls[4], MOB_FAIL_PROTOCOL);
     cr_expect_eq(cl.rc[5], -ETIMEDOUT, "silence: %d", cl.rc[5]);
-    cr_expect_eq(cl.cls[5], MOB_ERR_TIMEOUT);
+    cr_expect_eq(cl.cls[5], MOB_FAIL_TIMEOUT);
     cr_expect_geq(cl.lat[5], 30 * MOB_NS_PER_MS - MOB_NS_PER_MS);
     cr_expect_eq(cl.rc[6], 200, "and the client recovers: %d", cl.rc[6]);
     cr_expect_eq(cl.c.connects, 7, "every failure drops the connection");
@@ -459,11 +459,11 @@ Test(http_client, bodies_over_max_body_and_heads_over_the_buffer_fail, .timeout 
     cr_assert_eq(cl.steps, 5);
     cr_expect_eq(cl.rc[0], 200, "5 bytes fit max_body 10");
     cr_expect_eq(cl.rc[1], -EMSGSIZE, "announced 100000: %d", cl.rc[1]);
-    cr_expect_eq(cl.cls[1], MOB_ERR_PROTOCOL);
+    cr_expect_eq(cl.cls[1], MOB_FAIL_PROTOCOL);
     cr_expect_eq(cl.rc[2], -EMSGSIZE, "11 chunked bytes: %d", cl.rc[2]);
-    cr_expect_eq(cl.cls[2], MOB_ERR_PROTOCOL);
+    cr_expect_eq(cl.cls[2], MOB_FAIL_PROTOCOL);
     cr_expect_eq(cl.rc[3], -EMSGSIZE, "700-byte head, 512-byte buffer: %d", cl.rc[3]);
-    cr_expect_eq(cl.cls[3], MOB_ERR_PROTOCOL);
+    cr_expect_eq(cl.cls[3], MOB_FAIL_PROTOCOL);
     cr_expect_eq(cl.rc[4], 200);
 }
 
@@ -481,7 +481,7 @@ static void refused(mob_bot *self, struct client *c)
     mob_http_request_build(&req, rb, sizeof rb, "GET", "/", "x", NULL, 0, NULL, 0);
     mob_http_result res;
     c->rc[0] = mob_http_exchange(self, &conn, &req, &res, mob_now(mob_bot_loop(self)) + SEC);
-    c->cls[0] = res.err_class;
+    c->cls[0] = res.fail;
     c->steps = 1;
 }
 
@@ -489,7 +489,7 @@ Test(http_client, refused_connect_is_a_connect_error, .timeout = 10)
 {
     run(refused);
     cr_expect_eq(cl.rc[0], -ECONNREFUSED, "%d", cl.rc[0]);
-    cr_expect_eq(cl.cls[0], MOB_ERR_CONNECT);
+    cr_expect_eq(cl.cls[0], MOB_FAIL_CONNECT);
 }
 
 Test(http_client, conn_init_rejects_bad_arguments)
@@ -519,7 +519,7 @@ static void url_step(mob_bot *self, struct client *c)
     for (int i = 0; i < 10; i++) {
         mob_http_result res;
         c->lat[i] = mob_http_get_step(self, &conn, &res, mob_now(mob_bot_loop(self)) + SEC);
-        c->cls[i] = res.err_class;
+        c->cls[i] = res.fail;
         c->rc[i] = res.status;
         c->steps++;
     }
@@ -534,7 +534,7 @@ Test(http_client, get_step_from_a_url_returns_latency, .timeout = 10)
     for (int i = 0; i < 10; i++) {
         cr_expect_gt(cl.lat[i], 0);
         cr_expect_lt(cl.lat[i], SEC);
-        cr_expect_eq(cl.cls[i], MOB_ERR_NONE);
+        cr_expect_eq(cl.cls[i], MOB_FAIL_NONE);
         cr_expect_eq(cl.rc[i], 200);
     }
     cr_expect_eq(cl.body_len[0], 1, "one connection");

@@ -18,10 +18,10 @@ struct rec {
     int64_t nonpositive; /* successful actions timed at <= 0 ns */
 };
 
-static void record(void *ud, int action, int64_t latency_ns, int err_class)
+static void record(void *ud, int action, int64_t latency_ns, int fail)
 {
     struct rec *r = ud;
-    if (err_class) {
+    if (fail) {
         r->errors++;
         return;
     }

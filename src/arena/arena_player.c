@@ -45,13 +45,13 @@ static void record(struct player *p, int action, int64_t lat, int err)
         p->opt->record(p->opt->record_ud, action, lat, err);
 }
 
-static int err_class(int rc, int reading)
+/* The failure class of a failed action. A cancelled one counts as the phase it was in, as
+ * every other error does: the player records every action it started. */
+static int fail_class(int rc, int reading)
 {
-    if (rc == -ETIMEDOUT)
-        return MOB_ARENA_ERR_TIMEOUT;
-    if (rc == -EPROTO || rc == -EBADMSG)
-        return MOB_ARENA_ERR_PROTOCOL;
-    return reading ? MOB_ARENA_ERR_READ : MOB_ARENA_ERR_WRITE;
+    int phase = reading ? MOB_PHASE_READ : MOB_PHASE_WRITE;
+    int cls = mob_fail_classify(rc, phase);
+    return cls == MOB_FAIL_CANCELED ? mob_fail_classify(-EIO, phase) : cls;
 }
 
 static int64_t deadline(struct player *p)
@@ -104,11 +104,11 @@ static int act(struct player *p, int action, const mob_arena_msg *req, int answe
     int64_t t0 = mob_now(p->loop);
     int rc = mob_arena_send(p->self, p->c, req, deadline(p));
     if (rc < 0) {
-        record(p, action, 0, err_class(rc, 0));
+        record(p, action, 0, fail_class(rc, 0));
         return rc;
     }
     rc = await(p, answer, m);
-    record(p, action, mob_now(p->loop) - t0, rc < 0 ? err_class(rc, 1) : 0);
+    record(p, action, mob_now(p->loop) - t0, rc < 0 ? fail_class(rc, 1) : 0);
     return rc;
 }
 
@@ -200,7 +200,7 @@ static int play_round(struct player *p, int round)
         mob_arena_msg ch = {.type = MOB_ARENA_CHAT, .text = text, .text_len = (size_t)n};
         rc = mob_arena_send(p->self, p->c, &ch, deadline(p));
         if (rc < 0) {
-            record(p, MOB_ARENA_ACT_CHAT_SEEN, 0, err_class(rc, 0));
+            record(p, MOB_ARENA_ACT_CHAT_SEEN, 0, fail_class(rc, 0));
             return rc;
         }
     }
@@ -211,7 +211,7 @@ static int play_round(struct player *p, int round)
         if (rc == 0 && m.type == MOB_ARENA_ERROR)
             rc = -EPROTO;
         if (rc < 0) {
-            record(p, MOB_ARENA_ACT_CHAT_SEEN, 0, err_class(rc, 1));
+            record(p, MOB_ARENA_ACT_CHAT_SEEN, 0, fail_class(rc, 1));
             return rc;
         }
         note(p, &m);
@@ -277,8 +277,8 @@ intptr_t mob_arena_player(mob_bot *self, void *arg)
 
     int rc = mob_arena_connect(self, c, o.host, o.port, o.use_ws, deadline(&p));
     if (rc < 0) {
-        record(&p, MOB_ARENA_ACT_LOGIN, 0, rc == -ETIMEDOUT ? MOB_ARENA_ERR_TIMEOUT
-                                                            : MOB_ARENA_ERR_CONNECT);
+        record(&p, MOB_ARENA_ACT_LOGIN, 0,
+               rc == -ETIMEDOUT ? MOB_FAIL_TIMEOUT : MOB_FAIL_CONNECT);
     } else {
         rc = play(&p);
         mob_arena_disconnect(self, c);

@@ -2,7 +2,7 @@
 /*
  * bot.c: the life of a bot. Spawn (a struct from a chunk, a stack from a pool, a first frame),
  * its first run, yield, sleep, join, cancel, the cleanup list, generators, and the one-call
- * mob_run that runs n bots from one function and reduces their results.
+ * mob_run_bots that runs n bots from one function and reduces their results.
  *
  * A bot's struct outlives its function: it stays in the loop's chunk table until the loop is
  * freed, so ids stay dense, mob_bot_get is O(1), and joins after the fact still see the result.
@@ -547,16 +547,16 @@ int mob_gen_next(mob_bot *self, mob_bot *gen, intptr_t *value)
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* mob_run                                                                                  */
+/* mob_run_bots                                                                             */
 /* ---------------------------------------------------------------------------------------- */
 
 intptr_t mob_reduce_sum(intptr_t acc, intptr_t v) { return acc + v; }
 intptr_t mob_reduce_product(intptr_t acc, intptr_t v) { return acc * v; }
 intptr_t mob_reduce_max(intptr_t acc, intptr_t v) { return v > acc ? v : acc; }
 
-intptr_t mob_run(int n, mob_bot_fn fn, const mob_run_options *opt, int *rc)
+intptr_t mob_run_bots(int n, mob_bot_fn fn, const mob_run_bots_options *opt, int *rc)
 {
-    static const mob_run_options defaults = {0};
+    static const mob_run_bots_options defaults = {0};
     if (!opt)
         opt = &defaults;
     mob_loop_options lo = {.mode = opt->mode};

@@ -304,9 +304,11 @@ static inline struct mob__fdent *fd_enter(struct mob__io *io, int fd)
 int mob_wait_fd(mob_bot *self, int fd, unsigned events, int64_t deadline)
 {
     MOB_CHECK_SELF(self);
-    unsigned dir = events & (MOB_IN | MOB_OUT);
-    if (!dir || fd < 0)
+    /* `want` is in the public bits (mob_io.h), `dir` in the poller's (platform.h). */
+    unsigned want = events & (MOB_IN | MOB_OUT);
+    if (!want || fd < 0)
         return -EINVAL;
+    unsigned dir = (want & MOB_IN ? MOB__IN : 0u) | (want & MOB_OUT ? MOB__OUT : 0u);
     if (self->cancelled)
         return -ECANCELED;
     struct mob__io *io = self->loop->io;
@@ -316,20 +318,23 @@ int mob_wait_fd(mob_bot *self, int fd, unsigned events, int64_t deadline)
     /* A clear `ready` bit on a registered fd is a fact; anything else needs a look, because an
      * edge-triggered poller will not report data that is already waiting. */
     if (!(e->flags & MOB__FD_REG) || (e->ready & dir)) {
-        struct pollfd p = {.fd = fd, .events = (short)((dir & MOB_IN ? POLLIN : 0) |
-                                                       (dir & MOB_OUT ? POLLOUT : 0))};
+        struct pollfd p = {.fd = fd, .events = (short)((want & MOB_IN ? POLLIN : 0) |
+                                                       (want & MOB_OUT ? POLLOUT : 0))};
         if (poll(&p, 1, 0) < 0)
             return -errno;
         if (p.revents & POLLNVAL)
             return -EBADF;
         unsigned m = (p.revents & POLLIN ? MOB_IN : 0u) | (p.revents & POLLOUT ? MOB_OUT : 0u);
         if (p.revents & (POLLERR | POLLHUP))
-            m |= dir | MOB_ERR;
+            m |= want | MOB_HUP;
         if (m)
             return (int)m;
         e->ready &= (unsigned char)~dir;
     }
-    return mob__fd_park(self, e, dir, deadline);
+    int rc = mob__fd_park(self, e, dir, deadline);
+    if (rc <= 0)
+        return rc;
+    return (int)(((unsigned)rc & MOB__IN ? MOB_IN : 0u) | ((unsigned)rc & MOB__OUT ? MOB_OUT : 0u));
 }
 
 MOB__SWITCHES ssize_t mob_read(mob_bot *self, int fd, void *buf, size_t len, int64_t deadline)

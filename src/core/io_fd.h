@@ -54,7 +54,7 @@ struct mob__fdent {
     unsigned char ready;          /* MOB__IN / MOB__OUT not known to be drained */
     unsigned char reg;            /* mask the kernel has */
     unsigned char want;           /* level backends: mask the waiters need */
-    unsigned char snap;           /* lockstep: MOB_IN/OUT/ERR from the last tick's snapshot */
+    unsigned char snap;           /* lockstep: public MOB_IN/OUT/HUP of the last snapshot */
     int fd;
     /* colder: ownership and the lockstep snapshot */
     mob_bot *owner;               /* closes the fd when it returns, or NULL */

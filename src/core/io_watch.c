@@ -144,7 +144,7 @@ void mob__io_tick_end(mob_loop *loop)
     for (int i = 0; i < io->nwatch; i++) {
         short re = io->watch[i].revents;
         unsigned m = (re & POLLIN ? MOB_IN : 0u) | (re & POLLOUT ? MOB_OUT : 0u) |
-                     (re & (POLLERR | POLLHUP | POLLNVAL) ? MOB_ERR : 0u);
+                     (re & (POLLERR | POLLHUP | POLLNVAL) ? MOB_HUP : 0u);
         mob__fd_peek(io, io->watch[i].fd)->snap = (unsigned char)m;
     }
 }

@@ -55,7 +55,7 @@ static int fail(mob_bot *self, mob_http_conn *c, mob_http_result *res, int rc, i
 {
     mob_http_conn_close(self, c);
     res->rc = rc;
-    res->err_class = mob_err_classify(rc, phase);
+    res->fail = mob_fail_classify(rc, phase);
     res->end_ns = mob_clock_ns();
     return rc;
 }
@@ -280,7 +280,7 @@ again:
     if (!c->resp.f.keep_alive || mode == MOB_HTTP_BODY_CLOSE || c->resp.status == 101)
         mob_http_conn_close(self, c);
     res->rc = res->status;
-    res->err_class = res->status >= 400 ? MOB_ERR_STATUS : MOB_ERR_NONE;
+    res->fail = res->status >= 400 ? MOB_FAIL_STATUS : MOB_FAIL_NONE;
     return res->status;
 }
 

@@ -208,7 +208,7 @@ static intptr_t worker_main(mob_bot *self, void *arg)
         int64_t t1 = real_now();
         w->step++;
         sl->ws.depth = 0;
-        int cls = mob_fail_classify(rc);
+        int cls = mob_fail_classify(rc, MOB_PHASE_ANY);
         if (cls < 0 || (cls > 0 && (mob_cancelled(self) || (cut_at_end && t1 >= run->end)))) {
             /* Cut by the end of the run (forced, a signal, or no --timeout to wait for): not
              * the server's fault, but counted, so a dead server never reads as a clean run. */

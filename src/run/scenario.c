@@ -105,38 +105,3 @@ int mob__table_pick(const struct mob__table *t, mob_worker *w)
     }
     return lo;
 }
-
-const char *mob_fail_name(int cls)
-{
-    static const char *const names[MOB_FAIL_NCLASS] = {"ok",     "connect",  "read", "write",
-                                                       "timeout", "status", "protocol", "other"};
-    return cls >= 0 && cls < MOB_FAIL_NCLASS ? names[cls] : "other";
-}
-
-int mob_fail_classify(int rc)
-{
-    if (rc >= 0)
-        return rc < MOB_FAIL_NCLASS ? rc : MOB_FAIL_OTHER;
-    switch (-rc) {
-    case ECANCELED:
-        return -1;
-    case ETIMEDOUT:
-        return MOB_FAIL_TIMEOUT;
-    case ECONNREFUSED:
-    case EADDRNOTAVAIL:
-    case ENETUNREACH:
-    case EHOSTUNREACH:
-    case EADDRINUSE:
-        return MOB_FAIL_CONNECT;
-    case EPIPE:
-        return MOB_FAIL_WRITE;
-    case ECONNRESET:
-        return MOB_FAIL_READ;
-    case EPROTO:
-    case EBADMSG:
-    case EMSGSIZE:
-        return MOB_FAIL_PROTOCOL;
-    default:
-        return MOB_FAIL_OTHER;
-    }
-}

@@ -38,7 +38,7 @@ int mob_span_exit(mob_worker *w, int rc)
     if (!ws || ws->depth == 0)
         return -ENOENT;
     ws->depth--;
-    int cls = mob_fail_classify(rc);
+    int cls = mob_fail_classify(rc, MOB_PHASE_ANY);
     if (cls < 0)
         return 0; /* cancelled: the end of the run cut it, like a scenario */
     mob__result_span_record(ws->res, ws->open[ws->depth].idx, cls,

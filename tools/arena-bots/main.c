@@ -23,12 +23,15 @@
 
 static const char *action_names[MOB_ARENA_ACT_COUNT] = {"login", "join", "move-ack",
                                                         "chat-seen"};
-static const char *err_names[] = {"ok", "connect", "read", "write", "timeout", "protocol"};
+/* The failure classes a player can record (enum mob_fail), in report order. */
+static const int err_classes[] = {MOB_FAIL_CONNECT, MOB_FAIL_READ, MOB_FAIL_WRITE,
+                                  MOB_FAIL_TIMEOUT, MOB_FAIL_PROTOCOL};
+#define NERR (int)(sizeof err_classes / sizeof err_classes[0])
 
 struct samples {
     int64_t *v;
     size_t n, cap;
-    int64_t errors[6];
+    int64_t errors[MOB_FAIL_NCLASS];
 };
 
 struct run {
@@ -36,12 +39,12 @@ struct run {
     int oom;
 };
 
-static void record(void *ud, int action, int64_t latency_ns, int err_class)
+static void record(void *ud, int action, int64_t latency_ns, int fail)
 {
     struct run *r = ud;
     struct samples *s = &r->s[action];
-    if (err_class) {
-        s->errors[err_class < 6 ? err_class : 0]++;
+    if (fail) {
+        s->errors[fail > 0 && fail < MOB_FAIL_NCLASS ? fail : MOB_FAIL_OTHER]++;
         return;
     }
     if (s->n == s->cap) {
@@ -110,7 +113,7 @@ static intptr_t progress_main(mob_bot *self, void *arg)
         next += MOB_NS_PER_SEC;
         int64_t errs = 0;
         for (int a = 0; a < MOB_ARENA_ACT_COUNT; a++)
-            for (int e = 1; e < 6; e++)
+            for (int e = 1; e < MOB_FAIL_NCLASS; e++)
                 errs += p->run->s[a].errors[e];
         printf("[%3ds/%llds] bots %d  rounds %lld  login %zu  join %zu  move %zu  "
                "chat-seen %zu  errors %lld\n",
@@ -148,9 +151,9 @@ static void write_report(FILE *f, struct run *r, const mob_arena_player_totals *
                 secs > 0 ? (double)s->n / secs : 0, pct_us(s, 0.5), pct_us(s, 0.9),
                 pct_us(s, 0.99), pct_us(s, 0.999), s->n ? (double)s->v[s->n - 1] / 1e3 : 0);
         int any = 0;
-        for (int e = 1; e < 6; e++)
+        for (int e = 1; e < MOB_FAIL_NCLASS; e++)
             if (s->errors[e]) {
-                fprintf(f, " %s=%lld", err_names[e], (long long)s->errors[e]);
+                fprintf(f, " %s=%lld", mob_fail_name(e), (long long)s->errors[e]);
                 any = 1;
             }
         fprintf(f, "%s\n", any ? "" : " 0");
@@ -172,9 +175,9 @@ static void write_json(FILE *f, struct run *r, const mob_arena_player_totals *t,
                    "\"p99_us\": %.1f, \"p999_us\": %.1f, \"max_us\": %.1f, \"errors\": {",
                 action_names[a], s->n, pct_us(s, 0.5), pct_us(s, 0.9), pct_us(s, 0.99),
                 pct_us(s, 0.999), s->n ? (double)s->v[s->n - 1] / 1e3 : 0);
-        for (int e = 1; e < 6; e++)
-            fprintf(f, "\"%s\": %lld%s", err_names[e], (long long)s->errors[e],
-                    e < 5 ? ", " : "");
+        for (int e = 0; e < NERR; e++)
+            fprintf(f, "\"%s\": %lld%s", mob_fail_name(err_classes[e]),
+                    (long long)s->errors[err_classes[e]], e + 1 < NERR ? ", " : "");
         fprintf(f, "}}%s\n", a + 1 < MOB_ARENA_ACT_COUNT ? "," : "");
     }
     fprintf(f, "  }\n}\n");

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * 01-sequential.c: the smallest mob program. mob_run() makes a loop, spawns two bots running
- * the same function, runs them until both return and frees the loop. A bot is a fiber: it
+ * 01-sequential.c: the smallest mob program. mob_run_bots() makes a loop, spawns two bots
+ * running the same function, runs them until both return and frees the loop. A bot is a fiber: it
  * gives the CPU away only when it asks to (02-yield.c). These two never ask, so one thread
  * runs bot 0 to its end, then bot 1.
  *
@@ -24,8 +24,8 @@ static intptr_t print_process(mob_bot *self, void *arg)
 int main(void)
 {
     int rc;
-    mob_run(2, print_process, NULL, &rc);
+    mob_run_bots(2, print_process, NULL, &rc);
     if (rc < 0)
-        fprintf(stderr, "mob_run: %s\n", mob_strerror(rc));
+        fprintf(stderr, "mob_run_bots: %s\n", mob_strerror(rc));
     return rc < 0;
 }

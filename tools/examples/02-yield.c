@@ -26,8 +26,8 @@ static intptr_t print_process(mob_bot *self, void *arg)
 int main(void)
 {
     int rc;
-    mob_run(2, print_process, NULL, &rc);
+    mob_run_bots(2, print_process, NULL, &rc);
     if (rc < 0)
-        fprintf(stderr, "mob_run: %s\n", mob_strerror(rc));
+        fprintf(stderr, "mob_run_bots: %s\n", mob_strerror(rc));
     return rc < 0;
 }

@@ -45,10 +45,10 @@ static intptr_t talk(mob_bot *self, void *arg)
 
 int main(void)
 {
-    mob_run_options opt = {.mode = MOB_LOCKSTEP};
+    mob_run_bots_options opt = {.mode = MOB_LOCKSTEP};
     int rc;
-    mob_run(4, talk, &opt, &rc);
+    mob_run_bots(4, talk, &opt, &rc);
     if (rc < 0)
-        fprintf(stderr, "mob_run: %s\n", mob_strerror(rc));
+        fprintf(stderr, "mob_run_bots: %s\n", mob_strerror(rc));
     return rc < 0;
 }

@@ -5,7 +5,7 @@
  * suspends it right there, as a Python generator does. The consumer can be another bot or the
  * host (pass NULL as `self`).
  *
- * The second half is testtoolkit's result_wrapper: mob_run() reduces the bots' results in id
+ * The second half is testtoolkit's result_wrapper: mob_run_bots() reduces the bots' results in id
  * order, so four bots returning id + 1 give 1+2+3+4 = 10 with mob_reduce_sum and 1*2*3*4 = 24
  * with mob_reduce_product. Next: 07-virtual-clock.c.
  */
@@ -58,9 +58,10 @@ int main(void)
 
     /* Results reduced over all bots. */
     int rc;
-    mob_run_options sum = {.reduce = mob_reduce_sum, .init = 0};
-    mob_run_options product = {.reduce = mob_reduce_product, .init = 1};
-    printf("sum of id + 1 over 4 bots: %ld\n", (long)mob_run(4, id_plus_one, &sum, &rc));
-    printf("product of id + 1 over 4 bots: %ld\n", (long)mob_run(4, id_plus_one, &product, &rc));
+    mob_run_bots_options sum = {.reduce = mob_reduce_sum, .init = 0};
+    mob_run_bots_options product = {.reduce = mob_reduce_product, .init = 1};
+    printf("sum of id + 1 over 4 bots: %ld\n", (long)mob_run_bots(4, id_plus_one, &sum, &rc));
+    printf("product of id + 1 over 4 bots: %ld\n",
+           (long)mob_run_bots(4, id_plus_one, &product, &rc));
     return rc < 0;
 }
