@@ -176,8 +176,6 @@ typedef struct mob_options {
     const char *hgrm_path;    /* --hgrm FILE ("-": stdout) */
     const char *html_path;    /* --html FILE: the HTML report */
     int latency;              /* --latency: print the .hgrm distribution after the summary */
-    size_t payload_size;      /* --size: bytes per echo (tcp://) */
-    size_t buffer_size;       /* --buffer: http:// read buffer, the largest head (0: 512) */
     size_t stack_size;        /* --stack: bot stack size; 0: the runtime's default */
     int force_shutdown;       /* --force-shutdown: at the end, cancel runs in flight (counted
                                  as cut) instead of letting them finish within --timeout */
@@ -300,10 +298,20 @@ int mob_run_suite(const mob_suite *s, const mob_options *o, mob_result **out);
 /*
  * The whole `mob` command line: parses argv (see `--help`), runs, prints, writes files and
  * returns the exit code (0, 1 for failures past -f, 2 for usage errors). `builtin` picks a
- * suite for a target when s is NULL or has no scenarios (the mob tool passes its http/tcp
- * chooser); it returns NULL with a message in err[] when the target is bad.
+ * suite for a target when s is NULL or has no scenarios (the mob tool passes
+ * mob_builtin_suite, mob_suites.h, plus plugins); it returns NULL with a message in err[]
+ * when the target is bad.
  */
-typedef const mob_suite *(*mob_suite_chooser)(const char *target, char *err, size_t errlen);
+
+/* What the command line says to a built-in suite, not to the runner: the chooser reads it
+ * when it builds the suite for a target. A flag that only one suite understands goes here. */
+typedef struct mob_suite_args {
+    size_t payload_size; /* --size: bytes per echo (tcp://, ws://); 0: the suite's default */
+    size_t buffer_size;  /* --buffer: http:// read buffer, the largest head; 0: 512 */
+} mob_suite_args;
+
+typedef const mob_suite *(*mob_suite_chooser)(const char *target, const mob_suite_args *args,
+                                              char *err, size_t errlen);
 int mob_main(int argc, char **argv, const mob_suite *s);
 int mob_main_ex(int argc, char **argv, const mob_suite *s, mob_suite_chooser builtin);
 

@@ -17,6 +17,7 @@
 /* What the command line said, before it is checked against the suite. */
 struct mob__cli {
     mob_options o;
+    mob_suite_args args; /* for the built-in suite the target names */
     int duration_set; /* -d was given (stages otherwise set the duration) */
 };
 

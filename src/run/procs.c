@@ -30,7 +30,6 @@ void mob_options_init(mob_options *o)
     o->processes = 1;
     o->fail_threshold = -1;
     o->live = -1;
-    o->payload_size = 64;
 }
 
 int mob__max_bots(const mob_options *o)
