@@ -247,9 +247,14 @@ typedef struct mob_second {
 int mob_result_second(const mob_result *r, int i, mob_second *out);
 
 /* Adds src into dst exactly (counts and histograms); timelines add second by second. Scenarios
- * are matched by name. Returns 0, -ENOMEM, or -EOVERFLOW when a count no longer fits (dst is
+ * are matched by name. Returns 0, -EEXIST when a run src adds up is in dst already (the same
+ * report twice; nothing changed), -ENOMEM, or -EOVERFLOW when a count no longer fits (dst is
  * then not to be trusted). */
 int mob_result_merge(mob_result *dst, const mob_result *src);
+
+/* The report's run id ("r:" and 32 hex digits): every run has its own, a merged report a new
+ * one, and the reports lists every single run it adds up, so the same run cannot count twice. */
+const char *mob_result_run_id(const mob_result *r);
 
 /* Writes the JSON report (everything, histograms included) to path (mob_outfile_write).
  * Returns 0 or -errno. */
@@ -265,8 +270,10 @@ int mob_result_write_json(const mob_result *r, const char *path);
 int mob_outfile_check(const char *path);
 int mob_outfile_write(const char *path, void (*fn)(FILE *f, const void *ud), const void *ud);
 
-/* Reads a JSON report written by mob_result_write_json. Returns 0 or -errno (-EINVAL: not a
- * mob report). */
+/* Reads a JSON report written by mob_result_write_json. Returns 0 or -errno: -EINVAL, not a
+ * mob report; -ENOTSUP, a format version this mob does not read; -ERANGE, a count past 64
+ * bits; -EBADMSG, counts that do not add up (histograms, classes, scenarios); -EFBIG, past
+ * 64 MiB. */
 int mob_result_read_json(const char *path, mob_result **out);
 /* Writes the HTML report to path atomically: one self-contained file (inline SVG charts, no
  * script, nothing fetched). exit_code is shown as the run's exit status; -1: not recorded.

@@ -194,6 +194,8 @@ static int run_children(const struct mob__proc *base, mob_result **out)
     MOB_FREE(pids);
     if (rc == 0 && all && mob__stop_signal)
         all->t.interrupted = mob__stop_signal;
+    if (all) /* the run's own id; its children's are listed in all->runs */
+        mob__run_id_new(all->run_id);
     if (rc < 0 || !all) {
         mob_result_free(all);
         return rc < 0 ? rc : -ECHILD;
