@@ -12,9 +12,18 @@
  *   - Calls whose first argument is `mob_bot *self` must be made by that bot, from its own
  *     fiber. Breaking such a contract aborts with a message naming file and line.
  *   - Pointers handed out by the loop (bots, messages) are borrowed: the loop owns them.
- *   - Each bot has its own floating-point environment: a rounding mode, exception masks and
- *     exception flags set by one bot are neither seen nor changed by another. A new bot starts
- *     with the defaults (round to nearest, all exceptions masked, no flags).
+ *   - The floating-point environment (rounding mode, exception masks, exception flags; on
+ *     x86-64 MXCSR and the x87 control and status words, on aarch64 FPCR and FPSR) belongs to
+ *     the thread by default, as in minicoro, libco, marl and Go: bots share it, and a bot that
+ *     changes its rounding mode or raises a flag changes it for every bot that shares it and
+ *     for the code that runs the loop. That keeps it out of the context switch, where keeping
+ *     it per bot cost half of a yield. A bot that needs its own asks at spawn
+ *     (mob_spawn_options.fpenv = MOB_FPENV_OWN, or mob_loop_options.fpenv for every bot): it
+ *     starts with the defaults (round to nearest, all exceptions masked, no flags) and keeps
+ *     everything fegetenv covers across every switch; neither it nor the others see each
+ *     other's changes. Only switches into and out of such a bot pay for that. With the
+ *     portable ucontext switch (mob_switch_name() == "ucontext") every bot keeps its own
+ *     environment whatever it asked for: swapcontext saves it.
  *
  * Read next: platform/platform.h (what the runtime needs from the OS and the CPU), then
  * src/core/sched.h and src/core/loop.c.
@@ -77,19 +86,27 @@ enum mob_guard {
     MOB_GUARD_NONE      /* nothing: for benchmarks that want to see the cost of guarding */
 };
 
+/* Whose floating-point environment a bot runs in (see the conventions at the top). */
+enum mob_fpenv {
+    MOB_FPENV_DEFAULT = 0, /* spawn: the loop's choice; loop: MOB_FPENV_THREAD */
+    MOB_FPENV_THREAD,      /* the thread's, shared with every bot that shares it */
+    MOB_FPENV_OWN          /* the bot's own, kept across every switch */
+};
+
 typedef struct mob_loop_options {
     int mode;              /* enum mob_mode; default MOB_FREE */
     size_t stack_size;     /* usable bytes per bot stack; 0 = MOB_DEFAULT_STACK_SIZE */
     int guard;             /* enum mob_guard; default MOB_GUARD_AUTO */
     int virtual_clock;     /* nonzero: mob_now() is virtual; see mob_clock_advance */
     int64_t virtual_start; /* initial virtual time in ns (only with virtual_clock) */
+    int fpenv;             /* enum mob_fpenv: what bots get unless they ask otherwise */
 } mob_loop_options;
 
 #define MOB_DEFAULT_STACK_SIZE ((size_t)64 * 1024)
 
 /*
  * Creates a loop. `opt` may be NULL for the defaults (free-running, 64 KiB guarded stacks,
- * real clock). Also raises the open-file soft limit to the hard limit, once per process.
+ * real clock, bots in the thread's FP environment). Also raises the open-file soft limit to the hard limit, once per process.
  * Returns NULL only when memory or the poller cannot be had (errno tells which).
  */
 mob_loop *mob_loop_new(const mob_loop_options *opt);
@@ -181,6 +198,7 @@ typedef struct mob_spawn_options {
     int generator;       /* nonzero: do not schedule; runs only under mob_gen_next() */
     size_t storage_size; /* bytes of per-bot storage (mob_bot_storage); 0: none */
     int detached;        /* nonzero: the new bot has no parent (see "Ownership" below) */
+    int fpenv;           /* enum mob_fpenv; MOB_FPENV_DEFAULT: the loop's mob_loop_options.fpenv */
 } mob_spawn_options;
 
 /* The largest per-bot storage a spawn accepts (mob_spawn_options.storage_size). */
@@ -209,8 +227,8 @@ typedef struct mob_spawn_options {
  * Spawns a bot running fn(bot, arg). Callable from the host or from a bot (the new bot is the
  * caller's child: see "Ownership" above). The bot first runs at the next scheduling point.
  * Returns the bot, or NULL with errno set: ENOMEM when memory, a stack or the storage cannot be
- * had, EINVAL when storage_size is above MOB_STORAGE_MAX. Bots get dense ids 0, 1, 2, ... in
- * spawn order.
+ * had, EINVAL when storage_size is above MOB_STORAGE_MAX or fpenv is out of range. Bots get
+ * dense ids 0, 1, 2, ... in spawn order.
  */
 mob_bot *mob_spawn(mob_loop *loop, mob_bot_fn fn, void *arg);
 mob_bot *mob_spawn_ex(mob_loop *loop, mob_bot_fn fn, void *arg, const mob_spawn_options *opt);

@@ -12,9 +12,12 @@
  * suspended. A new context keeps its entry point instead, and the first switch to it builds
  * its ucontext_t with makecontext on the switcher's stack.
  *
- * Floating point, as in the asm switches: swapcontext saves and restores the whole FP
- * environment, so a context keeps its own rounding mode, exception masks and sticky exception
- * flags. A new context starts with the default environment (FE_DFL_ENV), not the spawner's.
+ * Floating point, unlike the asm switches: swapcontext saves and restores the whole FP
+ * environment (glibc: fnstenv/fldenv and stmxcsr/ldmxcsr on x86-64, FPCR/FPSR on aarch64), so
+ * here every context keeps its own rounding mode, exception masks and sticky exception flags,
+ * as a bot that asks for its own environment does with the asm switches, and the core's
+ * mob__fpenv_swap is a no-op. A new context starts with the default environment (FE_DFL_ENV),
+ * not the spawner's.
  *
  * Read next: platform/switch_x86_64.S, which does the same thing in 30 instructions.
  */
@@ -67,6 +70,14 @@ void mob__ctx_make(struct mob__ctx *ctx, void *stack_lo, size_t size, mob__entry
     s->arg = arg;
     s->stack_lo = stack_lo;
     s->stack_size = size;
+}
+
+/* swapcontext keeps each context's FP environment already (the file top says so). */
+void mob__fpenv_init(struct mob__fpenv *env) { (void)env; }
+void mob__fpenv_swap(struct mob__fpenv *save, const struct mob__fpenv *load)
+{
+    (void)save;
+    (void)load;
 }
 
 /* The first frame of a new context. */

@@ -64,9 +64,11 @@ void mob__ctx_make(struct mob__ctx *ctx, void *stack_lo, size_t size, mob__entry
 
 /*
  * Saves the callee-saved state of the running context into `from` and resumes `to`. Returns
- * when something switches back to `from`. On x86-64 this keeps MXCSR and the x87 control
- * word per context; on aarch64 d8-d15, FPCR and FPSR. On x86-64 it is an inline
- * statement, not a call (switch_x86_64.h says why); elsewhere a function.
+ * when something switches back to `from`. The integer registers the ABI calls callee-saved,
+ * and d8-d15 on aarch64; not the floating-point environment (MXCSR and the x87 control and
+ * status words, FPCR and FPSR), which the asm switches leave to the thread: see mob__fpenv
+ * below. (The ucontext switch does keep it per context: swapcontext saves it.) On x86-64
+ * this is an inline statement, not a call (switch_x86_64.h says why); elsewhere a function.
  */
 #if defined(__x86_64__) && !defined(MOB_FIBER_UCONTEXT) && !defined(__cplusplus)
 #include "switch_x86_64.h"
@@ -120,6 +122,30 @@ static inline void mob__switch_annotated(struct mob__ctx *from, struct mob__ctx 
 
 /* "asm-x86_64", "asm-aarch64" or "ucontext". */
 const char *mob__switch_name(void);
+
+/*
+ * A floating-point environment: everything fegetenv covers (x86-64: the x87 control, status
+ * and tag words as fnstenv stores them, and MXCSR; aarch64: FPCR and FPSR), for a context
+ * that keeps its own. The asm switches do not touch it, so by default all contexts of a
+ * thread share one. For one that keeps its own, the core calls mob__fpenv_swap before every
+ * switch into or out of it: the leaving side's environment (that context's, or the thread's
+ * when it shares) is saved in `save`, the arriving side's loaded from `load`.
+ *
+ * With FIBER=ucontext both are no-ops (MOB__FPENV_PER_CONTEXT): swapcontext already saves
+ * and restores the whole environment with every context, so there every bot keeps its own,
+ * whatever it asked for.
+ */
+struct mob__fpenv {
+    _Alignas(16) uint32_t w[8];
+};
+#if defined(MOB_FIBER_UCONTEXT)
+#define MOB__FPENV_PER_CONTEXT 1
+#endif
+/* Fills `env` with the ABI's defaults: round to nearest, all exceptions masked, no flags.
+ * Every env must be initialised so before its first use, including one that is first saved
+ * into: a save writes only what carries state. */
+void mob__fpenv_init(struct mob__fpenv *env);
+void mob__fpenv_swap(struct mob__fpenv *save, const struct mob__fpenv *load);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Stacks                                                                                   */

@@ -6,12 +6,10 @@
  *   void mob__ctx_make(...);                                        (in platform/ctx_asm.c)
  *
  * Everything AAPCS64 calls callee-saved is stored on the stack being left, and only the
- * stack pointer is kept in *from. A saved context (176 bytes, sp stays 16-byte aligned):
+ * stack pointer is kept in *from. A saved context (160 bytes, sp stays 16-byte aligned):
  *
  *      higher addresses
  *      +------------------+
- *      | FPSR             |  +168
- *      | FPCR             |  +160
  *      | d14 | d15        |  +144   low 64 bits of v8-v15 are callee-saved, the rest is not
  *      | d12 | d13        |  +128
  *      | d10 | d11        |  +112
@@ -25,10 +23,9 @@
  *      +------------------+  <- ctx->sp
  *
  * Floating point: FPCR (rounding mode, flush-to-zero, default NaN, trap enables) and FPSR (the
- * sticky exception flags) are both kept per context, as MXCSR and the x87 control word are on
- * x86-64: a bot's exception flags are its own. Writing FPCR can be slow (it may be
- * self-synchronising), so the switch compares and skips that write when nothing changed;
- * FPSR is an ordinary status register and is simply reloaded.
+ * sticky exception flags) are left alone, as MXCSR and the x87 words are on x86-64: the FP
+ * environment belongs to the thread, and a bot that asked for its own has it swapped by the
+ * core around its switches (mob__fpenv_swap in ctx_asm.c, called from src/core/sched.h).
  *
  * The switch ends with `ret`, although the asm style rule says `br`: the rule holds for
  * x86-64's inline switch, not for a called one. `bl mob__switch` pushes a return prediction;
@@ -68,7 +65,7 @@
     .p2align 4
 SYM(mob__switch):
     BTI_C
-    sub     sp, sp, #176
+    sub     sp, sp, #160
     stp     x19, x20, [sp, #0]
     stp     x21, x22, [sp, #16]
     stp     x23, x24, [sp, #32]
@@ -79,19 +76,10 @@ SYM(mob__switch):
     stp     d10, d11, [sp, #112]
     stp     d12, d13, [sp, #128]
     stp     d14, d15, [sp, #144]
-    mrs     x9, fpcr
-    mrs     x12, fpsr
-    stp     x9, x12, [sp, #160]
     mov     x10, sp
     str     x10, [x0]
     ldr     x10, [x1]
     mov     sp, x10                 /* now on the target's stack */
-    ldp     x11, x12, [sp, #160]
-    msr     fpsr, x12
-    cmp     x11, x9
-    b.eq    1f
-    msr     fpcr, x11
-1:
     ldp     x19, x20, [sp, #0]
     ldp     x21, x22, [sp, #16]
     ldp     x23, x24, [sp, #32]
@@ -102,7 +90,7 @@ SYM(mob__switch):
     ldp     d10, d11, [sp, #112]
     ldp     d12, d13, [sp, #128]
     ldp     d14, d15, [sp, #144]
-    add     sp, sp, #176
+    add     sp, sp, #160
     ret
     SIZE(SYM(mob__switch))
 

@@ -8,12 +8,14 @@
  * address is mob__trampoline, with two more words above the red-zone gap:
  *
  *      sp+0    mob__trampoline       popped and jumped to by the first switch
- *      sp+8    MXCSR 0x1f80 | x87 CW 0x037f   the ABI's defaults, loaded here
- *      sp+16   rbp = 0               ends frame-pointer backtraces
- *      sp+24   128 bytes gap
- *      sp+152  entry
- *      sp+160  arg
- *      sp+168  padding, to the 16-aligned top
+ *      sp+8    rbp = 0               ends frame-pointer backtraces
+ *      sp+16   128 bytes gap
+ *      sp+144  entry
+ *      sp+152  arg
+ *      sp+160  padding, to the 16-aligned top
+ *
+ * No floating-point state here: a new bot runs in the thread's FP environment, or in its own
+ * when it asked for one, which the core loads before the first switch to it (sched.h).
  *
  * After the pops below rsp is 16-byte aligned, so `call` gives entry the alignment the ABI
  * promises (rsp % 16 == 8 at its first instruction). entry never returns; if it does,
@@ -47,9 +49,6 @@ SYM(mob__trampoline):
     .cfi_startproc
     .cfi_undefined rip
     ENDBR
-    ldmxcsr (%rsp)
-    fldcw   4(%rsp)
-    addq    $8, %rsp
     popq    %rbp
     addq    $128, %rsp
     popq    %rax

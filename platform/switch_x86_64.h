@@ -15,24 +15,23 @@
  * Registers: the asm names every register the ABI lets a callee keep (rbx, r12-r15) and every
  * scratch register as clobbered, so the compiler saves exactly those it has live, in the
  * enclosing function's prologue, and we only store rbp (which cannot be named as clobbered
- * with frame pointers on), the floating-point control words and the resume address.
+ * with frame pointers on) and the resume address.
  *
  * A suspended context, from ctx->sp upwards:
  *
  *      +0    resume address          popped and jumped to by whoever resumes us
- *      +8    MXCSR (32 bits) | x87 control word (16 bits, at +12)
- *      +16   rbp
- *      +24   128 bytes skipped       the red zone of the suspended function (the asm runs
+ *      +8    rbp
+ *      +16   128 bytes skipped       the red zone of the suspended function (the asm runs
  *                                    inside it, and leaf code may keep locals there)
  *
- * Floating point: MXCSR and the x87 control word are saved on the way out and reloaded on the
- * way in, unconditionally, so each context keeps its own rounding mode, masks, DAZ/FZ and its
- * own sticky exception flags (the same semantics as Boost.Context and glibc's swapcontext).
- * Why not compare and skip the reload: on this project's reference CPU (AMD Zen 4) the cost of
- * a switch is `stmxcsr`, about 4.3 ns on its own, and any instruction that reads its result
- * (a compare) waits for it; an unconditional `ldmxcsr` from our own frame does not, and was
- * measured 1.2 ns cheaper per switch, with clean or differing flags alike
- * (tools/compare-switch.sh, "raw switch").
+ * Floating point: the switch does not touch MXCSR or the x87 control and status words. The FP
+ * environment belongs to the thread and every context shares it (as in minicoro, libco, marl
+ * and Go), unless a bot asked for its own at spawn: then the core calls mob__fpenv_swap
+ * (ctx_asm.c) around the switches into and out of that bot only (src/core/sched.h). Why: a
+ * switch that keeps MXCSR per context runs `stmxcsr`, which nothing overlaps (4.3 ns of an
+ * 8 ns yield on the AMD Zen 4 this was first measured on), and on some Intel CPUs an
+ * `ldmxcsr` that changes the register stalls the pipeline for tens of nanoseconds, which a
+ * context whose inexact flag is set pays on every switch (README, "Fibers").
  *
  * New contexts start in mob__trampoline (switch_x86_64.S), laid out by mob__ctx_make
  * (ctx_asm.c).
@@ -47,19 +46,13 @@ static inline __attribute__((always_inline)) void mob__switch(struct mob__ctx *f
 {
     __asm__ volatile("subq   $128, %%rsp\n\t"
                      "pushq  %%rbp\n\t"
-                     "subq   $8, %%rsp\n\t"
-                     "stmxcsr (%%rsp)\n\t"
-                     "fnstcw 4(%%rsp)\n\t"
                      "leaq   1f(%%rip), %%rax\n\t"
                      "pushq  %%rax\n\t"
                      "movq   %%rsp, (%0)\n\t"
                      "movq   (%1), %%rsp\n\t"
                      "popq   %%rax\n\t"
                      "jmp    *%%rax\n"
-                     "1:\n\t"                      /* resumed: rsp at our saved MXCSR */
-                     "ldmxcsr (%%rsp)\n\t"
-                     "fldcw  4(%%rsp)\n\t"
-                     "addq   $8, %%rsp\n\t"
+                     "1:\n\t"                      /* resumed: rsp at our saved rbp */
                      "popq   %%rbp\n\t"
                      "addq   $128, %%rsp\n\t"
                      : "+D"(from), "+S"(to)

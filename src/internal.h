@@ -132,8 +132,6 @@ struct mob_bot {
     struct mob__list sibling; /* in parent->children while both live */
     int children_alive;
     void *storage;            /* mob_spawn_options.storage_size zeroed bytes, or NULL */
-    int64_t query_tick;       /* lockstep: last tick in which it asked and found nothing */
-    int64_t active_tick;      /* lockstep: last tick in which it found or did something */
     struct mob__list joiners; /* bots waiting in mob_join for us */
     mob_bot *gen_consumer;    /* generators: the bot waiting in mob_gen_next, or NULL */
     struct mob__defer *defers;
@@ -145,6 +143,7 @@ struct mob_bot {
     const mob_filter *recv_filter; /* while parked in mob_recv */
     struct mob__member **groups; /* the bot's group memberships, unordered (msg_group.c) */
     int ngroups, groups_cap;
+    struct mob__fpenv *fpenv; /* its own FP environment (MOB_FPENV_OWN), or NULL: the thread's */
 };
 
 /* Bots live in chunks so ids stay dense and pointers stay stable. */
@@ -161,6 +160,8 @@ struct mob__msgs; /* groups and lockstep pending messages: src/core/msg.h */
 struct mob_loop {
     struct mob__ctx main_ctx;     /* the host's context (mob_loop_run's caller) */
     int mode;
+    int fpenv_bots;               /* bots with their own FP environment, until reaped: read
+                                   * by every switch, so beside the other hot fields */
     mob_bot *current;             /* running bot, or NULL on the host stack */
     mob_bot *ready_head;          /* ready queue, singly linked through run_next: free mode */
     mob_bot **ready_tail;         /* FIFO; lockstep: the bots runnable next tick */
@@ -186,38 +187,27 @@ struct mob_loop {
     struct mob__io *io;
     int io_waiters;               /* bots parked on fds (io.c), read by every step */
     struct mob__msgs *msgs;
-    int idle_yields;              /* lockstep: bots whose turn in this tick was idle */
-    int host_active;              /* the host acted on the loop since the last step */
     mob_loop_stats stats;
+    int fpenv_default;            /* enum mob_fpenv for bots that do not say */
+    struct mob__fpenv thread_fpenv; /* the thread's, kept while such a bot runs */
 };
 
-/*
- * Lockstep idle detection (loop.c, "Idle ticks"). A bot's turn is idle when it asked
- * something of the loop and found nothing (mob_ready 0, no message) and did nothing that
- * another bot could see (found something, sent, spawned, watched...). Queries call
- * mob__turn_query; actions call mob__turn_active. Stamped with the tick number, so nothing
- * needs resetting. From the host (no current bot), an action spoils the next tick's idleness.
- */
-static inline void mob__turn_query(mob_loop *loop, int found)
-{
-    mob_bot *b = loop->current;
-    if (!b)
-        return;
-    if (found)
-        b->active_tick = loop->stats.ticks;
-    else
-        b->query_tick = loop->stats.ticks;
-}
-
-static inline void mob__turn_active(mob_loop *loop)
-{
-    if (loop->current)
-        loop->current->active_tick = loop->stats.ticks;
-    else
-        loop->host_active = 1;
-}
-
 /* ---- scheduler (src/core/loop.c) --------------------------------------------------------- */
+
+/*
+ * The loop whose bots this thread is running now: set by the host's switch into a step's
+ * first bot (mob__switch_from_host) and put back when the step returns to it, NULL outside
+ * any step. mob_yield reads it instead of self->loop: a thread-local's address depends on
+ * nothing, so the yield's loads of the ready queue and of the next bot's stack pointer no
+ * longer wait for `self`, which the caller has just reloaded from the stack it resumed on.
+ * Initial-exec: one load, never a call to __tls_get_addr, in the shared library too.
+ */
+#if defined(__GNUC__)
+#define MOB__TLS_FAST __attribute__((tls_model("initial-exec")))
+#else
+#define MOB__TLS_FAST
+#endif
+extern _Thread_local mob_loop *mob__running MOB__TLS_FAST;
 
 /* Parks the running bot until mob__wake, the deadline or cancellation. See the file top. */
 int mob__park(mob_bot *self, int64_t deadline, mob__unpark_fn unpark, void *wait_obj);
@@ -233,6 +223,12 @@ void mob__interrupt(mob_bot *bot, int rc);
 void mob__schedule(mob_loop *loop);
 /* Switches from `from` to bot `to` (NULL: the host), bypassing the queue. */
 void mob__switch_to(mob_loop *loop, struct mob__ctx *from, mob_bot *to);
+/* The host's switch into bot `to`; returns when a bot switches back to the host. */
+void mob__switch_from_host(mob_loop *loop, mob_bot *to);
+/* Before a switch from the running context to `to` (NULL: the host) when either keeps its own
+ * FP environment: saves the leaving one, loads the arriving one (the thread's for a context
+ * that shares it). */
+void mob__fpenv_switch(mob_loop *loop, mob_bot *to);
 /* Checks that `self` is the running bot of its loop; aborts otherwise. */
 void mob__check_self(const mob_bot *self, const char *file, int line);
 #define MOB_CHECK_SELF(self) mob__check_self((self), __FILE__, __LINE__)
@@ -262,13 +258,6 @@ void mob__io_fini(mob_loop *loop);
 int mob__io_poll(mob_loop *loop, int64_t timeout_ns);
 /* Lockstep: applies deferred watch/unwatch, then snapshots readiness of watched fds. */
 void mob__io_tick_end(mob_loop *loop);
-/* Nonzero when no watched fd is ready in the snapshot and no watch change is pending. */
-int mob__io_watch_quiet(const mob_loop *loop);
-/* Idle lockstep tick: waits until a watched fd gains readiness, the poller has an event or
- * the timeout passes; then retakes the snapshot. Returns 0 or -errno. */
-int mob__io_idle_wait(mob_loop *loop, int64_t timeout_ns);
-/* Number of watched fds. */
-int mob__io_nwatch(const mob_loop *loop);
 /* Closes every fd a bot still owns; called when it returns. */
 void mob__io_bot_done(mob_bot *bot);
 /* Counts (and reports) fds still registered, then closes them. */
@@ -279,8 +268,8 @@ int mob__io_backend_fd(const mob_loop *loop);
 
 int mob__msg_init(mob_loop *loop);
 void mob__msg_fini(mob_loop *loop);
-/* Lockstep end of tick: messages sent during the tick become visible. Returns how many. */
-int mob__msg_tick_end(mob_loop *loop);
+/* Lockstep end of tick: messages sent during the tick become visible. */
+void mob__msg_tick_end(mob_loop *loop);
 /* Frees a returning bot's mailbox and group memberships. */
 void mob__msg_bot_done(mob_bot *bot);
 

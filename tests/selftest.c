@@ -2,9 +2,10 @@
 /*
  * selftest.c: a dependency-free self-test of the runtime's foundations, for the legs where
  * Criterion cannot run (its runner spins forever under qemu-user, so the aarch64 leg uses
- * this; see tools/ci-aarch64.sh). It checks the raw switch (registers, alignment, FP control
- * kept and FP status not restored, direct fiber-to-fiber switches), the stack pool (guards,
- * the overflow message, reuse, canaries) and spawn/yield/join through the public API.
+ * this; see tools/ci-aarch64.sh). It checks the raw switch (registers, alignment, the FP
+ * environment left to the thread, direct fiber-to-fiber switches), the stack pool (guards,
+ * the overflow message, reuse, canaries), spawn/yield/join through the public API, and a bot
+ * with its own FP environment.
  * Prints one line per check and exits non-zero if any failed. The Criterion suites
  * (test_switch.c, test_stack.c) say the same things in more detail.
  */
@@ -168,17 +169,27 @@ static void check_switch(void)
     CHECK(host_ok == 3, "host values survived %d of 3 switches", host_ok);
     CHECK(fiber_align == 0, "aligned local at offset %lu", (unsigned long)fiber_align);
 
+    /* The asm switches leave the FP environment to the thread; swapcontext keeps it per
+     * context (platform.h). */
+    int per_context = !strcmp(mob__switch_name(), "ucontext");
     fesetround(FE_UPWARD);
     to_fiber(&f1); /* the fiber reads its rounding, sets FE_DOWNWARD, comes back */
     CHECK(fiber_live_ok == 3, "fiber values survived %d of 3 switches", fiber_live_ok);
-    CHECK(fiber_round0 == FE_TONEAREST, "new fiber starts with rounding %d", fiber_round0);
-    CHECK(fegetround() == FE_UPWARD, "host rounding became %d", fegetround());
+    CHECK(fiber_round0 == (per_context ? FE_TONEAREST : FE_UPWARD),
+          "new fiber starts with rounding %d", fiber_round0);
+    CHECK(fegetround() == (per_context ? FE_UPWARD : FE_DOWNWARD), "host rounding became %d",
+          fegetround());
+    fesetround(FE_UPWARD);
     feclearexcept(FE_ALL_EXCEPT);
-    to_fiber(&f1); /* checks its FE_DOWNWARD, sets the inexact flag, comes back */
-    CHECK(fiber_round1 == FE_DOWNWARD, "fiber rounding became %d", fiber_round1);
-    CHECK(!fetestexcept(FE_INEXACT), "the fiber's inexact flag leaked into the host");
+    to_fiber(&f1); /* reads its rounding, sets the inexact flag, comes back */
+    CHECK(fiber_round1 == (per_context ? FE_DOWNWARD : FE_UPWARD), "fiber rounding became %d",
+          fiber_round1);
+    CHECK(UNDER_VALGRIND || (fetestexcept(FE_INEXACT) == 0) == per_context,
+          "the fiber's inexact flag %s the host", per_context ? "leaked into" : "did not reach");
+    feclearexcept(FE_ALL_EXCEPT);
     to_fiber(&f1);
-    CHECK(UNDER_VALGRIND || fiber_saw_flag, "the fiber lost its own inexact flag");
+    CHECK(UNDER_VALGRIND || fiber_saw_flag == per_context, "the fiber's own inexact flag: %d",
+          fiber_saw_flag);
     fesetround(FE_TONEAREST);
     mob__stack_put(pool, &f1.stack);
 }
@@ -310,6 +321,71 @@ static void check_api(void)
     CHECK(mob_bot_result(p) == 40, "join result %ld", (long)mob_bot_result(p));
     CHECK(mob_loop_free(loop) == 0, "mob_loop_free reported leaks");
 }
+
+/* A bot with its own FP environment (MOB_FPENV_OWN) keeps its rounding and flags while a bot
+ * that shares the thread's changes them; the thread's is back when the loop returns. */
+struct fp_seen {
+    int round, inexact, divbyzero;
+};
+
+static intptr_t fp_own(mob_bot *self, void *arg)
+{
+    struct fp_seen *s = arg;
+    fesetround(FE_UPWARD);
+    volatile double r = 1.0 / three; /* inexact */
+    (void)r;
+    for (int i = 0; i < 3; i++)
+        mob_yield(self);
+    s->round = fegetround();
+    s->inexact = fetestexcept(FE_INEXACT) != 0;
+    s->divbyzero = fetestexcept(FE_DIVBYZERO) != 0;
+    return 0;
+}
+
+static volatile double zero = 0.0;
+
+static intptr_t fp_shared(mob_bot *self, void *arg)
+{
+    struct fp_seen *s = arg;
+    for (int i = 0; i < 3; i++) {
+        fesetround(FE_DOWNWARD);
+        feclearexcept(FE_ALL_EXCEPT);
+        volatile double r = 1.0 / zero; /* divide-by-zero */
+        (void)r;
+        mob_yield(self);
+    }
+    s->round = fegetround();
+    s->inexact = fetestexcept(FE_INEXACT) != 0;
+    s->divbyzero = fetestexcept(FE_DIVBYZERO) != 0;
+    return 0;
+}
+
+static void check_fpenv(void)
+{
+    fesetround(FE_TONEAREST);
+    feclearexcept(FE_ALL_EXCEPT);
+    mob_loop *loop = mob_loop_new(NULL);
+    CHECK(loop != NULL, "mob_loop_new");
+    if (!loop)
+        return;
+    struct fp_seen own = {0}, shared = {0};
+    mob_spawn_options o = {.fpenv = MOB_FPENV_OWN};
+    CHECK(mob_spawn_ex(loop, fp_own, &own, &o) && mob_spawn(loop, fp_shared, &shared), "spawn");
+    CHECK(mob_loop_run(loop) == 0, "mob_loop_run");
+    CHECK(mob_loop_free(loop) == 0, "mob_loop_free reported leaks");
+    CHECK(own.round == FE_UPWARD, "own rounding became %d", own.round);
+    CHECK(UNDER_VALGRIND || (own.inexact && !own.divbyzero), "own flags: inexact %d, divbyzero %d",
+          own.inexact, own.divbyzero);
+    CHECK(shared.round == FE_DOWNWARD, "shared rounding became %d", shared.round);
+    CHECK(UNDER_VALGRIND || (!shared.inexact && shared.divbyzero),
+          "shared flags: inexact %d, divbyzero %d", shared.inexact, shared.divbyzero);
+    /* The sharing bot's changes are the thread's (not with ucontext: per context there). */
+    int per_context = !strcmp(mob__switch_name(), "ucontext");
+    CHECK(fegetround() == (per_context ? FE_TONEAREST : FE_DOWNWARD), "host rounding %d",
+          fegetround());
+    fesetround(FE_TONEAREST);
+    feclearexcept(FE_ALL_EXCEPT);
+}
 #endif
 
 int main(void)
@@ -329,6 +405,9 @@ int main(void)
     before = failures;
     check_api();
     printf("%-4s spawn/yield/join\n", failures > before ? "FAIL" : "ok");
+    before = failures;
+    check_fpenv();
+    printf("%-4s own FP environment\n", failures > before ? "FAIL" : "ok");
 #endif
     mob__stack_pool_free(pool);
     printf("%d checks, %d failed\n", checks, failures);

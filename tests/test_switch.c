@@ -2,9 +2,9 @@
 /*
  * test_switch.c: the raw context switch, without the loop: mob__ctx_make and mob__switch
  * between the test's own stack and fibers on pool stacks. What the ABI says must survive a
- * call must survive a switch (callee-saved registers, FP control), what is status must not be
- * rolled back (FP exception flags), stacks start aligned, and a fiber function that returns
- * aborts. Every switch goes through mob__switch_annotated, which is mob__switch itself
+ * call must survive a switch (callee-saved registers), the FP environment is the thread's
+ * unless swapped with mob__fpenv_swap, stacks start aligned, and a fiber function that
+ * returns aborts. Every switch goes through mob__switch_annotated, which is mob__switch itself
  * unless the build has AddressSanitizer (then it also tells ASan about the stacks). The
  * tests are plain C: register pressure comes from many live values across the
  * switch, so the compiler itself puts them in callee-saved registers.
@@ -199,6 +199,13 @@ Test(switch, fiber_stack_is_16_byte_aligned)
 
 /* ---- floating point -------------------------------------------------------------------- */
 
+/*
+ * The asm switches leave the FP environment to the thread: a fiber runs in whatever rounding
+ * and flags the context before it left, and its changes stay for the next (platform.h). The
+ * ucontext switch keeps it per context (swapcontext saves it). A context that keeps its own
+ * with the asm switches has it swapped by mob__fpenv_swap around its switches, as the core
+ * does for a bot spawned with MOB_FPENV_OWN (test_fpenv.c tests that through the API).
+ */
 static struct fiber ff;
 static int fiber_round_at_start, fiber_round_later;
 static double fiber_third;
@@ -213,7 +220,7 @@ static void fp_fiber(void *arg)
     fiber_round_at_start = fegetround();
     fesetround(FE_DOWNWARD);
     sw(&ff.ctx, &host, NULL);
-    /* The host ran with FE_UPWARD meanwhile. */
+    /* The host set FE_UPWARD meanwhile. */
     fiber_round_later = fegetround();
     fiber_third = 1.0 / three;
     fiber_third_ld = 1.0L / three_ld;
@@ -221,41 +228,85 @@ static void fp_fiber(void *arg)
     volatile double r = 1.0 / three; /* inexact: sets the flag in this context */
     (void)r;
     sw(&ff.ctx, &host, NULL);
-    /* The host cleared its own flags meanwhile: status travels with each context (as it does
-     * with Boost.Context and ucontext), so the flag set above is still ours. */
+    /* The host cleared its flags meanwhile. */
     fiber_saw_inexact = fetestexcept(FE_INEXACT) != 0;
     for (;;)
         sw(&ff.ctx, &host, NULL);
 }
 
-Test(switch, rounding_mode_is_kept_per_context)
+#if !defined(MOB_FIBER_UCONTEXT)
+Test(switch, fp_environment_is_the_threads)
 {
     fiber_start(&ff, fp_fiber, NULL);
     fesetround(FE_UPWARD);
     sw(&host, &ff.ctx, &ff.stack);
-    /* A new fiber starts with the default rounding, whatever its creator had. */
+    /* The fiber started in the host's FE_UPWARD and left its FE_DOWNWARD to the host. */
+    cr_assert_eq(fiber_round_at_start, FE_UPWARD);
+    cr_assert_eq(fegetround(), FE_DOWNWARD, "the switch restored the host's rounding");
+    fesetround(FE_UPWARD);
+    feclearexcept(FE_ALL_EXCEPT);
+    sw(&host, &ff.ctx, &ff.stack);
+    cr_assert_eq(fiber_round_later, FE_UPWARD, "the switch restored the fiber's rounding");
+    cr_assert(fetestexcept(FE_INEXACT), "the fiber's inexact flag did not reach the host");
+    feclearexcept(FE_ALL_EXCEPT);
+    sw(&host, &ff.ctx, &ff.stack);
+    cr_assert_not(fiber_saw_inexact, "the switch restored the fiber's flags");
+    fesetround(FE_TONEAREST);
+}
+
+/* The same fiber, with its own environment swapped in and out around each switch. */
+static struct mob__fpenv thread_env, fiber_env;
+
+static void sw_in(void)
+{
+    mob__fpenv_swap(&thread_env, &fiber_env);
+    sw(&host, &ff.ctx, &ff.stack);
+}
+
+Test(switch, fpenv_swap_keeps_a_context_environment)
+{
+    mob__fpenv_init(&fiber_env);
+    fiber_start(&ff, fp_fiber, NULL);
+    fesetround(FE_UPWARD);
+    feclearexcept(FE_ALL_EXCEPT);
+    sw_in();
+    mob__fpenv_swap(&fiber_env, &thread_env); /* the fiber is back: its env out, ours in */
+    /* A fresh environment: the defaults, whatever its creator had. */
     cr_assert_eq(fiber_round_at_start, FE_TONEAREST);
     cr_assert_eq(fegetround(), FE_UPWARD, "the fiber's FE_DOWNWARD leaked into the host");
     double up = 1.0 / three;
     long double up_ld = 1.0L / three_ld;
-    sw(&host, &ff.ctx, &ff.stack);
+    feclearexcept(FE_ALL_EXCEPT);
+    sw_in();
+    mob__fpenv_swap(&fiber_env, &thread_env);
     cr_assert_eq(fiber_round_later, FE_DOWNWARD, "the host's FE_UPWARD leaked into the fiber");
     cr_assert_eq(fegetround(), FE_UPWARD);
     /* The modes really act on the SSE (double) and x87 (long double) units on each side. */
     cr_assert(fiber_third < up, "double division did not round per context");
     cr_assert(fiber_third_ld < up_ld, "long double division did not round per context");
-    fesetround(FE_TONEAREST);
-}
-
-Test(switch, exception_flags_travel_with_their_context)
-{
-    fiber_start(&ff, fp_fiber, NULL);
-    sw(&host, &ff.ctx, &ff.stack);
-    feclearexcept(FE_ALL_EXCEPT);
-    /* The fiber divides inexactly, then switches back: its flag stays with it. */
-    sw(&host, &ff.ctx, &ff.stack);
     cr_assert_not(fetestexcept(FE_INEXACT), "the fiber's inexact flag leaked into the host");
     volatile double r = 1.0 / three; /* the host's own flag, which the fiber must not see go */
+    (void)r;
+    sw_in();
+    mob__fpenv_swap(&fiber_env, &thread_env);
+    cr_assert(fiber_saw_inexact, "the fiber lost its own inexact flag across a switch");
+    cr_assert(fetestexcept(FE_INEXACT), "the host lost its own inexact flag across a switch");
+    feclearexcept(FE_ALL_EXCEPT);
+    fesetround(FE_TONEAREST);
+}
+#else
+Test(switch, fp_environment_is_kept_per_context_by_swapcontext)
+{
+    fiber_start(&ff, fp_fiber, NULL);
+    fesetround(FE_UPWARD);
+    sw(&host, &ff.ctx, &ff.stack);
+    cr_assert_eq(fiber_round_at_start, FE_TONEAREST);
+    cr_assert_eq(fegetround(), FE_UPWARD, "the fiber's FE_DOWNWARD leaked into the host");
+    feclearexcept(FE_ALL_EXCEPT);
+    sw(&host, &ff.ctx, &ff.stack);
+    cr_assert_eq(fiber_round_later, FE_DOWNWARD, "the host's FE_UPWARD leaked into the fiber");
+    cr_assert_not(fetestexcept(FE_INEXACT), "the fiber's inexact flag leaked into the host");
+    volatile double r = 1.0 / three;
     (void)r;
     sw(&host, &ff.ctx, &ff.stack);
     cr_assert(fiber_saw_inexact, "the fiber lost its own inexact flag across a switch");
@@ -263,6 +314,7 @@ Test(switch, exception_flags_travel_with_their_context)
     feclearexcept(FE_ALL_EXCEPT);
     fesetround(FE_TONEAREST);
 }
+#endif
 
 /* ---- the trap -------------------------------------------------------------------------- */
 

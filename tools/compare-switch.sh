@@ -7,13 +7,19 @@
 # one CPU with taskset, and prints the medians and mob/Boost ratios:
 #
 #   yield (2 bots) vs jump       the target: mob's whole yield (scheduler included) <= Boost's
-#                                bare jump, ratio <= 1.0
-#   dirty FP status              one side has an inexact flag set, so every MXCSR reload (Boost's
-#                                and mob's alike) really changes the register
+#                                bare jump, ratio <= 1.0. mob's bots share the thread's FP
+#                                environment (the default); Boost's jump keeps MXCSR and the
+#                                x87 control word per context
+#   dirty FP status              one side has an inexact flag set, so Boost's MXCSR reload
+#                                really changes the register every jump (it stalls on some
+#                                Intel CPUs); mob's default yield does not touch MXCSR
 #   raw switch vs jump           mob's asm alone against Boost's asm alone
-#   FP env alone                 (x86-64) the save + restore of MXCSR and the x87 control word
-#                                that both switches run, measured alone; the last two rows
-#                                subtract it from each side to show what is left to compare
+#   own FP env: yield vs jump    both bots spawned with MOB_FPENV_OWN: what a bot that asks
+#                                for its own environment pays per switch (no flags differ)
+#   own FP env, dirty            the same with an inexact flag set in one bot: its MXCSR
+#                                really differs from the thread's and is reloaded each way
+#   Boost's FP state alone       (x86-64) stmxcsr, fnstcw, ldmxcsr, fldcw, two contexts' worth
+#                                alternating, no switch: what Boost's jump spends on FP state
 #
 # usage: tools/compare-switch.sh            env: BUILD=build ROUNDS=5 CPU=1 ITERS=2000000
 set -eu
@@ -49,6 +55,8 @@ while [ "$r" -le "$ROUNDS" ]; do
     awk '$1=="dirty"{print $2}' "$TMP/b" >>"$TMP/boost_dirty"
     $PIN "$MB" switch --json --runs 3 --iters "$ITERS" --case dirty | ns_of >>"$TMP/mob_dirty"
     $PIN "$MB" switch --json --runs 3 --iters "$ITERS" --case raw | ns_of >>"$TMP/mob_raw"
+    $PIN "$MB" switch --json --runs 3 --iters "$ITERS" --case own | ns_of >>"$TMP/mob_own"
+    $PIN "$MB" switch --json --runs 3 --iters $((ITERS / 8)) --case own-dirty | ns_of >>"$TMP/mob_own_dirty"
     $PIN "$MB" switch --json --runs 3 --iters "$ITERS" --case fpenv | ns_of >>"$TMP/fpenv"
     r=$((r + 1))
 done
@@ -56,6 +64,7 @@ done
 mc=$(median "$TMP/mob_clean"); bc=$(median "$TMP/boost_clean")
 md=$(median "$TMP/mob_dirty"); bd=$(median "$TMP/boost_dirty")
 mr=$(median "$TMP/mob_raw")
+mo=$(median "$TMP/mob_own"); mod=$(median "$TMP/mob_own_dirty")
 echo "switch cost, ns (median of $ROUNDS interleaved rounds${PIN:+, $PIN})"
 printf '%-34s %8s %8s %7s\n' "" mob boost ratio
 row() {
@@ -64,11 +73,11 @@ row() {
 row "yield (2 bots) vs jump" "$mc" "$bc"
 row "dirty FP status: yield vs jump" "$md" "$bd"
 row "raw switch vs jump" "$mr" "$bc"
+row "own FP env: yield vs jump" "$mo" "$bc"
+row "own FP env, dirty: yield vs jump" "$mod" "$bd"
 if [ -s "$TMP/fpenv" ]; then
     fp=$(median "$TMP/fpenv")
-    printf '%-34s %8.2f %8.2f\n' "FP env alone (both sides run it)" "$fp" "$fp"
-    row "yield vs jump, less FP env" "$(echo "$mc $fp" | awk '{print $1-$2}')" \
-        "$(echo "$bc $fp" | awk '{print $1-$2}')"
-    row "raw switch vs jump, less FP env" "$(echo "$mr $fp" | awk '{print $1-$2}')" \
+    printf '%-34s %8s %8.2f\n' "Boost's FP state alone" "" "$fp"
+    printf '%-34s %8s %8.2f\n' "Boost's jump less its FP state" "" \
         "$(echo "$bc $fp" | awk '{print $1-$2}')"
 fi

@@ -103,6 +103,11 @@ void mob__bot_release_stack(mob_bot *bot)
     MOB_ASSERT(pool != NULL, "bot %d's stack has no pool", bot->id);
     mob__stack_put(pool, &bot->stack);
     bot->stack.lo = NULL;
+    if (bot->fpenv) {
+        MOB_FREE(bot->fpenv);
+        bot->fpenv = NULL;
+        bot->loop->fpenv_bots--;
+    }
 }
 
 void mob__bots_free(mob_loop *loop)
@@ -116,6 +121,7 @@ void mob__bots_free(mob_loop *loop)
             d = next;
         }
         MOB_FREE(b->storage); /* a bot that ignored cancellation still had it */
+        MOB_FREE(b->fpenv);
         /* Stacks of bots that ignored cancellation are abandoned with their pools. */
     }
     for (int c = 0; c < loop->nchunks; c++)
@@ -265,34 +271,52 @@ mob_bot *mob_spawn_ex(mob_loop *loop, mob_bot_fn fn, void *arg, const mob_spawn_
     MOB_ASSERT(fn != NULL, "mob_spawn with a NULL function");
     size_t size = opt && opt->stack_size ? opt->stack_size : loop->stack_size;
     size_t storage_size = opt ? opt->storage_size : 0;
-    if (storage_size > MOB_STORAGE_MAX) {
+    int fpenv = opt && opt->fpenv ? opt->fpenv : loop->fpenv_default;
+    if (storage_size > MOB_STORAGE_MAX || fpenv < MOB_FPENV_DEFAULT || fpenv > MOB_FPENV_OWN) {
         errno = EINVAL;
         return NULL;
     }
     struct mob__stack_pool *pool = pool_for(loop, size);
     if (!pool)
         return NULL;
+    struct mob__fpenv *env = NULL;
+#if !defined(MOB__FPENV_PER_CONTEXT) /* there, every context keeps its own already */
+    if (fpenv == MOB_FPENV_OWN) {
+        env = MOB_MALLOC(sizeof *env);
+        if (!env) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        mob__fpenv_init(env);
+    }
+#endif
     /* calloc: zeroed once, and a large block comes from fresh pages that are not touched
      * until the bot writes them. */
     void *storage = storage_size ? MOB_CALLOC(1, storage_size) : NULL;
     if (storage_size && !storage) {
+        MOB_FREE(env);
         errno = ENOMEM;
         return NULL;
     }
     mob_bot *b = alloc_bot(loop);
     if (!b) {
         MOB_FREE(storage);
+        MOB_FREE(env);
         errno = ENOMEM;
         return NULL;
     }
     if (mob__stack_get(pool, &b->stack, b->id) != 0) {
         memset(b, 0, sizeof *b);
         MOB_FREE(storage);
+        MOB_FREE(env);
         errno = ENOMEM;
         return NULL;
     }
     b->storage = storage;
-    mob__turn_active(loop);
+    if (env) {
+        b->fpenv = env;
+        loop->fpenv_bots++;
+    }
     loop->nbots++;
     loop->alive++;
     loop->last_guard = b->stack.guard;
@@ -404,7 +428,6 @@ int mob_cancel(mob_bot *target)
 {
     if (target->state == MOB__DONE)
         return -ESRCH;
-    mob__turn_active(target->loop);
     cancel_one(target, 0);
     cancel_descendants(target, 0);
     return 0;
@@ -536,7 +559,7 @@ int mob_gen_next(mob_bot *self, mob_bot *gen, intptr_t *value)
     gen->gen_consumer = MOB__HOST_CONSUMER;
     if (gen->state == MOB__GEN_IDLE) {
         loop->gen_idle--;
-        mob__switch_to(loop, &loop->main_ctx, gen);
+        mob__switch_from_host(loop, gen);
     }
     /* The generator blocked on something: drive the loop until it hands a value or ends. */
     while (!gen->gen_has_value && gen->state != MOB__DONE) {

@@ -42,6 +42,9 @@ static inline __attribute__((always_inline)) void sched_switch(mob_loop *loop,
     const struct mob__stack *stack;
     /* A bot that has returned leaves for good (sanitizers may drop what they kept for it). */
     int from_done = loop->reap != NULL && &loop->reap->ctx == from;
+    /* One compare when no bot has its own FP environment, the common case (mob.h). */
+    if (MOB_UNLIKELY(loop->fpenv_bots != 0))
+        mob__fpenv_switch(loop, to);
     if (to) {
         if (MOB_UNLIKELY(to->fresh))
             mob__bot_first_frame(to);

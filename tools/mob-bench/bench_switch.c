@@ -3,18 +3,22 @@
  * bench_switch.c: `mob-bench switch`, the cost of handing the CPU from one bot to another.
  *
  *   raw switch              two contexts and mob__switch, no loop: the asm alone
- *   2 bots                  two bots ping-ponging through the public mob_yield (free mode)
- *   2 bots, dirty FP status one of them did an inexact division first, so the two contexts'
- *                           MXCSR values differ and every reload really changes the register
- *   2 bots, FP control differs  one bot rounds upward: the control bits really differ, so
- *                           every switch must reload them (the honest slow case)
+ *   2 bots                  two bots ping-ponging through the public mob_yield (free mode),
+ *                           in the thread's FP environment (the default)
+ *   2 bots, dirty FP status one of them did an inexact division first (with the default
+ *                           shared environment that changes nothing for mob; it is the case
+ *                           where a switch that reloads MXCSR really changes the register)
+ *   2 bots, FP control differs  one bot rounds upward (shared: both then round upward)
+ *   2 bots, own FP env      both spawned with MOB_FPENV_OWN: every switch saves one bot's
+ *                           whole environment and loads the other's (mob__fpenv_swap)
+ *   2 bots, own FP env, dirty   the same, one of them with an inexact flag set, so MXCSR
+ *                           really differs and is reloaded on every switch
  *   1000 bots               1,000 bots round-robin: stacks that fit in L2 if they spread
  *   10000 bots              10,000 bots round-robin: the cache-cold case
- *   FP env alone            (x86-64) no switch at all: the four instructions every x86-64
- *                           switch that keeps MXCSR and the x87 control word runs (mob's and
- *                           Boost's alike: stmxcsr, fnstcw, ldmxcsr, fldcw), two contexts'
- *                           worth alternating, so what a switch costs beyond its FP state is
- *                           the switch's figure minus this one
+ *   FP env alone            (x86-64) no switch at all: the four instructions a switch that
+ *                           keeps MXCSR and the x87 control word per context runs (Boost's:
+ *                           stmxcsr, fnstcw, ldmxcsr, fldcw), two contexts' worth
+ *                           alternating: what Boost's jump spends on FP state
  *
  * Each case runs --runs times (default 5) and reports the median ns per switch (per yield:
  * one yield is one switch from a bot to the next). `--json` prints one object per case.
@@ -34,6 +38,8 @@ struct yield_run {
     int64_t t0, t1; /* window: bot 0 back from its first yield .. the last bot done */
     int dirty;      /* 1: bot 0 sets an inexact flag; 2: bot 0 rounds upward */
 };
+
+enum { SHARED_FPENV = 0, OWN_FPENV = 1 };
 
 static volatile double three = 3.0;
 
@@ -60,10 +66,11 @@ static intptr_t yielder(mob_bot *self, void *arg)
 }
 
 /* ns per yield with `bots` bots each yielding `yields` times, or -1 on failure. */
-static double yield_once(int bots, long yields, int dirty)
+static double yield_once(int bots, long yields, int dirty, int own)
 {
     mob_loop_options o = {0};
     o.mode = MOB_FREE;
+    o.fpenv = own ? MOB_FPENV_OWN : MOB_FPENV_THREAD;
     mob_loop *loop = mob_loop_new(&o);
     if (!loop)
         return -1;
@@ -156,6 +163,7 @@ static double fpenv_once(long iters)
 struct bcase {
     const char *name;
     int raw, bots, dirty; /* raw: 1 the asm switch alone, 2 the FP env alone */
+    int own;              /* OWN_FPENV: every bot spawned with its own FP environment */
     long scale; /* yields (or round trips) per bot, relative to --iters */
 };
 
@@ -176,7 +184,7 @@ int bench_switch(int argc, char **argv)
             only = v;
         else {
             fprintf(stderr, "usage: mob-bench switch [--json] [--iters N] [--runs R] "
-                            "[--case raw|raw-dirty|2|dirty|control|1000|10000|fpenv]\n");
+                            "[--case raw|raw-dirty|2|dirty|control|own|own-dirty|1000|10000|fpenv]\n");
             return 2;
         }
     }
@@ -185,17 +193,19 @@ int bench_switch(int argc, char **argv)
         return 2;
     }
     static const struct bcase cases[] = {
-        {"raw switch", 1, 0, 0, 1},
-        {"raw switch, dirty FP status", 1, 0, 1, 1},
-        {"2 bots", 0, 2, 0, 1},
-        {"2 bots, dirty FP status", 0, 2, 1, 1},
-        {"2 bots, FP control differs", 0, 2, 2, 1},
-        {"1000 bots", 0, 1000, 0, 500},
-        {"10000 bots", 0, 10000, 0, 5000},
-        {"FP env alone", 2, 0, 0, 1},
+        {"raw switch", 1, 0, 0, SHARED_FPENV, 1},
+        {"raw switch, dirty FP status", 1, 0, 1, SHARED_FPENV, 1},
+        {"2 bots", 0, 2, 0, SHARED_FPENV, 1},
+        {"2 bots, dirty FP status", 0, 2, 1, SHARED_FPENV, 1},
+        {"2 bots, FP control differs", 0, 2, 2, SHARED_FPENV, 1},
+        {"2 bots, own FP env", 0, 2, 0, OWN_FPENV, 1},
+        {"2 bots, own FP env, dirty", 0, 2, 1, OWN_FPENV, 1},
+        {"1000 bots", 0, 1000, 0, SHARED_FPENV, 500},
+        {"10000 bots", 0, 10000, 0, SHARED_FPENV, 5000},
+        {"FP env alone", 2, 0, 0, SHARED_FPENV, 1},
     };
-    static const char *keys[] = {"raw", "raw-dirty", "2",     "dirty",
-                                 "control", "1000",    "10000", "fpenv"};
+    static const char *keys[] = {"raw",  "raw-dirty", "2",     "dirty", "control",
+                                 "own",  "own-dirty", "1000",  "10000", "fpenv"};
     if (!json)
         printf("%-30s %12s   (median of %d runs, %s)\n", "case", "ns/switch", runs,
                mob_switch_name());
@@ -213,7 +223,8 @@ int bench_switch(int argc, char **argv)
         for (int r = 0; r < runs; r++) {
             v[r] = cases[c].raw == 2 ? fpenv_once(n)
                    : cases[c].raw    ? raw_once(n, cases[c].dirty)
-                                     : yield_once(cases[c].bots, n, cases[c].dirty);
+                                     : yield_once(cases[c].bots, n, cases[c].dirty,
+                                                  cases[c].own);
             ok &= v[r] >= 0;
         }
         fesetround(FE_TONEAREST);
