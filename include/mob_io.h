@@ -159,8 +159,21 @@ ssize_t mob_write_frame(mob_bot *self, int fd, const mob_framing *f, const void 
  * mob_watch registers fd (taking effect after the current tick; mob_unwatch in the same tick
  * cancels it), the loop polls every watched fd once per tick, and mob_ready answers from the
  * snapshot taken after the previous tick: a mask of MOB_IN / MOB_OUT / MOB_HUP.
+ *
+ * mob_watch asks for both directions, as testtoolkit's select did, so a connected socket
+ * (always writable) is always "ready". mob_watch_for(self, fd, MOB_IN) reports only what is
+ * asked (plus MOB_HUP); watching an fd again changes what is asked, from the next snapshot.
+ * Returns 0, -EINVAL (no direction) or -ENOMEM.
+ *
+ * Asking costs no CPU while nothing happens: when every bot of a tick asked and found
+ * nothing (mob_ready 0, mob_has_message 0, mob_try_recv -EAGAIN) and did nothing else another
+ * bot could see, the loop waits in poll(2) for a watched fd to become ready in a direction it
+ * asks for, a timer, or an event on an fd a bot is parked on, and at most 0.5 s (testtoolkit's
+ * select timeout), before it runs the next tick. Ticks keep their order and messages their
+ * visibility; only the time between two ticks grows. Not with a virtual clock.
  */
 int mob_watch(mob_bot *self, int fd);
+int mob_watch_for(mob_bot *self, int fd, unsigned events);
 int mob_unwatch(mob_bot *self, int fd);
 unsigned mob_ready(mob_loop *loop, int fd);
 

@@ -176,8 +176,6 @@ typedef struct mob_options {
     const char *hgrm_path;    /* --hgrm FILE ("-": stdout) */
     const char *html_path;    /* --html FILE: the HTML report */
     int latency;              /* --latency: print the .hgrm distribution after the summary */
-    size_t payload_size;      /* --size: bytes per echo (tcp://) */
-    size_t buffer_size;       /* --buffer: http:// read buffer, the largest head (0: 512) */
     size_t stack_size;        /* --stack: bot stack size; 0: the runtime's default */
     int force_shutdown;       /* --force-shutdown: at the end, cancel runs in flight (counted
                                  as cut) instead of letting them finish within --timeout */
@@ -249,9 +247,14 @@ typedef struct mob_second {
 int mob_result_second(const mob_result *r, int i, mob_second *out);
 
 /* Adds src into dst exactly (counts and histograms); timelines add second by second. Scenarios
- * are matched by name. Returns 0, -ENOMEM, or -EOVERFLOW when a count no longer fits (dst is
+ * are matched by name. Returns 0, -EEXIST when a run src adds up is in dst already (the same
+ * report twice; nothing changed), -ENOMEM, or -EOVERFLOW when a count no longer fits (dst is
  * then not to be trusted). */
 int mob_result_merge(mob_result *dst, const mob_result *src);
+
+/* The report's run id ("r:" and 32 hex digits): every run has its own, a merged report a new
+ * one, and the reports lists every single run it adds up, so the same run cannot count twice. */
+const char *mob_result_run_id(const mob_result *r);
 
 /* Writes the JSON report (everything, histograms included) to path (mob_outfile_write).
  * Returns 0 or -errno. */
@@ -267,8 +270,10 @@ int mob_result_write_json(const mob_result *r, const char *path);
 int mob_outfile_check(const char *path);
 int mob_outfile_write(const char *path, void (*fn)(FILE *f, const void *ud), const void *ud);
 
-/* Reads a JSON report written by mob_result_write_json. Returns 0 or -errno (-EINVAL: not a
- * mob report). */
+/* Reads a JSON report written by mob_result_write_json. Returns 0 or -errno: -EINVAL, not a
+ * mob report; -ENOTSUP, a format version this mob does not read; -ERANGE, a count past 64
+ * bits; -EBADMSG, counts that do not add up (histograms, classes, scenarios); -EFBIG, past
+ * 64 MiB. */
 int mob_result_read_json(const char *path, mob_result **out);
 /* Writes the HTML report to path atomically: one self-contained file (inline SVG charts, no
  * script, nothing fetched). exit_code is shown as the run's exit status; -1: not recorded.
@@ -300,10 +305,20 @@ int mob_run_suite(const mob_suite *s, const mob_options *o, mob_result **out);
 /*
  * The whole `mob` command line: parses argv (see `--help`), runs, prints, writes files and
  * returns the exit code (0, 1 for failures past -f, 2 for usage errors). `builtin` picks a
- * suite for a target when s is NULL or has no scenarios (the mob tool passes its http/tcp
- * chooser); it returns NULL with a message in err[] when the target is bad.
+ * suite for a target when s is NULL or has no scenarios (the mob tool passes
+ * mob_builtin_suite, mob_suites.h, plus plugins); it returns NULL with a message in err[]
+ * when the target is bad.
  */
-typedef const mob_suite *(*mob_suite_chooser)(const char *target, char *err, size_t errlen);
+
+/* What the command line says to a built-in suite, not to the runner: the chooser reads it
+ * when it builds the suite for a target. A flag that only one suite understands goes here. */
+typedef struct mob_suite_args {
+    size_t payload_size; /* --size: bytes per echo (tcp://, ws://); 0: the suite's default */
+    size_t buffer_size;  /* --buffer: http:// read buffer, the largest head; 0: 512 */
+} mob_suite_args;
+
+typedef const mob_suite *(*mob_suite_chooser)(const char *target, const mob_suite_args *args,
+                                              char *err, size_t errlen);
 int mob_main(int argc, char **argv, const mob_suite *s);
 int mob_main_ex(int argc, char **argv, const mob_suite *s, mob_suite_chooser builtin);
 

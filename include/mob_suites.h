@@ -24,9 +24,11 @@ extern "C" {
 #endif
 
 /* The suite for `target` (a mob_suite_chooser), or NULL with a one-line message in err when
- * the scheme is unknown or the URL malformed. Each suite keeps its target in static storage:
- * one built-in suite per process at a time. */
-const mob_suite *mob_builtin_suite(const char *target, char *err, size_t errlen);
+ * the scheme is unknown, the URL malformed or an argument out of range. args may be NULL
+ * (every suite's defaults). Each suite keeps its target in static storage: one built-in
+ * suite per process at a time. */
+const mob_suite *mob_builtin_suite(const char *target, const mob_suite_args *args, char *err,
+                                   size_t errlen);
 
 #ifdef __cplusplus
 }

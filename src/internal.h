@@ -132,6 +132,8 @@ struct mob_bot {
     struct mob__list sibling; /* in parent->children while both live */
     int children_alive;
     void *storage;            /* mob_spawn_options.storage_size zeroed bytes, or NULL */
+    int64_t query_tick;       /* lockstep: last tick in which it asked and found nothing */
+    int64_t active_tick;      /* lockstep: last tick in which it found or did something */
     struct mob__list joiners; /* bots waiting in mob_join for us */
     mob_bot *gen_consumer;    /* generators: the bot waiting in mob_gen_next, or NULL */
     struct mob__defer *defers;
@@ -187,10 +189,38 @@ struct mob_loop {
     struct mob__io *io;
     int io_waiters;               /* bots parked on fds (io.c), read by every step */
     struct mob__msgs *msgs;
+    int idle_yields;              /* lockstep: bots whose turn in this tick was idle */
+    int host_active;              /* the host acted on the loop since the last step */
     mob_loop_stats stats;
     int fpenv_default;            /* enum mob_fpenv for bots that do not say */
     struct mob__fpenv thread_fpenv; /* the thread's, kept while such a bot runs */
 };
+
+/*
+ * Lockstep idle detection (loop.c, "Idle ticks"). A bot's turn is idle when it asked
+ * something of the loop and found nothing (mob_ready 0, no message) and did nothing that
+ * another bot could see (found something, sent, spawned, watched...). Queries call
+ * mob__turn_query; actions call mob__turn_active. Stamped with the tick number, so nothing
+ * needs resetting. From the host (no current bot), an action spoils the next tick's idleness.
+ */
+static inline void mob__turn_query(mob_loop *loop, int found)
+{
+    mob_bot *b = loop->current;
+    if (!b)
+        return;
+    if (found)
+        b->active_tick = loop->stats.ticks;
+    else
+        b->query_tick = loop->stats.ticks;
+}
+
+static inline void mob__turn_active(mob_loop *loop)
+{
+    if (loop->current)
+        loop->current->active_tick = loop->stats.ticks;
+    else
+        loop->host_active = 1;
+}
 
 /* ---- scheduler (src/core/loop.c) --------------------------------------------------------- */
 
@@ -258,6 +288,13 @@ void mob__io_fini(mob_loop *loop);
 int mob__io_poll(mob_loop *loop, int64_t timeout_ns);
 /* Lockstep: applies deferred watch/unwatch, then snapshots readiness of watched fds. */
 void mob__io_tick_end(mob_loop *loop);
+/* Nonzero when no watched fd is ready in the snapshot and no watch change is pending. */
+int mob__io_watch_quiet(const mob_loop *loop);
+/* Idle lockstep tick: waits until a watched fd gains readiness, the poller has an event or
+ * the timeout passes; then retakes the snapshot. Returns 0 or -errno. */
+int mob__io_idle_wait(mob_loop *loop, int64_t timeout_ns);
+/* Number of watched fds. */
+int mob__io_nwatch(const mob_loop *loop);
 /* Closes every fd a bot still owns; called when it returns. */
 void mob__io_bot_done(mob_bot *bot);
 /* Counts (and reports) fds still registered, then closes them. */
@@ -268,8 +305,8 @@ int mob__io_backend_fd(const mob_loop *loop);
 
 int mob__msg_init(mob_loop *loop);
 void mob__msg_fini(mob_loop *loop);
-/* Lockstep end of tick: messages sent during the tick become visible. */
-void mob__msg_tick_end(mob_loop *loop);
+/* Lockstep end of tick: messages sent during the tick become visible. Returns how many. */
+int mob__msg_tick_end(mob_loop *loop);
 /* Frees a returning bot's mailbox and group memberships. */
 void mob__msg_bot_done(mob_bot *bot);
 

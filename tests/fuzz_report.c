@@ -8,6 +8,7 @@
  * sides with runs and buckets never reports a p50 above its p99 (a side with no runs keeps
  * the file's own figures, whatever they are).
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,8 +26,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data, size);
     text[size] = 0;
     mob_result *r = NULL, *copy = NULL;
-    if (mob__result_parse_json(text, size, &r) == 0 &&
-        mob__result_parse_json(text, size, &copy) == 0 && mob_result_merge(copy, r) == 0) {
+    int parsed = mob__result_parse_json(text, size, &r) == 0 &&
+                 mob__result_parse_json(text, size, &copy) == 0;
+    if (parsed && mob_result_merge(copy, r) != -EEXIST)
+        abort(); /* the same report twice is the same run twice */
+    if (parsed) /* the copy as another run, so that the merge itself is exercised */
+        for (int i = 0; i < r->nruns; i++)
+            r->runs[i][0] = 'f';
+    if (parsed && mob_result_merge(copy, r) == 0) {
         for (int i = 0; i < mob_result_seconds(copy); i++) {
             mob_second s;
             if (mob_result_second(copy, i, &s) != 0)

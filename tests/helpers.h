@@ -50,4 +50,8 @@ struct test_out {
 void test_run_mob(struct test_out *o, int sig, int64_t sig_after_ns, const char *const *args);
 #define MOB(o, ...) test_run_mob((o), 0, 0, (const char *const[]){__VA_ARGS__, NULL})
 
+/* Copies the JSON report at src to dst as another run: the same counts under a new run id, so
+ * that merging the two doubles every count instead of being refused as the same run twice. */
+void test_copy_as_new_run(const char *src, const char *dst);
+
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "mob_run.h"
 
 /* Every run: span "outer" around two "inner" spans; the second inner fails (status) on odd
@@ -80,7 +81,10 @@ Test(report_html, spans_are_counted_nested_and_merge_exactly, .timeout = 10)
     cr_assert_not_null(span_named(r, "left-open", &st));
     cr_assert_eq(st.ok + st.failures, 0, "a span left open is dropped");
     /* The same file merged with itself: every span count doubles, histograms too. */
-    char *argv2[] = {"prog", "merge", "-q", "--json", b, a, a, NULL};
+    char a2[64];
+    snprintf(a2, sizeof a2, "%s.again", a);
+    test_copy_as_new_run(a, a2); /* the same file twice is refused: the same run twice */
+    char *argv2[] = {"prog", "merge", "-q", "--json", b, a, a2, NULL};
     cr_assert_eq(mob_main(7, argv2, &suite), 0);
     cr_assert_eq(mob_result_read_json(b, &r2), 0);
     cr_assert_not_null(span_named(r2, "inner", &st));
@@ -90,6 +94,7 @@ Test(report_html, spans_are_counted_nested_and_merge_exactly, .timeout = 10)
     mob_result_free(r);
     mob_result_free(r2);
     unlink(a);
+    unlink(a2);
     unlink(b);
 }
 
@@ -141,7 +146,10 @@ Test(report_html, html_report_is_self_contained_with_the_runs_totals, .timeout =
     cr_assert_null(strstr(page, "href="), "nothing linked");
     cr_assert_null(strstr(page, "url("), "nothing fetched by the style either");
     /* `mob report` builds the same page from the saved JSON, merged twice here. */
-    char *argv2[] = {"prog", "report", j, j, "--html", h2, "-q", NULL};
+    char j2[64];
+    snprintf(j2, sizeof j2, "%s.again", j);
+    test_copy_as_new_run(j, j2); /* the same file twice is refused: the same run twice */
+    char *argv2[] = {"prog", "report", j, j2, "--html", h2, "-q", NULL};
     cr_assert_eq(mob_main(7, argv2, &suite), 0);
     page = slurp_file(h2);
     cr_assert_not_null(strstr(page, "id=\"total-ok\">24<"));
@@ -152,6 +160,7 @@ Test(report_html, html_report_is_self_contained_with_the_runs_totals, .timeout =
     char *argv4[] = {"prog", "report", "/nonexistent.json", NULL};
     cr_assert_eq(mob_main(3, argv4, &suite), 2);
     unlink(j);
+    unlink(j2);
     unlink(h);
     unlink(h2);
 }

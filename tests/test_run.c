@@ -588,10 +588,16 @@ Test(run, merged_timeline_percentiles_come_from_the_summed_distribution, .timeou
     cr_assert_geq(fd, 0);
     close(fd);
     cr_assert_eq(mob_result_write_json(r, path), 0);
-    mob_result *back;
+    char again[64];
+    snprintf(again, sizeof again, "%s.again", path);
+    test_copy_as_new_run(path, again); /* r itself would be refused: the same run twice */
+    mob_result *back, *copy;
     cr_assert_eq(mob_result_read_json(path, &back), 0);
+    cr_assert_eq(mob_result_read_json(again, &copy), 0);
     unlink(path);
-    cr_assert_eq(mob_result_merge(back, r), 0);
+    unlink(again);
+    cr_assert_eq(mob_result_merge(back, copy), 0);
+    mob_result_free(copy);
     mob_second a, b;
     cr_assert_eq(mob_result_second(r, 0, &a), 0);
     cr_assert_eq(mob_result_second(back, 0, &b), 0);
@@ -775,7 +781,11 @@ Test(run, json_report_reads_back_identical, .timeout = 5)
     close(fd);
     cr_assert_eq(mob_result_write_json(r, path), 0);
     cr_assert_eq(mob_result_read_json(path, &back), 0);
+    char again[64];
+    snprintf(again, sizeof again, "%s.again", path);
+    test_copy_as_new_run(path, again);
     unlink(path);
+    cr_assert_str_eq(mob_result_run_id(back), mob_result_run_id(r), "the run id is kept");
     mob_totals a, b;
     mob_result_totals(r, &a);
     mob_result_totals(back, &b);
@@ -805,7 +815,14 @@ Test(run, json_report_reads_back_identical, .timeout = 5)
         cr_assert_eq(ok, x.ok);
         cr_assert_eq(fail, x.failures);
     }
-    /* Merging a result with its copy doubles every count. */
+    /* Merging a result with itself is refused (the same run twice), and changes nothing;
+     * with another run of the same counts, every count doubles. */
+    cr_assert_eq(mob_result_merge(back, r), -EEXIST);
+    mob_result_totals(back, &b);
+    cr_assert_eq(b.ok, a.ok);
+    mob_result_free(r);
+    cr_assert_eq(mob_result_read_json(again, &r), 0);
+    unlink(again);
     cr_assert_eq(mob_result_merge(back, r), 0);
     mob_result_totals(back, &b);
     cr_assert_eq(b.ok, 2 * a.ok);

@@ -122,7 +122,7 @@ Test(suites, ws_echo_bots_run_under_the_load_runner, .timeout = 20)
     pid_t pid = start_servers(ports);
     char url[64], err[256];
     snprintf(url, sizeof url, "ws://127.0.0.1:%d/echo", ports[2]);
-    const mob_suite *s = mob_builtin_suite(url, err, sizeof err);
+    const mob_suite *s = mob_builtin_suite(url, NULL, err, sizeof err);
     cr_assert(s, "%s", err);
     mob_result *r = run_suite(s, 10);
     mob_totals t;
@@ -139,7 +139,7 @@ Test(suites, ws_echo_against_a_non_websocket_server_fails_as_protocol, .timeout 
     pid_t pid = start_servers(ports);
     char url[64], err[256];
     snprintf(url, sizeof url, "ws://127.0.0.1:%d/", ports[0]); /* the arena's TCP port */
-    const mob_suite *s = mob_builtin_suite(url, err, sizeof err);
+    const mob_suite *s = mob_builtin_suite(url, NULL, err, sizeof err);
     cr_assert(s);
     mob_options o;
     mob_options_init(&o);
@@ -165,7 +165,7 @@ static void arena_players(int ws)
     pid_t pid = start_servers(ports);
     char url[64], err[256];
     snprintf(url, sizeof url, "%s://127.0.0.1:%d", ws ? "arena+ws" : "arena", ports[ws]);
-    const mob_suite *s = mob_builtin_suite(url, err, sizeof err);
+    const mob_suite *s = mob_builtin_suite(url, NULL, err, sizeof err);
     cr_assert(s, "%s", err);
     mob_result *r = run_suite(s, 24);
     mob_totals t;
@@ -206,9 +206,31 @@ Test(suites, bad_targets_are_refused_with_a_message)
                                 "gopher://h:1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = 0;
-        cr_expect_null(mob_builtin_suite(bad[i], err, sizeof err), "%s", bad[i]);
+        cr_expect_null(mob_builtin_suite(bad[i], NULL, err, sizeof err), "%s", bad[i]);
         cr_expect(err[0], "a message for %s", bad[i]);
     }
+}
+
+/* --size and --buffer go to the suite they are for, as mob_suite_args, not through the
+ * runner's options. */
+Test(suites, suite_args_reach_the_suite_they_are_for)
+{
+    char err[256] = "";
+    mob_suite_args a = {.buffer_size = 4096};
+    const mob_suite *s = mob_builtin_suite("http://127.0.0.1:1/", &a, err, sizeof err);
+    cr_assert(s, "%s", err);
+    size_t big = s->state_size;
+    a.buffer_size = 0;
+    s = mob_builtin_suite("http://127.0.0.1:1/", &a, err, sizeof err);
+    cr_assert(s, "%s", err);
+    cr_expect_eq(big - s->state_size, 4096 - 512, "state grows with --buffer (default 512)");
+
+    a.payload_size = 4096;
+    cr_expect_not_null(mob_builtin_suite("ws://127.0.0.1:1/", &a, err, sizeof err), "%s", err);
+    a.payload_size = 4097;
+    err[0] = 0;
+    cr_expect_null(mob_builtin_suite("ws://127.0.0.1:1/", &a, err, sizeof err));
+    cr_expect(strstr(err, "--size") != NULL, "says which flag: %s", err);
 }
 
 Test(suites, an_in_process_arena_serves_its_process_bots_and_stops_with_them, .timeout = 20)
@@ -216,7 +238,8 @@ Test(suites, an_in_process_arena_serves_its_process_bots_and_stops_with_them, .t
     for (int ws = 0; ws < 2; ws++) {
         char err[256];
         const mob_suite *s =
-            mob_builtin_suite(ws ? "arena+ws://in-process" : "arena://in-process", err, sizeof err);
+            mob_builtin_suite(ws ? "arena+ws://in-process" : "arena://in-process", NULL, err,
+                              sizeof err);
         cr_assert(s, "%s", err);
         mob_options o;
         mob_options_init(&o);

@@ -313,6 +313,7 @@ mob_bot *mob_spawn_ex(mob_loop *loop, mob_bot_fn fn, void *arg, const mob_spawn_
         return NULL;
     }
     b->storage = storage;
+    mob__turn_active(loop);
     if (env) {
         b->fpenv = env;
         loop->fpenv_bots++;
@@ -428,6 +429,7 @@ int mob_cancel(mob_bot *target)
 {
     if (target->state == MOB__DONE)
         return -ESRCH;
+    mob__turn_active(target->loop);
     cancel_one(target, 0);
     cancel_descendants(target, 0);
     return 0;

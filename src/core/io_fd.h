@@ -60,7 +60,8 @@ struct mob__fdent {
     mob_bot *owner;               /* closes the fd when it returns, or NULL */
     struct mob__list owner_link;  /* in owner->fds */
     int watch_idx;                /* index in io->watch, or -1 */
-    char pad_[4];
+    unsigned char watch_events;   /* lockstep: MOB_IN/MOB_OUT the snapshot reports */
+    char pad_[3];
 };
 _Static_assert(sizeof(struct mob__fdent) == 64, "one fd entry per cache line");
 
@@ -80,6 +81,7 @@ struct mob__io {
     int nwatch, capwatch;
     int *watch_ops;                 /* fds with a pending watch/unwatch */
     int nwatch_ops, capwatch_ops;
+    int nsnap;                      /* watched fds with a nonzero snapshot */
     struct mob__io *next_live;      /* every live loop, for mob_close(NULL, fd) */
     struct mob__event *events;
 };

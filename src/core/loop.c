@@ -72,6 +72,9 @@ MOB__SWITCHES int mob_yield(mob_bot *self)
     if (MOB_LIKELY(next != NULL)) {
         sched_switch(loop, &self->ctx, next);
     } else {
+        if (loop->mode == MOB_LOCKSTEP && self->query_tick == loop->stats.ticks &&
+            self->active_tick != loop->stats.ticks)
+            loop->idle_yields++;
         self->state = MOB__READY;
         sched_ready_push(loop, self);
         sched_next(loop, self);
@@ -207,10 +210,28 @@ static int can_progress(const mob_loop *loop)
     return loop->nready > 0 || loop->timers.len > 0 || loop->io_waiters > 0;
 }
 
-/* Runs the bots of one step, then the end-of-tick work. */
+/*
+ * Idle ticks. A lockstep bot may wait by asking (testtoolkit's `while not is_readable: yield`)
+ * instead of parking. Such a bot is runnable in every tick, so the loop would have no reason
+ * to block and would spin a whole CPU through hundreds of thousands of ticks a second.
+ * A tick is idle when every bot that ran in it, and is queued for the next, spent it asking
+ * and finding nothing (mob_ready 0, no message: mob__turn_query in internal.h) and doing
+ * nothing that could change an answer (no send, spawn, watch, group change, cancel...:
+ * mob__turn_active), no message became visible at its end and no watched fd is ready in the
+ * new snapshot. The next tick would then see the same answers; so the loop waits, before
+ * running it, until a watched fd gains readiness, a bot parked on an fd has an event, a timer
+ * is due, or MOB__IDLE_TICK_MAX_NS passes (testtoolkit's select timeout: a bot that counts
+ * ticks while it asks still moves on). Tick order and message visibility are untouched: only
+ * the wall time between two ticks grows. Not with a virtual clock, whose time must not pass
+ * by itself. mob-bench idle measures the CPU an idle loop costs.
+ */
+#define MOB__IDLE_TICK_MAX_NS (500 * MOB_NS_PER_MS)
+
+/* Runs the bots of one step, then the end-of-tick work. Returns 1 for an idle tick. */
 static int run_bots(mob_loop *loop)
 {
     mob_bot *first;
+    loop->idle_yields = 0;
     if (loop->mode == MOB_LOCKSTEP) {
         int n = build_tick(loop);
         if (n < 0)
@@ -225,10 +246,15 @@ static int run_bots(mob_loop *loop)
         mob__switch_from_host(loop, first);
     /* Outside a step nothing runs by itself: generators driven by the host come back here. */
     loop->budget = 0;
+    int ran = loop->tick_len;
     loop->tick_len = loop->tick_pos = 0;
     if (loop->mode == MOB_LOCKSTEP) {
-        mob__msg_tick_end(loop);
+        int delivered = mob__msg_tick_end(loop);
         mob__io_tick_end(loop);
+        /* Every bot that ran yielded idle (one that parked or returned may have changed
+         * what the others see), and they are all that is queued. */
+        return delivered == 0 && ran > 0 && loop->idle_yields == ran &&
+               loop->nready == ran && !loop->virtual_clock && mob__io_watch_quiet(loop);
     }
     return 0;
 }
@@ -237,6 +263,7 @@ MOB__SWITCHES int mob_loop_step(mob_loop *loop, int64_t timeout_ns)
 {
     MOB_ASSERT(loop->current == NULL, "mob_loop_step called from inside a bot");
     loop->stats.ticks++;
+    loop->host_active = 0;
     if (loop->nhooks)
         run_hooks(loop, 0);
     int rc = run_bots(loop);
@@ -244,11 +271,15 @@ MOB__SWITCHES int mob_loop_step(mob_loop *loop, int64_t timeout_ns)
         run_hooks(loop, 1);
     if (rc < 0)
         return rc;
+    int idle = rc == 1 && !loop->host_active;
 
-    /* How long may we block? Not at all if bots are runnable; else until the next timer. */
+    /* How long may we block? Not at all if bots are runnable (unless the tick was idle: see
+     * "Idle ticks" above); else until the next timer. */
     int64_t wait = timeout_ns;
-    if (loop->nready > 0 || loop->stop)
+    if ((loop->nready > 0 && !idle) || loop->stop)
         wait = 0;
+    else if (idle && (wait < 0 || wait > MOB__IDLE_TICK_MAX_NS))
+        wait = MOB__IDLE_TICK_MAX_NS;
     /* The clock is read only when a timer makes it matter: at most twice per step (here, to
      * size the wait, and after the poll, to fire what came due), never for a step with none. */
     struct mob__timer *t = mob__heap_peek(&loop->timers);
@@ -267,6 +298,13 @@ MOB__SWITCHES int mob_loop_step(mob_loop *loop, int64_t timeout_ns)
     }
     if (wait != 0 && !can_progress(loop))
         wait = 0; /* blocking would be forever: let the caller see the deadlock */
+    if (idle && wait != 0 && mob__io_nwatch(loop) > 0) {
+        loop->stats.polls++;
+        rc = mob__io_idle_wait(loop, wait);
+        if (rc < 0)
+            return rc;
+        wait = 0; /* what woke it is collected by the poll below */
+    }
     /* Lockstep polls once per tick (testtoolkit's server_wrapper) when any fd is known to the
      * loop, so readiness snapshots stay fresh; with no fd at all a tick needs no system call. */
     if (wait != 0 || loop->io_waiters > 0 ||

@@ -164,6 +164,7 @@ static int send_begin(struct send_op *op, mob_loop *loop, const mob_bot *from, i
 {
     *op = (struct send_op){.ms = loop->msgs, .from = from ? from->id : -1, .kind = kind,
                            .data = data, .len = len};
+    mob__turn_active(loop);
     /* Inside a lockstep tick, hold until the tick ends; otherwise deliver now. */
     op->hold = loop->mode == MOB_LOCKSTEP && loop->current != NULL;
     if (bound == 0)
@@ -413,6 +414,7 @@ int mob_try_recv(mob_bot *self, mob_msg *out, const mob_filter *filter)
     MOB_CHECK_SELF(self);
     drop_current(self);
     struct mob__msg *m = inbox_find(self, filter);
+    mob__turn_query(self->loop, m != NULL);
     if (!m)
         return -EAGAIN;
     take(self, m, out);
@@ -424,14 +426,17 @@ int mob_has_message(mob_bot *self, const mob_filter *filter)
 {
     MOB_CHECK_SELF(self);
     inbox_init(self);
-    if (!filter)
-        return self->inbox_len;
     int n = 0;
-    struct mob__list *it;
-    mob__list_foreach(it, &self->inbox) {
-        if (filter_match(filter, &mob__container_of(it, struct mob__msg, link)->m))
-            n++;
+    if (!filter) {
+        n = self->inbox_len;
+    } else {
+        struct mob__list *it;
+        mob__list_foreach(it, &self->inbox) {
+            if (filter_match(filter, &mob__container_of(it, struct mob__msg, link)->m))
+                n++;
+        }
     }
+    mob__turn_query(self->loop, n > 0);
     return n;
 }
 
@@ -450,17 +455,21 @@ int mob__msg_init(mob_loop *loop)
 
 /* Moves everything sent during the tick to the inboxes, in send order, waking receivers that
  * wait for it. Messages to bots that returned meanwhile are dropped. O(messages sent). */
-void mob__msg_tick_end(mob_loop *loop)
+int mob__msg_tick_end(mob_loop *loop)
 {
     struct mob__msgs *ms = loop->msgs;
     struct mob__list *it;
+    int n = 0;
     while ((it = mob__list_pop_front(&ms->pending)) != NULL) {
         struct mob__msg *m = mob__container_of(it, struct mob__msg, link);
-        if (m->to->state == MOB__DONE)
+        if (m->to->state == MOB__DONE) {
             msg_free(ms, m);
-        else
+        } else {
             deliver(m);
+            n++;
+        }
     }
+    return n;
 }
 
 void mob__msg_bot_done(mob_bot *bot)

@@ -143,6 +143,7 @@ int mob_group_join(mob_bot *bot, int group)
         return -ESRCH;
     if (member_index(bot, group) >= 0)
         return -EEXIST;
+    mob__turn_active(bot->loop);
     if (bot->ngroups == bot->groups_cap) {
         int cap = bot->groups_cap ? bot->groups_cap * 2 : 4;
         struct mob__member **a = MOB_REALLOC(bot->groups, (size_t)cap * sizeof *a);
@@ -197,6 +198,7 @@ int mob_group_leave(mob_bot *bot, int group)
     int i = member_index(bot, group);
     if (i < 0)
         return -ENOENT;
+    mob__turn_active(bot->loop);
     mob__group_member_remove(bot->loop->msgs, bot, i);
     return 0;
 }

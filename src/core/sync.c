@@ -50,6 +50,7 @@ void mob_event_free(mob_event *ev)
 /* Wakes the waiters in arrival order. O(waiters). */
 void mob_event_set(mob_event *ev)
 {
+    mob__turn_active(ev->loop);
     ev->set = 1;
     struct mob__list *it;
     while ((it = mob__list_pop_front(&ev->waiters)) != NULL)

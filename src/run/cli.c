@@ -45,7 +45,7 @@ static int validate(struct mob__cli *cli, const mob_suite **sp, mob_suite_choose
             mob__cli_usage_error("%s", "no target (a URL like http://127.0.0.1:8080/ or a .so)");
             return MOB__EXIT_USAGE;
         }
-        s = builtin(o->target, err, sizeof err);
+        s = builtin(o->target, &cli->args, err, sizeof err);
         if (!s) {
             mob__cli_usage_error("%s", err[0] ? err : "bad target");
             return MOB__EXIT_USAGE;

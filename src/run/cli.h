@@ -5,7 +5,8 @@
  *   cli.c         mob_main_ex: parse, validate, run, output, in that order
  *   cli_parse.c   the usage text and the flags, into a mob_options (add a flag here)
  *   cli_units.c   human units: 30s, 1h30m, 10k, 64Ki; start times and load stages
- *   cli_output.c  the summary, --json, --hgrm, --latency, and `mob merge`
+ *   cli_output.c  the summary, --json, --hgrm, --latency
+ *   cli_merge.c   `mob merge`, and the checks every merge of report files makes
  */
 #ifndef MOB_CLI_H
 #define MOB_CLI_H
@@ -17,6 +18,7 @@
 /* What the command line said, before it is checked against the suite. */
 struct mob__cli {
     mob_options o;
+    mob_suite_args args; /* for the built-in suite the target names */
     int duration_set; /* -d was given (stages otherwise set the duration) */
 };
 

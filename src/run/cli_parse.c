@@ -89,6 +89,7 @@ int mob__cli_parse(int argc, char **argv, struct mob__cli *cli)
      * counted: the command gives every run 10 s unless told otherwise (wrk gives 2 s). */
     o->timeout_ns = 10 * MOB_NS_PER_SEC;
     cli->duration_set = 0;
+    memset(&cli->args, 0, sizeof cli->args);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         int missing = 0;
@@ -172,14 +173,14 @@ int mob__cli_parse(int argc, char **argv, struct mob__cli *cli)
         } else if (VAL(NULL, "--size")) {
             if (!v || mob__cli_parse_int64(v, 1, 64 << 20, &n) < 0)
                 BAD("--size: 1 to 64Mi bytes");
-            o->payload_size = (size_t)n;
+            cli->args.payload_size = (size_t)n;
         } else if (VAL(NULL, "--start-at")) {
             if (!v || mob__cli_parse_start_at(v, &o->start_at_ns) < 0)
                 BAD("--start-at: unix seconds within a day from now, or +DURATION");
         } else if (VAL(NULL, "--buffer")) {
             if (!v || mob__cli_parse_int64(v, 256, 1 << 20, &n) < 0)
                 BAD("--buffer (256 to 1Mi)");
-            o->buffer_size = (size_t)n;
+            cli->args.buffer_size = (size_t)n;
         } else if (VAL(NULL, "--stack")) {
             if (!v || mob__cli_parse_int64(v, 4096, 64 << 20, &n) < 0)
                 BAD("--stack: 4Ki to 64Mi bytes");

@@ -20,48 +20,49 @@ static int report_usage(const char *fmt, const char *arg)
 int mob__report_main(int argc, char **argv)
 {
     const char *html = NULL, *json = NULL;
-    int quiet = 0, nfiles = 0, exit_code = -1;
-    mob_result *all = NULL;
+    int quiet = 0, force = 0, nfiles = 0, exit_code = -1;
+    const char **files = MOB_CALLOC((size_t)argc, sizeof *files);
+    if (!files)
+        return 1;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char **dst = strcmp(a, "--html") == 0 ? &html : strcmp(a, "--json") == 0 ? &json
                                                                                        : NULL;
         if (dst) {
             if (i + 1 >= argc || !argv[i + 1][0]) {
-                mob_result_free(all);
+                MOB_FREE(files);
                 return report_usage("%s needs a file name", a);
             }
             *dst = argv[++i];
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             quiet = 1;
+        } else if (strcmp(a, "--force") == 0) {
+            force = 1;
         } else if (a[0] == '-' && a[1]) {
-            mob_result_free(all);
+            MOB_FREE(files);
             return report_usage("unknown option '%s'", a);
         } else {
-            mob_result *r;
-            int rc = mob_result_read_json(a, &r);
-            if (rc < 0) {
-                fprintf(stderr, "mob report: %s: %s\n", a,
-                        rc == -EINVAL ? "not a mob JSON report" : mob_strerror(rc));
-                mob_result_free(all);
-                return 2;
-            }
-            nfiles++;
-            if (!all) {
-                all = r;
-            } else {
-                rc = mob_result_merge(all, r);
-                mob_result_free(r);
-                if (rc < 0) {
-                    mob_result_free(all);
-                    fprintf(stderr, "mob report: %s\n", mob_strerror(rc));
-                    return 1;
-                }
-            }
+            files[nfiles++] = a;
         }
     }
-    if (!nfiles)
+    if (!nfiles) {
+        MOB_FREE(files);
         return report_usage("%s", "needs at least one JSON report");
+    }
+    const char *const outs[] = {html, json};
+    for (int i = 0; i < 2; i++) {
+        int rc = outs[i] ? mob_outfile_check(outs[i]) : 0;
+        if (rc < 0) {
+            fprintf(stderr, "mob report: cannot write %s: %s\n", outs[i], mob_strerror(rc));
+            MOB_FREE(files);
+            return 2;
+        }
+    }
+    mob_result *all;
+    int merged = mob__merge_files(files, nfiles, force, "mob report", &all);
+    MOB_FREE(files);
+    if (merged < 0)
+        return 2;
     /* The report does not keep the -f threshold, so only -x tells the exit status. */
     if (all->t.stopped_on_failure)
         exit_code = 1;

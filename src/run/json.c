@@ -6,6 +6,7 @@
  * general JSON library: no \u escapes beyond ASCII, nesting up to 64 levels.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +18,8 @@ struct jnode {
     int type;
     const char *key;      /* in an object */
     const char *str;      /* J_STR: decoded, NUL-terminated */
-    const char *num;      /* J_NUM: the text */
+    const char *num;      /* J_NUM: the text (not NUL-terminated: numlen bytes) */
+    int numlen;
     double d;
     int b;
     struct jnode *child, *next;
@@ -154,8 +156,9 @@ static struct jnode *parse_value(struct jparser *j)
         n->num = j->p;
         char *e;
         n->d = strtod(j->p, &e);
-        if (e == j->p || e > j->end)
+        if (e == j->p || e > j->end || e - j->p > 64)
             return NULL;
+        n->numlen = (int)(e - j->p);
         j->p = e;
     }
     j->depth--;
@@ -172,22 +175,89 @@ static const struct jnode *get(const struct jnode *o, const char *key)
     return NULL;
 }
 
+/* Why the last report was refused (mob__json_why), and the first bad number met while reading
+ * one: a count must be a whole number that fits 64 bits, never clipped to one that does. */
+static _Thread_local struct {
+    int err;
+    char why[160];
+} jr;
+
+static void refuse(int err, const char *fmt, const char *a, const char *b)
+{
+    if (jr.err)
+        return;
+    jr.err = err;
+    snprintf(jr.why, sizeof jr.why, fmt, a, b);
+}
+
+const char *mob__json_why(void)
+{
+    return jr.why;
+}
+
+/* A whole number (signed when neg_ok) from its JSON text, or 0 with the report refused. */
+static uint64_t whole(const char *text, int len, const char *key, int neg_ok, int *neg)
+{
+    int i = 0;
+    *neg = 0;
+    if (len > 0 && text[0] == '-' && neg_ok)
+        *neg = 1, i++;
+    if (i == len)
+        goto bad;
+    uint64_t v = 0;
+    for (; i < len; i++) {
+        if (text[i] < '0' || text[i] > '9')
+            goto bad;
+        if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t)(text[i] - '0'), &v) ||
+            (neg_ok && v > (uint64_t)INT64_MAX + (uint64_t)*neg)) {
+            char nb[48];
+            snprintf(nb, sizeof nb, "%.*s", len < 40 ? len : 40, text);
+            refuse(-ERANGE, "%s = %s does not fit 64 bits", key, nb);
+            return 0;
+        }
+    }
+    return v;
+bad:;
+    char nb[48];
+    snprintf(nb, sizeof nb, "%.*s", len < 40 ? len : 40, text);
+    refuse(-EINVAL, "%s = %s is not a whole number", key, nb);
+    return 0;
+}
+
+static uint64_t u64_of(const struct jnode *n, const char *key)
+{
+    int neg;
+    if (n->type == J_STR)
+        return whole(n->str, (int)strlen(n->str), key, 0, &neg);
+    if (n->type != J_NUM) {
+        refuse(-EINVAL, "%s%s is not a number", key, "");
+        return 0;
+    }
+    return whole(n->num, n->numlen, key, 0, &neg);
+}
+
+static int64_t i64_of(const struct jnode *n, const char *key)
+{
+    int neg;
+    if (n->type != J_NUM) {
+        refuse(-EINVAL, "%s%s is not a number", key, "");
+        return 0;
+    }
+    uint64_t v = whole(n->num, n->numlen, key, 1, &neg);
+    return neg ? (int64_t)(0 - v) : (int64_t)v;
+}
+
+/* Missing fields read as 0: older reports lack the newer ones. */
 static uint64_t get_u64(const struct jnode *o, const char *key)
 {
     const struct jnode *n = get(o, key);
-    if (n && n->type == J_STR)
-        return strtoull(n->str, NULL, 10);
-    if (!n || n->type != J_NUM)
-        return 0;
-    if (n->num[0] == '-')
-        return 0;
-    return strtoull(n->num, NULL, 10);
+    return n ? u64_of(n, key) : 0;
 }
 
 static int64_t get_i64(const struct jnode *o, const char *key)
 {
     const struct jnode *n = get(o, key);
-    return n && n->type == J_NUM ? strtoll(n->num, NULL, 10) : 0;
+    return n ? i64_of(n, key) : 0;
 }
 
 static double get_d(const struct jnode *o, const char *key)
@@ -203,7 +273,9 @@ static int num_pair(const struct jnode *e)
            e->child->next->type == J_NUM;
 }
 
-static int read_hist(const struct jnode *o, mob_hist *h)
+/* A histogram: its buckets must add up to its count, lie between its min and max, and its sum
+ * between count * min and count * max, or the mean and deviation printed from it are lies. */
+static int read_hist(const struct jnode *o, mob_hist *h, const char *what)
 {
     const struct jnode *b = get(o, "buckets");
     if (!o || !b || b->type != J_ARR)
@@ -211,17 +283,35 @@ static int read_hist(const struct jnode *o, mob_hist *h)
     mob_hist *tmp = mob_hist_new();
     if (!tmp)
         return -ENOMEM;
-    for (const struct jnode *e = b->child; e; e = e->next) {
-        if (!num_pair(e))
-            continue;
-        mob_hist_record_n(tmp, strtoll(e->child->num, NULL, 10),
-                          strtoull(e->child->next->num, NULL, 10));
+    int64_t min = get_i64(o, "min"), max = get_i64(o, "max");
+    uint64_t total = 0, count = get_u64(o, "count"), clamped = get_u64(o, "clamped");
+    double sum = get_d(o, "sum");
+    int64_t floor = mob__coarse_lowest(min);
+    for (const struct jnode *e = b->child; e && !jr.err; e = e->next) {
+        if (!num_pair(e)) {
+            refuse(-EBADMSG, "%s: a bucket is not a [value, count] pair%s", what, "");
+            break;
+        }
+        int64_t v = i64_of(e->child, "a bucket value");
+        uint64_t n = u64_of(e->child->next, "a bucket count");
+        if (!jr.err && (v < floor || v > max))
+            refuse(-EBADMSG, "%s: a bucket lies outside [min, max]%s", what, "");
+        if (__builtin_add_overflow(total, n, &total))
+            refuse(-ERANGE, "%s: its bucket counts overflow 64 bits%s", what, "");
+        mob_hist_record_n(tmp, v, n);
     }
-    mob_hist_set_exact(tmp, get_i64(o, "min"), get_i64(o, "max"), get_d(o, "sum"),
-                       get_u64(o, "clamped"));
-    mob_hist_merge(h, tmp);
+    if (!jr.err && total != count)
+        refuse(-EBADMSG, "%s: its buckets do not add up to its count%s", what, "");
+    if (!jr.err && count > 0 &&
+        (min < 0 || min > max || clamped > count || !(sum >= (double)count * (double)min * 0.999999) ||
+         !(sum <= (double)count * (double)max * 1.000001)))
+        refuse(-EBADMSG, "%s: its min, max and sum do not agree%s", what, "");
+    if (!jr.err) {
+        mob_hist_set_exact(tmp, min, max, sum, clamped);
+        mob_hist_merge(h, tmp);
+    }
     mob_hist_free(tmp);
-    return 0;
+    return jr.err;
 }
 
 /* A second's coarse latency buckets. Missing (an older report), or not strictly ascending
@@ -241,10 +331,10 @@ static int read_coarse(const struct jnode *o, struct mob__second *sec)
     for (const struct jnode *e = o->child; e; e = e->next) {
         if (!num_pair(e))
             goto unknown;
-        int64_t v = mob__coarse_lowest(strtoll(e->child->num, NULL, 10));
+        int64_t v = mob__coarse_lowest(i64_of(e->child, "a second's bucket value"));
         if (k > 0 && v <= sec->cb[k - 1].lowest)
             goto unknown;
-        sec->cb[k++] = (struct mob__cbucket){v, strtoull(e->child->next->num, NULL, 10)};
+        sec->cb[k++] = (struct mob__cbucket){v, u64_of(e->child->next, "a second's bucket count")};
     }
     sec->ncb = k;
     return 0;
@@ -258,6 +348,91 @@ static void read_fail(const struct jnode *o, uint64_t *fail)
 {
     for (int c = 1; c < MOB_FAIL_NCLASS; c++)
         fail[c] += get_u64(o, mob_fail_name(c));
+}
+
+/* The report's run id and the single runs it adds up. A report written before ids has a hash
+ * of its text for both, so the same file given twice is still caught. */
+static int read_runs(const struct jnode *root, mob_result *r, const char *text, size_t len)
+{
+    const struct jnode *id = get(root, "run_id"), *runs = get(root, "runs");
+    char hashed[MOB__RUN_ID_LEN];
+    if (!id || id->type != J_STR) {
+        uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
+        for (size_t i = 0; i < len; i++)
+            h = (h ^ (unsigned char)text[i]) * 0x100000001b3u;
+        snprintf(hashed, sizeof hashed, "h:%016llx", (unsigned long long)h);
+    }
+    const char *own = id && id->type == J_STR ? id->str : hashed;
+    if (strlen(own) >= MOB__RUN_ID_LEN) {
+        snprintf(jr.why, sizeof jr.why, "its run id is longer than %d bytes", MOB__RUN_ID_LEN - 1);
+        return -EBADMSG;
+    }
+    int rc = mob__result_set_run(r, own);
+    if (rc < 0 || !runs || runs->type != J_ARR || !runs->child)
+        return rc;
+    r->nruns = 0;
+    for (const struct jnode *e = runs->child; e; e = e->next) {
+        if (e->type != J_STR || strlen(e->str) >= MOB__RUN_ID_LEN) {
+            snprintf(jr.why, sizeof jr.why, "its list of runs holds something else than ids");
+            return -EBADMSG;
+        }
+        for (int k = 0; k < r->nruns; k++)
+            if (strcmp(r->runs[k], e->str) == 0) {
+                snprintf(jr.why, sizeof jr.why, "it counts run %.40s twice", e->str);
+                return -EBADMSG;
+            }
+        char(*nr)[MOB__RUN_ID_LEN] = MOB_REALLOC(r->runs, (size_t)(r->nruns + 1) * sizeof *nr);
+        if (!nr)
+            return -ENOMEM;
+        r->runs = nr;
+        snprintf(nr[r->nruns++], MOB__RUN_ID_LEN, "%s", e->str);
+    }
+    return 0;
+}
+
+/* The counts of a report tell one story or it is refused: totals are the sums of the classes
+ * and of the scenarios, and each histogram holds exactly the successes it stands for. */
+static int check_sums(const mob_result *r)
+{
+    const mob_totals *t = &r->t;
+    uint64_t f = 0, ok = 0, cut = 0, cls[MOB_FAIL_NCLASS] = {0};
+    int over = 0;
+    for (int c = 1; c < MOB_FAIL_NCLASS; c++)
+        over |= __builtin_add_overflow(f, t->fail[c], &f);
+    for (int i = 0; i < r->nscen; i++) {
+        const struct mob__sstats *s = &r->scen[i];
+        over |= __builtin_add_overflow(ok, s->ok, &ok);
+        over |= __builtin_add_overflow(cut, s->cut, &cut);
+        for (int c = 1; c < MOB_FAIL_NCLASS; c++)
+            over |= __builtin_add_overflow(cls[c], s->fail[c], &cls[c]);
+        if (mob_hist_count(s->hist) != s->ok) {
+            snprintf(jr.why, sizeof jr.why, "scenario %.40s: %llu successes but %llu latencies",
+                     s->name, (unsigned long long)s->ok,
+                     (unsigned long long)mob_hist_count(s->hist));
+            return -EBADMSG;
+        }
+    }
+    if (over) {
+        snprintf(jr.why, sizeof jr.why, "its counts add up to more than 64 bits hold");
+        return -ERANGE;
+    }
+    const char *bad = NULL;
+    if (f != t->failures)
+        bad = "its failures are not the sum of their classes";
+    else if (ok != t->ok || mob_hist_count(r->all) != t->ok)
+        bad = "its successes, its scenarios' and its latencies do not agree";
+    else if (cut != 0 && cut != t->cancelled)
+        bad = "its cut runs and its scenarios' do not agree";
+    for (int c = 1; !bad && c < MOB_FAIL_NCLASS; c++)
+        if (r->nscen > 0 && cls[c] != t->fail[c])
+            bad = "its failures and its scenarios' do not agree";
+    if (!bad && (t->elapsed_ns < 0 || t->bots_max < 0 || t->processes < 0 || r->bots < 0))
+        bad = "a count is negative";
+    if (bad) {
+        snprintf(jr.why, sizeof jr.why, "%s", bad);
+        return -EBADMSG;
+    }
+    return 0;
 }
 
 /* text[len] must be readable and NUL. */
@@ -275,14 +450,29 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
         rc = -ENOMEM;
         goto done;
     }
+    jr.err = 0;
+    snprintf(jr.why, sizeof jr.why, "not a mob JSON report");
     struct jnode *root = parse_value(&j);
-    if (!root || root->type != J_OBJ || !get(root, "mob"))
+    const struct jnode *ver = root && root->type == J_OBJ ? get(root, "mob") : NULL;
+    if (!ver)
         goto done;
+    if (ver->type != J_NUM || ver->numlen != 1 || ver->num[0] != '1') {
+        snprintf(jr.why, sizeof jr.why, "format version %.*s, and this mob reads version 1",
+                 ver->type == J_NUM ? (ver->numlen < 20 ? ver->numlen : 20) : 1,
+                 ver->type == J_NUM ? ver->num : "?");
+        rc = -ENOTSUP;
+        goto done;
+    }
     const struct jnode *s = get(root, "suite"), *tg = get(root, "target");
     mob_result *r = mob__result_new(s && s->type == J_STR ? s->str : "mob",
                                     tg && tg->type == J_STR ? tg->str : "", NULL, 0);
     if (!r) {
         rc = -ENOMEM;
+        goto done;
+    }
+    rc = read_runs(root, r, text, len);
+    if (rc < 0) {
+        mob_result_free(r);
         goto done;
     }
     const struct jnode *opt = get(root, "options"), *t = get(root, "totals");
@@ -306,7 +496,7 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
     r->t.stopped_on_failure = (int)get_i64(t, "stopped_on_failure");
     r->t.setup_failed_rc = (int)get_i64(t, "setup_failed_rc");
     r->t.seed = get_u64(t, "seed");
-    rc = read_hist(get(root, "latency"), r->all);
+    rc = read_hist(get(root, "latency"), r->all, "latency");
     const struct jnode *sc = get(root, "scenarios");
     for (const struct jnode *e = sc ? sc->child : NULL; rc == 0 && e; e = e->next) {
         const struct jnode *name = get(e, "name");
@@ -318,13 +508,13 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
         r->scen[i].ok += get_u64(e, "ok");
         r->scen[i].cut += get_u64(e, "cut");
         read_fail(get(e, "fail"), r->scen[i].fail);
-        rc = read_hist(get(e, "latency"), r->scen[i].hist);
+        rc = read_hist(get(e, "latency"), r->scen[i].hist, r->scen[i].name);
         const struct jnode *tl = get(e, "timeline");
         int k = 0;
         for (const struct jnode *x = tl ? tl->child : NULL; rc == 0 && x; x = x->next, k++)
             if (num_pair(x))
-                rc = mob__scenario_add_second(r, i, k, strtoull(x->child->num, NULL, 10),
-                                              strtoull(x->child->next->num, NULL, 10));
+                rc = mob__scenario_add_second(r, i, k, u64_of(x->child, "a timeline count"),
+                                              u64_of(x->child->next, "a timeline count"));
     }
     const struct jnode *sp = get(root, "spans");
     for (const struct jnode *e = sp ? sp->child : NULL; rc == 0 && e; e = e->next) {
@@ -336,7 +526,7 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
         }
         r->spans[i].ok += get_u64(e, "ok");
         read_fail(get(e, "fail"), r->spans[i].fail);
-        rc = read_hist(get(e, "latency"), r->spans[i].hist);
+        rc = read_hist(get(e, "latency"), r->spans[i].hist, r->spans[i].name);
     }
     const struct jnode *tl = get(root, "timeline");
     for (const struct jnode *e = tl ? tl->child : NULL; rc == 0 && e; e = e->next) {
@@ -347,6 +537,10 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
         if (rc == 0)
             rc = mob__result_add_second(r, &sec);
     }
+    if (rc == 0 && jr.err)
+        rc = jr.err;
+    if (rc == 0)
+        rc = check_sums(r);
     if (rc == 0)
         *out = r;
     else
@@ -370,6 +564,13 @@ int mob_result_read_json(const char *path, mob_result **out)
         len += got;
         if (len < cap - 1)
             break;
+        if (len > MOB__REPORT_MAX) { /* /dev/zero, a log file given by mistake */
+            MOB_FREE(buf);
+            fclose(f);
+            snprintf(jr.why, sizeof jr.why, "larger than %zu MiB: not a mob report",
+                     MOB__REPORT_MAX >> 20);
+            return -EFBIG;
+        }
         char *nb = MOB_REALLOC(buf, cap * 2);
         if (!nb) {
             MOB_FREE(buf);

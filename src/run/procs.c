@@ -30,7 +30,6 @@ void mob_options_init(mob_options *o)
     o->processes = 1;
     o->fail_threshold = -1;
     o->live = -1;
-    o->payload_size = 64;
 }
 
 int mob__max_bots(const mob_options *o)
@@ -195,6 +194,8 @@ static int run_children(const struct mob__proc *base, mob_result **out)
     MOB_FREE(pids);
     if (rc == 0 && all && mob__stop_signal)
         all->t.interrupted = mob__stop_signal;
+    if (all) /* the run's own id; its children's are listed in all->runs */
+        mob__run_id_new(all->run_id);
     if (rc < 0 || !all) {
         mob_result_free(all);
         return rc < 0 ? rc : -ECHILD;

@@ -187,6 +187,14 @@ static void json_write(const mob_result *r, FILE *f)
     json_str(f, r->suite);
     fprintf(f, ",\"target\":");
     json_str(f, r->target);
+    fprintf(f, ",\n\"run_id\":");
+    json_str(f, r->run_id);
+    fprintf(f, ",\"runs\":[");
+    for (int i = 0; i < r->nruns; i++) {
+        fputs(i ? "," : "", f);
+        json_str(f, r->runs[i]);
+    }
+    fputc(']', f);
     fprintf(f, ",\n\"options\":{\"bots\":%d,\"duration_ns\":%lld,\"rate\":%.17g},\n", r->bots,
             (long long)r->duration_ns, r->rate);
     fprintf(f, "\"totals\":{\"ok\":%llu,\"failures\":%llu,\"fail\":", (unsigned long long)t->ok,

@@ -52,8 +52,15 @@ struct mob__sstats {
     int ntl, tl_cap;
 };
 
+/* A run id: "r:" and 32 hex digits (random), or "h:" and 16 (a hash of a report that had
+ * none), NUL included. */
+#define MOB__RUN_ID_LEN 40
+
 struct mob_result {
     char *suite, *target;
+    char run_id[MOB__RUN_ID_LEN];  /* this report's own id */
+    char (*runs)[MOB__RUN_ID_LEN]; /* the single runs it adds up (itself, or what was merged) */
+    int nruns;
     int nscen;
     struct mob__sstats *scen;
     int nspans;
@@ -73,6 +80,10 @@ struct mob_result {
 /* A result with these scenario names (copied), or NULL. */
 mob_result *mob__result_new(const char *suite, const char *target, const char *const *names,
                             int n);
+/* A fresh random run id into out. */
+void mob__run_id_new(char out[MOB__RUN_ID_LEN]);
+/* Gives r the id and makes it the single run r adds up. 0 or -ENOMEM. */
+int mob__result_set_run(mob_result *r, const char *id);
 /* Finds or adds a scenario by name; returns its index or -ENOMEM. */
 int mob__result_scenario(mob_result *r, const char *name);
 /* Finds or adds a span by name; returns its index or -ENOMEM. */
@@ -204,6 +215,19 @@ int mob__write_atomic(const char *path, void (*fn)(FILE *f, const void *ud), con
 
 /* ---- json.c --------------------------------------------------------------------------- */
 
+/* Reads a report from text; -EINVAL (not one), -ENOTSUP (another format version), -ERANGE (a
+ * count past 64 bits), -EBADMSG (counts that do not add up), -ENOMEM. mob__json_why() then
+ * says what, in a few words, for the one-line error of `mob merge`. */
 int mob__result_parse_json(const char *text, size_t len, mob_result **out);
+const char *mob__json_why(void);
+
+/* cli_merge.c: reads and merges report files for `mob merge` and `mob report`, refusing
+ * nonsense (see there); who ("mob merge") starts each one-line error. 0 and *out, or -1 with
+ * the error printed. */
+int mob__merge_files(const char *const *files, int n, int force, const char *who,
+                     mob_result **out);
+
+/* The largest report mob reads: an hour-long run of a hundred scenarios is a few MB. */
+#define MOB__REPORT_MAX ((size_t)64 << 20)
 
 #endif /* MOB_RUN_INTERNAL_H */

@@ -8,6 +8,9 @@
  * in coarse buckets (hist.c), so they are true to within 1.6%.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "run.h"
@@ -33,7 +36,9 @@ mob_result *mob__result_new(const char *suite, const char *target, const char *c
     r->target = dup_str(target);
     r->all = mob_hist_new();
     r->sec_hist = mob_hist_new();
-    if (!r->suite || !r->target || !r->all || !r->sec_hist)
+    char id[MOB__RUN_ID_LEN];
+    mob__run_id_new(id);
+    if (!r->suite || !r->target || !r->all || !r->sec_hist || mob__result_set_run(r, id) < 0)
         goto fail;
     for (int i = 0; i < n; i++)
         if (mob__result_scenario(r, names[i]) < 0)
@@ -62,6 +67,7 @@ void mob_result_free(mob_result *r)
     for (int i = 0; i < r->nsecs; i++)
         MOB_FREE(r->secs[i].cb);
     MOB_FREE(r->secs);
+    MOB_FREE(r->runs);
     mob_hist_free(r->all);
     mob_hist_free(r->sec_hist);
     MOB_FREE(r->suite);
@@ -89,6 +95,46 @@ static int stats_find_add(struct mob__sstats **arr, int *n, const char *name)
         return -ENOMEM;
     }
     return (*n)++;
+}
+
+void mob__run_id_new(char out[MOB__RUN_ID_LEN])
+{
+    unsigned char b[16];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, b, sizeof b) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n != (ssize_t)sizeof b) {
+        /* No urandom (a chroot): the clock, the pid and a counter, well mixed, will do. */
+        static uint64_t count;
+        uint64_t x = (uint64_t)mob_clock_ns() ^ ((uint64_t)getpid() << 40) ^ ++count * 0x9e3779b97f4a7c15u;
+        for (int i = 0; i < 16; i++) {
+            x ^= x >> 31;
+            x *= 0xbf58476d1ce4e5b9u;
+            x ^= x >> 29;
+            b[i] = (unsigned char)x;
+        }
+    }
+    memcpy(out, "r:", 2);
+    for (int i = 0; i < 16; i++)
+        snprintf(out + 2 + 2 * i, 3, "%02x", b[i]);
+}
+
+int mob__result_set_run(mob_result *r, const char *id)
+{
+    char(*runs)[MOB__RUN_ID_LEN] = MOB_REALLOC(r->runs, sizeof *runs);
+    if (!runs)
+        return -ENOMEM;
+    snprintf(r->run_id, sizeof r->run_id, "%s", id);
+    r->runs = runs;
+    memcpy(runs[0], r->run_id, sizeof r->run_id);
+    r->nruns = 1;
+    return 0;
+}
+
+const char *mob_result_run_id(const mob_result *r)
+{
+    return r->run_id;
 }
 
 int mob__result_scenario(mob_result *r, const char *name)
@@ -248,6 +294,20 @@ static void add_u64(uint64_t *a, uint64_t b, int *over)
 
 int mob_result_merge(mob_result *dst, const mob_result *src)
 {
+    /* The same run twice would double every count: refused before anything moves. */
+    for (int i = 0; i < src->nruns; i++)
+        for (int k = 0; k < dst->nruns; k++)
+            if (strcmp(src->runs[i], dst->runs[k]) == 0)
+                return -EEXIST;
+    if (src->nruns > 0) {
+        char(*runs)[MOB__RUN_ID_LEN] =
+            MOB_REALLOC(dst->runs, (size_t)(dst->nruns + src->nruns) * sizeof *runs);
+        if (!runs)
+            return -ENOMEM;
+        memcpy(runs + dst->nruns, src->runs, (size_t)src->nruns * sizeof *runs);
+        dst->runs = runs;
+        dst->nruns += src->nruns;
+    }
     int over = 0;
     for (int i = 0; i < src->nscen; i++) {
         int j = mob__result_scenario(dst, src->scen[i].name);

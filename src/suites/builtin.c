@@ -47,8 +47,10 @@ int mob__suite_host_port(const char *hp, char *host, size_t hostlen, int *port, 
     return 0;
 }
 
-const mob_suite *mob__suite_arena(const char *target, char *err, size_t errlen)
+const mob_suite *mob__suite_arena(const char *target, const mob_suite_args *args, char *err,
+                                  size_t errlen)
 {
+    (void)args;
     int ws = strncmp(target, "arena+ws://", 11) == 0;
     char host[256], path[64];
     int port;
@@ -68,16 +70,20 @@ static int has_scheme(const char *target, const char *scheme)
     return strncmp(target, scheme, strlen(scheme)) == 0;
 }
 
-const mob_suite *mob_builtin_suite(const char *target, char *err, size_t errlen)
+const mob_suite *mob_builtin_suite(const char *target, const mob_suite_args *args, char *err,
+                                   size_t errlen)
 {
+    static const mob_suite_args defaults;
+    if (!args)
+        args = &defaults;
     if (has_scheme(target, "http://"))
-        return mob__suite_http(target, err, errlen);
+        return mob__suite_http(target, args, err, errlen);
     if (has_scheme(target, "tcp://"))
-        return mob__suite_tcp(target, err, errlen);
+        return mob__suite_tcp(target, args, err, errlen);
     if (has_scheme(target, "ws://"))
-        return mob__suite_ws_echo(target, err, errlen);
+        return mob__suite_ws_echo(target, args, err, errlen);
     if (has_scheme(target, "arena://") || has_scheme(target, "arena+ws://"))
-        return mob__suite_arena(target, err, errlen);
+        return mob__suite_arena(target, args, err, errlen);
     if (has_scheme(target, "https://")) {
         snprintf(err, errlen, "https is not supported (plain http:// only): '%s'", target);
         return NULL;

@@ -23,10 +23,10 @@ static struct {
 
 struct http_state {
     mob_http_conn conn;
-    char buf[]; /* mob_options.buffer_size bytes */
+    char buf[]; /* buffer_size bytes */
 };
 
-static size_t buffer_size;
+static size_t buffer_size; /* --buffer (mob_suite_args), read when the suite is chosen */
 
 static int http_bot_setup(mob_worker *w)
 {
@@ -43,8 +43,6 @@ static int http_bot_teardown(mob_worker *w)
     mob_http_conn_close(w->bot, &st->conn);
     return 0;
 }
-
-static int http_global_setup(const mob_options *o, void **ud);
 
 static int http_get(mob_worker *w)
 {
@@ -63,20 +61,12 @@ static const mob_scenario http_scenarios[] = {
 static mob_suite http_suite = {
     .name = "http",
     .scenarios = http_scenarios,
-    .global_setup = http_global_setup,
     .bot_setup = http_bot_setup,
     .bot_teardown = http_bot_teardown,
 };
 
-static int http_global_setup(const mob_options *o, void **ud)
-{
-    (void)ud;
-    buffer_size = o->buffer_size >= 256 ? o->buffer_size : 512;
-    http_suite.state_size = sizeof(struct http_state) + buffer_size;
-    return 0;
-}
-
-const mob_suite *mob__suite_http(const char *target, char *err, size_t errlen)
+const mob_suite *mob__suite_http(const char *target, const mob_suite_args *args, char *err,
+                                 size_t errlen)
 {
     if (mob_http_url_parse(target, &http.url) < 0) {
         snprintf(err, errlen, "bad URL '%s' (want http://HOST[:PORT][/PATH])", target);
@@ -86,5 +76,7 @@ const mob_suite *mob__suite_http(const char *target, char *err, size_t errlen)
         snprintf(err, errlen, "cannot build a request for '%s'", target);
         return NULL;
     }
+    buffer_size = args->buffer_size >= 256 ? args->buffer_size : 512;
+    http_suite.state_size = sizeof(struct http_state) + buffer_size;
     return &http_suite;
 }

@@ -17,10 +17,15 @@
 int mob__suite_host_port(const char *hp, char *host, size_t hostlen, int *port, char *path,
                          size_t pathlen);
 
-/* Each parses its whole target and returns its suite, or NULL with a message in err. */
-const mob_suite *mob__suite_http(const char *target, char *err, size_t errlen);
-const mob_suite *mob__suite_tcp(const char *target, char *err, size_t errlen);
-const mob_suite *mob__suite_ws_echo(const char *target, char *err, size_t errlen);
-const mob_suite *mob__suite_arena(const char *target, char *err, size_t errlen);
+/* Each parses its whole target, takes what it needs from args (never NULL here) and returns
+ * its suite, or NULL with a message in err. */
+const mob_suite *mob__suite_http(const char *target, const mob_suite_args *args, char *err,
+                                 size_t errlen);
+const mob_suite *mob__suite_tcp(const char *target, const mob_suite_args *args, char *err,
+                                size_t errlen);
+const mob_suite *mob__suite_ws_echo(const char *target, const mob_suite_args *args, char *err,
+                                    size_t errlen);
+const mob_suite *mob__suite_arena(const char *target, const mob_suite_args *args, char *err,
+                                  size_t errlen);
 
 #endif /* MOB_SUITES_PRIVATE_H */

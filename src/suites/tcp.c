@@ -15,7 +15,7 @@ static struct {
     char host[256];
     int port;
     unsigned char *pattern;
-    size_t size;
+    size_t size; /* --size (mob_suite_args), read when the suite is chosen */
 } tcp;
 
 struct tcp_state {
@@ -24,8 +24,8 @@ struct tcp_state {
 
 static int tcp_global_setup(const mob_options *o, void **ud)
 {
+    (void)o;
     (void)ud;
-    tcp.size = o->payload_size ? o->payload_size : 64;
     tcp.pattern = malloc(tcp.size);
     if (!tcp.pattern)
         return -ENOMEM;
@@ -99,11 +99,13 @@ static const mob_suite tcp_suite = {
     .state_size = sizeof(struct tcp_state),
 };
 
-const mob_suite *mob__suite_tcp(const char *target, char *err, size_t errlen)
+const mob_suite *mob__suite_tcp(const char *target, const mob_suite_args *args, char *err,
+                                size_t errlen)
 {
     if (mob__suite_host_port(target + 6, tcp.host, sizeof tcp.host, &tcp.port, NULL, 0) < 0) {
         snprintf(err, errlen, "bad URL '%s' (want tcp://HOST:PORT)", target);
         return NULL;
     }
+    tcp.size = args->payload_size ? args->payload_size : 64;
     return &tcp_suite;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ws_echo.c: the suite behind `mob ws://HOST:PORT/PATH`: WebSocket echo bots. Each run sends
- * one --size message (at most 4096 bytes) and waits for the same bytes back; the runner times
+ * one --size message (64 bytes by default, at most 4096) and waits for the same bytes back; the runner times
  * the runs and counts the errors by class, and each bot keeps its connection (struct
  * echo_state) in its state between runs.
  *
@@ -18,7 +18,7 @@ struct echo_options {
     const char *host;
     int port;
     const char *path;
-    size_t message_size;  /* bytes per message; default 32 */
+    size_t message_size;  /* bytes per message; 0: 32 */
     int binary;           /* send binary frames instead of text */
     int64_t timeout_ns;   /* per step when no deadline is given; default 5 s */
 };
@@ -102,15 +102,6 @@ static struct {
     struct echo_options o;
 } echo;
 
-static int echo_global_setup(const mob_options *o, void **ud)
-{
-    (void)ud;
-    echo.o.message_size = o->payload_size ? o->payload_size : 32;
-    if (echo.o.message_size > sizeof(((struct echo_state *)0)->msg))
-        return -EINVAL; /* bigger than an echo bot's buffer: a usage error */
-    return 0;
-}
-
 static int echo_bot_teardown(mob_worker *w)
 {
     echo_finish(w->bot, w->state);
@@ -131,12 +122,12 @@ static const mob_scenario echo_scenarios[] = {
 static const mob_suite echo_suite = {
     .name = "ws-echo",
     .scenarios = echo_scenarios,
-    .global_setup = echo_global_setup,
     .bot_teardown = echo_bot_teardown,
     .state_size = sizeof(struct echo_state),
 };
 
-const mob_suite *mob__suite_ws_echo(const char *target, char *err, size_t errlen)
+const mob_suite *mob__suite_ws_echo(const char *target, const mob_suite_args *args, char *err,
+                                    size_t errlen)
 {
     if (strncmp(target, "ws://", 5) != 0 ||
         mob__suite_host_port(target + 5, echo.host, sizeof echo.host, &echo.port, echo.path,
@@ -145,6 +136,12 @@ const mob_suite *mob__suite_ws_echo(const char *target, char *err, size_t errlen
         return NULL;
     }
     memset(&echo.o, 0, sizeof echo.o);
+    echo.o.message_size = args->payload_size ? args->payload_size : 64;
+    if (echo.o.message_size > sizeof(((struct echo_state *)0)->msg)) {
+        snprintf(err, errlen, "--size %zu is over the %zu bytes a ws:// echo message can hold",
+                 echo.o.message_size, sizeof(((struct echo_state *)0)->msg));
+        return NULL;
+    }
     echo.o.host = echo.host;
     echo.o.port = echo.port;
     echo.o.path = echo.path;

@@ -17,6 +17,7 @@ int bench_spawn(int argc, char **argv);
 int bench_pipes(int argc, char **argv);
 int bench_echo(int argc, char **argv);
 int bench_msg(int argc, char **argv);
+int bench_idle(int argc, char **argv);
 
 /* Median of v[0..n) (sorts v in place). */
 double bench_median(double *v, size_t n);

@@ -58,6 +58,7 @@ static const struct {
     {"pipes", bench_pipes, "libevent's chained-write benchmark (--pipes --active --writes)"},
     {"echo", bench_echo, "TCP ping-pong round trips per second on loopback"},
     {"msg", bench_msg, "mailboxes: ping-pong in both modes, send_all to 100,000 bots"},
+    {"idle", bench_idle, "CPU of an idle lockstep loop asking about 1,000 sockets"},
 };
 
 static void usage(FILE *f)

@@ -22,10 +22,11 @@ static int looks_like_path(const char *t)
     return n > 3 && strcmp(t + n - 3, ".so") == 0;
 }
 
-static const mob_suite *choose(const char *target, char *err, size_t errlen)
+static const mob_suite *choose(const char *target, const mob_suite_args *args, char *err,
+                               size_t errlen)
 {
     if (!looks_like_path(target))
-        return mob_builtin_suite(target, err, errlen);
+        return mob_builtin_suite(target, args, err, errlen);
     void *h = dlopen(target, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         snprintf(err, errlen, "cannot load '%s': %s", target, dlerror());
