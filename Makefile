@@ -67,7 +67,8 @@ EXAMPLES = $(patsubst tools/examples/%.c,$(BUILD)/examples/%,$(wildcard tools/ex
 PLUGINS  = $(patsubst tools/examples/plugin/%.c,$(BUILD)/examples/%.so,$(wildcard tools/examples/plugin/*.c))
 TEST_SRC = $(sort $(wildcard tests/test_*.c)) tests/helpers.c
 TEST_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
-ALL_OBJ  = $(LIB_OBJ) $(TEST_OBJ) $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*/*.c tests/selftest.c))
+ALL_OBJ  = $(LIB_OBJ) $(TEST_OBJ) $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*/*.c tests/selftest.c \
+           tests/hostile_server.c))
 
 .PHONY: all lib tools examples test check asan fuzz lto amalgamation clean install uninstall format criterion run FORCE
 all: lib tools examples
@@ -135,13 +136,16 @@ $(BUILD)/tests/run: $(TEST_OBJ) $(BUILD)/libmob.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CRITERION_LIBS) $(LDLIBS)
 $(BUILD)/tests/selftest: $(BUILD)/tests/selftest.o $(BUILD)/libmob.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# The hostile-server suite's server (tests/test_hostile.c): plain threads, no mob inside.
+$(BUILD)/tests/hostile: $(BUILD)/tests/hostile_server.o
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^
 
 # ---- test targets --------------------------------------------------------------------------
 criterion:
 	@[ -f /usr/include/criterion/criterion.h ] || [ -n "$(CRITERION_INSTALLED)" ] || \
 	  tools/apt-install.sh libcriterion-dev
 test: criterion
-	@$(MAKE) --no-print-directory all $(BUILD)/tests/run
+	@$(MAKE) --no-print-directory all $(BUILD)/tests/run $(BUILD)/tests/hostile
 	MOB_BUILD=$(BUILD) $(BUILD)/tests/run $(TEST_ARGS)
 check: test
 	@$(MAKE) --no-print-directory test BUILD=$(BUILD)-poll POLLER=poll

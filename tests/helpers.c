@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "mob.h"
 
 int test_slow_factor(void)
 {
@@ -72,6 +73,7 @@ void test_run_mob(struct test_out *o, int sig, int64_t sig_after_ns, const char 
         argv[n] = args[n - 1];
     argv[n] = NULL;
     fflush(NULL);
+    int64_t t0 = mob_clock_ns();
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
@@ -90,7 +92,9 @@ void test_run_mob(struct test_out *o, int sig, int64_t sig_after_ns, const char 
         kill(sig < 0 ? -pid : pid, sig < 0 ? -sig : sig); /* negative: the whole group */
     }
     int st;
-    waitpid(pid, &st, 0);
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    o->wall_ns = mob_clock_ns() - t0;
     o->code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     lseek(fo, 0, SEEK_SET);
     lseek(fe, 0, SEEK_SET);
@@ -115,4 +119,48 @@ void test_copy_as_new_run(const char *src, const char *dst)
     cr_assert_not_null(f, "%s", dst);
     fwrite(text, 1, n, f);
     fclose(f);
+}
+
+int test_hostile_start(const char *mode, int *port)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/tests/hostile", test_build_dir());
+    int p[2];
+    if (pipe(p) < 0)
+        return -errno;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -errno;
+    if (pid == 0) {
+        dup2(p[1], 1);
+        close(p[0]);
+        close(p[1]);
+        execl(path, path, mode, (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    char line[32] = "";
+    size_t n = 0;
+    ssize_t r;
+    while (n + 1 < sizeof line && (r = read(p[0], line + n, sizeof line - 1 - n)) > 0) {
+        n += (size_t)r;
+        if (memchr(line, '\n', n))
+            break;
+    }
+    close(p[0]);
+    line[n] = 0;
+    *port = atoi(line);
+    if (*port <= 0) {
+        test_hostile_stop(pid);
+        return -ENOENT;
+    }
+    return pid;
+}
+
+void test_hostile_stop(int pid)
+{
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
 }

@@ -37,11 +37,12 @@ int test_listen_loopback(int *port);
 /* The build directory of the binaries under test (env MOB_BUILD, default "build"). */
 const char *test_build_dir(void);
 
-/* What a run of the mob binary ($MOB_BUILD/mob) printed, and how it ended (128 + N when
- * signal N killed it). */
+/* What a run of the mob binary ($MOB_BUILD/mob) printed, how it ended (128 + N when signal N
+ * killed it), and how long it took from fork to exit. */
 struct test_out {
     char out[16384], err[16384];
     int code;
+    int64_t wall_ns;
 };
 
 /* Runs mob with args (NULL-terminated), stdin from /dev/null, in its own process group; if sig
@@ -53,5 +54,11 @@ void test_run_mob(struct test_out *o, int sig, int64_t sig_after_ns, const char 
 /* Copies the JSON report at src to dst as another run: the same counts under a new run id, so
  * that merging the two doubles every count instead of being refused as the same run twice. */
 void test_copy_as_new_run(const char *src, const char *dst);
+
+/* Starts `$MOB_BUILD/tests/hostile MODE` (tests/hostile_server.c) and reads the port it
+ * listens on. Returns its pid (> 0), or -errno. */
+int test_hostile_start(const char *mode, int *port);
+/* Kills and reaps it. */
+void test_hostile_stop(int pid);
 
 #endif
