@@ -175,6 +175,12 @@ typedef struct mob_options {
     const char *json_path;    /* --json FILE */
     const char *hgrm_path;    /* --hgrm FILE ("-": stdout) */
     const char *html_path;    /* --html FILE: the HTML report */
+    const char *csv_prefix;   /* --csv PREFIX: Locust-style PREFIX_stats.csv, _history, ... */
+    const char *dashboard;    /* --dashboard [HOST:]PORT: the live page (loopback default) */
+    const char *report_to;    /* --report-to HOST:PORT: stream to a `mob view` */
+    const char *token;        /* --token T: shared with the viewer; needed beyond loopback */
+    const char *statsd;       /* --statsd udp://HOST:PORT */
+    int index, nindex;        /* --index I/N: this is machine I of N (bot ids stay unique) */
     int latency;              /* --latency: print the .hgrm distribution after the summary */
     size_t stack_size;        /* --stack: bot stack size; 0: the runtime's default */
     int force_shutdown;       /* --force-shutdown: at the end, cancel runs in flight (counted
@@ -279,6 +285,9 @@ int mob_result_read_json(const char *path, mob_result **out);
  * script, nothing fetched). exit_code is shown as the run's exit status; -1: not recorded.
  * Returns 0 or -errno. */
 int mob_result_write_html(const mob_result *r, const char *path, int exit_code);
+/* Writes Locust's CSV files PREFIX_stats.csv, PREFIX_stats_history.csv and
+ * PREFIX_failures.csv, each atomically. Returns 0 or -errno. */
+int mob_result_write_csv(const mob_result *r, const char *prefix);
 /* The wrk-like summary table plus molotov's `SUCCESSES: n | FAILURES: m` line. */
 void mob_result_print(const mob_result *r, FILE *out);
 void mob_result_free(mob_result *r);

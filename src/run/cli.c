@@ -37,6 +37,9 @@ static int validate(struct mob__cli *cli, const mob_suite **sp, mob_suite_choose
                                    "under 2^31");
         return MOB__EXIT_USAGE;
     }
+    int w = mob__cli_watch_check(o);
+    if (w >= 0)
+        return w;
     if (o->nstages > 0 && !cli->duration_set)
         o->duration_ns = 0; /* the stages' sum */
     if ((!s || !s->scenarios) && builtin) {
@@ -83,6 +86,8 @@ int mob_main_ex(int argc, char **argv, const mob_suite *s, mob_suite_chooser bui
         return mob__cli_merge(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "report") == 0)
         return mob__report_main(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "view") == 0)
+        return mob__view_main(argc, argv);
     struct mob__cli cli;
     int code = mob__cli_parse(argc, argv, &cli);
     if (code >= 0)

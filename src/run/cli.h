@@ -48,6 +48,15 @@ int mob__cli_parse_stages(const char *spec, mob_options *o);
  * written and code was 0. */
 int mob__cli_output(const mob_result *r, const mob_options *o, int code);
 
+/* cli_watch.c: the live views' flags. Returns 0 when argv[*i] was one of them, -1 when it
+ * was not, MOB__EXIT_USAGE after a usage error (printed). */
+int mob__cli_watch_flag(int argc, char **argv, int *i, mob_options *o);
+/* What those flags say together (and JOB_COMPLETION_INDEX): -1 to go on, or the exit code. */
+int mob__cli_watch_check(mob_options *o);
+
+/* view.c: `mob view [HOST:]PORT ...`: the exit code. */
+int mob__view_main(int argc, char **argv);
+
 /* `mob merge [--json OUT] FILE.json...`: the exit code. */
 int mob__cli_merge(int argc, char **argv);
 

@@ -43,6 +43,8 @@ int mob__cli_output(const mob_result *r, const mob_options *o, int code)
         write_one(o->html_path, mob_result_write_html(r, o->html_path, code), &code);
     if (o->hgrm_path)
         write_one(o->hgrm_path, write_hgrm(r, o->hgrm_path), &code);
+    if (o->csv_prefix)
+        write_one(o->csv_prefix, mob_result_write_csv(r, o->csv_prefix), &code);
     fflush(stdout);
     return code;
 }

@@ -17,16 +17,16 @@
 static const char usage_text[] =
     "usage: mob [options] TARGET    TARGET: http://HOST:PORT/PATH | tcp://HOST:PORT |\n"
     "                                       ws://HOST:PORT/PATH | arena://HOST:PORT | ./x.so\n"
-    "       mob merge FILE.json... [--json OUT]      mob report FILE.json... [--html OUT]\n"
+    "       mob merge FILE.json... [--json OUT]   mob report FILE.json... [--html OUT] [--csv P]\n"
+    "       mob view [HOST:]PORT [--token T] [--json OUT] [--html OUT] [--expect N]\n"
     "\n"
     "  -w, -c, --workers N    bots per process (default 10)\n"
     "  -d, --duration T       run time, one global deadline (default 10s; 30s, 1h30m; 0: none)\n"
     "  -r, --max-runs N       runs per bot, then it stops\n"
     "  -p, --processes N      fork N processes, each with -w bots (results merged exactly)\n"
     "  -R, --rate N           runs per second for the whole run (open model; 10k)\n"
-    "      --ramp-up T        start the bots evenly over T\n"
+    "      --ramp-up T, --delay T  start the bots evenly over T; think time after every run\n"
     "      --stages SPEC      DUR:BOTS[:SPAWN_PER_S],... e.g. 10s:100:20,30s:100,10s:0\n"
-    "      --delay T          think time after every run\n"
     "      --timeout T        per-run timeout, default 10s (failures of class timeout)\n"
     "      --force-shutdown   at the end, cut runs in flight (default: they finish)\n"
     "  -x, --exception        stop on the first failure (exit 1)\n"
@@ -35,13 +35,13 @@ static const char usage_text[] =
     "      --single-run       every bot runs every scenario once\n"
     "      --seed N           seed of the scenario picks (reproducible runs)\n"
     "      --start-at T       start at unix time T (seconds) or +DURATION: line up machines\n"
-    "      --size N           payload bytes of tcp:// and ws:// echoes (default 64)\n"
-    "      --buffer N         http:// read buffer: the largest response head (default 512)\n"
+    "      --size N, --buffer N  tcp/ws payload bytes (64); http read buffer, largest head (512)\n"
     "      --stack N          stack bytes per bot (default 64Ki; pages are touched on use)\n"
-    "      --json F, --html F the full report (histograms included); the HTML one (charts)\n"
-    "      --hgrm FILE        write the latency distribution, HdrHistogram text format\n"
-    "      --latency          print that distribution   --no-live   no live line (progress)\n"
-    "  -q, --quiet            print nothing        -v, --verbose   say more\n"
+    "      --json F, --html F, --csv PREFIX  report: all of it; HTML with charts; Locust CSV\n"
+    "      --hgrm F, --latency  latency distribution (HdrHistogram text) to F; to stdout\n"
+    "      --dashboard [HOST:]PORT  live page, /metrics   --report-to HOST:PORT  to mob view\n"
+    "      --token T, --statsd udp://H:P, --index I/N (machine I of N: unique bot ids)\n"
+    "  -q, --quiet  print nothing   -v, --verbose  say more   --no-live  no progress line\n"
     "  -h, --help             this text             --version      the version\n"
     "Exit: 0 ok; 1 failures or cut runs past -f or -x, a bot setup failed, a -p child lost,\n"
     "  or nothing succeeded; 2 usage or set-up error, before any load; 128+N: signal N.\n";
@@ -104,6 +104,12 @@ int mob__cli_parse(int argc, char **argv, struct mob__cli *cli)
             mob__cli_usage_error("bad value '%s' for " what, v);                                   \
         return MOB__EXIT_USAGE;                                                                    \
     } while (0)
+        int w = mob__cli_watch_flag(argc, argv, &i, o);
+        if (w >= 0) {
+            if (w > 0)
+                return w;
+            continue;
+        }
         if (mob__cli_is_flag(a, "-h", "--help")) {
             fputs(usage_text, stdout);
             return 0;

@@ -13,21 +13,23 @@ static int report_usage(const char *fmt, const char *arg)
 {
     fprintf(stderr, "mob report: ");
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nusage: mob report RUN.json... [--html FILE] [--json FILE] [-q]\n");
+    fprintf(stderr, "\nusage: mob report RUN.json... [--html FILE] [--json FILE] [--csv PREFIX] [-q]\n");
     return 2;
 }
 
 int mob__report_main(int argc, char **argv)
 {
-    const char *html = NULL, *json = NULL;
+    const char *html = NULL, *json = NULL, *csv = NULL;
     int quiet = 0, force = 0, nfiles = 0, exit_code = -1;
     const char **files = MOB_CALLOC((size_t)argc, sizeof *files);
     if (!files)
         return 1;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
-        const char **dst = strcmp(a, "--html") == 0 ? &html : strcmp(a, "--json") == 0 ? &json
-                                                                                       : NULL;
+        const char **dst = strcmp(a, "--html") == 0   ? &html
+                           : strcmp(a, "--json") == 0 ? &json
+                           : strcmp(a, "--csv") == 0  ? &csv
+                                                      : NULL;
         if (dst) {
             if (i + 1 >= argc || !argv[i + 1][0]) {
                 MOB_FREE(files);
@@ -71,6 +73,10 @@ int mob__report_main(int argc, char **argv)
         mob_result_print(all, stdout);
     if (html && mob_result_write_html(all, html, exit_code) < 0) {
         fprintf(stderr, "mob report: cannot write %s\n", html);
+        rc = 1;
+    }
+    if (csv && mob_result_write_csv(all, csv) < 0) {
+        fprintf(stderr, "mob report: cannot write %s_*.csv\n", csv);
         rc = 1;
     }
     if (json && mob_result_write_json(all, json) < 0) {

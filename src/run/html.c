@@ -272,5 +272,5 @@ static void html_write(FILE *f, const void *ud)
 int mob_result_write_html(const mob_result *r, const char *path, int exit_code)
 {
     struct html_ctx h = {r, exit_code};
-    return mob__write_atomic(path, html_write, &h);
+    return mob_outfile_write(path, html_write, &h);
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -67,6 +68,81 @@ static void sleep_ns(int64_t ns)
     nanosleep(&ts, NULL);
 }
 
+/* The parent's view of its children while they run. */
+struct kids {
+    const mob_options *o;
+    pid_t *pids;
+    int n, started, remaining, forwarded;
+    uint64_t last_total;
+    int64_t next, start;
+    struct mob__live *live;
+};
+
+/* One look at the children: forward a stop, reap the ones that ended, draw the live line
+ * once a second. Returns how many still run. */
+static int watch_step(void *ud)
+{
+    struct kids *k = ud;
+    if (mob__stop_signal && !k->forwarded) {
+        for (int i = 0; i < k->started; i++)
+            if (k->pids[i] > 0)
+                kill(k->pids[i], SIGTERM);
+        k->forwarded = 1;
+    }
+    for (int i = 0; i < k->started; i++) {
+        if (k->pids[i] > 0 && waitpid(k->pids[i], NULL, WNOHANG) == k->pids[i]) {
+            k->pids[i] = -k->pids[i];
+            k->remaining--;
+        }
+    }
+    int64_t now = mob_clock_ns();
+    if (now >= k->next && k->remaining > 0) {
+        uint64_t ok = 0, fail = 0;
+        int64_t p50, p99;
+        int bots = 0;
+        for (int i = 0; i < k->n; i++) {
+            ok += k->live[i].ok;
+            fail += k->live[i].fail;
+            bots += k->live[i].bots;
+        }
+        mob__live_merge(k->live, k->n, &p50, &p99);
+        if (mob__live_enabled(k->o))
+            mob__live_print(k->o, now - k->start, k->o->duration_ns, bots, ok, fail,
+                            (double)(ok + fail - k->last_total), p50, p99);
+        k->last_total = ok + fail;
+        k->next += MOB_NS_PER_SEC;
+    }
+    return k->remaining;
+}
+
+/* With --dashboard, one socketpair per child: fds[i] the parent's end, fds[n + i] the
+ * child's. NULL without a dashboard, or when they cannot be had (the run goes on without). */
+static int *child_streams(const mob_options *o, int n)
+{
+    if (!o->dashboard)
+        return NULL;
+    int *fds = MOB_CALLOC((size_t)n * 2, sizeof *fds);
+    for (int i = 0; fds && i < n; i++) {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) {
+            for (int j = 0; j < i; j++) {
+                close(fds[j]);
+                close(fds[n + j]);
+            }
+            MOB_FREE(fds);
+            fprintf(stderr, "mob: no dashboard: %s\n", mob_strerror(-errno));
+            return NULL;
+        }
+        fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+        fcntl(sv[1], F_SETFL, fcntl(sv[1], F_GETFL) | O_NONBLOCK);
+        fcntl(sv[0], F_SETFD, FD_CLOEXEC);
+        fcntl(sv[1], F_SETFD, FD_CLOEXEC);
+        fds[i] = sv[0];
+        fds[n + i] = sv[1];
+    }
+    return fds;
+}
+
 static int run_children(const struct mob__proc *base, mob_result **out)
 {
     const mob_options *o = base->opt;
@@ -97,6 +173,7 @@ static int run_children(const struct mob__proc *base, mob_result **out)
         rmdir(dir);
         return -ENOMEM;
     }
+    int *fds = child_streams(o, n);
     fflush(NULL); /* children must not flush the parent's buffered output again */
     int64_t start = mob_clock_ns();
     int started = 0;
@@ -113,6 +190,12 @@ static int run_children(const struct mob__proc *base, mob_result **out)
             if (getppid() != parent)
                 _exit(3);
             struct mob__proc p = *base;
+            for (int j = 0; j < n && fds; j++) {
+                close(fds[j]); /* the parent's ends, and the other children's */
+                if (j != i)
+                    close(fds[n + j]);
+            }
+            p.parent_fd = fds ? fds[n + i] : -1;
             p.process = i;
             p.processes = n;
             p.start = start;
@@ -130,42 +213,18 @@ static int run_children(const struct mob__proc *base, mob_result **out)
         pids[i] = pid;
         started++;
     }
-    /* Watch the children: forward a stop, and draw the live line once a second. */
-    int remaining = started, forwarded = 0;
-    uint64_t last_total = 0;
-    int64_t next = start + MOB_NS_PER_SEC;
-    while (remaining > 0) {
-        if (mob__stop_signal && !forwarded) {
-            for (int i = 0; i < started; i++)
-                if (pids[i] > 0)
-                    kill(pids[i], SIGTERM);
-            forwarded = 1;
-        }
-        for (int i = 0; i < started; i++) {
-            if (pids[i] > 0 && waitpid(pids[i], NULL, WNOHANG) == pids[i]) {
-                pids[i] = -pids[i];
-                remaining--;
-            }
-        }
-        int64_t now = mob_clock_ns();
-        if (now >= next && remaining > 0) {
-            uint64_t ok = 0, fail = 0;
-            int64_t p50, p99;
-            int bots = 0;
-            for (int i = 0; i < n; i++) {
-                ok += live[i].ok;
-                fail += live[i].fail;
-                bots += live[i].bots;
-            }
-            mob__live_merge(live, n, &p50, &p99);
-            if (mob__live_enabled(o))
-                mob__live_print(o, now - start, o->duration_ns, bots, ok, fail,
-                                (double)(ok + fail - last_total), p50, p99);
-            last_total = ok + fail;
-            next += MOB_NS_PER_SEC;
-        }
-        if (remaining > 0)
+    for (int i = 0; i < n && fds; i++)
+        close(fds[n + i]); /* the children's ends */
+    struct kids k = {o, pids, n, started, started, 0, 0, start + MOB_NS_PER_SEC, start, live};
+    if (!fds || mob__watch_children(o, fds, n, watch_step, &k) < 0) {
+        while (watch_step(&k) > 0)
             sleep_ns(20 * MOB_NS_PER_MS);
+    }
+    if (fds) {
+        for (int i = 0; i < n; i++)
+            if (fds[i] >= 0)
+                close(fds[i]);
+        MOB_FREE(fds);
     }
     /* Merge what every child wrote; a child that wrote nothing makes the run fail. */
     int rc = started == n ? 0 : -EAGAIN;
@@ -223,6 +282,9 @@ int mob_run_suite(const mob_suite *s, const mob_options *o_in, mob_result **out)
     p.opt = &o;
     p.ud = s->ud;
     p.processes = o.processes;
+    p.parent_fd = -1;
+    snprintf(p.runid, sizeof p.runid, "%llx",
+             (unsigned long long)(mob_clock_ns() ^ ((uint64_t)getpid() << 40)));
     if (s->global_setup) {
         rc = s->global_setup(&o, &p.ud);
         if (rc != 0) {

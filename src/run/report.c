@@ -178,7 +178,7 @@ static void json_fail(FILE *f, const uint64_t *fail)
     fputc('}', f);
 }
 
-static void json_write(const mob_result *r, FILE *f)
+void mob__result_json_write(const mob_result *r, FILE *f)
 {
     const mob_totals *t = &r->t;
     fprintf(f, "{\"mob\":1,\"version\":");
@@ -261,18 +261,12 @@ static void json_write(const mob_result *r, FILE *f)
     fprintf(f, "]}\n");
 }
 
-/* Kept for the writers that call it (html.c): see mob_outfile_write (outfile.c). */
-int mob__write_atomic(const char *path, void (*fn)(FILE *f, const void *ud), const void *ud)
-{
-    return mob_outfile_write(path, fn, ud);
-}
-
 static void json_write_cb(FILE *f, const void *r)
 {
-    json_write(r, f);
+    mob__result_json_write(r, f);
 }
 
 int mob_result_write_json(const mob_result *r, const char *path)
 {
-    return mob__write_atomic(path, json_write_cb, r);
+    return mob_outfile_write(path, json_write_cb, r);
 }

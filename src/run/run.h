@@ -123,7 +123,7 @@ void mob__rng_seed(uint64_t rng[4], uint64_t seed, uint64_t stream);
 #define MOB__MSG_PER_S 20     /* messages accepted per second per process */
 
 struct mob__info_entry {
-    int64_t t_ns;             /* mob_clock_ns when sent */
+    int64_t t_ms;             /* wall clock when sent: ms since the epoch */
     int bot;
     char text[MOB__MSG_LEN];
 };
@@ -165,9 +165,32 @@ struct mob__proc {
     int process, processes;
     int64_t start;             /* monotonic ns when every process starts */
     struct mob__live *live;    /* shared slot for the live line, or NULL */
+    int parent_fd;             /* -p with a dashboard: the stream to the parent, else -1 */
+    char runid[24];            /* the same in every process of one `mob` command */
 };
 
 int mob__run_process(const struct mob__proc *p, mob_result **out);
+
+/* ---- watch.c -------------------------------------------------------------------------- */
+
+struct mob__watch;
+
+/* From the host, before the loop runs: the dashboard, reporters and statsd that the options
+ * ask for, as bots of the loop, fed from res and msgs. *out is NULL when none is asked
+ * (then nothing costs anything). Returns 0 or -errno (a port that cannot be had). */
+int mob__watch_start(struct mob__watch **out, mob_loop *loop, const struct mob__proc *p,
+                     mob_result *res, struct mob__info_log *msgs);
+/* After each closed second. */
+void mob__watch_second(struct mob__watch *w, int bots);
+/* From a bot, after the last second: final report to the viewers, last page update, all
+ * stopped and joined, w freed. */
+void mob__watch_finish(struct mob__watch *w, mob_bot *self);
+
+/* The -p parent's dashboard: serves the sum of the children's streams (fds[0..n), each set
+ * to -1 once closed) while step(ud) returns nonzero, calling it every 20 ms. Returns 0, or
+ * -errno when the dashboard could not start (then the caller steps on its own). */
+int mob__watch_children(const mob_options *o, int *fds, int n, int (*step)(void *ud),
+                        void *ud);
 
 /* ---- live.c --------------------------------------------------------------------------- */
 
@@ -211,7 +234,8 @@ int mob__report_main(int argc, char **argv);
 
 /* ---- report.c ------------------------------------------------------------------------- */
 
-int mob__write_atomic(const char *path, void (*fn)(FILE *f, const void *ud), const void *ud);
+/* The JSON report into f. */
+void mob__result_json_write(const mob_result *r, FILE *f);
 
 /* ---- json.c --------------------------------------------------------------------------- */
 

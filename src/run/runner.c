@@ -55,6 +55,8 @@ struct run {
     int printed;              /* failures shown with -v */
     void *ud;
     struct mob__info_log msgs;    /* the bots' info messages (span.c) */
+    struct mob__watch *watch; /* dashboard, reporters, statsd (watch.c), or NULL */
+    int id_base;              /* --index I/N: machine I's bots start at I * processes * cap */
 };
 
 struct slot {
@@ -143,7 +145,7 @@ static intptr_t worker_main(mob_bot *self, void *arg)
     const mob_options *o = run->o;
     mob_result *res = run->res;
     mob_worker *w = &sl->w;
-    int single_pos = 0, g = w->id;
+    int single_pos = 0, g = w->id - run->id_base; /* the rate schedule is per machine */
     int64_t backoff = 0; /* after connect failures: see below */
 
     w->bot = self;
@@ -273,7 +275,7 @@ static int spawn_one(struct run *run)
         sl->run = run;
         sl->index = i;
         sl->retire = 0;
-        sl->w.id = run->p->process * run->cap + i;
+        sl->w.id = run->id_base + run->p->process * run->cap + i;
         sl->w.process = run->p->process;
         sl->w.ud = run->ud;
         sl->w.opt = run->o;
@@ -367,6 +369,8 @@ static void second_tick(struct run *run, int64_t now, int show)
     const mob_options *o = run->o;
     uint64_t ok = r->sec_ok, fail = r->sec_fail;
     mob__result_tick(r);
+    r->t.elapsed_ns = now - run->start; /* the live views show it; the end sets it again */
+    mob__watch_second(run->watch, run->alive);
     if (run->p->live) {
         mob__live_publish(run->p->live, r, run->alive);
     } else if (show && !o->quiet && mob__live_enabled(o)) {
@@ -473,6 +477,7 @@ static intptr_t controller_main(mob_bot *self, void *arg)
     /* The last, partial second. */
     if (run->res->sec_ok || run->res->sec_fail || run->res->nsecs == 0)
         second_tick(run, now, 0);
+    mob__watch_finish(run->watch, self);
     if (run->p->live) {
         run->p->live->bots = 0;
         run->p->live->done = 1;
@@ -505,6 +510,7 @@ int mob__run_process(const struct mob__proc *p, mob_result **out)
     MOB_FREE(names);
     run.cap = mob__max_bots(o);
     run.bots_total = run.cap * (p->processes > 0 ? p->processes : 1);
+    run.id_base = o->nindex > 0 ? o->index * run.bots_total : 0;
     run.slots = MOB_CALLOC((size_t)(run.cap > 0 ? run.cap : 1), sizeof *run.slots);
     mob_loop_options lo = {0};
     lo.stack_size = o->stack_size;
@@ -527,6 +533,11 @@ int mob__run_process(const struct mob__proc *p, mob_result **out)
     run.res->duration_ns = o->duration_ns;
     run.start = p->start ? p->start : mob_clock_ns();
     run.end = o->duration_ns > 0 ? run.start + o->duration_ns : INT64_MAX;
+    /* The live views' bots are not the controller's children: the end of the run cancels
+     * those, and the views must outlive the load to show its end. */
+    rc = mob__watch_start(&run.watch, run.loop, p, run.res, &run.msgs);
+    if (rc < 0)
+        goto out;
     run.controller = mob_spawn(run.loop, controller_main, &run);
     if (!run.controller) {
         rc = -ENOMEM;

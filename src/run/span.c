@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <time.h>
 
 #include "run.h"
 
@@ -67,7 +68,9 @@ void mob_info(mob_worker *w, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(e->text, sizeof e->text, fmt, ap);
     va_end(ap);
-    e->t_ns = now;
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    e->t_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
     e->bot = w->id;
     m->seq++;
     if (m->print)

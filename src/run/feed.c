@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * feed.c: a process's numbers as the report stream (the format is in watch.h). The runner
+ * closes a second, mob__secrecs_update notes what the result's timeline does not keep
+ * (failures by class and bots of that second), and each destination's mob__feed turns what it
+ * has not sent yet into lines: the new seconds (with their latency buckets, the same coarse
+ * buckets `mob merge` sums), every scenario and span so far, the totals and the new messages.
+ * Sending is the caller's business (watch.c for sockets, or straight into a hub).
+ *
+ * Read next: src/run/hub.c (the reading side).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "watch.h"
+
+int mob__secrecs_update(struct mob__secrecs *s, const mob_result *r, int bots)
+{
+    while (s->n < r->nsecs) {
+        if (s->n == s->cap) {
+            int cap = s->cap ? s->cap * 2 : 64;
+            struct mob__secrec *v = MOB_REALLOC(s->v, (size_t)cap * sizeof *v);
+            if (!v)
+                return -ENOMEM;
+            s->v = v;
+            s->cap = cap;
+        }
+        struct mob__secrec *e = &s->v[s->n++];
+        /* Several seconds closed at once (a stalled loop) share the classes of the gap. */
+        for (int c = 0; c < MOB_FAIL_NCLASS; c++) {
+            e->fail[c] = s->n == r->nsecs ? r->t.fail[c] - s->prev[c] : 0;
+        }
+        if (s->n == r->nsecs)
+            memcpy(s->prev, r->t.fail, sizeof s->prev);
+        e->bots = bots;
+    }
+    return 0;
+}
+
+void mob__secrecs_free(struct mob__secrecs *s)
+{
+    MOB_FREE(s->v);
+    memset(s, 0, sizeof *s);
+}
+
+static void put(struct mob__feed *f, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static void put(struct mob__feed *f, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        size_t room = f->cap - f->len;
+        int n = vsnprintf(f->buf ? f->buf + f->len : NULL, f->buf ? room : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            f->failed = 1;
+            return;
+        }
+        if (f->buf && (size_t)n < room) {
+            f->len += (size_t)n;
+            return;
+        }
+        size_t cap = f->cap ? f->cap : 4096;
+        while (cap - f->len <= (size_t)n)
+            cap *= 2;
+        char *b = MOB_REALLOC(f->buf, cap);
+        if (!b) {
+            f->failed = 1;
+            return;
+        }
+        f->buf = b;
+        f->cap = cap;
+    }
+}
+
+void mob__feed_escape(char *out, size_t cap, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0;
+    for (; s && *s && n + 4 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c <= ' ' || c == '%' || c == 0x7f) {
+            out[n++] = '%';
+            out[n++] = hex[c >> 4];
+            out[n++] = hex[c & 15];
+        } else {
+            out[n++] = (char)c;
+        }
+    }
+    if (n == 0 && n + 2 < cap)
+        out[n++] = '-'; /* an empty field would shift the others */
+    out[n] = 0;
+}
+
+void mob__feed_restart(struct mob__feed *f)
+{
+    f->len = 0;
+    f->secs_sent = 0;
+    f->names_s = f->names_p = 0;
+    f->failed = 0;
+}
+
+void mob__feed_free(struct mob__feed *f)
+{
+    MOB_FREE(f->buf);
+    memset(f, 0, sizeof *f);
+}
+
+void mob__feed_hello(struct mob__feed *f, const char *token, const char *runid, int process,
+                     int processes, const char *name)
+{
+    char t[256], id[128], nm[256];
+    mob__feed_escape(t, sizeof t, token && *token ? token : "-");
+    mob__feed_escape(id, sizeof id, runid);
+    mob__feed_escape(nm, sizeof nm, name);
+    put(f, "H %d %s %s %d %d %s\n", MOB__FEED_PROTO, t, id, process, processes, nm);
+}
+
+static void put_buckets(struct mob__feed *f, const struct mob__cbucket *cb, int n)
+{
+    put(f, " %d", n < 0 ? 0 : n);
+    for (int k = 0; k < n; k++)
+        put(f, " %lld %llu", (long long)cb[k].lowest, (unsigned long long)cb[k].count);
+}
+
+static void put_classes(struct mob__feed *f, const uint64_t *fail)
+{
+    for (int c = 1; c < MOB_FAIL_NCLASS; c++)
+        put(f, " %llu", (unsigned long long)fail[c]);
+}
+
+/* Declares names not yet sent, then the cumulative line of each entry. */
+static void put_stats(struct mob__feed *f, char kind, const struct mob__sstats *s, int n,
+                      int *declared)
+{
+    char nm[512];
+    for (; *declared < n; (*declared)++) {
+        mob__feed_escape(nm, sizeof nm, s[*declared].name);
+        put(f, "N %c %d %s\n", kind, *declared, nm);
+    }
+    for (int i = 0; i < n; i++) {
+        put(f, "C %c %d %llu", kind, i, (unsigned long long)s[i].ok);
+        put_classes(f, s[i].fail);
+        put(f, " %lld %.0f", (long long)mob_hist_max(s[i].hist), mob_hist_sum(s[i].hist));
+        struct mob__cbucket *cb = NULL;
+        int ncb = mob__hist_coarse(s[i].hist, &cb);
+        put_buckets(f, cb, ncb);
+        MOB_FREE(cb);
+        put(f, "\n");
+    }
+}
+
+void mob__feed_update(struct mob__feed *f, const mob_result *r, const struct mob__secrecs *rec,
+                      const struct mob__info_log *m, int bots)
+{
+    for (; f->secs_sent < r->nsecs && f->secs_sent < rec->n; f->secs_sent++) {
+        const struct mob__second *s = &r->secs[f->secs_sent];
+        const struct mob__secrec *e = &rec->v[f->secs_sent];
+        put(f, "S %d %llu %llu", f->secs_sent, (unsigned long long)s->ok,
+            (unsigned long long)s->fail);
+        put_classes(f, e->fail);
+        put(f, " %d %.0f %lld", e->bots, s->sum_ns, (long long)s->max);
+        put_buckets(f, s->cb, s->ncb);
+        put(f, "\n");
+    }
+    put_stats(f, 's', r->scen, r->nscen, &f->names_s);
+    put_stats(f, 'p', r->spans, r->nspans, &f->names_p);
+    put(f, "T %llu %llu %llu %d %lld %llu\n", (unsigned long long)r->t.ok,
+        (unsigned long long)r->t.failures, (unsigned long long)r->t.cancelled, bots,
+        (long long)r->t.elapsed_ns, (unsigned long long)(m ? m->dropped : 0));
+    if (!m)
+        return;
+    if (m->seq - f->msg_seq > MOB__MSG_RING)
+        f->msg_seq = m->seq - MOB__MSG_RING; /* overwritten before we got to them */
+    for (; f->msg_seq < m->seq; f->msg_seq++) {
+        const struct mob__info_entry *e = &m->ring[f->msg_seq % MOB__MSG_RING];
+        char text[3 * MOB__MSG_LEN + 4];
+        mob__feed_escape(text, sizeof text, e->text);
+        put(f, "M %lld %d %s\n", (long long)e->t_ms, e->bot, text);
+    }
+}
+
+static void json_cb(FILE *out, const void *ud)
+{
+    mob__result_json_write(ud, out);
+}
+
+void mob__feed_final(struct mob__feed *f, const mob_result *r)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem) {
+        f->failed = 1;
+        return;
+    }
+    json_cb(mem, r);
+    if (fclose(mem) != 0 || !text) {
+        free(text); /* open_memstream's buffer comes from libc's malloc */
+        f->failed = 1;
+        return;
+    }
+    put(f, "R %zu\n", len);
+    if (f->cap - f->len < len + 3) {
+        size_t cap = f->len + len + 3;
+        char *b = MOB_REALLOC(f->buf, cap);
+        if (!b) {
+            free(text);
+            f->failed = 1;
+            return;
+        }
+        f->buf = b;
+        f->cap = cap;
+    }
+    memcpy(f->buf + f->len, text, len);
+    f->len += len;
+    free(text);
+    put(f, "E\n");
+}

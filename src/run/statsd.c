@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * statsd.c: `--statsd udp://HOST:PORT`: every second, what each scenario did in that second,
+ * as statsd lines over UDP with molotov's names (molotov.<hostname>.<name>):
+ *
+ *   molotov.web1.get:1.024|ms|@0.0625   a latency (ms) that stands for 16 runs (1 / 0.0625)
+ *   molotov.web1.get.ok:1234|c          successes in the second
+ *   molotov.web1.get.timeout:3|c        failures by class, when there were any
+ *
+ * molotov sends one timing per request; at mob's rates that is a datagram per request, so
+ * mob sends each second's latencies as its coarse buckets (0.8-1.6% wide), one line per
+ * bucket with a sample rate that makes the statsd server count the bucket's runs. Lines are
+ * packed into datagrams of at most 1,400 bytes; a datagram the socket refuses is dropped
+ * (statsd is lossy by design and the run must not wait for it).
+ *
+ * Read next: src/run/watch.c.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "watch.h"
+#include "mob_io.h"
+
+#define DGRAM 1400
+
+struct prev {
+    uint64_t ok, fail[MOB_FAIL_NCLASS];
+    struct mob__cbucket *cb;
+    int ncb;
+};
+
+struct mob__statsd {
+    int fd;
+    struct sockaddr_storage addr;
+    socklen_t alen;
+    char host[64];
+    struct prev *prev;
+    int nprev;
+    char buf[DGRAM + 512];
+    size_t len;
+};
+
+int mob__statsd_new(struct mob__statsd **out, const char *url)
+{
+    *out = NULL;
+    if (strncmp(url, "udp://", 6) != 0)
+        return -EINVAL;
+    char host[256];
+    int port;
+    if (mob__parse_hostport(url + 6, host, sizeof host, &port) < 0 || port == 0)
+        return -EINVAL;
+    struct mob__statsd *s = MOB_CALLOC(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    int alen = mob_addr_parse(host, port, &s->addr);
+    s->fd = alen < 0 ? -1 : socket(s->addr.ss_family, SOCK_DGRAM, 0);
+    if (s->fd < 0) {
+        MOB_FREE(s);
+        return alen < 0 ? -EINVAL : -errno;
+    }
+    s->alen = (socklen_t)alen;
+    gethostname(s->host, sizeof s->host - 1);
+    for (char *p = s->host; *p; p++)
+        if (*p == '.' || *p == ':' || *p == ' ')
+            *p = '_'; /* a dot would add a level to the metric's name */
+    *out = s;
+    return 0;
+}
+
+void mob__statsd_free(struct mob__statsd *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->nprev; i++)
+        MOB_FREE(s->prev[i].cb);
+    MOB_FREE(s->prev);
+    close(s->fd);
+    MOB_FREE(s);
+}
+
+static void flush(struct mob__statsd *s)
+{
+    if (s->len > 0)
+        sendto(s->fd, s->buf, s->len - 1, MSG_DONTWAIT, (struct sockaddr *)&s->addr, s->alen);
+    s->len = 0;
+}
+
+static void line(struct mob__statsd *s, const char *text, size_t n)
+{
+    if (s->len + n + 1 > DGRAM)
+        flush(s);
+    if (n + 1 > sizeof s->buf)
+        return;
+    memcpy(s->buf + s->len, text, n);
+    s->buf[s->len + n] = '\n';
+    s->len += n + 1;
+}
+
+/* A name with the characters statsd reserves (: | @ and newlines) and dots replaced. */
+static void metric_name(char *out, size_t cap, const char *host, const char *name)
+{
+    int n = snprintf(out, cap, "molotov.%s.", host);
+    for (const char *p = name; *p && (size_t)n + 1 < cap; p++)
+        out[n++] = (*p == ':' || *p == '|' || *p == '@' || *p == '.' || (unsigned char)*p <= ' ')
+                       ? '_'
+                       : *p;
+    out[n] = 0;
+}
+
+/* Sends the buckets of cur that grew since prev (both ascending). */
+static void timings(struct mob__statsd *s, const char *name, const struct mob__cbucket *cur,
+                    int ncur, const struct mob__cbucket *prev, int nprev)
+{
+    char text[512];
+    for (int i = 0, j = 0; i < ncur; i++) {
+        while (j < nprev && prev[j].lowest < cur[i].lowest)
+            j++;
+        uint64_t was = j < nprev && prev[j].lowest == cur[i].lowest ? prev[j].count : 0;
+        if (cur[i].count <= was)
+            continue;
+        uint64_t k = cur[i].count - was;
+        double ms = (double)cur[i].lowest / 1e6;
+        int n = k == 1 ? snprintf(text, sizeof text, "%s:%.3f|ms", name, ms)
+                       : snprintf(text, sizeof text, "%s:%.3f|ms|@%.9g", name, ms, 1.0 / (double)k);
+        if (n > 0 && (size_t)n < sizeof text)
+            line(s, text, (size_t)n);
+    }
+}
+
+void mob__statsd_second(struct mob__statsd *s, const mob_result *r)
+{
+    if (s->nprev < r->nscen) {
+        struct prev *p = MOB_REALLOC(s->prev, (size_t)r->nscen * sizeof *p);
+        if (!p)
+            return;
+        memset(p + s->nprev, 0, (size_t)(r->nscen - s->nprev) * sizeof *p);
+        s->prev = p;
+        s->nprev = r->nscen;
+    }
+    char name[256], text[512];
+    for (int i = 0; i < r->nscen; i++) {
+        const struct mob__sstats *sc = &r->scen[i];
+        struct prev *p = &s->prev[i];
+        metric_name(name, sizeof name, s->host, sc->name);
+        struct mob__cbucket *cb = NULL;
+        int ncb = mob__hist_coarse(sc->hist, &cb);
+        if (ncb >= 0) {
+            timings(s, name, cb, ncb, p->cb, p->ncb);
+            MOB_FREE(p->cb);
+            p->cb = cb;
+            p->ncb = ncb;
+        }
+        for (int c = 0; c < MOB_FAIL_NCLASS; c++) {
+            uint64_t now = c ? sc->fail[c] : sc->ok, was = c ? p->fail[c] : p->ok;
+            if (now == was && c)
+                continue;
+            int n = snprintf(text, sizeof text, "%s.%s:%llu|c", name, mob_fail_name(c),
+                             (unsigned long long)(now - was));
+            if (n > 0 && (size_t)n < sizeof text)
+                line(s, text, (size_t)n);
+        }
+        p->ok = sc->ok;
+        memcpy(p->fail, sc->fail, sizeof p->fail);
+    }
+    flush(s);
+}
