@@ -233,14 +233,21 @@ Test(live, hub_refuses_garbage_and_wrong_tokens_and_keeps_the_rest)
     mob__hub_free(h);
 }
 
-Test(live, hub_takes_a_final_report_in_pieces_and_merges_it)
+static int quick(mob_worker *w)
+{
+    return w->step % 7 == 3 ? MOB_FAIL_TIMEOUT : 0;
+}
+
+Test(live, hub_takes_a_final_report_in_pieces_and_merges_it, .timeout = 10)
 {
     char path[] = "/tmp/mob-live-final-XXXXXX";
     close(mkstemp(path));
-    static const mob_scenario sc[] = {{"s", NULL, 1, 0}, {NULL, NULL, 0, 0}};
-    (void)sc;
+    static const mob_scenario sc[] = {{"s", quick, 1, 0}, {NULL, NULL, 0, 0}};
+    static const mob_suite suite = {.name = "quick", .scenarios = sc};
+    char *argv[] = {"prog", "-w", "3", "-r", "50", "-q", "--json", path, NULL};
+    cr_assert_eq(mob_main(8, argv, &suite), 0);
     mob_result *r;
-    cr_assert_eq(mob_result_read_json("tests/corpus/report/small.json", &r), 0);
+    cr_assert_eq(mob_result_read_json(path, &r), 0);
     struct mob__feed f = {0};
     mob__feed_hello(&f, NULL, "run3", 0, 1, "x");
     mob__feed_final(&f, r);
@@ -257,6 +264,8 @@ Test(live, hub_takes_a_final_report_in_pieces_and_merges_it)
     mob_result_totals(fin, &a);
     mob_result_totals(r, &b);
     cr_assert_eq(a.ok, b.ok);
+    cr_assert_eq(a.failures, b.failures);
+    cr_assert_eq(a.ok, 129, "3 bots x 50 runs, 7 of each bot's in timeout");
     cr_assert_eq(mob_hist_count(mob_result_latency(fin)), mob_hist_count(mob_result_latency(r)));
     mob__feed_free(&f);
     mob__hub_free(h);

@@ -33,7 +33,6 @@
 
 #define MOB__FEED_PROTO 1
 #define MOB__LINE_MAX (256 * 1024)          /* longest line a hub accepts */
-#define MOB__REPORT_MAX ((size_t)256 << 20) /* largest final report a hub accepts */
 
 /* ---- feed.c --------------------------------------------------------------------------- */
 
