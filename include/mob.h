@@ -461,6 +461,15 @@ void mob_barrier_free(mob_barrier *b);
  * -ECANCELED (a bot that gives up is no longer counted). */
 int mob_barrier_wait(mob_bot *self, mob_barrier *b, int64_t deadline);
 
+/* ======================================================================================== */
+/* Processes                                                                                */
+/* ======================================================================================== */
+
+/* In a forked worker: asks the kernel to send `sig` when the parent dies (Linux), so workers
+ * never outlive a killed parent. Returns 0, or -ENOSYS where the OS has no such thing (then
+ * poll getppid()). */
+int mob_die_with_parent(int sig);
+
 #ifdef __cplusplus
 }
 #endif

@@ -169,8 +169,12 @@ struct mob__stack {
 /* A pool of same-size stacks carved from slabs; freed stacks are reused, never zeroed. */
 struct mob__stack_pool;
 
-/* Creates a pool of stacks of at least `size` usable bytes. `want_guard` is a mob_guard
- * value from mob.h (AUTO, CANARY, NONE). Returns NULL on ENOMEM. */
+/* What the creator of a pool asks for; with AUTO the pool picks the best guard it can
+ * (madvise, else mprotect under the map limit, else canary). */
+enum mob__guard_want { MOB__WANT_AUTO = 0, MOB__WANT_CANARY, MOB__WANT_NONE };
+
+/* Creates a pool of stacks of at least `size` usable bytes. `want_guard` is an enum
+ * mob__guard_want. Returns NULL on ENOMEM. */
 struct mob__stack_pool *mob__stack_pool_new(size_t size, int want_guard);
 void mob__stack_pool_free(struct mob__stack_pool *pool);
 size_t mob__stack_pool_size(const struct mob__stack_pool *pool);

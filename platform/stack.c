@@ -15,7 +15,7 @@
  *   ^ slot 0                       ^ slot 1
  *   lo = slot + page; a canary stack keeps a magic word at lo instead of a guard.
  *
- * Guards, best first (mob_guard MOB_GUARD_AUTO):
+ * Guards, best first (MOB__WANT_AUTO):
  *   madvise   MADV_GUARD_INSTALL (Linux 6.13+) turns the guard page into a fault-on-access
  *             marker in the page table: no extra mapping, so a slab stays one line of
  *             /proc/self/maps however many stacks it holds. Installed for a batch of slots at
@@ -55,7 +55,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "mob.h"
 #include "platform.h"
 
 #if defined(MOB_VALGRIND)
@@ -116,7 +115,7 @@ struct free_slot {
 
 struct mob__stack_pool {
     size_t size, stride, page;
-    int want; /* enum mob_guard */
+    int want; /* enum mob__guard_want */
     struct slab *slabs;
     struct free_slot *free; /* LIFO: the stack freed last is the one most likely cached */
     int nfree;
@@ -213,8 +212,8 @@ static void prepare_slot(struct mob__stack_pool *pool, struct slab *s, int i)
 {
     if (i < s->prepared)
         return;
-    if (pool->want == MOB_GUARD_NONE || pool->want == MOB_GUARD_CANARY) {
-        s->kind[i] = pool->want == MOB_GUARD_NONE ? MOB__GUARD_NONE : MOB__GUARD_CANARY;
+    if (pool->want == MOB__WANT_NONE || pool->want == MOB__WANT_CANARY) {
+        s->kind[i] = pool->want == MOB__WANT_NONE ? MOB__GUARD_NONE : MOB__GUARD_CANARY;
         s->prepared = i + 1;
         return;
     }

@@ -19,15 +19,8 @@
 #include <stdlib.h>
 
 #include "mob.h"
+#include "mob_base.h" /* the allocator macros, MOB_ASSERT, MOB_LIKELY */
 #include "../platform/platform.h"
-
-/* The one place that allocates; override at build time to plug in another allocator. */
-#ifndef MOB_MALLOC
-#define MOB_MALLOC(n) malloc(n)
-#define MOB_CALLOC(n, size) calloc((n), (size))
-#define MOB_REALLOC(p, n) realloc((p), (n))
-#define MOB_FREE(p) free(p)
-#endif
 
 /* Zeroed memory whose start is on a cache-line boundary, through MOB_CALLOC; free it with
  * mob__free_lines. For arrays of structs sized in whole lines (bots, fd entries), so that
@@ -50,27 +43,6 @@ static inline void mob__free_lines(void *p)
 
 #include "heap.h" /* after the allocator macros: the heap grows through MOB_REALLOC */
 #include "list.h"
-
-/* Contract violations abort with file and line; runtime conditions never come here. */
-void mob__panic(const char *file, int line, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((noreturn, format(printf, 3, 4)))
-#endif
-    ;
-#define MOB_PANIC(...) mob__panic(__FILE__, __LINE__, __VA_ARGS__)
-#define MOB_ASSERT(cond, ...)                                                                  \
-    do {                                                                                       \
-        if (!(cond))                                                                           \
-            mob__panic(__FILE__, __LINE__, __VA_ARGS__);                                       \
-    } while (0)
-
-#if defined(__GNUC__)
-#define MOB_LIKELY(x) __builtin_expect(!!(x), 1)
-#define MOB_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#else
-#define MOB_LIKELY(x) (x)
-#define MOB_UNLIKELY(x) (x)
-#endif
 
 /*
  * Bot states.
@@ -279,6 +251,8 @@ void mob__bots_free(mob_loop *loop);
 const char *mob__state_name(int state);
 /* The guard kind stacks actually get (what the last stack handed out got). */
 int mob__loop_guard_kind(const mob_loop *loop);
+/* The platform's stack request (enum mob__guard_want) for a public enum mob_guard value. */
+int mob__guard_want(int guard);
 
 /* ---- I/O (src/core/io*.c) ----------------------------------------------------------------- */
 

@@ -164,3 +164,17 @@ void test_hostile_stop(int pid)
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
         ;
 }
+
+mob_loop *test_loop_new(int mode)
+{
+    mob_loop_options o = {.mode = mode};
+    mob_loop *loop = mob_loop_new(&o);
+    cr_assert_not_null(loop);
+    return loop;
+}
+
+void test_loop_run_free(mob_loop *loop)
+{
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_eq(mob_loop_free(loop), 0);
+}

@@ -34,6 +34,11 @@ int test_slow_factor(void);
  * *port, or -errno. */
 int test_listen_loopback(int *port);
 
+/* A new loop in `mode` (MOB_FREE or MOB_LOCKSTEP), asserted (host side only). */
+struct mob_loop *test_loop_new(int mode);
+/* Runs the loop to its end and frees it, asserting both. */
+void test_loop_run_free(struct mob_loop *loop);
+
 /* The build directory of the binaries under test (env MOB_BUILD, default "build"). */
 const char *test_build_dir(void);
 

@@ -267,7 +267,7 @@ static void check_stacks(void)
     CHECK(mid[0] == 0x5a && mid[63] == 0x5a, "reused stack was cleared");
     mob__stack_put(pool, &b);
 
-    struct mob__stack_pool *cp = mob__stack_pool_new(16 * 1024, MOB_GUARD_CANARY);
+    struct mob__stack_pool *cp = mob__stack_pool_new(16 * 1024, MOB__WANT_CANARY);
     struct mob__stack c;
     CHECK(cp && mob__stack_get(cp, &c, 3) == 0, "canary pool");
     CHECK(c.guard == MOB__GUARD_CANARY && mob__stack_canary_ok(&c), "fresh canary");
@@ -391,7 +391,7 @@ static void check_fpenv(void)
 int main(void)
 {
     printf("mob selftest: switch %s\n", mob__switch_name());
-    pool = mob__stack_pool_new(64 * 1024, MOB_GUARD_AUTO);
+    pool = mob__stack_pool_new(64 * 1024, MOB__WANT_AUTO);
     if (!pool) {
         printf("FAIL: no stack pool\n");
         return 1;

@@ -96,7 +96,7 @@ static void overflowing_fiber(void *arg)
 static void overflow_bot_17(void)
 {
     mob__stack_install_overflow_handler();
-    struct mob__stack_pool *pool = mob__stack_pool_new(64 * 1024, MOB_GUARD_AUTO);
+    struct mob__stack_pool *pool = mob__stack_pool_new(64 * 1024, MOB__WANT_AUTO);
     struct mob__stack st;
     if (!pool || mob__stack_get(pool, &st, 17) != 0)
         _exit(3);
@@ -126,7 +126,7 @@ Test(stack, overflow_prints_one_line_naming_bot_and_stack_size, .timeout = 10)
 static void null_deref(void)
 {
     mob__stack_install_overflow_handler();
-    struct mob__stack_pool *pool = mob__stack_pool_new(64 * 1024, MOB_GUARD_AUTO);
+    struct mob__stack_pool *pool = mob__stack_pool_new(64 * 1024, MOB__WANT_AUTO);
     struct mob__stack st;
     if (!pool || mob__stack_get(pool, &st, 3) != 0)
         _exit(3);
@@ -154,7 +154,7 @@ Test(stack, other_faults_keep_the_default_behaviour, .timeout = 10)
 
 Test(stack, freed_stacks_are_reused_without_zeroing)
 {
-    struct mob__stack_pool *pool = mob__stack_pool_new(32 * 1024, MOB_GUARD_AUTO);
+    struct mob__stack_pool *pool = mob__stack_pool_new(32 * 1024, MOB__WANT_AUTO);
     cr_assert_not_null(pool);
     cr_assert_geq(mob__stack_pool_size(pool), 32 * 1024);
     struct mob__stack a, b;
@@ -247,7 +247,7 @@ Test(stack, hundred_thousand_guarded_stacks_fit_in_few_mappings, .timeout = 60)
 {
     enum { N = 100000 };
     int before = maps_lines();
-    struct mob__stack_pool *pool = mob__stack_pool_new(64 * 1024, MOB_GUARD_AUTO);
+    struct mob__stack_pool *pool = mob__stack_pool_new(64 * 1024, MOB__WANT_AUTO);
     cr_assert_not_null(pool);
     static struct mob__stack st[N];
     int kinds[4] = {0};
@@ -278,7 +278,7 @@ Test(stack, hundred_thousand_guarded_stacks_fit_in_few_mappings, .timeout = 60)
 
 Test(stack, canary_notices_a_smashed_low_end)
 {
-    struct mob__stack_pool *pool = mob__stack_pool_new(16 * 1024, MOB_GUARD_CANARY);
+    struct mob__stack_pool *pool = mob__stack_pool_new(16 * 1024, MOB__WANT_CANARY);
     struct mob__stack st;
     cr_assert_eq(mob__stack_get(pool, &st, 4), 0);
     cr_assert_eq(st.guard, MOB__GUARD_CANARY);
@@ -296,7 +296,7 @@ Test(stack, canary_notices_a_smashed_low_end)
 
 Test(stack, unguarded_pool_hands_out_unguarded_stacks)
 {
-    struct mob__stack_pool *pool = mob__stack_pool_new(16 * 1024, MOB_GUARD_NONE);
+    struct mob__stack_pool *pool = mob__stack_pool_new(16 * 1024, MOB__WANT_NONE);
     struct mob__stack st;
     cr_assert_eq(mob__stack_get(pool, &st, 0), 0);
     cr_assert_eq(st.guard, MOB__GUARD_NONE);

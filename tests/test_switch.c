@@ -47,7 +47,7 @@ static struct mob__ctx host;
 static void fiber_start(struct fiber *f, mob__entry_fn fn, void *arg)
 {
     if (!pool)
-        pool = mob__stack_pool_new(64 * 1024, MOB_GUARD_AUTO);
+        pool = mob__stack_pool_new(64 * 1024, MOB__WANT_AUTO);
     cr_assert_not_null(pool);
     cr_assert_eq(mob__stack_get(pool, &f->stack, 1), 0);
     mob__ctx_make(&f->ctx, f->stack.lo, f->stack.size, fn, arg);

@@ -9,23 +9,10 @@
  * Read next: src/arena/arena_conn.c.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "arena_server.h"
-
-void mob__arena_panic(const char *file, int line, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "mob: %s:%d: ", file, line);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    abort();
-}
 
 mob_arena_options mob_arena_options_default(void)
 {
@@ -50,7 +37,7 @@ static int send_msg(struct conn *c, const mob_arena_msg *m)
 {
     uint8_t buf[MOB_ARENA_MAX_FRAME];
     int n = mob_arena_encode(m, buf, sizeof buf);
-    ARENA_ASSERT(n > 0, "arena: cannot encode %s (%d)", mob_arena_type_name(m->type), n);
+    MOB_ASSERT(n > 0, "arena: cannot encode %s (%d)", mob_arena_type_name(m->type), n);
     mob__arena_enqueue(c, buf, (size_t)n);
     return 0;
 }
@@ -68,7 +55,7 @@ static int broadcast(struct conn *c, const mob_arena_msg *m, int skip_self)
 {
     uint8_t buf[MOB_ARENA_MAX_FRAME];
     int n = mob_arena_encode(m, buf, sizeof buf);
-    ARENA_ASSERT(n > 0, "arena: cannot encode %s (%d)", mob_arena_type_name(m->type), n);
+    MOB_ASSERT(n > 0, "arena: cannot encode %s (%d)", mob_arena_type_name(m->type), n);
     struct room *r = &c->a->rooms[c->room];
     for (int i = 0; i < r->n; i++)
         if (!skip_self || r->members[i] != c)
@@ -252,18 +239,18 @@ int mob_arena_start(mob_loop *loop, const mob_arena_options *opt, mob_arena **ou
         return -EINVAL;
     if (o.write_timeout_ns <= 0)
         o.write_timeout_ns = 5 * MOB_NS_PER_SEC;
-    mob_arena *a = calloc(1, sizeof *a);
+    mob_arena *a = MOB_CALLOC(1, sizeof *a);
     if (!a)
         return -ENOMEM;
     a->loop = loop;
     a->opt = o;
     a->lfd = a->ws_lfd = -1;
     int rc = -ENOMEM;
-    a->rooms = calloc((size_t)o.rooms, sizeof *a->rooms);
+    a->rooms = MOB_CALLOC((size_t)o.rooms, sizeof *a->rooms);
     if (!a->rooms)
         goto fail;
     for (int i = 0; i < o.rooms; i++) {
-        a->rooms[i].members = calloc((size_t)o.room_capacity, sizeof(struct conn *));
+        a->rooms[i].members = MOB_CALLOC((size_t)o.room_capacity, sizeof(struct conn *));
         if (!a->rooms[i].members)
             goto fail;
     }
@@ -321,7 +308,7 @@ void mob_arena_free(mob_arena *a)
         return;
     if (a->rooms)
         for (int i = 0; i < a->opt.rooms; i++)
-            free(a->rooms[i].members);
-    free(a->rooms);
-    free(a);
+            MOB_FREE(a->rooms[i].members);
+    MOB_FREE(a->rooms);
+    MOB_FREE(a);
 }

@@ -20,7 +20,6 @@
  * Read next: src/arena/arena_player.c, tools/arena/main.c.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -92,8 +91,8 @@ static void conn_unref(struct conn *c)
 {
     if (--c->refs == 0) {
         mob_event_free(c->wake);
-        free(c->outq);
-        free(c);
+        MOB_FREE(c->outq);
+        MOB_FREE(c);
     }
 }
 
@@ -287,12 +286,12 @@ intptr_t mob__arena_accept_main(mob_bot *self, void *arg)
         }
         a->st.connections++;
         size_t extra = is_ws ? WS_BUF : 0;
-        struct conn *c = calloc(1, sizeof *c + extra);
-        uint8_t *q = c ? malloc(a->opt.outq_size) : NULL;
+        struct conn *c = MOB_CALLOC(1, sizeof *c + extra);
+        uint8_t *q = c ? MOB_MALLOC(a->opt.outq_size) : NULL;
         mob_event *wake = q ? mob_event_new(a->loop) : NULL;
         if (!wake) {
-            free(q);
-            free(c);
+            MOB_FREE(q);
+            MOB_FREE(c);
             mob_close(self, fd);
             continue;
         }
@@ -307,8 +306,8 @@ intptr_t mob__arena_accept_main(mob_bot *self, void *arg)
         c->reader = mob_spawn(a->loop, reader_main, c);
         if (!c->reader) {
             mob_event_free(wake);
-            free(q);
-            free(c);
+            MOB_FREE(q);
+            MOB_FREE(c);
             mob_fd_adopt(self, fd);
             mob_close(self, fd);
             continue;

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "mob_arena.h"
+#include "mob_base.h"
 #include "mob_run.h"
 
 enum { KIND_IN_ROOM = 0x4152, KIND_SEEN_ALL = 0x4153 }; /* mailbox message kinds */
@@ -261,7 +262,7 @@ intptr_t mob_arena_player(mob_bot *self, void *arg)
         o.chats = 0;
     if (o.rounds <= 0)
         o.rounds = 1;
-    mob_arena_client *c = malloc(sizeof *c);
+    mob_arena_client *c = MOB_MALLOC(sizeof *c);
     if (!c) {
         pa->totals->failed++;
         return -ENOMEM;
@@ -287,7 +288,7 @@ intptr_t mob_arena_player(mob_bot *self, void *arg)
         p.tot->failed++;
     else
         p.tot->done++;
-    free(c);
+    MOB_FREE(c);
     return rc;
 }
 
@@ -329,7 +330,7 @@ static int su_global_setup(const mob_options *o, void **ud)
 {
     (void)ud;
     su.nreg = o->bots;
-    su.reg = malloc((size_t)o->bots * sizeof *su.reg);
+    su.reg = MOB_MALLOC((size_t)o->bots * sizeof *su.reg);
     if (!su.reg)
         return -ENOMEM;
     for (int i = 0; i < o->bots; i++)
@@ -341,7 +342,7 @@ static int su_global_teardown(const mob_options *o, void *ud)
 {
     (void)o;
     (void)ud;
-    free(su.reg);
+    MOB_FREE(su.reg);
     su.reg = NULL;
     /* With one process the embedded arena lived here; its loop is done by now. */
     mob_arena_free(su.arena);

@@ -8,6 +8,7 @@
 #define MOB_ARENA_SERVER_H
 
 #include "mob_arena.h"
+#include "mob_base.h"
 
 #define WS_BUF (MOB_WS_MAX_HANDSHAKE + 512) /* a browser's head with cookies fits */
 
@@ -51,18 +52,6 @@ struct conn {
     mob_ws ws;
     uint8_t wsbuf[];       /* WS_BUF bytes when is_ws */
 };
-
-/* Contract violations of the arena itself (a frame it cannot encode): message and abort. */
-#define ARENA_ASSERT(cond, ...)                                                                    \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            mob__arena_panic(__FILE__, __LINE__, __VA_ARGS__);                                     \
-    } while (0)
-void mob__arena_panic(const char *file, int line, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((noreturn, format(printf, 3, 4)))
-#endif
-    ;
 
 /* arena.c: applies one client frame to the world; every bad message gets exactly one ERROR. */
 int mob__arena_handle(struct conn *c, const uint8_t *p, size_t len);

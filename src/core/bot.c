@@ -79,10 +79,17 @@ static struct mob__stack_pool *pool_for(mob_loop *loop, size_t size)
     if (!p)
         return NULL;
     loop->pools = p;
-    struct mob__stack_pool *pool = mob__stack_pool_new(size, loop->guard);
+    struct mob__stack_pool *pool = mob__stack_pool_new(size, mob__guard_want(loop->guard));
     if (pool)
         p[loop->npools++] = pool;
     return pool;
+}
+
+int mob__guard_want(int guard)
+{
+    return guard == MOB_GUARD_NONE     ? MOB__WANT_NONE
+           : guard == MOB_GUARD_CANARY ? MOB__WANT_CANARY
+                                       : MOB__WANT_AUTO;
 }
 
 int mob__loop_guard_kind(const mob_loop *loop)

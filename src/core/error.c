@@ -45,7 +45,7 @@ const char *mob_strerror(int rc)
     return strerror(-rc);
 }
 
-void mob__panic(const char *file, int line, const char *fmt, ...)
+void mob_panic(const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
     fprintf(stderr, "mob: %s:%d: ", file, line);

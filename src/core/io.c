@@ -494,14 +494,10 @@ ssize_t mob_write_all(mob_bot *self, int fd, const void *buf, size_t len, int64_
 ssize_t mob_sendto(mob_bot *self, int fd, const void *buf, size_t len, const struct sockaddr *to,
                    socklen_t tolen, int64_t deadline)
 {
-    MOB_CHECK_SELF(self);
-    if (self->cancelled)
-        return -ECANCELED;
-    struct mob__io *io = self->loop->io;
-    int t = mob__io_turn(self, io, deadline);
+    int t = mob__io_begin(self, deadline);
     if (t < 0)
         return t;
-    fd_enter(io, fd); /* a socket mob did not make must not block the thread */
+    fd_enter(self->loop->io, fd); /* a socket mob did not make must not block the thread */
     for (;;) {
         ssize_t n = sendto(fd, buf, len, MSG_NOSIGNAL, to, tolen);
         if (n >= 0)
@@ -515,14 +511,10 @@ ssize_t mob_sendto(mob_bot *self, int fd, const void *buf, size_t len, const str
 ssize_t mob_recvfrom(mob_bot *self, int fd, void *buf, size_t len, struct sockaddr_storage *from,
                      socklen_t *fromlen, int64_t deadline)
 {
-    MOB_CHECK_SELF(self);
-    if (self->cancelled)
-        return -ECANCELED;
-    struct mob__io *io = self->loop->io;
-    int t = mob__io_turn(self, io, deadline);
+    int t = mob__io_begin(self, deadline);
     if (t < 0)
         return t;
-    fd_enter(io, fd); /* a socket mob did not make must not block the thread */
+    fd_enter(self->loop->io, fd); /* a socket mob did not make must not block the thread */
     for (;;) {
         socklen_t fl = from ? (fromlen && *fromlen ? *fromlen : sizeof *from) : 0;
         ssize_t n = recvfrom(fd, buf, len, 0, (struct sockaddr *)from, from ? &fl : NULL);

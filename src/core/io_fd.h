@@ -127,6 +127,16 @@ static inline int mob__io_turn(mob_bot *self, struct mob__io *io, int64_t deadli
     return mob__io_breathe(self, deadline);
 }
 
+/* How every I/O call off the hottest path (connect, accept, datagrams) starts: the bot's own
+ * call, not cancelled, and its turn of the I/O budget. Returns 0 or -errno. */
+static inline int mob__io_begin(mob_bot *self, int64_t deadline)
+{
+    MOB_CHECK_SELF(self);
+    if (self->cancelled)
+        return -ECANCELED;
+    return mob__io_turn(self, self->loop->io, deadline);
+}
+
 /* Makes `self` the owner of fd (closed when it returns). Returns 0 or -ENOMEM. */
 int mob__fd_own(mob_bot *self, int fd, unsigned flags);
 

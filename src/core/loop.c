@@ -89,8 +89,8 @@ MOB__SWITCHES int mob_yield(mob_bot *self)
 void mob__check_self(const mob_bot *self, const char *file, int line)
 {
     if (MOB_UNLIKELY(self == NULL || self->loop->current != self))
-        mob__panic(file, line, "a mob_bot call was made from outside that bot (bot %d)",
-                   self ? self->id : -1);
+        mob_panic(file, line, "a mob_bot call was made from outside that bot (bot %d)",
+                  self ? self->id : -1);
 }
 
 void mob__make_ready(mob_loop *loop, mob_bot *bot) { sched_make_ready(loop, bot); }

@@ -165,10 +165,7 @@ static void sock_set_int(int fd, int level, int name, int value)
 int mob_connect(mob_bot *self, const struct sockaddr *addr, socklen_t len,
                 const mob_connect_options *opt, int64_t deadline)
 {
-    MOB_CHECK_SELF(self);
-    if (self->cancelled)
-        return -ECANCELED;
-    int t = mob__io_turn(self, self->loop->io, deadline);
+    int t = mob__io_begin(self, deadline);
     if (t < 0)
         return t;
     int family = addr->sa_family;
@@ -284,10 +281,7 @@ int mob_udp_socket(mob_bot *self, const char *host, int port)
 
 int mob_accept(mob_bot *self, int lfd, int64_t deadline)
 {
-    MOB_CHECK_SELF(self);
-    if (self->cancelled)
-        return -ECANCELED;
-    int t = mob__io_turn(self, self->loop->io, deadline);
+    int t = mob__io_begin(self, deadline);
     if (t < 0)
         return t;
     for (;;) {

@@ -17,7 +17,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "internal.h"
+#include "mob_base.h"
 #include "mob_http.h"
 
 #define DEFAULT_MAX_BODY ((uint64_t)1 << 30)

@@ -220,6 +220,18 @@ static int parse_fields(const char *p, const char *end, mob_http_fields *f, stru
     }
 }
 
+/* Parses the header fields after the start line, and refuses what no message may say about
+ * its framing (both Content-Length and Transfer-Encoding). The rest is per kind. */
+static int framed_fields(const char *p, const char *end, mob_http_fields *f, struct framing *fr)
+{
+    *fr = (struct framing){-1, 0, 0, 0, 0, 0};
+    if (parse_fields(p, end, f, fr) < 0)
+        return -1;
+    if (fr->te && fr->content_length >= 0)
+        FAIL(f, "both Content-Length and Transfer-Encoding");
+    return 0;
+}
+
 /*
  * Finds the end of a head that starts at buf[skip]. Returns its length from buf[0] (> 0),
  * -2 when incomplete, -1 when over the size limit.
@@ -322,11 +334,9 @@ int mob_http_parse_response(const char *buf, size_t len, size_t last_len,
         FAIL(f, "status line too long");
     p += 2;
 
-    struct framing fr = {-1, 0, 0, 0, 0, 0};
-    if (parse_fields(p, end, f, &fr) < 0)
+    struct framing fr;
+    if (framed_fields(p, end, f, &fr) < 0)
         return -1;
-    if (fr.te && fr.content_length >= 0)
-        FAIL(f, "both Content-Length and Transfer-Encoding");
     if (fr.after_chunked)
         FAIL(f, "chunked is not the last transfer coding");
     f->content_length = fr.content_length;
@@ -413,11 +423,9 @@ int mob_http_parse_request(const char *buf, size_t len, size_t last_len,
         FAIL(f, "request line too long");
     p += 2;
 
-    struct framing fr = {-1, 0, 0, 0, 0, 0};
-    if (parse_fields(p, end, f, &fr) < 0)
+    struct framing fr;
+    if (framed_fields(p, end, f, &fr) < 0)
         return -1;
-    if (fr.te && fr.content_length >= 0)
-        FAIL(f, "both Content-Length and Transfer-Encoding");
     if (fr.te && (!fr.chunked || fr.after_chunked))
         FAIL(f, "chunked is not the last transfer coding");
     f->content_length = fr.content_length;

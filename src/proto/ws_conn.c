@@ -23,7 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "internal.h"
+#include "mob_base.h"
 #include "mob_ws.h"
 
 #define DEFAULT_IO_TIMEOUT (5 * MOB_NS_PER_SEC)

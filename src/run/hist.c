@@ -13,7 +13,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "internal.h"
 #include "mob_hist.h"
 #include "run.h"
 

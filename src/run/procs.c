@@ -186,7 +186,7 @@ static int run_children(const struct mob__proc *base, mob_result **out)
             mob__signals_child();
             /* Never outlive a killed parent: its death stops this worker as a SIGTERM would
              * (gracefully); the check closes the race with a parent that died already. */
-            mob__die_with_parent(SIGTERM);
+            mob_die_with_parent(SIGTERM);
             if (getppid() != parent)
                 _exit(3);
             struct mob__proc p = *base;

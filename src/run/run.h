@@ -9,7 +9,7 @@
 
 #include <signal.h>
 
-#include "internal.h"
+#include "mob_base.h"
 #include "mob_run.h"
 
 /* ---- stats.c -------------------------------------------------------------------------- */

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "mob_base.h"
 #include "mob_suites.h"
 
 /* Splits "HOST:PORT[/PATH]" (IPv6 in brackets: "[::1]:80"), the part after "scheme://".

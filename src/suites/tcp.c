@@ -26,7 +26,7 @@ static int tcp_global_setup(const mob_options *o, void **ud)
 {
     (void)o;
     (void)ud;
-    tcp.pattern = malloc(tcp.size);
+    tcp.pattern = MOB_MALLOC(tcp.size);
     if (!tcp.pattern)
         return -ENOMEM;
     for (size_t i = 0; i < tcp.size; i++)
@@ -38,7 +38,7 @@ static int tcp_global_teardown(const mob_options *o, void *ud)
 {
     (void)o;
     (void)ud;
-    free(tcp.pattern);
+    MOB_FREE(tcp.pattern);
     tcp.pattern = NULL;
     return 0;
 }

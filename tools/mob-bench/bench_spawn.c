@@ -29,7 +29,8 @@
 
 #include "bench.h"
 #include "mob.h"
-#include "../platform/platform.h"
+#define MOB_TEST_HOOKS /* raw stacks and switches, below the loop */
+#include "mob_test_hooks.h"
 
 struct spawn_run {
     int started;
@@ -63,7 +64,7 @@ static double spawn_round(mob_loop *loop, int n, struct spawn_run *r)
 /* ns per stack for a fresh pool: get + touch the top page (what a first run touches). */
 static double pool_floor(int n, size_t size, int guard)
 {
-    struct mob__stack_pool *pool = mob__stack_pool_new(size, guard);
+    struct mob__stack_pool *pool = mob__stack_pool_new(size, mob__guard_want(guard));
     struct mob__stack *st = calloc((size_t)n, sizeof *st);
     double ns = -1;
     if (pool && st) {

@@ -31,7 +31,8 @@
 
 #include "bench.h"
 #include "mob.h"
-#include "../platform/platform.h"
+#define MOB_TEST_HOOKS /* raw stacks and switches, below the loop */
+#include "mob_test_hooks.h"
 
 struct yield_run {
     long yields;    /* per bot, after the first */
@@ -103,7 +104,7 @@ static void raw_partner(void *arg)
 
 static double raw_once(long iters, int dirty)
 {
-    struct mob__stack_pool *pool = mob__stack_pool_new(64 * 1024, MOB_GUARD_AUTO);
+    struct mob__stack_pool *pool = mob__stack_pool_new(64 * 1024, MOB__WANT_AUTO);
     struct mob__stack st;
     if (!pool || mob__stack_get(pool, &st, 0) != 0)
         return -1;

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_run.h: what the load-layer tests (test_run.c, test_run_procs.c) share: quiet options,
+ * two scenario functions, and the forked test server of test_run_server.c.
+ */
+#ifndef MOB_TEST_RUN_H
+#define MOB_TEST_RUN_H
+
+#include <sys/types.h>
+
+#include "mob_run.h"
+
+#define MS MOB_NS_PER_MS
+
+/* A server in a forked child on 127.0.0.1 (test_run_server.c): answers after delay_ns, and
+ * stalls for stall_len_ns at stall_at_ns. */
+pid_t run_server_start(int *port, int64_t delay_ns, int64_t stall_at_ns, int64_t stall_len_ns);
+void run_server_stop(pid_t pid);
+
+static inline mob_options quiet_options(void)
+{
+    mob_options o;
+    mob_options_init(&o);
+    o.quiet = 1;
+    o.live = 0;
+    o.seed = 42;
+    return o;
+}
+
+static inline int ok_fn(mob_worker *w)
+{
+    (void)w;
+    return 0;
+}
+
+static inline int fail_every_5th(mob_worker *w)
+{
+    return w->step % 5 == 4 ? MOB_FAIL_STATUS : 0;
+}
+
+#endif /* MOB_TEST_RUN_H */
