@@ -61,6 +61,9 @@ enum mob__state {
     MOB__DONE
 };
 
+/* A host consuming a generator, as opposed to a bot (mob_bot.gen_consumer). */
+#define MOB__HOST_CONSUMER ((mob_bot *)1)
+
 typedef void (*mob__unpark_fn)(mob_bot *bot);
 
 struct mob__defer {
