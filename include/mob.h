@@ -120,6 +120,13 @@ mob_loop *mob_loop_new(const mob_loop_options *opt);
 int mob_loop_run(mob_loop *loop);
 
 /*
+ * Runs until `bot` is done, however many other bots stay alive (asyncio's run_until_complete:
+ * a test's bot against a session-long server bot). Must not be called from a bot. Returns 0,
+ * -EDEADLK if the bot is alive but nothing can ever wake it, or another -errno.
+ */
+int mob_loop_run_until(mob_loop *loop, mob_bot *bot);
+
+/*
  * One scheduling step, for a host program that drives the loop from its own event loop: runs
  * the bots that are ready, then waits for I/O or a timer for at most `timeout_ns` (0: do not
  * wait; -1: wait as long as needed). Returns the number of bots still alive, or -errno.
@@ -147,6 +154,26 @@ enum mob_check {
  * return, fds they registered are closed. Returns the number of leaks of the selected kinds.
  */
 int mob_loop_check(mob_loop *loop, int kinds, int report);
+
+/*
+ * Scopes (aioloop-proxy's proxies): a test suite keeps one loop for the whole session (a
+ * server bot started once) and checks for leaks around every test. While a scope is the
+ * host's current one (the innermost open), what the host makes belongs to it, and so does what
+ * the bots of the scope make: bots, their timers (a bot parked with a deadline) and fds (made,
+ * owned, waited on or watched). Bots and fds made before, or by bots of an outer scope, do not
+ * (an fd handed to a bot with mob_fd_adopt joins that bot's scope).
+ *
+ * mob_scope_open() opens a scope inside the current one; NULL with errno on ENOMEM.
+ * mob_scope_check() is mob_loop_check() for what the scope (and any scope inside it) owns:
+ * it counts and reports the leaks of the selected kinds, then cleans up all of the scope's
+ * whatever the kinds (cancels its bots and runs the loop until they return, closes its fds);
+ * bots outside keep running meanwhile. mob_scope_close() checks, then closes the scope and
+ * those opened inside it. Both return the leaks counted. Host only (not from a bot).
+ */
+typedef struct mob_scope mob_scope;
+mob_scope *mob_scope_open(mob_loop *loop);
+int mob_scope_check(mob_scope *scope, int kinds, int report);
+int mob_scope_close(mob_scope *scope, int kinds, int report);
 
 /*
  * Frees the loop. Bots still alive are cancelled and run to completion first (as in

@@ -107,6 +107,7 @@ struct mob_bot {
     struct mob__list sibling; /* in parent->children while both live */
     int children_alive;
     void *storage;            /* mob_spawn_options.storage_size zeroed bytes, or NULL */
+    int scope;                /* depth of the scope it belongs to (0: the loop's own) */
     int64_t query_tick;       /* lockstep: last tick in which it asked and found nothing */
     int64_t active_tick;      /* lockstep: last tick in which it found or did something */
     struct mob__list joiners; /* bots waiting in mob_join for us */
@@ -158,18 +159,33 @@ struct mob_loop {
     int64_t now;                  /* cached clock */
     int virtual_clock;
     int stop;
+    mob_bot *until;               /* mob_loop_run_until's bot: no waiting once it is done */
     mob_bot *reap;                /* a finished bot whose stack goes back after the switch */
     struct mob__hook *hooks;
     int nhooks;
     struct mob__io *io;
     int io_waiters;               /* bots parked on fds (io.c), read by every step */
     struct mob__msgs *msgs;
+    struct mob_scope **scopes;    /* open scopes, outermost first: scopes[d - 1] has depth d */
+    int nscopes, scopes_cap;
     int idle_yields;              /* lockstep: bots whose turn in this tick was idle */
     int host_active;              /* the host acted on the loop since the last step */
     mob_loop_stats stats;
     int fpenv_default;            /* enum mob_fpenv for bots that do not say */
     struct mob__fpenv thread_fpenv; /* the thread's, kept while such a bot runs */
 };
+
+/* A scope (src/core/scope.c): what the host made while it was current. */
+struct mob_scope {
+    mob_loop *loop;
+    int depth;     /* 1 for the outermost */
+};
+
+/* The scope a new bot or fd belongs to: the running bot's, or the host's current one. */
+static inline int mob__scope_of_caller(const mob_loop *loop)
+{
+    return loop->current ? loop->current->scope : loop->nscopes;
+}
 
 /*
  * Lockstep idle detection (loop.c, "Idle ticks"). A bot's turn is idle when it asked
@@ -248,6 +264,12 @@ void mob__bot_first_frame(mob_bot *bot);
 void mob__bot_release_stack(mob_bot *bot);
 /* Cancels a bot during teardown, including an idle generator (which then runs to its end). */
 void mob__cancel_for_shutdown(mob_bot *bot);
+/* Leak check of bots (kinds MOB_CHECK_BOTS and MOB_CHECK_TIMERS) of the whole loop (scope 0)
+ * or of the scope of that depth and deeper: counts and reports them, then cancels them and
+ * steps the loop until they have returned (or 1,000 steps). Returns the leaks counted. */
+int mob__bots_check(mob_loop *loop, int kinds, int report, int scope);
+/* Closes every scope still open (mob_loop_free). */
+void mob__scopes_free(mob_loop *loop);
 /* Frees every bot struct and stack pool of the loop. */
 void mob__bots_free(mob_loop *loop);
 /* "ready", "parked", ... for messages. */
@@ -275,7 +297,9 @@ int mob__io_nwatch(const mob_loop *loop);
 /* Closes every fd a bot still owns; called when it returns. */
 void mob__io_bot_done(mob_bot *bot);
 /* Counts (and reports) fds still registered, then closes them. */
-int mob__io_check(mob_loop *loop, int report);
+/* Counts (and reports) fds still registered, then closes them: all of them (scope 0), or
+ * those of the scope of that depth and deeper. */
+int mob__io_check(mob_loop *loop, int report, int scope);
 int mob__io_backend_fd(const mob_loop *loop);
 
 /* ---- mailboxes and groups (src/core/msg*.c) ----------------------------------------------- */

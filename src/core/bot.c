@@ -317,6 +317,7 @@ mob_bot *mob_spawn_ex(mob_loop *loop, mob_bot_fn fn, void *arg, const mob_spawn_
         return NULL;
     }
     b->storage = storage;
+    b->scope = mob__scope_of_caller(loop);
     mob__turn_active(loop);
     if (env) {
         b->fpenv = env;

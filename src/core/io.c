@@ -54,6 +54,7 @@ void mob__fd_reset(struct mob__fdent *e, int fd)
     e->fd = fd;
     e->watch_idx = -1;
     e->watch_events = 0;
+    e->scope = 0;
     e->flags = 0;
     e->ready = MOB__IN | MOB__OUT; /* unknown: try the call */
     e->reg = e->want = e->snap = 0;

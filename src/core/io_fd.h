@@ -55,6 +55,7 @@ struct mob__fdent {
     unsigned char reg;            /* mask the kernel has */
     unsigned char want;           /* level backends: mask the waiters need */
     unsigned char snap;           /* lockstep: public MOB_IN/OUT/HUP of the last snapshot */
+    unsigned short scope;         /* depth of the scope it belongs to (0: the loop's own) */
     int fd;
     /* colder: ownership and the lockstep snapshot */
     mob_bot *owner;               /* closes the fd when it returns, or NULL */
@@ -152,6 +153,7 @@ static inline void mob__fd_set_used(struct mob__io *io, struct mob__fdent *e)
     if (e->flags & MOB__FD_USED)
         return;
     e->flags |= MOB__FD_USED;
+    e->scope = (unsigned short)mob__scope_of_caller(io->loop);
     io->nused++;
     io->loop->stats.fds_registered = io->nused;
 }

@@ -35,6 +35,7 @@ int mob__fd_own(mob_bot *self, int fd, unsigned flags)
     e->owner = self;
     mob__list_push_back(&self->fds, &e->owner_link);
     mob__fd_set_used(io, e);
+    e->scope = (unsigned short)self->scope; /* an fd handed over joins its new owner's scope */
     return 0;
 }
 
@@ -169,7 +170,7 @@ void mob__io_bot_done(mob_bot *bot)
     }
 }
 
-int mob__io_check(mob_loop *loop, int report)
+int mob__io_check(mob_loop *loop, int report, int scope)
 {
     struct mob__io *io = loop->io;
     int leaks = 0;
@@ -178,11 +179,12 @@ int mob__io_check(mob_loop *loop, int report)
             continue;
         for (int i = 0; i < MOB__FD_CHUNK; i++) {
             struct mob__fdent *e = &io->chunks[c][i];
-            if (!(e->flags & MOB__FD_USED))
+            if (!(e->flags & MOB__FD_USED) || (scope > 0 && e->scope < scope))
                 continue;
             leaks++;
             if (report)
-                fprintf(stderr, "mob: leak: fd %d still registered%s%s\n", e->fd,
+                fprintf(stderr, "mob: leak%s: fd %d still registered%s%s\n",
+                        scope > 0 ? " in a scope" : "", e->fd,
                         e->owner ? " (owned by a live bot)" : "",
                         e->flags & MOB__FD_WATCHED ? " (watched)" : "");
             io_close(io, e->fd);

@@ -276,7 +276,8 @@ MOB__SWITCHES int mob_loop_step(mob_loop *loop, int64_t timeout_ns)
     /* How long may we block? Not at all if bots are runnable (unless the tick was idle: see
      * "Idle ticks" above); else until the next timer. */
     int64_t wait = timeout_ns;
-    if ((loop->nready > 0 && !idle) || loop->stop)
+    if ((loop->nready > 0 && !idle) || loop->stop ||
+        (loop->until && loop->until->state == MOB__DONE))
         wait = 0;
     else if (idle && (wait < 0 || wait > MOB__IDLE_TICK_MAX_NS))
         wait = MOB__IDLE_TICK_MAX_NS;
@@ -340,6 +341,26 @@ int mob_loop_run(mob_loop *loop)
     return 0;
 }
 
+int mob_loop_run_until(mob_loop *loop, mob_bot *bot)
+{
+    MOB_ASSERT(loop->current == NULL, "mob_loop_run_until called from inside a bot");
+    mob_bot *outer = loop->until; /* a hook may nest a call */
+    loop->until = bot;
+    int rc = 0;
+    while (bot->state != MOB__DONE) {
+        rc = mob_loop_step(loop, MOB_FOREVER);
+        if (rc < 0)
+            break;
+        rc = 0;
+        if (bot->state != MOB__DONE && !can_progress(loop)) {
+            rc = -EDEADLK;
+            break;
+        }
+    }
+    loop->until = outer;
+    return rc;
+}
+
 void mob_loop_stop(mob_loop *loop) { loop->stop = 1; }
 
 int mob_loop_backend_fd(mob_loop *loop) { return mob__io_backend_fd(loop); }
@@ -392,45 +413,11 @@ mob_loop *mob_loop_new(const mob_loop_options *opt)
     return loop;
 }
 
-/* Prints one line per leaked bot of the selected kinds; returns how many there were. */
-static int count_bot_leaks(mob_loop *loop, int kinds, int report)
-{
-    int leaks = 0;
-    for (int id = 0; id < loop->nbots; id++) {
-        mob_bot *b = mob_bot_get(loop, id);
-        if (b->state == MOB__DONE)
-            continue;
-        int timed = b->state == MOB__PARKED && b->timer.index >= 0;
-        if (kinds & MOB_CHECK_BOTS) {
-            leaks++;
-            if (report)
-                fprintf(stderr, "mob: leak: bot %d has not returned (%s)\n", id,
-                        mob__state_name(b->state));
-        } else if ((kinds & MOB_CHECK_TIMERS) && timed) {
-            leaks++;
-            if (report)
-                fprintf(stderr, "mob: leak: bot %d has a pending deadline in %.3f s\n", id,
-                        (double)(b->timer.deadline - mob_now(loop)) / 1e9);
-        }
-    }
-    return leaks;
-}
-
 int mob_loop_check(mob_loop *loop, int kinds, int report)
 {
     MOB_ASSERT(loop->current == NULL, "mob_loop_check called from inside a bot");
-    int leaks = count_bot_leaks(loop, kinds, report);
-    /* Cancel everything still alive and let it unwind: cancelled bots see -ECANCELED from
-     * every blocking call, so a well-behaved bot returns within a few steps. */
-    for (int round = 0; round < 1000 && loop->alive > 0; round++) {
-        for (int id = 0; id < loop->nbots; id++) {
-            mob_bot *b = mob_bot_get(loop, id);
-            if (b->state != MOB__DONE)
-                mob__cancel_for_shutdown(b);
-        }
-        mob_loop_step(loop, 0);
-    }
-    int fd_leaks = mob__io_check(loop, report && (kinds & MOB_CHECK_FDS));
+    int leaks = mob__bots_check(loop, kinds, report, 0);
+    int fd_leaks = mob__io_check(loop, report && (kinds & MOB_CHECK_FDS), 0);
     if (kinds & MOB_CHECK_FDS)
         leaks += fd_leaks;
     return leaks;
@@ -445,6 +432,7 @@ int mob_loop_free(mob_loop *loop)
     if (loop->alive > 0)
         fprintf(stderr, "mob: %d bot(s) ignored cancellation; their stacks are abandoned\n",
                 loop->alive);
+    mob__scopes_free(loop);
     mob__msg_fini(loop);
     mob__io_fini(loop);
     mob__bots_free(loop);
