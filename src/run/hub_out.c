@@ -180,7 +180,7 @@ void mob__hub_state_json(struct mob__hub *h, struct mob__str *b, int from)
     mob__str_printf(b, "],\"spans\":[");
     table_json(h, b, 1);
     mob__str_printf(b, "],\"msgs\":[");
-    uint64_t first = h->nmsg > 30 ? h->nmsg - 30 : 0;
+    uint64_t first = h->nmsg > 15 ? h->nmsg - 15 : 0;
     for (uint64_t i = first; i < h->nmsg; i++) {
         const struct hmsg *m = &h->msgs[i % MOB__HUB_MSGS];
         mob__str_printf(b, "%s[%lld,", i > first ? "," : "", (long long)m->t_ms);
