@@ -29,6 +29,7 @@
 #include <sys/types.h>
 #include <sys/event.h>
 #include <sys/time.h>
+#include <time.h> /* struct timespec: some BSDs' <sys/event.h> use it without declaring it */
 #include <unistd.h>
 
 #include "platform.h"

@@ -28,21 +28,47 @@
  * for them; eventfds, epoll fds and other anonymous inodes all share one, so a reused number
  * of that kind keeps the old knotes in the table (epoll itself has dropped them).
  *
- * Not emulated: other filters (EINVAL), EV_DISPATCH and the other flags, `fflags` (BSD puts
- * the socket's pending error there with EV_EOF; reading it here would consume it, so it is
- * always 0), `data` for EVFILT_WRITE (BSD's free send-buffer space; 0 here), regular files
- * (epoll refuses them with EPERM, where BSD reports them always ready), the drop of kqueues
- * across fork() (the child inherits them here), and threads (no locking: one thread at a
- * time, as mob's loops are used).
+ * As FreeBSD's kqueue(2) and kern_event.c have it, and tested in tests/test_kqueue.c:
+ *   - a knote's EV_CLEAR and EV_ONESHOT are fixed when it is created; a later EV_ADD on it
+ *     updates udata (and would update fflags and data) but never its trigger mode;
+ *   - EV_EOF on EVFILT_READ when the read side is shut (the peer's FIN or a reset: EPOLLRDHUP
+ *     or EPOLLHUP), on EVFILT_WRITE when the send side is (EPOLLHUP: a reset, an AF_UNIX peer
+ *     gone; or a TCP socket whose state says its FIN went out: our own shutdown(SHUT_WR)),
+ *     with the socket's pending error in `fflags`. BSD leaves that error pending for the next
+ *     read, write or getsockopt(SO_ERROR); Linux hands it over only by clearing it, so the
+ *     emulation reads it (only when EPOLLERR says there is one), keeps it, and gives it back
+ *     once from the next of those calls on that socket: this file defines read, write, recv,
+ *     send, recvfrom, sendto and getsockopt for the test binaries of this configuration,
+ *     which pass straight to the system call when nothing is kept (readv, writev, recvmsg and
+ *     sendmsg are not covered: the core does not use them);
+ *   - EV_EOF comes with the last data: `data` is what is still readable;
+ *   - regular files are never refused: EVFILT_WRITE on one is always ready (data 0), and
+ *     EVFILT_READ is ready while the file offset is before the end (data: the bytes to the
+ *     end), as the man page says for vnodes. They cannot be put in epoll, so kevent looks at
+ *     them itself each call; with EV_CLEAR a file knote fires again only when its size or
+ *     offset moved. (The kqueue fd itself does not turn readable for them under poll(2).)
+ *   - a kqueue is not inherited across fork(): in the child its fd (and the emulation's two
+ *     inner epoll fds) are closed, so the number is free, kevent() on it fails with EBADF and
+ *     close() does too.
+ *
+ * Not emulated: other filters (EINVAL), EV_DISPATCH and the other flags, `data` for
+ * EVFILT_WRITE on a socket (BSD's free send-buffer space; 0 here), and threads (no locking:
+ * one thread at a time, as mob's loops are used).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sys/event.h"
 #undef close /* the header routes close() to mob_kqshim_close; this file needs the real one */
@@ -67,8 +93,10 @@ struct knote {
     unsigned char on;       /* the knote exists */
     unsigned char enabled;  /* not EV_DISABLE'd */
     unsigned char in_epoll; /* registered in the filter's inner set right now */
-    unsigned short flags;   /* EV_CLEAR | EV_ONESHOT, as the last EV_ADD gave them */
+    unsigned char fired;    /* regular file, EV_CLEAR: reported at (last_size, last_off) */
+    unsigned short flags;   /* EV_CLEAR | EV_ONESHOT, fixed when the knote was created */
     void *udata;
+    off_t last_size, last_off;
 };
 
 /* Everything about one fd in one kqueue. */
@@ -76,6 +104,7 @@ struct fdent {
     dev_t dev; /* identity of the file the knotes were made for */
     ino_t ino;
     uint32_t gen; /* bumped when the knotes die with a close; part of every epoll key */
+    unsigned char is_file; /* a regular file: its knotes live here, not in epoll */
     struct knote kn[NFILT];
 };
 
@@ -85,6 +114,7 @@ struct kq {
     int next_filt;    /* which inner set is drained first next time, for fairness */
     struct fdent *fds; /* indexed by fd */
     int nfds;
+    int nfiles;       /* fds in `fds` that are regular files with knotes */
 };
 
 /* Every live kqueue, indexed by its fd. */
@@ -160,8 +190,28 @@ static int kq_open(struct kq *q)
     return 0;
 }
 
+/* fork(): the child gets no kqueue, as on BSD. Its copies of the epoll fds are closed and
+ * the table forgotten, so a kqueue fd number in the child names nothing (EBADF) until reused. */
+static void drop_kqueues_in_child(void)
+{
+    for (int fd = 0; fd < nkqs; fd++) {
+        struct kq *q = kqs[fd];
+        if (!q)
+            continue;
+        close(q->outer);
+        kq_destroy(q, 0);
+    }
+    free(kqs);
+    kqs = NULL;
+    nkqs = 0;
+}
+
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static void install_atfork(void) { pthread_atfork(NULL, NULL, drop_kqueues_in_child); }
+
 int kqueue(void)
 {
+    pthread_once(&atfork_once, install_atfork);
     struct kq *q = calloc(1, sizeof *q);
     if (!q)
         return -1;
@@ -220,6 +270,9 @@ static void fd_forget(struct kq *q, int fd, struct fdent *e)
         if (e->kn[k].in_epoll)
             epoll_ctl(q->inner[k], EPOLL_CTL_DEL, fd, NULL);
     memset(e->kn, 0, sizeof e->kn);
+    if (e->is_file)
+        q->nfiles--;
+    e->is_file = 0;
     e->gen++;
 }
 
@@ -227,6 +280,10 @@ static void fd_forget(struct kq *q, int fd, struct fdent *e)
 static int knote_sync(struct kq *q, int fd, struct fdent *e, int k)
 {
     struct knote *kn = &e->kn[k];
+    if (e->is_file) {
+        kn->fired = 0; /* added, changed or enabled: the filter is run afresh (BSD) */
+        return 0;
+    }
     if (!(kn->on && kn->enabled)) {
         if (kn->in_epoll)
             epoll_ctl(q->inner[k], EPOLL_CTL_DEL, fd, NULL);
@@ -278,6 +335,10 @@ static int apply_change(struct kq *q, const struct kevent *kev)
             return ENOENT;
         kn->on = 0;
         knote_sync(q, fd, e, k);
+        if (e->is_file && !fd_has_knotes(e)) {
+            e->is_file = 0;
+            q->nfiles--;
+        }
         return 0;
     }
     int created = 0;
@@ -287,25 +348,190 @@ static int apply_change(struct kq *q, const struct kevent *kev)
         if (!fd_has_knotes(e)) {
             e->dev = st.st_dev;
             e->ino = st.st_ino;
+            if (S_ISREG(st.st_mode)) {
+                e->is_file = 1;
+                q->nfiles++;
+            }
         }
         memset(kn, 0, sizeof *kn);
         kn->on = 1;
         kn->enabled = 1;
+        /* The trigger mode is the creating EV_ADD's, for the knote's life (FreeBSD's
+         * kqueue_register copies the flags only when it makes the knote). */
+        kn->flags = kev->flags & (EV_CLEAR | EV_ONESHOT);
         created = 1;
     }
-    if (kev->flags & EV_ADD) {
-        kn->flags = kev->flags & (EV_CLEAR | EV_ONESHOT);
+    if (kev->flags & EV_ADD)
         kn->udata = kev->udata;
-    }
     /* As on FreeBSD, EV_ADD alone does not re-enable a disabled knote: EV_ENABLE does. */
     if (kev->flags & EV_DISABLE)
         kn->enabled = 0;
     else if (kev->flags & EV_ENABLE)
         kn->enabled = 1;
     int err = knote_sync(q, fd, e, k);
-    if (err && created)
+    if (err && created) {
         kn->on = 0;
+        if (e->is_file && !fd_has_knotes(e)) {
+            e->is_file = 0;
+            q->nfiles--;
+        }
+    }
     return err;
+}
+
+/* ---- a socket error kept for its owner ------------------------------------------------ */
+
+/* Errors taken from sockets for `fflags`, by fd, with the identity of the socket they belong
+ * to, so that a reused number never inherits one. Process-wide, as the sockets are. */
+struct kept_error {
+    int err; /* 0: none */
+    dev_t dev;
+    ino_t ino;
+};
+static struct kept_error *kept;
+static int nkept;
+
+static void keep_error(int fd, int err, const struct stat *st)
+{
+    if (fd >= nkept) {
+        int n = nkept ? nkept : 64;
+        while (n <= fd)
+            n *= 2;
+        struct kept_error *a = realloc(kept, (size_t)n * sizeof *a);
+        if (!a)
+            return; /* the error is lost, as on a machine out of memory anything may be */
+        memset(a + nkept, 0, (size_t)(n - nkept) * sizeof *a);
+        kept = a;
+        nkept = n;
+    }
+    kept[fd].err = err;
+    kept[fd].dev = st->st_dev;
+    kept[fd].ino = st->st_ino;
+}
+
+/* The error kept for fd's socket, cleared (it is reported once, as BSD's so_error), or 0. */
+static int take_error(int fd)
+{
+    if (fd < 0 || fd >= nkept || kept[fd].err == 0)
+        return 0;
+    struct stat st;
+    int err = kept[fd].err;
+    kept[fd].err = 0;
+    if (fstat(fd, &st) != 0 || st.st_dev != kept[fd].dev || st.st_ino != kept[fd].ino)
+        return 0; /* the number names another file now */
+    return err;
+}
+
+static int sys_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
+{
+    return (int)syscall(SYS_getsockopt, fd, level, name, val, len);
+}
+
+int getsockopt(int fd, int level, int name, void *restrict val, socklen_t *restrict len)
+{
+    int err;
+    if (level == SOL_SOCKET && name == SO_ERROR && val && len && *len >= sizeof(int) &&
+        (err = take_error(fd)) != 0) {
+        *(int *)val = err;
+        *len = sizeof(int);
+        return 0;
+    }
+    return sys_getsockopt(fd, level, name, val, len);
+}
+
+/* A receive returns data first, then the kept error (BSD's soreceive, and Linux's). */
+static ssize_t after_recv(int fd, ssize_t n)
+{
+    int err;
+    if (n > 0 || (err = take_error(fd)) == 0)
+        return n;
+    errno = err;
+    return -1;
+}
+
+ssize_t read(int fd, void *buf, size_t len)
+{
+    return after_recv(fd, (ssize_t)syscall(SYS_read, fd, buf, len));
+}
+
+/* glibc declares these two with its transparent-union address types under _GNU_SOURCE. */
+ssize_t recvfrom(int fd, void *restrict buf, size_t len, int flags, __SOCKADDR_ARG from,
+                 socklen_t *restrict fromlen)
+{
+    return after_recv(fd, (ssize_t)syscall(SYS_recvfrom, fd, buf, len, flags,
+                                           from.__sockaddr__, fromlen));
+}
+
+ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+    return after_recv(fd, (ssize_t)syscall(SYS_recvfrom, fd, buf, len, flags, NULL, NULL));
+}
+
+/* A send with an error pending returns it and sends nothing (BSD's sosend). */
+ssize_t sendto(int fd, const void *buf, size_t len, int flags, __CONST_SOCKADDR_ARG to,
+               socklen_t tolen)
+{
+    int err = take_error(fd);
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    return (ssize_t)syscall(SYS_sendto, fd, buf, len, flags, to.__sockaddr__, tolen);
+}
+
+ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+    int err = take_error(fd);
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    return (ssize_t)syscall(SYS_sendto, fd, buf, len, flags, NULL, 0);
+}
+
+ssize_t write(int fd, const void *buf, size_t len)
+{
+    int err = take_error(fd);
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    return (ssize_t)syscall(SYS_write, fd, buf, len);
+}
+
+/* The socket's pending error, for `fflags` with EV_EOF: taken from Linux (which clears it)
+ * only when epoll says there is one, and kept for the socket's next call (above). */
+static unsigned socket_error(int fd, uint32_t revents, const struct stat *st)
+{
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (fd < nkept && kept[fd].err && kept[fd].dev == st->st_dev && kept[fd].ino == st->st_ino)
+        return (unsigned)kept[fd].err; /* taken for the other filter already: still pending */
+    if (!(revents & EPOLLERR) || sys_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+        return 0;
+    if (err)
+        keep_error(fd, err, st);
+    return (unsigned)err;
+}
+
+/* Whether a TCP socket's send side is shut (its FIN is out), which epoll does not report
+ * until both sides are: BSD's SBS_CANTSENDMORE after our own shutdown(SHUT_WR). */
+static int tcp_send_shut(int fd)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+        return 0; /* not TCP */
+    switch (ti.tcpi_state) {
+    case TCP_FIN_WAIT1:
+    case TCP_FIN_WAIT2:
+    case TCP_CLOSING:
+    case TCP_TIME_WAIT:
+    case TCP_LAST_ACK:
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 /* Reads what inner set k has ready into out[0..room), as kevents. Returns the count. */
@@ -334,21 +560,71 @@ static int drain(struct kq *q, int k, struct kevent *out, int room)
         o->flags = kn->flags;
         o->udata = kn->udata;
         /* EV_EOF as FreeBSD sets it: the read side is shut (SBS_CANTRCVMORE: the peer's FIN or
-         * a reset), or for the write filter the send side (SBS_CANTSENDMORE). An error alone
-         * (an ICMP error on a connected UDP socket: EPOLLERR without a hang-up) fires the
-         * filter without EV_EOF, as BSD's so_error does. */
+         * a reset), or for the write filter the send side (SBS_CANTSENDMORE: a reset, a gone
+         * AF_UNIX peer, our own SHUT_WR), with the socket error in fflags. An error alone (an
+         * ICMP error on a connected UDP socket: EPOLLERR without a hang-up) fires the filter
+         * without EV_EOF, as BSD's so_error does. `data` is what is still readable, so EV_EOF
+         * arrives with the last data. */
         if (k == F_READ) {
             if (r & (EPOLLRDHUP | EPOLLHUP))
                 o->flags |= EV_EOF;
             int avail = 0;
             if (ioctl(fd, FIONREAD, &avail) == 0) /* fails on a listener: data stays 0 */
                 o->data = avail;
-        } else if (r & EPOLLHUP) {
+        } else if ((r & EPOLLHUP) || tcp_send_shut(fd)) {
             o->flags |= EV_EOF;
         }
+        if (o->flags & EV_EOF)
+            o->fflags = socket_error(fd, r, &st);
         if (kn->flags & EV_ONESHOT) {
             kn->on = 0;
             knote_sync(q, fd, e, k);
+        }
+    }
+    return got;
+}
+
+/* Regular files, which epoll refuses: each knote of each file is run here, per kevent call.
+ * Returns the count stored in out[0..room). */
+static int scan_files(struct kq *q, struct kevent *out, int room)
+{
+    int got = 0;
+    for (int fd = 0; fd < q->nfds && got < room; fd++) {
+        struct fdent *e = &q->fds[fd];
+        if (!e->is_file)
+            continue;
+        struct stat st;
+        if (fstat(fd, &st) < 0 || st.st_dev != e->dev || st.st_ino != e->ino) {
+            fd_forget(q, fd, e); /* closed, or the number names another file now */
+            continue;
+        }
+        off_t off = lseek(fd, 0, SEEK_CUR);
+        for (int k = 0; k < NFILT && got < room; k++) {
+            struct knote *kn = &e->kn[k];
+            if (!kn->on || !kn->enabled)
+                continue;
+            intptr_t data = k == F_READ ? (intptr_t)(st.st_size - off) : 0;
+            if (k == F_READ && data == 0)
+                continue; /* at the end of the file: not readable (vnode filter) */
+            if ((kn->flags & EV_CLEAR) && kn->fired && kn->last_size == st.st_size &&
+                kn->last_off == off)
+                continue; /* reported, and nothing moved since */
+            kn->fired = 1;
+            kn->last_size = st.st_size;
+            kn->last_off = off;
+            struct kevent *o = &out[got++];
+            memset(o, 0, sizeof *o);
+            o->ident = (uintptr_t)fd;
+            o->filter = k == F_READ ? EVFILT_READ : EVFILT_WRITE;
+            o->flags = kn->flags;
+            o->data = data;
+            o->udata = kn->udata;
+            if (kn->flags & EV_ONESHOT)
+                kn->on = 0;
+        }
+        if (!fd_has_knotes(e)) {
+            e->is_file = 0;
+            q->nfiles--;
         }
     }
     return got;
@@ -425,15 +701,17 @@ int kevent(int kq, const struct kevent *changelist, int nchanges, struct kevent 
     if (timeout)
         deadline = now_ns() + (int64_t)timeout->tv_sec * 1000000000 + timeout->tv_nsec;
     for (;;) {
+        /* Ready regular files first; then the wait only looks, it must not block. */
+        int files = q->nfiles ? scan_files(q, eventlist, nevents) : 0;
         int64_t left = deadline < 0 ? -1 : deadline - now_ns();
-        int ready = wait_outer(q, deadline >= 0 && left < 0 ? 0 : left);
+        int ready = wait_outer(q, files || (deadline >= 0 && left < 0) ? 0 : left);
         if (ready < 0)
-            return -1; /* EINTR included, as kevent does */
+            return files ? files : -1; /* EINTR included, as kevent does */
         if (ready == 0)
-            return 0;
+            return files;
         /* The set drained first alternates, so that a busy filter cannot starve the other
          * when the eventlist is short. */
-        int got = 0;
+        int got = files;
         for (int j = 0; j < NFILT && got < nevents; j++) {
             int k = (q->next_filt + j) % NFILT;
             if (ready & (1 << k))

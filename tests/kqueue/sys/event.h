@@ -8,9 +8,10 @@
  * What is emulated, with BSD semantics: kqueue(); kevent() with a changelist, an eventlist and
  * a timespec timeout; the filters EVFILT_READ and EVFILT_WRITE, one registration (knote) per
  * (fd, filter); EV_ADD, EV_DELETE, EV_ENABLE, EV_DISABLE, EV_ONESHOT, EV_CLEAR (edge-triggered;
- * without it a knote is level-triggered), EV_RECEIPT; EV_EOF and EV_ERROR in results; `data`
- * (bytes readable for EVFILT_READ, the errno of an EV_ERROR entry) and `udata`. Flag values
- * are FreeBSD's. kqueue_shim.c lists what is not emulated.
+ * without it a knote is level-triggered; fixed when the knote is created), EV_RECEIPT; EV_EOF
+ * (with the socket error in `fflags`) and EV_ERROR in results; `data` (bytes readable for
+ * EVFILT_READ, the errno of an EV_ERROR entry) and `udata`; regular files; no kqueue across
+ * fork(). Flag values are FreeBSD's. kqueue_shim.c says how, and what is not emulated.
  */
 #ifndef MOB_KQUEUE_SHIM_SYS_EVENT_H
 #define MOB_KQUEUE_SHIM_SYS_EVENT_H
@@ -23,7 +24,7 @@ struct kevent {
     uintptr_t ident;     /* the fd */
     short filter;        /* EVFILT_* */
     unsigned short flags; /* EV_* */
-    unsigned int fflags; /* filter flags; always 0 in this emulation (see kqueue_shim.c) */
+    unsigned int fflags; /* filter flags; in results, the socket error with EV_EOF */
     intptr_t data;       /* filter data, or the errno of an EV_ERROR entry */
     void *udata;         /* handed back untouched */
 };
