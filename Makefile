@@ -59,7 +59,7 @@ POLLER_SRC = $(wildcard platform/poll_$(POLLER).c)
 SRC_SRC  = $(shell find src -name '*.c' | LC_ALL=C sort)
 PLATFORM_SRC = $(filter-out platform/poll_% platform/ctx_% platform/switch_%,$(sort $(wildcard platform/*.c))) \
            $(POLLER_SRC) $(SWITCH_SRC)
-LIB_SRC  = $(SRC_SRC) $(PLATFORM_SRC) $(if $(KQ_SHIM),tests/kqueue/kqueue_shim.c)
+LIB_SRC  = $(SRC_SRC) $(PLATFORM_SRC) $(if $(KQ_SHIM),$(wildcard tests/kqueue/*.c))
 LIB_OBJ  = $(patsubst %,$(BUILD)/%.o,$(basename $(LIB_SRC)))
 HEADERS  = $(filter-out include/mob_test_hooks.h,$(sort $(wildcard include/*.h)))
 TOOLS    = $(notdir $(patsubst %/,%,$(filter-out tools/examples/,$(sort $(dir $(wildcard tools/*/*.c))))))
