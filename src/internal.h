@@ -19,7 +19,7 @@
 #include <stdlib.h>
 
 #include "mob.h"
-#include "mob_base.h" /* the allocator macros, MOB_ASSERT, MOB_LIKELY */
+#include "mob_base.h"
 #include "../platform/platform.h"
 
 /* Zeroed memory whose start is on a cache-line boundary, through MOB_CALLOC; free it with

@@ -192,7 +192,7 @@ static int serve_tcp(mob_bot *self, struct conn *c)
 
 static int serve_ws(mob_bot *self, struct conn *c)
 {
-    int rc = mob_ws_accept(self, &c->ws, c->fd, c->wsbuf, WS_BUF, NULL,
+    int rc = mob_ws_accept(self, &c->ws, c->fd, c->wsbuf, ARENA_WS_BUF, NULL,
                            mob_now(c->a->loop) + 10 * MOB_NS_PER_SEC);
     if (rc < 0)
         return rc;
@@ -285,7 +285,7 @@ intptr_t mob__arena_accept_main(mob_bot *self, void *arg)
             continue;
         }
         a->st.connections++;
-        size_t extra = is_ws ? WS_BUF : 0;
+        size_t extra = is_ws ? ARENA_WS_BUF : 0;
         struct conn *c = MOB_CALLOC(1, sizeof *c + extra);
         uint8_t *q = c ? MOB_MALLOC(a->opt.outq_size) : NULL;
         mob_event *wake = q ? mob_event_new(a->loop) : NULL;

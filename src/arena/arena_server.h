@@ -10,7 +10,7 @@
 #include "mob_arena.h"
 #include "mob_base.h"
 
-#define WS_BUF (MOB_WS_MAX_HANDSHAKE + 512) /* a browser's head with cookies fits */
+#define ARENA_WS_BUF (MOB_WS_MAX_HANDSHAKE + 512) /* a browser's head with cookies fits */
 
 struct conn;
 
@@ -50,7 +50,7 @@ struct conn {
     uint8_t *outq;
     size_t out_start, out_end;
     mob_ws ws;
-    uint8_t wsbuf[];       /* WS_BUF bytes when is_ws */
+    uint8_t wsbuf[];       /* ARENA_WS_BUF bytes when is_ws */
 };
 
 /* arena.c: applies one client frame to the world; every bad message gets exactly one ERROR. */

@@ -35,7 +35,7 @@ static const unsigned char byte_class[256] = {
      2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  /* 0xf0 */
 };
 
-#define IS(cls, c) (byte_class[(unsigned char)(c)] & (cls))
+#define HTTP_IS(cls, c) (byte_class[(unsigned char)(c)] & (cls))
 
 static inline int is_digit(char c)
 {

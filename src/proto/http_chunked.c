@@ -77,7 +77,7 @@ static ssize_t chunked_run(mob_http_chunked *d, const char *src, size_t len, cha
         case CH_EXT:
             if (c == '\r')
                 d->state = CH_SIZE_LF;
-            else if (!IS(C_VALUE, c))
+            else if (!HTTP_IS(C_VALUE, c))
                 goto bad;
             break;
         case CH_SIZE_LF:
@@ -118,7 +118,7 @@ static ssize_t chunked_run(mob_http_chunked *d, const char *src, size_t len, cha
         case CH_TRAILER:
             if (c == '\r')
                 d->state = CH_END_LF;
-            else if (IS(C_TCHAR, c))
+            else if (HTTP_IS(C_TCHAR, c))
                 d->state = CH_TRAILER_NAME;
             else
                 goto bad; /* obs-fold, empty name, control byte */
@@ -126,13 +126,13 @@ static ssize_t chunked_run(mob_http_chunked *d, const char *src, size_t len, cha
         case CH_TRAILER_NAME:
             if (c == ':')
                 d->state = CH_TRAILER_VALUE;
-            else if (!IS(C_TCHAR, c))
+            else if (!HTTP_IS(C_TCHAR, c))
                 goto bad;
             break;
         case CH_TRAILER_VALUE:
             if (c == '\r')
                 d->state = CH_TRAILER_LF;
-            else if (!IS(C_VALUE, c))
+            else if (!HTTP_IS(C_VALUE, c))
                 goto bad;
             break;
         case CH_TRAILER_LF:

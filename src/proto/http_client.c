@@ -51,7 +51,8 @@ void mob_http_conn_close(mob_bot *self, mob_http_conn *c)
 }
 
 /* Ends a failed exchange: the connection is in an unknown state, so it goes. */
-static int fail(mob_bot *self, mob_http_conn *c, mob_http_result *res, int rc, int phase)
+static int exchange_fail(mob_bot *self, mob_http_conn *c, mob_http_result *res, int rc,
+                         int phase)
 {
     mob_http_conn_close(self, c);
     res->rc = rc;
@@ -191,7 +192,7 @@ again:
         int fd = mob_connect(self, (const struct sockaddr *)&c->addr, c->addrlen, &c->copt,
                              deadline);
         if (fd < 0)
-            return fail(self, c, res, fd, MOB_PHASE_CONNECT);
+            return exchange_fail(self, c, res, fd, MOB_PHASE_CONNECT);
         c->fd = fd;
         c->connects++;
         c->conn_requests = 0;
@@ -209,7 +210,7 @@ again:
             c->retries++;
             goto again;
         }
-        return fail(self, c, res, (int)w, MOB_PHASE_WRITE);
+        return exchange_fail(self, c, res, (int)w, MOB_PHASE_WRITE);
     }
 
     /* The head. Interim 1xx responses are dropped and the loop goes on with what follows. */
@@ -226,7 +227,7 @@ again:
                     c->retries++;
                     goto again;
                 }
-                return fail(self, c, res, rc, MOB_PHASE_READ);
+                return exchange_fail(self, c, res, rc, MOB_PHASE_READ);
             }
             end += (size_t)n;
         }
@@ -235,10 +236,10 @@ again:
         c->resp.f.max_head_size = c->max_head_size;
         head = mob_http_parse_response(c->buf, end, last, &c->resp);
         if (head == -1)
-            return fail(self, c, res, -EPROTO, MOB_PHASE_READ);
+            return exchange_fail(self, c, res, -EPROTO, MOB_PHASE_READ);
         if (head == -2) {
             if (end == c->cap)
-                return fail(self, c, res, -EMSGSIZE, MOB_PHASE_READ);
+                return exchange_fail(self, c, res, -EMSGSIZE, MOB_PHASE_READ);
             last = end;
             need_read = 1;
             continue;
@@ -273,7 +274,7 @@ again:
         break;
     }
     if (rc < 0)
-        return fail(self, c, res, rc, MOB_PHASE_READ);
+        return exchange_fail(self, c, res, rc, MOB_PHASE_READ);
     res->end_ns = mob_clock_ns();
 
     /* res->resp points into c->buf, which stays as it is until the next exchange. */

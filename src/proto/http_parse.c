@@ -20,7 +20,7 @@
 #include "mob_http.h"
 
 /*
- * Skips field-value bytes (IS(C_VALUE)) in [p, end): eight at a time while a word holds no
+ * Skips field-value bytes (HTTP_IS(C_VALUE)) in [p, end): eight at a time while a word holds no
  * control byte and no DEL (SWAR: "has a byte less than 0x20" and "has a byte equal to 0x7f"
  * are exact for the question "is there one"), then one at a time. Values are most of a
  * head, and this makes them cost about a cycle a byte. Returns the first byte that is not a
@@ -37,7 +37,7 @@ static const char *skip_value(const char *p, const char *end)
             break;
         p += 8;
     }
-    while (p < end && IS(C_VALUE, *p))
+    while (p < end && HTTP_IS(C_VALUE, *p))
         p++;
     return p;
 }
@@ -114,7 +114,7 @@ static int each_element(mob_http_fields *f, struct framing *fr, const char *v, s
         while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
             i++;
         size_t start = i;
-        while (i < n && IS(C_TCHAR, v[i]))
+        while (i < n && HTTP_IS(C_TCHAR, v[i]))
             i++;
         size_t tok = i - start;
         while (i < n && v[i] != ',')
@@ -187,7 +187,7 @@ static int parse_fields(const char *p, const char *end, mob_http_fields *f, stru
         }
         if (*p == ' ' || *p == '\t')
             FAIL(f, "obsolete line folding");
-        while (p < end && IS(C_TCHAR, *p))
+        while (p < end && HTTP_IS(C_TCHAR, *p))
             p++;
         if (p == line)
             FAIL(f, "bad header field name");
@@ -364,7 +364,7 @@ int mob_http_parse_response(const char *buf, size_t len, size_t last_len,
 static int request_prefix_ok(const char *buf, size_t len)
 {
     size_t i = 0;
-    while (i < len && IS(C_TCHAR, buf[i]))
+    while (i < len && HTTP_IS(C_TCHAR, buf[i]))
         i++;
     return i == len || (i > 0 && buf[i] == ' ');
 }
@@ -401,14 +401,14 @@ int mob_http_parse_request(const char *buf, size_t len, size_t last_len,
     const char *p = buf + skip;
 
     out->method = p;
-    while (p < end && IS(C_TCHAR, *p))
+    while (p < end && HTTP_IS(C_TCHAR, *p))
         p++;
     out->method_len = (size_t)(p - out->method);
     if (out->method_len == 0 || *p != ' ')
         FAIL(f, "bad request method");
     p++;
     out->target = p;
-    while (p < end && IS(C_TARGET, *p))
+    while (p < end && HTTP_IS(C_TARGET, *p))
         p++;
     out->target_len = (size_t)(p - out->target);
     if (out->target_len == 0 || *p != ' ')

@@ -34,7 +34,7 @@ int mob_http_url_parse(const char *url, mob_http_url *out)
             port = rb + 2;
         }
         for (const char *q = host; q < hend; q++)
-            if (!IS(C_HEX, *q) && *q != ':' && *q != '.' && *q != '%')
+            if (!HTTP_IS(C_HEX, *q) && *q != ':' && *q != '.' && *q != '%')
                 return -EINVAL;
     } else {
         hend = memchr(a, ':', alen);
@@ -75,7 +75,7 @@ int mob_http_url_parse(const char *url, mob_http_url *out)
     if (plen >= sizeof out->path)
         return -EINVAL;
     for (size_t i = 0; i < plen; i++)
-        if (!IS(C_TARGET, path[i]))
+        if (!HTTP_IS(C_TARGET, path[i]))
             return -EINVAL;
     memcpy(out->host, host, hlen);
     out->host[hlen] = '\0';
@@ -128,7 +128,7 @@ static void put_u64(struct out *o, uint64_t v)
 static int all_of(const char *s, size_t n, int cls)
 {
     for (size_t i = 0; i < n; i++)
-        if (!IS(cls, s[i]))
+        if (!HTTP_IS(cls, s[i]))
             return 0;
     return 1;
 }
