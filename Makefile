@@ -19,6 +19,7 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 WERROR   ?=
 V        ?= 0
 VALGRIND ?= auto
+TLS      ?= auto
 CRITERION_CFLAGS ?= $(shell pkg-config --cflags criterion 2>/dev/null)
 CRITERION_LIBS   ?= $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
@@ -40,6 +41,11 @@ ALL_CFLAGS += $(if $(KQ_SHIM),-Itests/kqueue -DMOB_KQUEUE_SHIM)
 VG_HEADER := $(if $(filter auto,$(VALGRIND)),$(shell printf '\043include <valgrind/valgrind.h>\n' | \
                $(CC) -E -x c - >/dev/null 2>&1 && echo 1),$(filter 1,$(VALGRIND)))
 ALL_CFLAGS += $(if $(VG_HEADER),-DMOB_VALGRIND)
+# TLS=auto: the OpenSSL 3 backend of the TLS seam (src/proto/tls_openssl.c) is built and
+# -lssl -lcrypto linked when pkg-config finds openssl; TLS=1 insists, TLS=0 leaves it out.
+TLS_ON   := $(if $(filter auto,$(TLS)),$(shell pkg-config --exists openssl 2>/dev/null && echo 1),$(filter 1,$(TLS)))
+ALL_CFLAGS += $(if $(TLS_ON),$(shell pkg-config --cflags openssl 2>/dev/null) -DMOB_TLS_OPENSSL)
+LDLIBS   += $(if $(TLS_ON),$(shell pkg-config --libs openssl 2>/dev/null || echo -lssl -lcrypto))
 LDFLAGS  += $(if $(SAN),-fsanitize=$(SAN))
 LDLIBS   += $(if $(filter Linux,$(UNAME_S)),-ldl -lm,-lm)
 # The release is VERSION's; the shared library's SONAME carries its major number.
@@ -56,7 +62,7 @@ FLAGS_LINE = $(CC) $(ALL_CFLAGS) $(LDFLAGS)
 # build picks one poller and one switch; the knobs above decide which.
 SWITCH_SRC = $(if $(filter ucontext,$(FIBER)),platform/ctx_ucontext.c,platform/switch_$(ARCH).S platform/ctx_asm.c)
 POLLER_SRC = $(wildcard platform/poll_$(POLLER).c)
-SRC_SRC  = $(shell find src -name '*.c' | LC_ALL=C sort)
+SRC_SRC  = $(filter-out $(if $(TLS_ON),,src/proto/tls_openssl.c),$(shell find src -name '*.c' | LC_ALL=C sort))
 PLATFORM_SRC = $(filter-out platform/poll_% platform/ctx_% platform/switch_%,$(sort $(wildcard platform/*.c))) \
            $(POLLER_SRC) $(SWITCH_SRC)
 LIB_SRC  = $(SRC_SRC) $(PLATFORM_SRC) $(if $(KQ_SHIM),$(wildcard tests/kqueue/*.c))
@@ -144,6 +150,7 @@ $(BUILD)/tests/hostile: $(BUILD)/tests/hostile_server.o
 criterion:
 	@[ -f /usr/include/criterion/criterion.h ] || [ -n "$(CRITERION_INSTALLED)" ] || \
 	  tools/apt-install.sh libcriterion-dev
+	@[ -f /usr/include/openssl/ssl.h ] || [ "$(TLS)" = 0 ] || tools/apt-install.sh libssl-dev
 # Includes across a sealed layer line and files past the size bound fail (the script says why).
 check-layers:
 	@tools/check-layers.sh

@@ -26,22 +26,32 @@ enum mob_fail {
     MOB_FAIL_STATUS,   /* an HTTP status >= 400, or an application-level "no" */
     MOB_FAIL_PROTOCOL, /* the peer's answer could not be parsed, or broke a size limit */
     MOB_FAIL_OTHER,    /* the scenario said it failed (molotov's failed assert) */
+    MOB_FAIL_TLS,      /* the TLS handshake failed: a bad certificate, an alert, cut short */
+    MOB_FAIL_CHECK,    /* a response check failed (--expect-status, --expect-body) */
     MOB_FAIL_NCLASS
 };
 
 /* Where a -errno came from, when the caller knows. */
-enum mob_fail_phase { MOB_PHASE_ANY = 0, MOB_PHASE_CONNECT, MOB_PHASE_WRITE, MOB_PHASE_READ };
+enum mob_fail_phase {
+    MOB_PHASE_ANY = 0,
+    MOB_PHASE_CONNECT,
+    MOB_PHASE_WRITE,
+    MOB_PHASE_READ,
+    MOB_PHASE_TLS /* the TLS handshake: every failure but a timeout or a cancel is tls */
+};
 
 /*
  * The class of rc: 0 or a class is returned as is (a class out of range is MOB_FAIL_OTHER);
  * -ECANCELED is MOB_FAIL_CANCELED, -ETIMEDOUT MOB_FAIL_TIMEOUT, and -EPROTO, -EBADMSG and
- * -EMSGSIZE MOB_FAIL_PROTOCOL in any phase. Any other -errno takes the class of its phase;
+ * -EMSGSIZE MOB_FAIL_PROTOCOL in any phase but the TLS handshake's (where every failure but
+ * those two is MOB_FAIL_TLS). Any other -errno takes the class of its phase;
  * with MOB_PHASE_ANY, -ECONNREFUSED, -EADDRNOTAVAIL, -EADDRINUSE, -ENETUNREACH and
  * -EHOSTUNREACH are connect, -EPIPE write, -ECONNRESET read, and the rest other.
  */
 int mob_fail_classify(int rc, int phase);
 
-/* "ok", "connect", "read", "write", "timeout", "status", "protocol", "other"; "canceled" for
+/* "ok", "connect", "read", "write", "timeout", "status", "protocol", "other", "tls", "check";
+ * "canceled" for
  * MOB_FAIL_CANCELED; "other" for anything else. */
 const char *mob_fail_name(int cls);
 

@@ -30,6 +30,7 @@
 
 #include "mob.h"
 #include "mob_fail.h"
+#include "mob_tls.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -170,12 +171,13 @@ typedef struct mob_http_url {
     int port;                          /* 80 when the URL has none */
     char authority[MOB_HTTP_HOST_MAX + 8]; /* "host[:port]" as written, for the Host field */
     char path[MOB_HTTP_PATH_MAX];      /* "/..." with the query; "/" when empty */
+    int tls;                           /* https:// (port 443 when the URL has none) */
 } mob_http_url;
 
 /*
- * Parses "http://HOST[:PORT][/PATH[?QUERY]][#FRAGMENT]". HOST is a name, an IPv4 address or
- * a bracketed IPv6 address; the fragment is dropped. Returns 0, or -EINVAL for anything else:
- * another scheme (https included), user info, an empty host, a port outside 1..65535, a
+ * Parses "http[s]://HOST[:PORT][/PATH[?QUERY]][#FRAGMENT]". HOST is a name, an IPv4 address
+ * or a bracketed IPv6 address; the fragment is dropped; https sets out->tls and defaults the
+ * port to 443. Returns 0, or -EINVAL for anything else: another scheme, user info, an empty host, a port outside 1..65535, a
  * control byte or space, a part too long for the struct, or a query with no path.
  */
 int mob_http_url_parse(const char *url, mob_http_url *out);
@@ -219,6 +221,9 @@ typedef struct mob_http_conn_options {
     size_t max_body;             /* larger bodies are MOB_FAIL_PROTOCOL; 0: 1 GiB */
     size_t max_head_size;        /* 0: MOB_HTTP_MAX_HEAD_SIZE (the buffer also bounds it) */
     mob_connect_options connect; /* source address, nodelay, buffer sizes */
+    mob_tls_ctx *tls;            /* HTTPS: TLS over every connection (mob_tls.h); NULL: none */
+    const char *server_name;     /* SNI and the certificate's name; NULL: the host given to
+                                    mob_http_conn_init. Borrowed: must outlive the conn. */
 } mob_http_conn_options;
 
 /*
@@ -248,6 +253,9 @@ typedef struct mob_http_conn {
     uint64_t conn_requests;    /* requests sent on the current connection */
     mob_http_response resp;    /* the last response head; points into buf */
     mob_http_header headers[MOB_HTTP_CONN_HEADERS];
+    const char *server_name;   /* TLS: borrowed, see mob_http_conn_options */
+    mob_tls_conn tls;          /* TLS state when tls.ctx is set; keeps the session between
+                                  connections, so a reconnect resumes */
     /* counters since init */
     uint64_t connects;         /* successful connects */
     uint64_t requests;         /* exchanges attempted */
@@ -256,15 +264,22 @@ typedef struct mob_http_conn {
 
 /*
  * Prepares `c` for host:port (see mob_addr_parse: numeric, /etc/hosts or "unix:/path"; the
- * name is looked up here, once). `buf` of `cap` bytes is the read buffer: the largest response
+ * name is looked up here, once). With opt->tls, every connection starts with a TLS handshake
+ * (a failure is MOB_FAIL_TLS, with res->reason) and `host` names the server for SNI and the
+ * certificate check unless opt->server_name does: it is borrowed and must outlive `c`. `buf` of `cap` bytes is the read buffer: the largest response
  * head it accepts is cap (>= 256). `opt` may be NULL. Does not connect. Returns 0, or -EINVAL
  * (bad host or cap).
  */
 int mob_http_conn_init(mob_http_conn *c, const char *host, int port, void *buf, size_t cap,
                        const mob_http_conn_options *opt);
 
-/* Closes the connection if open. `c` stays initialised: the next request reconnects. */
+/* Closes the connection if open. `c` stays initialised: the next request reconnects (and,
+ * over TLS, resumes the session). */
 void mob_http_conn_close(mob_bot *self, mob_http_conn *c);
+
+/* Closes the connection and frees what TLS kept (the session). Call it when done with `c`:
+ * a plain conn needs nothing more, a TLS one would leak its session otherwise. */
+void mob_http_conn_free(mob_bot *self, mob_http_conn *c);
 
 /* The outcome of one exchange. Filled by mob_http_exchange whatever happens. */
 typedef struct mob_http_result {
@@ -278,6 +293,7 @@ typedef struct mob_http_result {
     size_t body_stored;   /* of which stored in c->body_buf */
     const mob_http_response *resp; /* the head, valid until the next exchange on c; NULL if
                                       there was none */
+    const char *reason;   /* a TLS failure in words (borrowed from c), else NULL */
 } mob_http_result;
 
 /*

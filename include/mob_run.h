@@ -64,6 +64,8 @@ typedef struct mob_worker {
     const struct mob_options *opt;
     uint64_t rng[4];      /* this bot's random stream (mob_worker_rand) */
     void *internal;       /* the runner's own: open spans, where messages go */
+    const char *reason;   /* a failing scenario may say why in words (borrowed until it
+                             returns): the first reason of each class is kept in the report */
 } mob_worker;
 
 /* Returns the next number of this bot's random stream (xoshiro256**, seeded from --seed and
@@ -231,6 +233,8 @@ typedef struct mob_totals {
 } mob_totals;
 
 void mob_result_totals(const mob_result *r, mob_totals *out);
+/* The first reason a scenario gave for a failure of class cls (mob_worker.reason), or NULL. */
+const char *mob_result_reason(const mob_result *r, int cls);
 int mob_result_nscenarios(const mob_result *r);
 /* Returns 0, or -ENOENT when i is out of range. */
 int mob_result_scenario(const mob_result *r, int i, mob_scenario_stats *out);
@@ -324,6 +328,8 @@ int mob_run_suite(const mob_suite *s, const mob_options *o, mob_result **out);
 typedef struct mob_suite_args {
     size_t payload_size; /* --size: bytes per echo (tcp://, ws://); 0: the suite's default */
     size_t buffer_size;  /* --buffer: http:// read buffer, the largest head; 0: 512 */
+    const char *cacert;  /* --cacert FILE: https:// trusts these CAs instead of the system's */
+    int insecure;        /* --insecure: https:// checks neither certificate nor name */
 } mob_suite_args;
 
 typedef const mob_suite *(*mob_suite_chooser)(const char *target, const mob_suite_args *args,

@@ -51,11 +51,21 @@ Test(fail, a_class_passes_through_and_anything_else_positive_is_other)
     cr_expect_eq(mob_fail_classify(200, MOB_PHASE_READ), MOB_FAIL_OTHER);
 }
 
+Test(fail, the_tls_handshake_phase_is_its_own_class_but_for_timeouts_and_cancels)
+{
+    cr_expect_eq(mob_fail_classify(-ECONNABORTED, MOB_PHASE_TLS), MOB_FAIL_TLS);
+    cr_expect_eq(mob_fail_classify(-ECONNRESET, MOB_PHASE_TLS), MOB_FAIL_TLS);
+    cr_expect_eq(mob_fail_classify(-EPROTO, MOB_PHASE_TLS), MOB_FAIL_TLS);
+    cr_expect_eq(mob_fail_classify(-ETIMEDOUT, MOB_PHASE_TLS), MOB_FAIL_TIMEOUT);
+    cr_expect_eq(mob_fail_classify(-ECANCELED, MOB_PHASE_TLS), MOB_FAIL_CANCELED);
+}
+
 Test(fail, names)
 {
     static const char *const want[MOB_FAIL_NCLASS] = {"ok",      "connect", "read",
                                                       "write",   "timeout", "status",
-                                                      "protocol", "other"};
+                                                      "protocol", "other",   "tls",
+                                                      "check"};
     for (int c = 0; c < MOB_FAIL_NCLASS; c++)
         cr_expect_str_eq(mob_fail_name(c), want[c]);
     cr_expect_str_eq(mob_fail_name(MOB_FAIL_CANCELED), "canceled");

@@ -95,19 +95,17 @@ static void hostile_run(const struct hcase *c)
                   "runs could finish (%" PRId64 " ms)", c->mode, wall_ms, c->min_wall_ms);
 
     /* The class is counted, and nothing else is. */
-    static const char *names[] = {"none",   "connect",  "read", "write",
-                                  "timeout", "status", "protocol", "other"};
     char counts[256] = "";
     for (int k = 1; k < MOB_FAIL_NCLASS; k++)
         snprintf(counts + strlen(counts), sizeof counts - strlen(counts), " %s=%" PRIu64,
-                 names[k], t.fail[k]);
+                 mob_fail_name(k), t.fail[k]);
     cr_expect_eq(t.failures, c->cls ? t.fail[c->cls] : 0,
-                 "%s: failures not all of class %s:%s", c->mode, names[c->cls], counts);
+                 "%s: failures not all of class %s:%s", c->mode, mob_fail_name(c->cls), counts);
     cr_expect_geq(c->cls ? t.fail[c->cls] : 0, c->min_fail, "%s: want >= %" PRIu64 " %s:%s",
-                  c->mode, c->min_fail, names[c->cls], counts);
+                  c->mode, c->min_fail, mob_fail_name(c->cls), counts);
     if (c->max_fail)
         cr_expect_leq(t.fail[c->cls], c->max_fail, "%s: want <= %" PRIu64 " %s:%s", c->mode,
-                      c->max_fail, names[c->cls], counts);
+                      c->max_fail, mob_fail_name(c->cls), counts);
     if (c->some_ok)
         cr_expect_gt(t.ok, 0, "%s: nothing succeeded:%s", c->mode, counts);
     else

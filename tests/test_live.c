@@ -172,8 +172,8 @@ static unsigned long long hub_ok(struct mob__hub *h)
     return ok;
 }
 
-#define SEC0 "S 0 10 1 0 0 0 1 0 0 0 5 1000000 200000 1 98304 10\n"
-#define SEC1 "S 1 20 0 0 0 0 0 0 0 0 5 2000000 200000 1 98304 20\n"
+#define SEC0 "S 0 10 1 0 0 0 1 0 0 0 0 0 5 1000000 200000 1 98304 10\n"
+#define SEC1 "S 1 20 0 0 0 0 0 0 0 0 0 0 5 2000000 200000 1 98304 20\n"
 
 Test(live, hub_sums_reporters_and_skips_seconds_sent_again)
 {
@@ -181,7 +181,7 @@ Test(live, hub_sums_reporters_and_skips_seconds_sent_again)
     struct mob__hsrc *a = mob__hub_connect(h, "a"), *b = mob__hub_connect(h, "b");
     cr_assert_eq(feed(h, a, "H 1 - run1 0 2 alpha\n" SEC0 "N s 0 get\n"), 0);
     /* A line may arrive in pieces. */
-    cr_assert_eq(feed(h, a, "C s 0 10 0 0 0 1 0 0 0 200000 10000"), 0);
+    cr_assert_eq(feed(h, a, "C s 0 10 0 0 0 1 0 0 0 0 0 200000 10000"), 0);
     cr_assert_eq(feed(h, a, "00 1 98304 10\nT 10 1 0 5 1000000000 0\n"), 0);
     cr_assert_eq(feed(h, b, "H 1 - run1 1 2 beta\n" SEC0 SEC1 "T 30 1 0 5 2000000000 0\n"), 0);
     cr_assert_eq(hub_ok(h), 40);
@@ -210,7 +210,7 @@ Test(live, hub_refuses_garbage_and_wrong_tokens_and_keeps_the_rest)
         "H 1 secret run1 0 1 x\nS -1 1\n",         /* a negative second */
         "H 1 secret run1 0 1 x\nS 0 1  0\n",       /* an empty field */
         "H 1 secret run1 0 1 x\nC s 0 1 0 0 0 0 0 0 0 1 1 0\n", /* a name never declared */
-        "H 1 secret run1 0 1 x\nS 0 1 0 0 0 0 0 0 0 0 1 1 1 2 98304 1 0 1\n", /* descending */
+        "H 1 secret run1 0 1 x\nS 0 1 0 0 0 0 0 0 0 0 0 0 1 1 1 2 98304 1 0 1\n", /* descending */
         "H 1 secret run1 0 1 x\nR 99999999999999\n",                          /* too big */
         "H 1 secret run1 0 1 x\nR 5\nnope!\n",                                 /* not JSON */
         "H 1 secret run1 0 1 x\nX\n",

@@ -16,6 +16,12 @@ int mob_fail_classify(int rc, int phase)
         return MOB_FAIL_CANCELED;
     case ETIMEDOUT:
         return MOB_FAIL_TIMEOUT;
+    default:
+        break;
+    }
+    if (phase == MOB_PHASE_TLS)
+        return MOB_FAIL_TLS;
+    switch (-rc) {
     case EPROTO:
     case EBADMSG:
     case EMSGSIZE:
@@ -53,7 +59,7 @@ const char *mob_fail_name(int cls)
 {
     static const char *const names[MOB_FAIL_NCLASS] = {"ok",      "connect", "read",
                                                        "write",   "timeout", "status",
-                                                       "protocol", "other"};
+                                                       "protocol", "other", "tls", "check"};
     if (cls == MOB_FAIL_CANCELED)
         return "canceled";
     return cls >= 0 && cls < MOB_FAIL_NCLASS ? names[cls] : "other";

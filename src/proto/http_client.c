@@ -10,7 +10,11 @@
  * EAGAIN system call. The price is that bytes beyond the response would be swallowed; there
  * is no pipelining, so such bytes are the server's error and fail the request (-EPROTO).
  *
- * What it does not do: pipelining, TLS, redirects, cookies, DNS (mob_addr_parse only).
+ * Over TLS (mob_http_conn_options.tls), the same exchange runs through the TLS seam
+ * (src/proto/tls.c): a handshake after each connect, then mob_tls_read/mob_tls_write_all in
+ * place of mob_read/mob_write_all. The bot's last session is kept, so reconnects resume.
+ *
+ * What it does not do: pipelining, redirects, cookies, DNS (mob_addr_parse only).
  *
  * Read next: src/proto/http_parse.c for the parser, tests/test_http_client.c for the behaviour.
  */
@@ -39,15 +43,43 @@ int mob_http_conn_init(mob_http_conn *c, const char *host, int port, void *buf, 
     c->max_head_size = opt && opt->max_head_size ? opt->max_head_size : MOB_HTTP_MAX_HEAD_SIZE;
     if (opt)
         c->copt = opt->connect;
+    mob_tls_conn_init(&c->tls, opt ? opt->tls : NULL);
+    c->server_name = opt && opt->server_name ? opt->server_name : host;
     return 0;
 }
 
 void mob_http_conn_close(mob_bot *self, mob_http_conn *c)
 {
     if (c->fd >= 0) {
+        if (c->tls.be)
+            mob_tls_close(self, &c->tls);
         mob_close(self, c->fd);
         c->fd = -1;
     }
+}
+
+void mob_http_conn_free(mob_bot *self, mob_http_conn *c)
+{
+    mob_http_conn_close(self, c);
+    if (c->tls.ctx)
+        mob_tls_conn_free(self, &c->tls);
+}
+
+/* The socket or TLS over it: one test per call, no indirect call on the plain path. */
+static inline ssize_t conn_read(mob_bot *self, mob_http_conn *c, void *buf, size_t len,
+                                int64_t deadline)
+{
+    if (c->tls.ctx)
+        return mob_tls_read(self, &c->tls, buf, len, deadline);
+    return mob_read(self, c->fd, buf, len, deadline);
+}
+
+static inline ssize_t conn_write(mob_bot *self, mob_http_conn *c, const void *buf, size_t len,
+                                 int64_t deadline)
+{
+    if (c->tls.ctx)
+        return mob_tls_write_all(self, &c->tls, buf, len, deadline);
+    return mob_write_all(self, c->fd, buf, len, deadline);
 }
 
 /* Ends a failed exchange: the connection is in an unknown state, so it goes. */
@@ -57,6 +89,8 @@ static int exchange_fail(mob_bot *self, mob_http_conn *c, mob_http_result *res, 
     mob_http_conn_close(self, c);
     res->rc = rc;
     res->fail = mob_fail_classify(rc, phase);
+    if (res->fail == MOB_FAIL_TLS || (c->tls.ctx && rc == -EPROTO))
+        res->reason = c->tls.reason;
     res->end_ns = mob_clock_ns();
     return rc;
 }
@@ -97,7 +131,7 @@ static ssize_t read_more(mob_bot *self, mob_http_conn *c, struct room r, int64_t
 {
     if (r.n == 0)
         return -EMSGSIZE;
-    ssize_t n = mob_read(self, c->fd, r.p, r.n, deadline);
+    ssize_t n = conn_read(self, c, r.p, r.n, deadline);
     return n == 0 ? -EPIPE : n;
 }
 
@@ -167,7 +201,7 @@ static int read_close_body(mob_bot *self, mob_http_conn *c, mob_http_result *res
             return -EMSGSIZE;
         if (r.n == 0)
             return -EMSGSIZE;
-        ssize_t n = mob_read(self, c->fd, r.p, r.n, deadline);
+        ssize_t n = conn_read(self, c, r.p, r.n, deadline);
         if (n == 0)
             return 0;
         if (n < 0)
@@ -197,12 +231,17 @@ again:
         c->connects++;
         c->conn_requests = 0;
         res->reconnected = 1;
+        if (c->tls.ctx) {
+            int rc = mob_tls_handshake(self, &c->tls, fd, c->server_name, deadline);
+            if (rc < 0)
+                return fail(self, c, res, rc, MOB_PHASE_TLS);
+        }
     }
     c->conn_requests++;
 
     /* The clock starts here: connecting is not part of a request's latency (as in wrk). */
     res->start_ns = mob_clock_ns();
-    ssize_t w = mob_write_all(self, c->fd, req->data, req->len, deadline);
+    ssize_t w = conn_write(self, c, req->data, req->len, deadline);
     if (w < 0) {
         if (reused && req->retry_safe && !retried && looks_stale((int)w)) {
             mob_http_conn_close(self, c);
@@ -218,7 +257,7 @@ again:
     int head, need_read = 1;
     for (;;) {
         if (need_read) {
-            ssize_t n = mob_read(self, c->fd, c->buf + end, c->cap - end, deadline);
+            ssize_t n = conn_read(self, c, c->buf + end, c->cap - end, deadline);
             if (n <= 0) {
                 int rc = n == 0 ? -EPIPE : (int)n;
                 if (end == 0 && reused && req->retry_safe && !retried && looks_stale(rc)) {

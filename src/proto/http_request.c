@@ -15,9 +15,12 @@
 
 int mob_http_url_parse(const char *url, mob_http_url *out)
 {
-    if (url == NULL || !lower_eq(url, 7, "http://") || strlen(url) < 7)
+    if (url == NULL)
         return -EINVAL;
-    const char *a = url + 7;
+    int tls = strlen(url) >= 8 && lower_eq(url, 8, "https://");
+    if (!tls && (strlen(url) < 7 || !lower_eq(url, 7, "http://")))
+        return -EINVAL;
+    const char *a = url + 7 + tls;
     size_t alen = strcspn(a, "/?#");
     if (alen == 0 || alen >= sizeof out->authority)
         return -EINVAL;
@@ -53,7 +56,8 @@ int mob_http_url_parse(const char *url, mob_http_url *out)
     size_t hlen = (size_t)(hend - host);
     if (hlen == 0 || hlen >= sizeof out->host)
         return -EINVAL;
-    out->port = 80;
+    out->port = tls ? 443 : 80;
+    out->tls = tls;
     if (port != NULL) {
         const char *pend = a + alen;
         if (port == pend || pend - port > 5)

@@ -15,7 +15,7 @@
 #define MAX_SPAN (365 * 86400 * MOB_NS_PER_SEC) /* the longest -d, --timeout, ... */
 
 static const char usage_text[] =
-    "usage: mob [options] TARGET    TARGET: http://HOST:PORT/PATH | tcp://HOST:PORT |\n"
+    "usage: mob [options] TARGET    TARGET: http[s]://HOST:PORT/PATH | tcp://H:P |\n"
     "                                       ws://HOST:PORT/PATH | arena://HOST:PORT | ./x.so\n"
     "       mob merge FILE.json... [--json OUT]   mob report FILE.json... [--html OUT] [--csv P]\n"
     "       mob view [HOST:]PORT [--token T] [--json OUT] [--html OUT] [--expect N]\n"
@@ -35,7 +35,7 @@ static const char usage_text[] =
     "      --single-run       every bot runs every scenario once\n"
     "      --seed N           seed of the scenario picks (reproducible runs)\n"
     "      --start-at T       start at unix time T (seconds) or +DURATION: line up machines\n"
-    "      --size N, --buffer N  tcp/ws payload bytes (64); http read buffer, largest head (512)\n"
+    "      --help http        the built-in bots' flags: https, requests, --size, --buffer\n"
     "      --stack N          stack bytes per bot (default 64Ki; pages are touched on use)\n"
     "      --json F, --html F, --csv PREFIX  report: all of it; HTML with charts; Locust CSV\n"
     "      --hgrm F, --latency  latency distribution (HdrHistogram text) to F; to stdout\n"
@@ -45,6 +45,34 @@ static const char usage_text[] =
     "  -h, --help             this text             --version      the version\n"
     "Exit: 0 ok; 1 failures or cut runs past -f or -x, a bot setup failed, a -p child lost,\n"
     "  or nothing succeeded; 2 usage or set-up error, before any load; 128+N: signal N.\n";
+
+/* mob --help http: what the built-in protocol suites take. */
+static const char help_http[] =
+    "http://, https://, tcp://, ws://: what the built-in bots send\n"
+    "\n"
+    "      --cacert FILE      https://: trust the CAs in FILE (PEM) instead of the system's\n"
+    "      --insecure         https://: check neither the certificate nor its name\n"
+    "      --buffer N         http(s):// read buffer: the largest response head (default 512)\n"
+    "      --size N           payload bytes of tcp:// and ws:// echoes (default 64)\n"
+    "\n"
+    "https:// verifies the server's certificate against the system store (or --cacert) and its\n"
+    "name, sends SNI, offers ALPN http/1.1 and resumes the bot's last session on reconnect.\n"
+    "A failed handshake is a failure of class tls, with the reason in the summary.\n";
+
+/* Prints the help of `topic` (NULL: the main one). Returns 0, or 2 for an unknown topic. */
+static int print_help(const char *topic)
+{
+    if (!topic) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(topic, "http") == 0) {
+        fputs(help_http, stdout);
+        return 0;
+    }
+    mob__cli_usage_error("no help topic '%s' (topics: http)", topic);
+    return MOB__EXIT_USAGE;
+}
 
 void mob__cli_usage_error(const char *fmt, const char *arg)
 {
@@ -111,8 +139,10 @@ int mob__cli_parse(int argc, char **argv, struct mob__cli *cli)
             continue;
         }
         if (mob__cli_is_flag(a, "-h", "--help")) {
-            fputs(usage_text, stdout);
-            return 0;
+            return print_help(i + 1 < argc && argv[i + 1][0] != '-' &&
+                                      !strstr(argv[i + 1], "://") && !strchr(argv[i + 1], '/')
+                                  ? argv[i + 1]
+                                  : NULL);
         } else if (mob__cli_is_flag(a, NULL, "--version")) {
             printf("mob %s\n", mob_version());
             return 0;
@@ -130,6 +160,12 @@ int mob__cli_parse(int argc, char **argv, struct mob__cli *cli)
             o->live = 0;
         } else if (mob__cli_is_flag(a, NULL, "--force-shutdown")) {
             o->force_shutdown = 1;
+        } else if (mob__cli_is_flag(a, NULL, "--insecure")) {
+            cli->args.insecure = 1;
+        } else if (VAL(NULL, "--cacert")) {
+            if (!v || !*v)
+                BAD("--cacert");
+            cli->args.cacert = v;
         } else if (VAL("-w", "--workers") || (!v && VAL("-c", "--connections"))) {
             if (!v || mob__cli_parse_int64(v, 1, 10000000, &n) < 0)
                 BAD("bots (-w): a whole number from 1 to 10M");

@@ -217,6 +217,10 @@ static int buckets(char **t, int ntok, int at, struct mob__cbucket **out, int *n
     return 0;
 }
 
+/* The failure classes a line carries (every class but "ok"), from t[4]; the fields after them
+ * are counted from NC on, so a new class moves them rather than breaking the protocol. */
+#define NC (MOB_FAIL_NCLASS - 1)
+
 static int classes(char **t, int at, uint64_t *fail)
 {
     for (int c = 1; c < MOB_FAIL_NCLASS; c++) {
@@ -249,13 +253,13 @@ static int line_second(struct mob__hub *h, struct hrep *r, char **t, int n)
 {
     int64_t sec, ok, fail, bots, sum, max;
     uint64_t f[MOB_FAIL_NCLASS] = {0};
-    if (n < 15 || num(t[1], &sec) < 0 || sec > MOB__MAX_SECONDS || num(t[2], &ok) < 0 ||
-        num(t[3], &fail) < 0 || classes(t, 4, f) < 0 || num(t[11], &bots) < 0 ||
-        num(t[12], &sum) < 0 || num(t[13], &max) < 0)
+    if (n < NC + 8 || num(t[1], &sec) < 0 || sec > MOB__MAX_SECONDS || num(t[2], &ok) < 0 ||
+        num(t[3], &fail) < 0 || classes(t, 4, f) < 0 || num(t[NC + 4], &bots) < 0 ||
+        num(t[NC + 5], &sum) < 0 || num(t[NC + 6], &max) < 0)
         return -1;
     struct mob__cbucket *cb;
     int ncb;
-    if (buckets(t, n, 14, &cb, &ncb) < 0)
+    if (buckets(t, n, NC + 7, &cb, &ncb) < 0)
         return -1;
     if (sec < r->nsec) { /* sent again after a reconnect: the hub has it */
         MOB_FREE(cb);
@@ -324,15 +328,15 @@ static int line_name(struct mob__hub *h, struct hrep *r, char **t, int n)
 
 static int line_cumul(struct hrep *r, char **t, int n)
 {
-    int k = n >= 14 ? kind_of(t[1]) : -1;
+    int k = n >= NC + 7 ? kind_of(t[1]) : -1;
     int64_t idx, ok, max, sum;
     uint64_t f[MOB_FAIL_NCLASS] = {0};
     if (k < 0 || num(t[2], &idx) < 0 || idx >= r->nst[k] || num(t[3], &ok) < 0 ||
-        classes(t, 4, f) < 0 || num(t[11], &max) < 0 || num(t[12], &sum) < 0)
+        classes(t, 4, f) < 0 || num(t[NC + 4], &max) < 0 || num(t[NC + 5], &sum) < 0)
         return -1;
     struct mob__cbucket *cb;
     int ncb;
-    if (buckets(t, n, 13, &cb, &ncb) < 0)
+    if (buckets(t, n, NC + 6, &cb, &ncb) < 0)
         return -1;
     struct hstat *st = &r->st[k][idx];
     MOB_FREE(st->cb);

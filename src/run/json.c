@@ -482,6 +482,12 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
     r->t.ok = get_u64(t, "ok");
     r->t.failures = get_u64(t, "failures");
     read_fail(get(t, "fail"), r->t.fail);
+    const struct jnode *why = get(t, "reasons");
+    for (int c = 1; why && why->type == J_OBJ && c < MOB_FAIL_NCLASS; c++) {
+        const struct jnode *v = get(why, mob_fail_name(c));
+        if (v && v->type == J_STR)
+            mob__result_reason(r, c, v->str);
+    }
     r->t.cancelled = get_u64(t, "cancelled");
     r->t.setup_failed = get_u64(t, "setup_failed");
     r->t.teardown_failed = get_u64(t, "teardown_failed");

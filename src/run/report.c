@@ -86,6 +86,9 @@ void mob_result_print(const mob_result *r, FILE *out)
         for (int c = 1; c < MOB_FAIL_NCLASS; c++)
             fprintf(out, " %s %llu%s", mob_fail_name(c), (unsigned long long)t->fail[c],
                     c + 1 < MOB_FAIL_NCLASS ? "," : "\n");
+        for (int c = 1; c < MOB_FAIL_NCLASS; c++)
+            if (t->fail[c] && r->reason[c])
+                fprintf(out, "  %s: %s\n", mob_fail_name(c), r->reason[c]);
     }
     if (t->setup_failed_rc)
         fprintf(out, "  Stopped: a bot's setup failed (%s)\n", mob_strerror(t->setup_failed_rc));
@@ -200,6 +203,14 @@ void mob__result_json_write(const mob_result *r, FILE *f)
     fprintf(f, "\"totals\":{\"ok\":%llu,\"failures\":%llu,\"fail\":", (unsigned long long)t->ok,
             (unsigned long long)t->failures);
     json_fail(f, t->fail);
+    fprintf(f, ",\"reasons\":{");
+    for (int c = 1, n = 0; c < MOB_FAIL_NCLASS; c++) {
+        if (!r->reason[c])
+            continue;
+        fprintf(f, "%s\"%s\":", n++ ? "," : "", mob_fail_name(c));
+        json_str(f, r->reason[c]);
+    }
+    fprintf(f, "}");
     fprintf(f, ",\"cancelled\":%llu,\"setup_failed\":%llu,\"teardown_failed\":%llu,"
                "\"global_teardown_failed\":%llu,\"scheduled\":%llu,\"late\":%llu,"
                "\"dropped\":%llu,\"elapsed_ns\":%lld,\"bots_max\":%d,\"processes\":%d,"

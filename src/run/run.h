@@ -73,6 +73,7 @@ struct mob_result {
     int nsecs, secs_cap;
     mob_totals t;
     int bots;                  /* per process, as asked */
+    char *reason[MOB_FAIL_NCLASS]; /* the first reason given for each class, or NULL */
     int64_t duration_ns;
     double rate;
 };
@@ -92,6 +93,8 @@ int mob__result_span(mob_result *r, const char *name);
 void mob__result_span_record(mob_result *r, int i, int cls, int64_t ns);
 /* Counts one finished run of scenario i: class 0 with its latency, or a failure class. */
 void mob__result_record(mob_result *r, int i, int cls, int64_t latency_ns);
+/* Keeps `why` as the reason of class cls unless one is kept already. */
+void mob__result_reason(mob_result *r, int cls, const char *why);
 /* Closes the current second of the timeline. */
 void mob__result_tick(mob_result *r);
 int mob__result_add_second(mob_result *r, const struct mob__second *s);

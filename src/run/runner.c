@@ -219,12 +219,16 @@ static intptr_t worker_main(mob_bot *self, void *arg)
             break;
         }
         mob__result_record(res, idx, cls, t1 - due);
+        if (cls > 0 && w->reason)
+            mob__result_reason(res, cls, w->reason);
         if (cls > 0 && o->verbose && run->printed < VERBOSE_MAX) {
             run->printed++;
-            fprintf(stderr, "[W:%d] %s failed: %s%s%s%s\n", w->id, sc->name, mob_fail_name(cls),
-                    rc < 0 ? " " : "", rc < 0 ? mob_errname(rc) : "",
+            fprintf(stderr, "[W:%d] %s failed: %s%s%s%s%s%s\n", w->id, sc->name,
+                    mob_fail_name(cls), rc < 0 ? " " : "", rc < 0 ? mob_errname(rc) : "",
+                    w->reason ? ": " : "", w->reason ? w->reason : "",
                     run->printed == VERBOSE_MAX ? " (no more failures shown)" : "");
         }
+        w->reason = NULL;
         if (cls > 0 && o->stop_on_failure) {
             res->t.stopped_on_failure = 1;
             stop_run(run);

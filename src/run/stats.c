@@ -70,9 +70,26 @@ void mob_result_free(mob_result *r)
     MOB_FREE(r->runs);
     mob_hist_free(r->all);
     mob_hist_free(r->sec_hist);
+    for (int c = 0; c < MOB_FAIL_NCLASS; c++)
+        MOB_FREE(r->reason[c]);
     MOB_FREE(r->suite);
     MOB_FREE(r->target);
     MOB_FREE(r);
+}
+
+void mob__result_reason(mob_result *r, int cls, const char *why)
+{
+    if (cls <= 0 || cls >= MOB_FAIL_NCLASS || !why || !*why || r->reason[cls])
+        return;
+    size_t n = strlen(why) + 1;
+    r->reason[cls] = MOB_MALLOC(n);
+    if (r->reason[cls])
+        memcpy(r->reason[cls], why, n);
+}
+
+const char *mob_result_reason(const mob_result *r, int cls)
+{
+    return cls > 0 && cls < MOB_FAIL_NCLASS ? r->reason[cls] : NULL;
 }
 
 /* Finds or appends a named stats entry in *arr (n entries); returns its index or -ENOMEM. */
@@ -338,6 +355,8 @@ int mob_result_merge(mob_result *dst, const mob_result *src)
     if (mob_hist_count(dst->all) > UINT64_MAX - mob_hist_count(src->all))
         over = 1;
     mob_hist_merge(dst->all, src->all);
+    for (int c = 1; c < MOB_FAIL_NCLASS; c++)
+        mob__result_reason(dst, c, src->reason[c]);
     for (int i = 0; i < src->nsecs; i++) {
         if (i >= dst->nsecs) {
             struct mob__second z = {0};

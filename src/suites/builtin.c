@@ -76,7 +76,7 @@ const mob_suite *mob_builtin_suite(const char *target, const mob_suite_args *arg
     static const mob_suite_args defaults;
     if (!args)
         args = &defaults;
-    if (has_scheme(target, "http://"))
+    if (has_scheme(target, "http://") || has_scheme(target, "https://"))
         return mob__suite_http(target, args, err, errlen);
     if (has_scheme(target, "tcp://"))
         return mob__suite_tcp(target, args, err, errlen);
@@ -84,11 +84,7 @@ const mob_suite *mob_builtin_suite(const char *target, const mob_suite_args *arg
         return mob__suite_ws_echo(target, args, err, errlen);
     if (has_scheme(target, "arena://") || has_scheme(target, "arena+ws://"))
         return mob__suite_arena(target, args, err, errlen);
-    if (has_scheme(target, "https://")) {
-        snprintf(err, errlen, "https is not supported (plain http:// only): '%s'", target);
-        return NULL;
-    }
-    snprintf(err, errlen, "bad target '%s' (want http://, tcp://, ws://, arena:// or a .so)",
+    snprintf(err, errlen, "bad target '%s' (want http[s]://, tcp://, ws://, arena:// or a .so)",
              target);
     return NULL;
 }

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mob_tls.h: TLS over a bot's socket, behind a seam a vendor can fill with any TLS library.
+ *
+ * The runtime core knows nothing of TLS and stays libc-only. This header has two halves:
+ *
+ * 1. The seam (mob_tls_backend): what a TLS library must provide. Nine small functions over
+ *    an opaque per-connection object: handshake, read, write, shutdown, session save and
+ *    restore for resumption, the reason of the last failure, free. A backend never touches
+ *    the socket: it moves bytes through the two callbacks of mob_tls_io, which say
+ *    MOB_TLS_WANT_READ / MOB_TLS_WANT_WRITE instead of blocking, and returns those same codes
+ *    when it needs the network. The OpenSSL 3 backend (src/proto/tls_openssl.c) is built
+ *    when the headers are there (`make TLS=auto|0|1`); mbed TLS, wolfSSL or BearSSL fit the
+ *    same nine calls (all of them take custom I/O callbacks).
+ *
+ * 2. Bot-side calls (src/proto/tls.c): mob_tls_handshake, mob_tls_read, mob_tls_write_all,
+ *    mob_tls_close. They drive the backend and park the bot with mob_wait_fd whenever it
+ *    wants the network, so a TLS bot blocks like a plain one and the loop pays nothing extra.
+ *    Bytes go through mob_read/mob_write_all2 with MOB_NOW, so the I/O layer's readiness
+ *    hints keep working (no EAGAIN system call when the socket is known to be drained).
+ *
+ * Failures of the handshake (a bad certificate, a protocol alert, no shared cipher) return
+ * -ECONNABORTED with the reason in words in mob_tls_conn.reason ("certificate verify failed:
+ * self-signed certificate"); load layers count them as their own class (tls). A timeout is
+ * -ETIMEDOUT, a cancelled bot -ECANCELED, as everywhere.
+ *
+ * Read next: src/proto/tls.c, then src/proto/tls_openssl.c.
+ */
+#ifndef MOB_TLS_H
+#define MOB_TLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "mob.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ======================================================================================== */
+/* The seam                                                                                 */
+/* ======================================================================================== */
+
+/* Returned by the backend and by the I/O callbacks: the operation needs the socket readable
+ * (or writable) first. Not errno values: no -errno is this large. */
+#define MOB_TLS_WANT_READ (-0x10001)
+#define MOB_TLS_WANT_WRITE (-0x10002)
+
+/* What a backend reads and writes through. recv returns > 0 bytes, 0 at EOF,
+ * MOB_TLS_WANT_READ, or -errno; send returns the bytes taken (> 0), MOB_TLS_WANT_WRITE or
+ * -errno. `arg` is the seam's. */
+typedef struct mob_tls_io {
+    ssize_t (*recv)(void *arg, void *buf, size_t len);
+    ssize_t (*send)(void *arg, const void *buf, size_t len);
+    void *arg;
+} mob_tls_io;
+
+/* Client configuration, shared by every connection of a context. */
+typedef struct mob_tls_config {
+    const char *cafile; /* PEM file of trusted CAs; NULL: the system store */
+    int insecure;       /* 1: no certificate or name check (--insecure) */
+    const char *alpn;   /* comma-separated protocols to offer; NULL: "http/1.1"; "": none */
+} mob_tls_config;
+
+typedef struct mob_tls_backend {
+    const char *name; /* "openssl 3.0.x" */
+    /* A client context from cfg, or NULL with a message in err. */
+    void *(*ctx_new)(const mob_tls_config *cfg, char *err, size_t errlen);
+    void (*ctx_free)(void *ctx);
+    /* One client connection talking through io (which stays valid until conn_free).
+     * server_name: SNI and the name (or IP address) the certificate must match, may be NULL.
+     * session: one from session_take to resume, or NULL (not consumed: the caller keeps it). */
+    void *(*conn_new)(void *ctx, const mob_tls_io *io, const char *server_name, void *session);
+    /* Each returns >= 0 on success, MOB_TLS_WANT_READ/WRITE, or -errno (-ECONNABORTED for a
+     * failed handshake, -EPROTO for a broken record afterwards, with reason() set). read
+     * returns 0 when the peer closed (close_notify, or EOF without one). */
+    int (*handshake)(void *conn);
+    ssize_t (*read)(void *conn, void *buf, size_t len);
+    ssize_t (*write)(void *conn, const void *buf, size_t len);
+    int (*shutdown)(void *conn); /* sends close_notify; does not wait for the peer's */
+    /* The session to resume the next connection with, handed to the caller (NULL: none),
+     * and its free. */
+    void *(*session_take)(void *conn);
+    void (*session_free)(void *session);
+    int (*resumed)(void *conn);          /* 1 when the handshake resumed a session */
+    const char *(*reason)(void *conn);   /* the last failure in words, never NULL */
+    const char *(*alpn)(void *conn);     /* the protocol agreed ("" when none) */
+    void (*conn_free)(void *conn);
+} mob_tls_backend;
+
+/* The backend this build of mob carries (OpenSSL with TLS=1 or auto), or NULL. */
+const mob_tls_backend *mob_tls_builtin(void);
+
+/* ======================================================================================== */
+/* Bot-side calls                                                                           */
+/* ======================================================================================== */
+
+typedef struct mob_tls_ctx mob_tls_ctx;
+
+/*
+ * A context for many connections (any number of bots; one thread). backend NULL: the builtin.
+ * Returns it, or NULL with a message in err (no backend in this build, an unreadable
+ * --cacert file, ...).
+ */
+mob_tls_ctx *mob_tls_ctx_new(const mob_tls_backend *backend, const mob_tls_config *cfg,
+                             char *err, size_t errlen);
+void mob_tls_ctx_free(mob_tls_ctx *ctx);
+
+/*
+ * One bot's TLS state over one socket at a time. The caller owns it (on the bot's stack or in
+ * its state). It keeps the last session between connections, so a bot that reconnects
+ * resumes (an abbreviated handshake) when the server allows it.
+ */
+typedef struct mob_tls_conn {
+    mob_tls_ctx *ctx;
+    void *be;          /* the backend's connection, NULL when none */
+    void *session;     /* to resume with, or NULL */
+    mob_bot *bot;      /* the bot inside the current call */
+    int fd;
+    int io_err;        /* the last -errno of the socket, for the backend's SYSCALL cases */
+    mob_tls_io io;
+    uint64_t handshakes, resumed; /* counters since init */
+    char reason[192];  /* why the last call failed */
+} mob_tls_conn;
+
+void mob_tls_conn_init(mob_tls_conn *t, mob_tls_ctx *ctx);
+
+/*
+ * Starts TLS on the connected socket fd and completes the handshake by deadline. server_name
+ * is sent as SNI (when it is a name, not an address) and checked against the certificate.
+ * Returns 0, -ECONNABORTED (the handshake failed: t->reason says why), -ETIMEDOUT,
+ * -ECANCELED, or the socket's -errno (-ECONNRESET, -EPIPE when the server closed).
+ */
+int mob_tls_handshake(mob_bot *self, mob_tls_conn *t, int fd, const char *server_name,
+                      int64_t deadline);
+
+/* Reads decrypted bytes, up to len: > 0, 0 when the peer closed, or -errno (-EPROTO for a
+ * broken record, with t->reason). */
+ssize_t mob_tls_read(mob_bot *self, mob_tls_conn *t, void *buf, size_t len, int64_t deadline);
+
+/* Writes all of buf. Returns len or -errno. */
+ssize_t mob_tls_write_all(mob_bot *self, mob_tls_conn *t, const void *buf, size_t len,
+                          int64_t deadline);
+
+/* Sends close_notify if it fits without waiting and frees the backend's connection, keeping
+ * the session for the next handshake. Does not close fd (the caller does, with mob_close). */
+void mob_tls_close(mob_bot *self, mob_tls_conn *t);
+
+/* mob_tls_close, then drops the saved session: the state can be thrown away. */
+void mob_tls_conn_free(mob_bot *self, mob_tls_conn *t);
+
+/* 1 when the current connection's handshake resumed a session. */
+int mob_tls_resumed(const mob_tls_conn *t);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MOB_TLS_H */

@@ -1,0 +1,533 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_tls.c: the TLS seam (mob_tls.h, src/proto/tls.c) and HTTPS through the HTTP client and
+ * the mob command, against real TLS servers the tests start on 127.0.0.1:
+ *
+ *   - a server thread speaking OpenSSL (blocking, one thread per connection) with a
+ *     certificate made here for IP 127.0.0.1 and "localhost"; it counts handshakes and
+ *     resumed ones, records the ALPN protocols offered, and answers GET / and GET /big;
+ *   - a listener that accepts and never says a word (a handshake that stalls);
+ *   - a pass-through backend of our own, to show that the seam is not tied to OpenSSL.
+ *
+ * Bots record what they saw; assertions run on the main stack after mob_loop_run returns.
+ */
+#define _GNU_SOURCE /* memmem */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "helpers.h"
+#include "mob.h"
+#include "mob_http.h"
+#include "mob_tls.h"
+
+#define SEC MOB_NS_PER_SEC
+#define BIG 100000
+
+/* ---- a plain HTTP/1.1 answer, shared by the TLS server and the pass-through test ---------- */
+
+/* Reads one request head through rd (returns bytes or <= 0) into buf. Returns its length, 0
+ * at EOF or on error. */
+typedef int (*read_fn)(void *io, char *buf, int len);
+typedef int (*write_fn)(void *io, const char *buf, int len);
+
+static int serve_http(void *io, read_fn rd, write_fn wr)
+{
+    char buf[8192];
+    int n = 0;
+    for (;;) {
+        char *end = n ? memmem(buf, (size_t)n, "\r\n\r\n", 4) : NULL;
+        if (end) {
+            int close_after = memmem(buf, (size_t)n, "Connection: close", 17) != NULL;
+            int big = strncmp(buf, "GET /big ", 9) == 0;
+            char head[128];
+            int hl = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n",
+                              big ? BIG : 5, close_after ? "Connection: close\r\n" : "");
+            if (wr(io, head, hl) <= 0)
+                return -1;
+            if (big) {
+                static char body[BIG];
+                memset(body, 'b', sizeof body);
+                if (wr(io, body, BIG) <= 0)
+                    return -1;
+            } else if (wr(io, "hello", 5) <= 0) {
+                return -1;
+            }
+            int used = (int)(end + 4 - buf);
+            memmove(buf, buf + used, (size_t)(n - used));
+            n -= used;
+            if (close_after)
+                return 0;
+            continue;
+        }
+        if (n == (int)sizeof buf)
+            return -1;
+        int r = rd(io, buf + n, (int)sizeof buf - n);
+        if (r <= 0)
+            return 0;
+        n += r;
+    }
+}
+
+static int plain_read(void *io, char *buf, int len)
+{
+    return (int)read(*(int *)io, buf, (size_t)len);
+}
+
+static int plain_write(void *io, const char *buf, int len)
+{
+    return (int)send(*(int *)io, buf, (size_t)len, MSG_NOSIGNAL);
+}
+
+/* A plain HTTP server thread: one thread per connection, for the pass-through backend. */
+static void *plain_conn(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    serve_http(&fd, plain_read, plain_write);
+    close(fd);
+    return NULL;
+}
+
+static void *plain_accept(void *arg)
+{
+    int lfd = (int)(intptr_t)arg;
+    for (;;) {
+        int fd = accept(lfd, NULL, NULL);
+        if (fd < 0)
+            return NULL;
+        pthread_t t;
+        pthread_create(&t, NULL, plain_conn, (void *)(intptr_t)fd);
+        pthread_detach(t);
+    }
+}
+
+static int start_plain_server(void)
+{
+    int port;
+    int lfd = test_listen_loopback(&port);
+    cr_assert_gt(lfd, 0);
+    pthread_t t;
+    pthread_create(&t, NULL, plain_accept, (void *)(intptr_t)lfd);
+    pthread_detach(t);
+    return port;
+}
+
+/* ---- a bot that makes n requests and records what happened -------------------------------- */
+
+struct client {
+    mob_tls_ctx *ctx;
+    const char *server_name;
+    int port;
+    const char *path;
+    int n;              /* requests to make */
+    int close_between;  /* close the connection after each request (forces a new handshake) */
+    int64_t timeout_ns; /* per request */
+    /* results */
+    int ok, status[8], rc[8], cls[8];
+    uint64_t body_len[8];
+    char reason[192];
+    uint64_t handshakes, resumed;
+    int64_t took_ns;
+};
+
+static intptr_t client_bot(mob_bot *self, void *arg)
+{
+    struct client *cl = arg;
+    mob_http_conn c;
+    char buf[1024];
+    mob_http_conn_options opt = {.tls = cl->ctx, .server_name = cl->server_name};
+    if (mob_http_conn_init(&c, "127.0.0.1", cl->port, buf, sizeof buf, &opt) < 0)
+        return -1;
+    char rq[256];
+    mob_http_request req;
+    mob_http_request_build(&req, rq, sizeof rq, "GET", cl->path ? cl->path : "/", "127.0.0.1",
+                           NULL, 0, NULL, 0);
+    int64_t t0 = mob_clock_ns();
+    for (int i = 0; i < cl->n && i < 8; i++) {
+        mob_http_result res;
+        int64_t dl = mob_now(mob_bot_loop(self)) + (cl->timeout_ns ? cl->timeout_ns : 5 * SEC);
+        cl->rc[i] = mob_http_exchange(self, &c, &req, &res, dl);
+        cl->status[i] = res.status;
+        cl->cls[i] = res.fail;
+        cl->body_len[i] = res.body_len;
+        if (res.reason)
+            snprintf(cl->reason, sizeof cl->reason, "%s", res.reason);
+        cl->ok += res.status == 200;
+        if (cl->close_between)
+            mob_http_conn_close(self, &c);
+    }
+    cl->took_ns = mob_clock_ns() - t0;
+    cl->handshakes = c.tls.handshakes;
+    cl->resumed = c.tls.resumed;
+    mob_http_conn_free(self, &c);
+    return 0;
+}
+
+static void run_client(struct client *cl)
+{
+    mob_loop *loop = mob_loop_new(NULL);
+    mob_spawn(loop, client_bot, cl);
+    mob_loop_run(loop);
+    cr_assert_eq(mob_loop_free(loop), 0, "the loop leaked a bot, a timer or an fd");
+}
+
+/* ---- the pass-through backend: the seam without any TLS library -------------------------- */
+
+struct pt_conn {
+    const mob_tls_io *io;
+    int handshakes;
+};
+
+static void *pt_ctx_new(const mob_tls_config *cfg, char *err, size_t errlen)
+{
+    (void)cfg, (void)err, (void)errlen;
+    static int ctx;
+    return &ctx;
+}
+static void pt_ctx_free(void *ctx) { (void)ctx; }
+static void *pt_conn_new(void *ctx, const mob_tls_io *io, const char *name, void *session)
+{
+    (void)ctx, (void)name, (void)session;
+    struct pt_conn *c = calloc(1, sizeof *c);
+    c->io = io;
+    return c;
+}
+static int pt_handshake(void *p)
+{
+    ((struct pt_conn *)p)->handshakes++;
+    return 0;
+}
+static ssize_t pt_read(void *p, void *buf, size_t len)
+{
+    struct pt_conn *c = p;
+    return c->io->recv(c->io->arg, buf, len);
+}
+static ssize_t pt_write(void *p, const void *buf, size_t len)
+{
+    struct pt_conn *c = p;
+    return c->io->send(c->io->arg, buf, len);
+}
+static int pt_shutdown(void *p) { (void)p; return 0; }
+static void *pt_session_take(void *p) { (void)p; return NULL; }
+static void pt_session_free(void *s) { (void)s; }
+static int pt_resumed(void *p) { (void)p; return 0; }
+static const char *pt_reason(void *p) { (void)p; return ""; }
+static const char *pt_alpn(void *p) { (void)p; return ""; }
+static void pt_conn_free(void *p) { free(p); }
+
+static const mob_tls_backend passthrough = {
+    "pass-through", pt_ctx_new, pt_ctx_free, pt_conn_new, pt_handshake, pt_read, pt_write,
+    pt_shutdown, pt_session_take, pt_session_free, pt_resumed, pt_reason, pt_alpn,
+    pt_conn_free,
+};
+
+Test(tls, a_backend_of_our_own_plugs_into_the_seam, .timeout = 10)
+{
+    int port = start_plain_server();
+    char err[128];
+    mob_tls_ctx *ctx = mob_tls_ctx_new(&passthrough, NULL, err, sizeof err);
+    cr_assert_not_null(ctx);
+    struct client cl = {.ctx = ctx, .port = port, .path = "/big", .n = 3, .close_between = 1};
+    run_client(&cl);
+    cr_assert_eq(cl.ok, 3, "rc %d %d %d", cl.rc[0], cl.rc[1], cl.rc[2]);
+    cr_assert_eq(cl.body_len[2], BIG);
+    cr_assert_eq(cl.handshakes, 3, "one handshake per connection through the seam");
+    mob_tls_ctx_free(ctx);
+}
+
+#ifndef MOB_TLS_OPENSSL
+
+Test(tls, without_a_backend_a_context_says_how_to_get_one)
+{
+    char err[160] = "";
+    cr_assert_null(mob_tls_builtin());
+    cr_assert_null(mob_tls_ctx_new(NULL, NULL, err, sizeof err));
+    cr_assert(strstr(err, "TLS=1") != NULL, "%s", err);
+}
+
+#else /* MOB_TLS_OPENSSL: the OpenSSL backend against an OpenSSL server */
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+static struct tls_server {
+    SSL_CTX *ctx;
+    int port;
+    char cert_path[64];
+    int stall;               /* accept and say nothing */
+    pthread_mutex_t mu;
+    int handshakes, resumed;
+    char alpn_offered[64];
+} srv = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+/* A P-256 key and a self-signed certificate for IP 127.0.0.1 and DNS localhost, CA:TRUE so
+ * that --cacert can name it as its own trust anchor. Written to srv.cert_path too. */
+static void make_cert(SSL_CTX *ctx)
+{
+    EVP_PKEY *pk = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    cr_assert(pk && x);
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+    X509_set_pubkey(x, pk);
+    X509_NAME *nm = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC, (const unsigned char *)"mob test", -1,
+                               -1, 0);
+    X509_set_issuer_name(x, nm);
+    X509V3_CTX v3;
+    X509V3_set_ctx_nodb(&v3);
+    X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+    X509_EXTENSION *san =
+        X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost");
+    X509_EXTENSION *bc = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, "critical,CA:TRUE");
+    X509_add_ext(x, san, -1);
+    X509_add_ext(x, bc, -1);
+    X509_EXTENSION_free(san);
+    X509_EXTENSION_free(bc);
+    cr_assert(X509_sign(x, pk, EVP_sha256()) > 0);
+    cr_assert_eq(SSL_CTX_use_certificate(ctx, x), 1);
+    cr_assert_eq(SSL_CTX_use_PrivateKey(ctx, pk), 1);
+    snprintf(srv.cert_path, sizeof srv.cert_path, "/tmp/mob-tls-test-%d.pem", (int)getpid());
+    FILE *f = fopen(srv.cert_path, "w");
+    cr_assert_not_null(f);
+    PEM_write_X509(f, x);
+    fclose(f);
+    X509_free(x);
+    EVP_PKEY_free(pk);
+}
+
+static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                       const unsigned char *in, unsigned inlen, void *arg)
+{
+    (void)ssl, (void)arg;
+    pthread_mutex_lock(&srv.mu);
+    size_t k = 0;
+    for (unsigned i = 0; i < inlen && k + 1 < sizeof srv.alpn_offered;) {
+        unsigned l = in[i++];
+        for (unsigned j = 0; j < l && i < inlen && k + 1 < sizeof srv.alpn_offered; j++)
+            srv.alpn_offered[k++] = (char)in[i++];
+        if (i < inlen && k + 1 < sizeof srv.alpn_offered)
+            srv.alpn_offered[k++] = ',';
+    }
+    srv.alpn_offered[k] = 0;
+    pthread_mutex_unlock(&srv.mu);
+    return SSL_select_next_proto((unsigned char **)out, outlen, in, inlen, in, inlen) ==
+                   OPENSSL_NPN_NEGOTIATED
+               ? SSL_TLSEXT_ERR_OK
+               : SSL_TLSEXT_ERR_NOACK;
+}
+
+static int ssl_read_fn(void *io, char *buf, int len)
+{
+    return SSL_read(io, buf, len);
+}
+
+static int ssl_write_fn(void *io, const char *buf, int len)
+{
+    return SSL_write(io, buf, len);
+}
+
+static void *tls_conn(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    if (srv.stall) {
+        char b[4096];
+        while (read(fd, b, sizeof b) > 0) /* take the ClientHello, answer nothing */
+            ;
+        close(fd);
+        return NULL;
+    }
+    SSL *ssl = SSL_new(srv.ctx);
+    SSL_set_fd(ssl, fd);
+    if (SSL_accept(ssl) == 1) {
+        pthread_mutex_lock(&srv.mu);
+        srv.handshakes++;
+        srv.resumed += SSL_session_reused(ssl);
+        pthread_mutex_unlock(&srv.mu);
+        serve_http(ssl, ssl_read_fn, ssl_write_fn);
+        SSL_shutdown(ssl);
+    }
+    SSL_free(ssl);
+    close(fd);
+    return NULL;
+}
+
+static void *tls_accept(void *arg)
+{
+    int lfd = (int)(intptr_t)arg;
+    for (;;) {
+        int fd = accept(lfd, NULL, NULL);
+        if (fd < 0)
+            return NULL;
+        pthread_t t;
+        pthread_create(&t, NULL, tls_conn, (void *)(intptr_t)fd);
+        pthread_detach(t);
+    }
+}
+
+static void start_tls_server(int stall)
+{
+    srv.stall = stall;
+    srv.ctx = SSL_CTX_new(TLS_server_method());
+    cr_assert_not_null(srv.ctx);
+    make_cert(srv.ctx);
+    SSL_CTX_set_alpn_select_cb(srv.ctx, alpn_select, NULL);
+    int lfd = test_listen_loopback(&srv.port);
+    cr_assert_gt(lfd, 0);
+    pthread_t t;
+    pthread_create(&t, NULL, tls_accept, (void *)(intptr_t)lfd);
+    pthread_detach(t);
+}
+
+static void stop_tls_server(void)
+{
+    unlink(srv.cert_path);
+}
+
+static mob_tls_ctx *client_ctx(const char *cafile, int insecure)
+{
+    char err[256] = "";
+    mob_tls_config cfg = {.cafile = cafile, .insecure = insecure};
+    mob_tls_ctx *ctx = mob_tls_ctx_new(NULL, &cfg, err, sizeof err);
+    cr_assert_not_null(ctx, "%s", err);
+    return ctx;
+}
+
+Test(tls, https_get_verifies_against_cacert_and_offers_http11, .timeout = 10)
+{
+    start_tls_server(0);
+    mob_tls_ctx *ctx = client_ctx(srv.cert_path, 0);
+    struct client cl = {.ctx = ctx, .port = srv.port, .path = "/big", .n = 3};
+    run_client(&cl);
+    cr_assert_eq(cl.ok, 3, "rc %d (%s)", cl.rc[0], cl.reason);
+    cr_assert_eq(cl.body_len[0], BIG, "a body over many TLS records arrives whole");
+    cr_assert_eq(cl.handshakes, 1, "keep-alive: one handshake for three requests");
+    cr_assert_str_eq(srv.alpn_offered, "http/1.1");
+    mob_tls_ctx_free(ctx);
+    stop_tls_server();
+}
+
+Test(tls, a_bot_that_reconnects_resumes_its_session, .timeout = 10)
+{
+    start_tls_server(0);
+    mob_tls_ctx *ctx = client_ctx(srv.cert_path, 0);
+    struct client cl = {.ctx = ctx, .port = srv.port, .n = 4, .close_between = 1};
+    run_client(&cl);
+    cr_assert_eq(cl.ok, 4, "rc %d (%s)", cl.rc[0], cl.reason);
+    cr_assert_eq(cl.handshakes, 4);
+    cr_assert_eq(cl.resumed, 3, "every handshake after the first resumes");
+    pthread_mutex_lock(&srv.mu);
+    cr_assert_eq(srv.resumed, 3, "the server agrees");
+    pthread_mutex_unlock(&srv.mu);
+    mob_tls_ctx_free(ctx);
+    stop_tls_server();
+}
+
+Test(tls, a_self_signed_certificate_without_cacert_is_a_tls_failure_with_its_reason,
+     .timeout = 10)
+{
+    start_tls_server(0);
+    mob_tls_ctx *ctx = client_ctx(NULL, 0); /* the system store does not know our cert */
+    struct client cl = {.ctx = ctx, .port = srv.port, .n = 1};
+    run_client(&cl);
+    cr_assert_eq(cl.ok, 0);
+    cr_assert_eq(cl.rc[0], -ECONNABORTED);
+    cr_assert_eq(cl.cls[0], MOB_FAIL_TLS);
+    cr_assert_str_eq(mob_fail_name(MOB_FAIL_TLS), "tls");
+    cr_assert(strstr(cl.reason, "certificate verify failed: self-signed certificate"),
+              "reason: %s", cl.reason);
+    mob_tls_ctx_free(ctx);
+    stop_tls_server();
+}
+
+Test(tls, a_name_the_certificate_does_not_carry_is_refused, .timeout = 10)
+{
+    start_tls_server(0);
+    mob_tls_ctx *ctx = client_ctx(srv.cert_path, 0);
+    struct client cl = {.ctx = ctx, .server_name = "wrong.example", .port = srv.port, .n = 1};
+    run_client(&cl);
+    cr_assert_eq(cl.cls[0], MOB_FAIL_TLS);
+    cr_assert(strstr(cl.reason, "hostname mismatch"), "reason: %s", cl.reason);
+    /* The same with localhost, which the certificate names: accepted. */
+    struct client ok = {.ctx = ctx, .server_name = "localhost", .port = srv.port, .n = 1};
+    run_client(&ok);
+    cr_assert_eq(ok.ok, 1, "rc %d (%s)", ok.rc[0], ok.reason);
+    mob_tls_ctx_free(ctx);
+    stop_tls_server();
+}
+
+Test(tls, insecure_accepts_any_certificate, .timeout = 10)
+{
+    start_tls_server(0);
+    mob_tls_ctx *ctx = client_ctx(NULL, 1);
+    struct client cl = {.ctx = ctx, .server_name = "wrong.example", .port = srv.port, .n = 2};
+    run_client(&cl);
+    cr_assert_eq(cl.ok, 2, "rc %d (%s)", cl.rc[0], cl.reason);
+    mob_tls_ctx_free(ctx);
+    stop_tls_server();
+}
+
+Test(tls, a_server_that_stalls_mid_handshake_meets_the_deadline, .timeout = 10)
+{
+    start_tls_server(1);
+    mob_tls_ctx *ctx = client_ctx(srv.cert_path, 0);
+    struct client cl = {.ctx = ctx, .port = srv.port, .n = 1, .timeout_ns = 300 * MOB_NS_PER_MS};
+    run_client(&cl);
+    cr_assert_eq(cl.rc[0], -ETIMEDOUT);
+    cr_assert_eq(cl.cls[0], MOB_FAIL_TIMEOUT);
+    TIME_EXPECT(cl.took_ns, 300 * MOB_NS_PER_MS, 100);
+    mob_tls_ctx_free(ctx);
+    stop_tls_server();
+}
+
+Test(tls, a_missing_cacert_file_is_refused_with_a_message)
+{
+    char err[256] = "";
+    mob_tls_config cfg = {.cafile = "/nonexistent/ca.pem"};
+    cr_assert_null(mob_tls_ctx_new(NULL, &cfg, err, sizeof err));
+    cr_assert(strstr(err, "/nonexistent/ca.pem"), "%s", err);
+}
+
+/* ---- the mob command over https:// -------------------------------------------------------- */
+
+
+Test(tls_cli, https_with_cacert_succeeds_and_without_it_fails_as_tls, .timeout = 30)
+{
+    start_tls_server(0);
+    char url[64];
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/", srv.port);
+    struct test_out o;
+    MOB(&o, url, "-w", "2", "-r", "5", "-q", "--cacert", srv.cert_path, "--json", "/dev/null");
+    cr_assert_eq(o.code, 0, "stderr: %s", o.err);
+    MOB(&o, url, "-w", "2", "-r", "5", "-f", "1", "--no-live");
+    cr_assert_eq(o.code, 1, "failures past -f 1: %s", o.out);
+    cr_assert(strstr(o.out, "tls 10"), "%s", o.out);
+    cr_assert(strstr(o.out, "tls: certificate verify failed: self-signed certificate"), "%s",
+              o.out);
+    MOB(&o, url, "-w", "1", "-r", "1", "-q", "--insecure");
+    cr_assert_eq(o.code, 0, "stderr: %s", o.err);
+    stop_tls_server();
+}
+
+Test(tls_cli, an_unreadable_cacert_is_a_usage_error)
+{
+    struct test_out o;
+    MOB(&o, "https://127.0.0.1:1/", "-r", "1", "--cacert", "/nonexistent/ca.pem");
+    cr_assert_eq(o.code, 2, "%s", o.err);
+    cr_assert(strstr(o.err, "/nonexistent/ca.pem"), "%s", o.err);
+}
+
+#endif /* MOB_TLS_OPENSSL */
