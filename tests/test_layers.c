@@ -3,7 +3,8 @@
  * test_layers.c: tools/check-layers.sh, the check that keeps the layers sealed and the files
  * small, catches what it is there for: a file above the core reaching into its private
  * headers, a layer including one above it, the platform including a mob header, a tool
- * using the test hooks, a public header with no layer, a file past 600 lines. And the tree
+ * using the test hooks, a public header with no layer, a layer above the core naming one of
+ * its internals (mob__park, as the arena once did), a file past 600 lines. And the tree
  * itself passes. Runs from the source tree (the tests' working directory).
  */
 #include <criterion/criterion.h>
@@ -58,6 +59,15 @@ Test(layers, a_layer_above_the_core_cannot_reach_its_private_headers)
     expect_refused("src/arena/x.c", "#include \"run/run.h\"\n", "run's private files");
     expect_refused("tools/mob/x.c", "#include \"../../platform/platform.h\"\n",
                    "only the core sees platform/");
+}
+
+Test(layers, no_layer_above_the_core_names_its_internals)
+{
+    expect_refused("src/arena/x.c", "int mob__park(void);\nint f(void) { return mob__park(); }\n",
+                   "names mob__park");
+    expect_refused("tools/mob/x.c", "struct mob__stack_pool *p;\n", "names mob__stack_pool");
+    char out[2048];
+    cr_expect_eq(probe("src/core/x.c", "int mob__park(void);\n", out, sizeof out), 0, "%s", out);
 }
 
 Test(layers, no_layer_includes_one_above_it)

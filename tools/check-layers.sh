@@ -16,6 +16,9 @@
 #                 through the one declared door, include/mob_test_hooks.h (with MOB_TEST_HOOKS
 #                 defined first); tests/ are white-box and not checked.
 #
+# Names are sealed too: above the core, no file may name a mob__ internal that the core or the
+# platform declares (src/*.h, src/core/*.h, platform/*.h), even by declaring it itself.
+#
 # A new public header needs a layer in public_layer() below; a new directory under src/ needs
 # one in area_of().
 #
@@ -142,6 +145,24 @@ check_includes() {
     rm -f /tmp/check-layers.$$
 }
 
+# The mob__ names the core and the platform declare in their private headers.
+core_names=/tmp/check-layers-names.$$
+cat src/*.h src/core/*.h platform/*.h | grep -o 'mob__[A-Za-z0-9_]*' | sort -u >"$core_names"
+trap 'rm -f "$core_names" /tmp/check-layers.$$' EXIT
+
+# check_names PATH CONTENT: no core or platform internal named above the core.
+check_names() {
+    case $(area_of "$1") in
+    proto | run | arena | suites | tools) ;;
+    bench) grep -q '^#define MOB_TEST_HOOKS' "$2" && return ;;
+    *) return ;;
+    esac
+    hits=$(grep -now -F -f "$core_names" "$2" | head -3)
+    for h in $hits; do
+        bad "$1:${h%%:*}: names ${h#*:}, an internal of the core or the platform (use the public API)"
+    done
+}
+
 check_size() {
     n=$(wc -l <"$2")
     [ "$n" -le "$MAX_LINES" ] && return
@@ -154,12 +175,14 @@ check_size() {
 if [ "${1:-}" = --as ]; then
     [ $# = 3 ] || { echo "usage: $0 [--as PATH FILE]" >&2; exit 2; }
     check_includes "$2" "$3"
+    check_names "$2" "$3"
     check_size "$2" "$3"
     exit "$fail"
 fi
 
 for f in $(git ls-files 'src/*' 'platform/*' 'include/*' 'tools/*' | grep -E '\.(c|h|S)$'); do
     check_includes "$f" "$f"
+    check_names "$f" "$f"
 done
 
 for f in $(git ls-files 'src/*' 'platform/*' 'include/*' 'tools/*' 'tests/*' | grep -E '\.(c|h|S|sh|py)$'); do
