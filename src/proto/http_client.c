@@ -234,7 +234,7 @@ again:
         if (c->tls.ctx) {
             int rc = mob_tls_handshake(self, &c->tls, fd, c->server_name, deadline);
             if (rc < 0)
-                return fail(self, c, res, rc, MOB_PHASE_TLS);
+                return exchange_fail(self, c, res, rc, MOB_PHASE_TLS);
         }
     }
     c->conn_requests++;
