@@ -39,10 +39,15 @@ static mob_bot *alloc_bot(mob_loop *loop)
     int id = loop->nbots;
     int chunk = id / MOB__BOT_CHUNK;
     if (chunk == loop->nchunks) {
-        mob_bot **c = MOB_REALLOC(loop->chunks, (size_t)(chunk + 1) * sizeof *c);
-        if (!c)
-            return NULL;
-        loop->chunks = c;
+        mob_bot **c = loop->chunks;
+        /* The table doubles when full (it is full when its length is a power of two): a
+         * realloc per chunk copied the whole table each time, O(n^2 / 1024) at a million. */
+        if ((chunk & (chunk - 1)) == 0) {
+            c = MOB_REALLOC(c, (size_t)(chunk ? 2 * chunk : 1) * sizeof *c);
+            if (!c)
+                return NULL;
+            loop->chunks = c;
+        }
         c[chunk] = mob__calloc_lines(MOB__BOT_CHUNK, sizeof(mob_bot));
         if (!c[chunk])
             return NULL;
