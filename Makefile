@@ -73,8 +73,8 @@ EXAMPLES = $(patsubst tools/examples/%.c,$(BUILD)/examples/%,$(wildcard tools/ex
 PLUGINS  = $(patsubst tools/examples/plugin/%.c,$(BUILD)/examples/%.so,$(wildcard tools/examples/plugin/*.c))
 TEST_SRC = $(sort $(wildcard tests/test_*.c)) tests/helpers.c
 TEST_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
-ALL_OBJ  = $(LIB_OBJ) $(TEST_OBJ) $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*/*.c tests/selftest.c \
-           tests/hostile_server.c))
+ALL_OBJ  = $(LIB_OBJ) $(TEST_OBJ) $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/*/*.c) \
+           $(TEST_PROGS:%=tests/%.c) tests/hostile_server.c)
 
 .PHONY: all lib tools examples test check check-layers asan fuzz lto amalgamation clean install uninstall format criterion run FORCE
 all: lib tools examples
@@ -140,7 +140,10 @@ $(BUILD)/tests/%.o: private ALL_CFLAGS += $(CRITERION_CFLAGS) -Wno-missing-proto
 $(BUILD)/tests/run: $(TEST_OBJ) $(BUILD)/libmob.a
 	$(if $(Q),@echo "  LD    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CRITERION_LIBS) $(LDLIBS)
-$(BUILD)/tests/selftest: $(BUILD)/tests/selftest.o $(BUILD)/libmob.a
+# Programs of tests/ that are not Criterion suites: the self-test for qemu and valgrind, and
+# the program tools/gdb/test.sh stops under gdb.
+TEST_PROGS = selftest gdb_bots
+$(addprefix $(BUILD)/tests/,$(TEST_PROGS)): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libmob.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 # The hostile-server suite's server (tests/test_hostile.c): plain threads, no mob inside.
 $(BUILD)/tests/hostile: $(BUILD)/tests/hostile_server.o
