@@ -145,15 +145,27 @@ def statics_of(text):
     return names
 
 
+# What is not code: string and character literals, comments.
+NOT_CODE = re.compile(r'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|/\*.*?\*/|//[^\n]*', re.S)
+
+
 def rename(text, names, suffix):
-    """Appends __suffix to each name: identifiers as whole words, tags after their keyword."""
-    for n in sorted(names, key=len, reverse=True):
-        if " " in n:
-            kw, tag = n.split()
-            text = re.sub(r"\b%s(\s+)%s\b" % (kw, tag), r"%s\g<1>%s__%s" % (kw, tag, suffix), text)
-        else:
-            text = re.sub(r"\b%s\b" % n, "%s__%s" % (n, suffix), text)
-    return text
+    """Appends __suffix to each name in the code (not in strings or comments): identifiers as
+    whole words, except after . or -> (a member of the same name), tags after their keyword."""
+    def code(part):
+        for n in sorted(names, key=len, reverse=True):
+            if " " in n:
+                kw, tag = n.split()
+                part = re.sub(r"\b%s(\s+)%s\b" % (kw, tag), r"%s\g<1>%s__%s" % (kw, tag, suffix), part)
+            else:
+                part = re.sub(r"(?<!\.)(?<!->)\b%s\b" % n, "%s__%s" % (n, suffix), part)
+        return part
+    out, at = [], 0
+    for m in NOT_CODE.finditer(text):
+        out += [code(text[at:m.start()]), m.group(0)]
+        at = m.end()
+    out.append(code(text[at:]))
+    return "".join(out)
 
 
 def asm_macros(text):
