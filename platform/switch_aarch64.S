@@ -22,6 +22,8 @@
  *      | x19 | x20        |  +0     a new context: x19 = entry, x20 = arg
  *      +------------------+  <- ctx->sp
  *
+ * tools/gdb/mob.py reads this layout to show a parked bot's backtrace.
+ *
  * Floating point: FPCR (rounding mode, flush-to-zero, default NaN, trap enables) and FPSR (the
  * sticky exception flags) are left alone, as MXCSR and the x87 words are on x86-64: the FP
  * environment belongs to the thread, and a bot that asked for its own has it swapped by the

@@ -24,6 +24,8 @@
  *      +16   128 bytes skipped       the red zone of the suspended function (the asm runs
  *                                    inside it, and leaf code may keep locals there)
  *
+ * tools/gdb/mob.py reads this layout to show a parked bot's backtrace (tools/gdb/test.sh).
+ *
  * Floating point: the switch does not touch MXCSR or the x87 control and status words. The FP
  * environment belongs to the thread and every context shares it (as in minicoro, libco, marl
  * and Go), unless a bot asked for its own at spawn: then the core calls mob__fpenv_swap

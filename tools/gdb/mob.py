@@ -30,10 +30,10 @@ BOT_CHUNK = 1024  # MOB__BOT_CHUNK in src/internal.h (macros are not in -g debug
 # (offset of the resume address, offset of the frame pointer, what to add to get the stack
 # pointer the interrupted function had before the switch).
 SAVED = {
-    # switch_x86_64.h: +0 resume address, +8 MXCSR|x87 CW, +16 rbp, +24 128-byte red zone
-    "x86_64": (0, 16, 8 + 8 + 8 + 128),
-    # switch_aarch64.S: 176-byte frame, x29 at +80, x30 (the return address) at +88
-    "aarch64": (88, 80, 176),
+    # switch_x86_64.h: +0 resume address, +8 rbp, +16 the 128-byte red zone
+    "x86_64": (0, 8, 8 + 8 + 128),
+    # switch_aarch64.S: 160-byte frame, x29 at +80, x30 (the return address) at +88
+    "aarch64": (88, 80, 160),
 }
 REGS = {"x86_64": ("$rip", "$rsp", "$rbp"), "aarch64": ("$pc", "$sp", "$x29")}
 
