@@ -297,6 +297,17 @@ def main():
                              % (in_headers[name], hdr, name))
                 in_headers[name] = hdr
     clashes |= {n for n in owners if n in in_headers}
+    # Macros: a .c file's own end with it (#undef below), but one that a private header also
+    # defines would redefine the header's for every later file: the .c file's is renamed.
+    header_macros = set()
+    for hdr in private:
+        with open(hdr) as f:
+            header_macros |= {m.group(1) for m in map(DEFINE.match, f) if m}
+    for src, t in texts.items():
+        for name in {m.group(1) for m in map(DEFINE.match, t.split("\n")) if m} & header_macros:
+            if not name.startswith("MOB_") and not FEATURE_MACRO.match("#define " + name):
+                owners.setdefault(name, []).append(src)
+                clashes.add(name)
 
     c = [banner % ("mob.c", a.version), PRELUDE, '#include "mob.h"']
     renamed = []
