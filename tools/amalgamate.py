@@ -111,7 +111,7 @@ class Amalgamator:
             if m:
                 target = self.resolve(m.group(1), os.path.dirname(path))
                 if target in self.done or (target in self.public and not public_too):
-                    out.append("/* %s: already above */" % line.strip())
+                    out.append("/* %s: already above */" % re.sub(r"/\*.*?\*/", "", line).strip())
                     continue
                 self.done.add(target)
                 self.inline(target, out, public_too)
