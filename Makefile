@@ -165,13 +165,15 @@ check: test
 asan:
 	@LSAN_OPTIONS=suppressions=$(CURDIR)/.ci/lsan.supp \
 	 $(MAKE) --no-print-directory test BUILD=$(BUILD)-asan SAN=address,undefined
+# Every tests/fuzz_*.c, each for FUZZ_SECONDS (default 30), or for exactly FUZZ_RUNS inputs.
 fuzz:
 	@$(MAKE) --no-print-directory $(BUILD)-fuzz/libmob.a BUILD=$(BUILD)-fuzz CC=clang SAN=fuzzer-no-link,address
-	@set -e; for t in http proto report; do \
+	@set -e; for t in $(patsubst tests/fuzz_%.c,%,$(wildcard tests/fuzz_*.c)); do \
 	  clang -fsanitize=fuzzer,address -Iinclude -Isrc -o $(BUILD)-fuzz/fuzz_$$t tests/fuzz_$$t.c \
 	      $(BUILD)-fuzz/libmob.a -ldl -lm; \
 	  mkdir -p $(BUILD)-fuzz/corpus-$$t; \
-	  $(BUILD)-fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-30} $(BUILD)-fuzz/corpus-$$t tests/corpus/$$t; \
+	  $(BUILD)-fuzz/fuzz_$$t $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS),-max_total_time=$${FUZZ_SECONDS:-30}) \
+	      -print_final_stats=1 $(BUILD)-fuzz/corpus-$$t tests/corpus/$$t; \
 	done  # new inputs go to $(BUILD)-fuzz/corpus-*; the checked-in seeds stay as they are
 # The whole library built with -flto from the one source list, and the reproducer that shows
 # whether GCC kept a static across a yield (the inline switch; see tests/lto_statics.c).
