@@ -27,10 +27,12 @@ INTERVAL=10
 TARGETS="arena nginx"
 BUILD=${BUILD:-build}
 OUT=
+JUDGE=
 
 usage() {
     echo "usage: tools/soak.sh [-d DURATION (10m, 30s)] [-w BOTS] [-i SECONDS] [-t arena|nginx|both]" >&2
     echo "                     [-b BUILD] [-o DIR (default BUILD/soak)]" >&2
+    echo "       tools/soak.sh -j SERIES.tsv    (judge a series written before)" >&2
     exit 2
 }
 
@@ -43,6 +45,7 @@ while [ $# -gt 0 ]; do
             shift 2 ;;
         -b) BUILD=${2:-}; shift 2 || usage ;;
         -o) OUT=${2:-}; shift 2 || usage ;;
+        -j) JUDGE=${2:-}; shift 2 || usage ;;
         *) usage ;;
     esac
 done
@@ -56,6 +59,7 @@ case "$DUR" in
     *s) SECS=${DUR%s} ;;
     *) SECS=$DUR ;;
 esac
+[ -z "$JUDGE" ] || JUDGE=$(realpath "$JUDGE") || exit 2
 cd "$(dirname "$0")/.." || exit 1
 [ -n "$OUT" ] || OUT="$BUILD/soak"
 mkdir -p "$OUT"
@@ -155,6 +159,47 @@ last_rate() {
     tail -n 1 "$1" 2>/dev/null | sed -n 's/.* | \([0-9]*\)\/s | .*/\1/p'
 }
 
+# judge SERIES MOB_EXIT NAME: the summary and the verdict of one series file.
+judge() {
+    awk -F'\t' -v bots="$BOTS" -v rc="$2" -v t="$3" '
+    NR == 1 { next }
+    { n++; t_[n] = $1; rss[n] = $2; fds[n] = $3; p99[n] = $4; srss[n] = $6; sfds[n] = $7 }
+    function lo(a,  i, m) { m = a[1]; for (i = 2; i <= n; i++) if (a[i] + 0 < m + 0) m = a[i]; return m }
+    function hi(a,  i, m) { m = a[1]; for (i = 2; i <= n; i++) if (a[i] + 0 > m + 0) m = a[i]; return m }
+    function median(a, from, to,  i, j, k, b, x) {
+        k = 0
+        for (i = from; i <= to; i++) b[++k] = a[i] + 0
+        for (i = 2; i <= k; i++) { x = b[i]; for (j = i - 1; j >= 1 && b[j] > x; j--) b[j + 1] = b[j]; b[j + 1] = x }
+        return k ? (k % 2 ? b[(k + 1) / 2] : (b[k / 2] + b[k / 2 + 1]) / 2) : 0
+    }
+    END {
+        if (n < 2) { printf "soak %s: only %d samples, nothing to judge\n", t, n; exit 1 }
+        ok = 1
+        printf "soak %s: %d samples; mob exit %d\n", t, n, rc
+        printf "  mob RSS kB      first %s last %s min %s max %s (%+.0f kB a minute)\n", rss[1], rss[n], lo(rss), hi(rss), (rss[n] - rss[1]) * 60 / (t_[n] - t_[1])
+        printf "  mob open fds    first %s last %s min %s max %s\n", fds[1], fds[n], lo(fds), hi(fds)
+        printf "  server RSS kB   first %s last %s min %s max %s\n", srss[1], srss[n], lo(srss), hi(srss)
+        printf "  server fds      first %s last %s min %s max %s\n", sfds[1], sfds[n], lo(sfds), hi(sfds)
+        h = int(n / 2)
+        m1 = median(p99, 1, h); m2 = median(p99, h + 1, n)
+        printf "  p99 ms          min %s max %s; median first half %.2f, second half %.2f\n", lo(p99), hi(p99), m1, m2
+        slack = bots / 100 + 8
+        if (rss[n] > rss[1] * 1.10 + 2048) { ok = 0; print "  NOT FLAT: mob RSS grew" }
+        if (hi(fds) - lo(fds) > slack) { ok = 0; print "  NOT FLAT: mob open fds moved" }
+        if (srss[n] > srss[1] * 1.10 + 2048) { ok = 0; print "  NOT FLAT: server RSS grew" }
+        if (hi(sfds) - lo(sfds) > slack) { ok = 0; print "  NOT FLAT: server open fds moved" }
+        if (m2 > 2 * m1 + 1) { ok = 0; print "  NOT FLAT: p99 grew" }
+        if (rc != 0) ok = 0
+        printf "  verdict: %s\n", ok ? "flat" : "NOT FLAT (or mob failed)"
+        exit ok ? 0 : 1
+    }' "$1"
+}
+
+if [ -n "$JUDGE" ]; then
+    judge "$JUDGE" 0 "$(basename "$JUDGE" .tsv)"
+    exit
+fi
+
 ALL_RC=0
 for T in $TARGETS; do
     echo "== soak: $BOTS bots for $DUR against $T, a sample every ${INTERVAL}s"
@@ -173,7 +218,7 @@ for T in $TARGETS; do
         if [ "$NOW" -lt "$NEXT" ]; then sleep 1; continue; fi
         NEXT=$((NEXT + INTERVAL))
         # No sample once the run is over: the bots are leaving and the counts fall.
-        [ $((NOW - START)) -le "$SECS" ] || continue
+        [ $((NOW - START)) -lt "$SECS" ] || continue
         ROW="$((NOW - START))	$(rss_kb "$MOB")	$(nfds "$MOB")	$(last_p99_ms "$LIVE")	$(last_rate "$LIVE")	$(rss_kb "$SPID")	$(nfds "$SPID")"
         kill -0 "$MOB" 2>/dev/null || break
         echo "$ROW" >>"$SERIES"
@@ -184,38 +229,6 @@ for T in $TARGETS; do
     MOB=
     cleanup
     grep -E '^SUCCESSES' "$OUT/mob-$T.txt"
-    # The verdict, from the series file.
-    awk -F'\t' -v bots="$BOTS" -v rc="$MRC" -v t="$T" '
-        NR == 1 { next }
-        { n++; t_[n] = $1; rss[n] = $2; fds[n] = $3; p99[n] = $4; srss[n] = $6; sfds[n] = $7 }
-        function lo(a,  i, m) { m = a[1]; for (i = 2; i <= n; i++) if (a[i] + 0 < m + 0) m = a[i]; return m }
-        function hi(a,  i, m) { m = a[1]; for (i = 2; i <= n; i++) if (a[i] + 0 > m + 0) m = a[i]; return m }
-        function median(a, from, to,  i, j, k, b, x) {
-            k = 0
-            for (i = from; i <= to; i++) b[++k] = a[i] + 0
-            for (i = 2; i <= k; i++) { x = b[i]; for (j = i - 1; j >= 1 && b[j] > x; j--) b[j + 1] = b[j]; b[j + 1] = x }
-            return k ? (k % 2 ? b[(k + 1) / 2] : (b[k / 2] + b[k / 2 + 1]) / 2) : 0
-        }
-        END {
-            if (n < 2) { printf "soak %s: only %d samples, nothing to judge\n", t, n; exit 1 }
-            ok = 1
-            printf "soak %s: %d samples; mob exit %d\n", t, n, rc
-            printf "  mob RSS kB      first %s last %s min %s max %s (%+.0f kB a minute)\n", rss[1], rss[n], lo(rss), hi(rss), (rss[n] - rss[1]) * 60 / (t_[n] - t_[1])
-            printf "  mob open fds    first %s last %s min %s max %s\n", fds[1], fds[n], lo(fds), hi(fds)
-            printf "  server RSS kB   first %s last %s min %s max %s\n", srss[1], srss[n], lo(srss), hi(srss)
-            printf "  server fds      first %s last %s min %s max %s\n", sfds[1], sfds[n], lo(sfds), hi(sfds)
-            h = int(n / 2)
-            m1 = median(p99, 1, h); m2 = median(p99, h + 1, n)
-            printf "  p99 ms          min %s max %s; median first half %.2f, second half %.2f\n", lo(p99), hi(p99), m1, m2
-            slack = bots / 100 + 8
-            if (rss[n] > rss[1] * 1.10 + 2048) { ok = 0; print "  NOT FLAT: mob RSS grew" }
-            if (hi(fds) - lo(fds) > slack) { ok = 0; print "  NOT FLAT: mob open fds moved" }
-            if (srss[n] > srss[1] * 1.10 + 2048) { ok = 0; print "  NOT FLAT: server RSS grew" }
-            if (hi(sfds) - lo(sfds) > slack) { ok = 0; print "  NOT FLAT: server open fds moved" }
-            if (m2 > 2 * m1 + 1) { ok = 0; print "  NOT FLAT: p99 grew" }
-            if (rc != 0) ok = 0
-            printf "  verdict: %s\n", ok ? "flat" : "NOT FLAT (or mob failed)"
-            exit ok ? 0 : 1
-        }' "$SERIES" || ALL_RC=1
+    judge "$SERIES" "$MRC" "$T" || ALL_RC=1
 done
 exit $ALL_RC
