@@ -323,6 +323,8 @@ int mob_run_suite(const mob_suite *s, const mob_options *o, mob_result **out);
  * when the target is bad.
  */
 
+#define MOB_MAX_HEADERS 32 /* -H flags a command line may give */
+
 /* What the command line says to a built-in suite, not to the runner: the chooser reads it
  * when it builds the suite for a target. A flag that only one suite understands goes here. */
 typedef struct mob_suite_args {
@@ -330,6 +332,17 @@ typedef struct mob_suite_args {
     size_t buffer_size;  /* --buffer: http:// read buffer, the largest head; 0: 512 */
     const char *cacert;  /* --cacert FILE: https:// trusts these CAs instead of the system's */
     int insecure;        /* --insecure: https:// checks neither certificate nor name */
+    /* http(s):// requests and checks (mob --help http) */
+    const char *method;  /* -m: the request method; NULL: GET */
+    const char *headers[MOB_MAX_HEADERS]; /* -H "Name: value", as given, nheaders of them */
+    int nheaders;
+    const char *body;    /* --body TEXT, or the bytes of --body @FILE (body_len of them) */
+    size_t body_len;
+    int conn_close;      /* --connection close: a new connection for every request */
+    int expect_status;   /* --expect-status given: statuses outside it fail as check (and
+                            statuses >= 400 in it succeed) */
+    unsigned char expect_status_set[125]; /* bit s: status s (0..999) passes */
+    const char *expect_body; /* --expect-body TEXT: the body must contain TEXT (first 16 KiB) */
 } mob_suite_args;
 
 typedef const mob_suite *(*mob_suite_chooser)(const char *target, const mob_suite_args *args,

@@ -51,6 +51,14 @@ int mob__cli_output(const mob_result *r, const mob_options *o, int code);
 /* cli_watch.c: the live views' flags. Returns 0 when argv[*i] was one of them, -1 when it
  * was not, MOB__EXIT_USAGE after a usage error (printed). */
 int mob__cli_watch_flag(int argc, char **argv, int *i, mob_options *o);
+
+/* cli_http.c: the request flags of http(s):// (-m, -H, --body, --connection, --expect-*),
+ * into args. -1 when argv[*i] is none of them, 0 when taken, or the exit code (usage error,
+ * printed). */
+int mob__cli_http_flag(int argc, char **argv, int *i, mob_suite_args *args);
+/* Parses an --expect-status list ("200,204", "2xx", "200-299,404") into the bitmap.
+ * 0 or -EINVAL. */
+int mob__cli_parse_status_list(const char *s, unsigned char *set);
 /* What those flags say together (and JOB_COMPLETION_INDEX): -1 to go on, or the exit code. */
 int mob__cli_watch_check(mob_options *o);
 

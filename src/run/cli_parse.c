@@ -50,6 +50,13 @@ static const char usage_text[] =
 static const char help_http[] =
     "http://, https://, tcp://, ws://: what the built-in bots send\n"
     "\n"
+    "  -m, --method M         the request method (default GET)\n"
+    "  -H, --header 'N: V'    a header field, repeatable (Host replaces the URL's)\n"
+    "      --body TEXT|@FILE  the request body (Content-Length is set)\n"
+    "      --connection close a new connection (and TLS handshake) for every request\n"
+    "      --expect-status L  statuses that pass, e.g. 200,204 or 2xx or 200-299; any other\n"
+    "                         fails as class check (and a listed status >= 400 passes)\n"
+    "      --expect-body TEXT the body must contain TEXT in its first 16 KiB (else: check)\n"
     "      --cacert FILE      https://: trust the CAs in FILE (PEM) instead of the system's\n"
     "      --insecure         https://: check neither the certificate nor its name\n"
     "      --buffer N         http(s):// read buffer: the largest response head (default 512)\n"
@@ -133,6 +140,8 @@ int mob__cli_parse(int argc, char **argv, struct mob__cli *cli)
         return MOB__EXIT_USAGE;                                                                    \
     } while (0)
         int w = mob__cli_watch_flag(argc, argv, &i, o);
+        if (w < 0)
+            w = mob__cli_http_flag(argc, argv, &i, &cli->args);
         if (w >= 0) {
             if (w > 0)
                 return w;
