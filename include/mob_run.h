@@ -55,6 +55,7 @@ extern "C" {
 typedef struct mob_worker {
     mob_bot *bot;         /* the bot running this worker (pass it to every blocking call) */
     int id;               /* globally unique: process * bots + index */
+    int local;            /* 0 .. bots-1: its index within this process */
     int process;          /* 0 .. processes-1 */
     int64_t step;         /* runs started by this bot so far (0 for the first) */
     int64_t deadline;     /* absolute: the run's end, or the per-run timeout if sooner */

@@ -11,6 +11,7 @@
 # by the duration; the temporary directory and nginx are removed on exit.
 #
 #   tools/compare-http.sh [-c CONNS] [-d SECONDS] [-n ROUNDS] [-t "wrk h2load molotov mob"]
+#   (-t "mob mob-dash": mob alone, then mob with --dashboard and one viewer on its WebSocket)
 #                         [-b BUILD_DIR] [-g GATE_SECONDS]
 #
 # With -n > 1 every tool runs once per round, interleaved, and the table shows medians. Before
@@ -146,6 +147,12 @@ run_tool() {
     h2load) cmd=(h2load --h1 -t1 -c"$CONNS" -D "$SECS" "$URL") ;;
     molotov) cmd=(molotov -w "$CONNS" -d "$SECS" -c --force-shutdown "$DIR/loadtest.py") ;;
     mob) cmd=("$MOB" -w "$CONNS" -d "${SECS}s" --no-live "$URL") ;;
+    mob-dash) # mob with its dashboard on, and one viewer reading the page's WebSocket
+        local dp
+        dp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        cmd=("$MOB" -w "$CONNS" -d "${SECS}s" --no-live --dashboard "127.0.0.1:$dp" "$URL")
+        taskset -c "$SRV_CPU" python3 "$(dirname "$0")/browser/wsread.py" "ws://127.0.0.1:$dp/ws" >"$DIR/wsread.out" 2>&1 &
+        ;;
     esac
     (cd "$DIR" && /usr/bin/time -f "%U %S %M" -o "$tm" taskset -c "$GEN_CPU" "${cmd[@]}" \
         </dev/null >"$out" 2>&1) || true
@@ -154,7 +161,7 @@ run_tool() {
     wrk) req=$(awk '/requests in/ {print $1}' "$out") ;;
     h2load) req=$(awk '/^requests:/ {print $8}' "$out") ;;
     molotov) req=$(sed -n 's/.*SUCCESSES: \([0-9]*\).*/\1/p' "$out" | tail -1) ;;
-    mob) req=$(sed -n 's/^SUCCESSES: \([0-9]*\) | FAILURES: \([0-9]*\).*/\1 \2/p' "$out" |
+    mob | mob-dash) req=$(sed -n 's/^SUCCESSES: \([0-9]*\) | FAILURES: \([0-9]*\).*/\1 \2/p' "$out" |
         awk '{print $1 + $2}') ;;
     esac
     read -r u s m < <(tail -n 1 "$tm") || true

@@ -324,7 +324,7 @@ struct suite_bot {
     int phase, moves_done, dir;
 };
 
-static int local_index(const mob_worker *w) { return w->id - w->process * w->opt->bots; }
+static int local_index(const mob_worker *w) { return w->local; }
 
 static int su_global_setup(const mob_options *o, void **ud)
 {

@@ -222,5 +222,10 @@ void mob__feed_final(struct mob__feed *f, const mob_result *r)
     memcpy(f->buf + f->len, text, len);
     f->len += len;
     free(text);
+    mob__feed_end(f);
+}
+
+void mob__feed_end(struct mob__feed *f)
+{
     put(f, "E\n");
 }

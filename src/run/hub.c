@@ -361,6 +361,7 @@ static int line_totals(struct hrep *r, char **t, int n)
     r->bots = v[3];
     r->elapsed = v[4];
     r->dropped = (uint64_t)v[5];
+    r->last_ns = mob_clock_ns();
     return 0;
 }
 
@@ -561,4 +562,13 @@ void mob__hub_missing_finals(const struct mob__hub *h, FILE *f)
         if (!r->final)
             fprintf(f, "mob view: %s (process %d) sent no final report: not in the merge\n",
                     r->name, r->process);
+}
+
+double mob__hub_lag(const struct mob__hub *h)
+{
+    int64_t now = mob_clock_ns(), worst = 0;
+    for (const struct hrep *r = h->reps; r; r = r->next)
+        if (r->state == MOB__SRC_CONNECTED && r->last_ns && now - r->last_ns > worst)
+            worst = now - r->last_ns;
+    return (double)worst / 1e9;
 }

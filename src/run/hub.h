@@ -37,6 +37,7 @@ struct hrep {
     int nst[2];
     uint64_t ok, fail, cancelled, dropped;
     int64_t bots, elapsed;
+    int64_t last_ns;           /* mob_clock_ns of its latest totals: how fresh its numbers are */
     mob_result *final;
 };
 

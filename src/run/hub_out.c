@@ -288,6 +288,9 @@ void mob__hub_metrics(struct mob__hub *h, struct mob__str *b)
                     (long long)bots);
     for (int i = 0; i < 4; i++)
         mob__str_printf(b, "mob_reporters{state=\"%s\"} %d\n", state_names[i], st[i]);
+    mob__str_printf(b, "# HELP mob_view_lag_seconds Age of the stalest connected reporter's "
+                       "numbers.\n# TYPE mob_view_lag_seconds gauge\nmob_view_lag_seconds %.3f\n",
+                    mob__hub_lag(h));
     mob__str_printf(b, "# HELP mob_run_done 1 once the run is over.\n# TYPE mob_run_done gauge\n"
                        "mob_run_done %d\n",
                     h->done);

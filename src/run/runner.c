@@ -280,6 +280,7 @@ static int spawn_one(struct run *run)
         sl->index = i;
         sl->retire = 0;
         sl->w.id = run->id_base + run->p->process * run->cap + i;
+        sl->w.local = i;
         sl->w.process = run->p->process;
         sl->w.ud = run->ud;
         sl->w.opt = run->o;

@@ -287,7 +287,9 @@ void mob__watch_finish(struct mob__watch *w, mob_bot *self)
     mob__watch_second(w, 0);
     if (w->hub) {
         mob__feed_update(&w->lfeed, w->res, &w->rec, w->msgs, 0);
-        mob__feed_final(&w->lfeed, w->res);
+        /* The end mark only: this process's page downloads the result itself, so the hub
+         * has no use for the final report (parsing one is the costliest thing it does). */
+        mob__feed_end(&w->lfeed);
         if (!w->lfeed.failed)
             mob__hub_input(w->hub, w->local, w->lfeed.buf, w->lfeed.len);
         w->lfeed.len = 0;

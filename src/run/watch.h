@@ -71,6 +71,8 @@ void mob__feed_hello(struct mob__feed *f, const char *token, const char *runid, 
 /* New seconds, names, every scenario and span so far, the totals, new messages. */
 void mob__feed_update(struct mob__feed *f, const mob_result *r, const struct mob__secrecs *rec,
                       const struct mob__info_log *m, int bots);
+/* The end mark alone. */
+void mob__feed_end(struct mob__feed *f);
 /* The final JSON report and the end mark. */
 void mob__feed_final(struct mob__feed *f, const mob_result *r);
 
@@ -101,6 +103,9 @@ void mob__hub_disconnect(struct mob__hub *h, struct mob__hsrc *s);
 void mob__hub_counts(const struct mob__hub *h, int *sources, int *done);
 /* The merged final reports of the reporters that sent one (NULL if none). Borrowed. */
 const mob_result *mob__hub_final(struct mob__hub *h);
+/* Seconds since the connected reporter heard from least recently sent its totals (each sends
+ * them once a second, so a hub that keeps up stays near or under 1). */
+double mob__hub_lag(const struct mob__hub *h);
 /* Names the reporters that sent no final report, one line each. */
 void mob__hub_missing_finals(const struct mob__hub *h, FILE *f);
 /* Closes the hub's current second: called once a second by its owner. */
