@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_bot_table.c: the loop's table of bots (chunks of 1,024 structs, the chunk table
+ * doubling when full): ids stay dense and every bot keeps its address however many chunks
+ * come after it, including across the table's growth at 1, 2, 4, 8 ... chunks.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+
+#include "mob.h"
+
+static intptr_t returns_id(mob_bot *self, void *arg)
+{
+    (void)arg;
+    return mob_bot_id(self);
+}
+
+Test(bot_table, ids_and_addresses_hold_across_many_chunks)
+{
+    enum { N = 9 * 1024 + 7 }; /* past 8 chunks: the table grows 1 -> 2 -> 4 -> 8 -> 16 */
+    mob_loop *loop = mob_loop_new(NULL);
+    cr_assert_not_null(loop);
+    mob_bot **seen = calloc(N, sizeof *seen);
+    cr_assert_not_null(seen);
+    for (int i = 0; i < N; i++) {
+        seen[i] = mob_spawn(loop, returns_id, NULL);
+        cr_assert_not_null(seen[i]);
+        cr_assert_eq(mob_bot_id(seen[i]), i);
+    }
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_eq(mob_bot_count(loop), N);
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(mob_bot_get(loop, i), seen[i], "bot %d moved", i);
+        cr_assert_eq(mob_bot_result(seen[i]), i);
+    }
+    cr_assert_null(mob_bot_get(loop, N));
+    free(seen);
+    cr_assert_eq(mob_loop_free(loop), 0);
+}
