@@ -412,7 +412,8 @@ Test(live, view_sums_reporters_exactly_and_survives_liars_and_quitters, .timeout
     close(mkstemp(a));
     close(mkstemp(b));
     snprintf(where, sizeof where, "127.0.0.1:%d", port);
-    pid_t view = MOB_START("view", "view", where, "--expect", "2", "--json", vj, "-q");
+    /* Three reporters: r1, and r2's two children. */
+    pid_t view = MOB_START("view", "view", where, "--expect", "3", "--json", vj, "-q");
     wait_http(port);
     /* Liars: garbage, a hello and then nonsense, a stream cut in the middle of a line. */
     int g = connect_to(port);
@@ -428,7 +429,6 @@ Test(live, view_sums_reporters_exactly_and_survives_liars_and_quitters, .timeout
     cr_assert_eq(mob_wait(r1), 0);
     cr_assert_eq(mob_wait(r2), 0);
     close(g);
-    /* r2's two children are two reporters: with r1, three; --expect 2 has been reached. */
     cr_assert_eq(mob_wait(view), 0);
     unsigned long long sum = report_ok(a) + report_ok(b), got = report_ok(vj);
     cr_assert_eq(got, sum, "the viewer's merged report is the exact sum: %llu vs %llu", got,
