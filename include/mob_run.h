@@ -155,6 +155,42 @@ typedef struct mob_stage {
 
 #define MOB_MAX_STAGES 32
 
+/*
+ * A pass/fail threshold on the run's numbers, k6's idea: "[SCENARIO:]METRIC OP VALUE", e.g.
+ * "p99<200ms", "p95<=50ms", "failures<1%", "rps>5000", "login:p99<50ms", "p(99.9)<1s".
+ * Metrics: pNN (a percentile of successful runs' latency; also p(NN) and med), mean (or
+ * avg), min, max; failures (with %: of all runs counted; without: a count); rps (runs counted
+ * per second of the run). OP is <, <=, > or >=. Latency values take units (a bare number is
+ * milliseconds, as in k6). A trailing ",abort" stops the run as soon as it is crossed.
+ */
+typedef struct mob_result mob_result;
+
+enum mob_threshold_metric {
+    MOB_TH_PERCENTILE, MOB_TH_MEAN, MOB_TH_MIN, MOB_TH_MAX, MOB_TH_FAILURES, MOB_TH_RPS
+};
+
+typedef struct mob_threshold {
+    char expr[96];       /* as written */
+    char scenario[64];   /* "" for the whole run */
+    int metric;          /* enum mob_threshold_metric */
+    double pct;          /* MOB_TH_PERCENTILE: which */
+    int op;              /* '<', '>', 'l' (<=), 'g' (>=) */
+    double limit;        /* ns for latencies; a fraction (percent) or a count; runs/s */
+    int percent;         /* MOB_TH_FAILURES: the limit is a fraction of all runs */
+    int abort;           /* ",abort": stop the run when crossed */
+} mob_threshold;
+
+#define MOB_MAX_THRESHOLDS 16
+
+/* Parses one threshold. Returns 0, or -EINVAL (unknown metric, operator or value). */
+int mob_threshold_parse(const char *expr, mob_threshold *t);
+
+/* The threshold's value on r (elapsed_ns: the run's length so far, for rps; 0: the
+ * result's). Returns 1 when it holds, 0 when it does not (also when there is no data: no
+ * successful run for a latency), or -ENOENT when it names a scenario r does not have. */
+int mob_threshold_eval(const mob_threshold *t, const mob_result *r, int64_t elapsed_ns,
+                       double *value);
+
 typedef struct mob_options {
     const char *target;       /* the positional argument (URL, .so path) */
     int bots;                 /* -w: bots per process (molotov: total = processes * bots) */
@@ -188,6 +224,10 @@ typedef struct mob_options {
     size_t stack_size;        /* --stack: bot stack size; 0: the runtime's default */
     int force_shutdown;       /* --force-shutdown: at the end, cancel runs in flight (counted
                                  as cut) instead of letting them finish within --timeout */
+    mob_threshold thresholds[MOB_MAX_THRESHOLDS]; /* --threshold, evaluated at the end (and
+                                 every second for those with abort): mob_result_thresholds */
+    int nthresholds;
+    int threshold_abort;      /* --threshold-abort: every threshold stops the run when crossed */
     int64_t start_at_ns;      /* --start-at: wall-clock (CLOCK_REALTIME) ns since the epoch at
                                  which the bots start, after global setup; 0: at once. With one
                                  agreed time, runs on several machines line up (mob merge). */
@@ -234,6 +274,12 @@ typedef struct mob_totals {
 } mob_totals;
 
 void mob_result_totals(const mob_result *r, mob_totals *out);
+/* The thresholds evaluated at the end of the run (in the options' order): how many, and
+ * threshold i's expression, value (ns, fraction, count or runs/s, as its limit) and verdict
+ * (1 pass, 0 fail). A failing one makes mob_result_exit_code 1. Returns the count; i out of
+ * range returns -ENOENT. */
+int mob_result_threshold(const mob_result *r, int i, const char **expr, double *value,
+                         int *pass);
 /* The first reason a scenario gave for a failure of class cls (mob_worker.reason), or NULL. */
 const char *mob_result_reason(const mob_result *r, int cls);
 int mob_result_nscenarios(const mob_result *r);

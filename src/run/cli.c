@@ -58,6 +58,17 @@ static int validate(struct mob__cli *cli, const mob_suite **sp, mob_suite_choose
         mob__cli_usage_error("%s", "no scenario to run");
         return MOB__EXIT_USAGE;
     }
+    for (int i = 0; i < o->nthresholds; i++) {
+        const char *name = o->thresholds[i].scenario;
+        int found = !name[0];
+        for (const mob_scenario *sc = s->scenarios; sc->name && !found; sc++)
+            found = strcmp(sc->name, name) == 0;
+        if (!found) {
+            mob__cli_usage_error("--threshold names no scenario of this run: '%s'",
+                                 o->thresholds[i].expr);
+            return MOB__EXIT_USAGE;
+        }
+    }
     if (o->single) {
         int found = 0;
         for (const mob_scenario *sc = s->scenarios; sc->name; sc++)

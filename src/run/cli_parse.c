@@ -35,14 +35,14 @@ static const char usage_text[] =
     "      --single-run       every bot runs every scenario once\n"
     "      --seed N           seed of the scenario picks (reproducible runs)\n"
     "      --start-at T       start at unix time T (seconds) or +DURATION: line up machines\n"
-    "      --help http        the built-in bots' flags: https, requests, --size, --buffer\n"
+    "      --threshold EXPR   pass/fail gate, repeatable: p99<200ms, failures<1%, rps>5k\n"
     "      --stack N          stack bytes per bot (default 64Ki; pages are touched on use)\n"
     "      --json F, --html F, --csv PREFIX  report: all of it; HTML with charts; Locust CSV\n"
     "      --hgrm F, --latency  latency distribution (HdrHistogram text) to F; to stdout\n"
     "      --dashboard [HOST:]PORT  live page, /metrics   --report-to HOST:PORT  to mob view\n"
     "      --token T, --statsd udp://H:P, --index I/N (machine I of N: unique bot ids)\n"
     "  -q, --quiet  print nothing   -v, --verbose  say more   --no-live  no progress line\n"
-    "  -h, --help             this text             --version      the version\n"
+    "  -h, --help [TOPIC]     this, or: http (https, requests), thresholds   --version\n"
     "Exit: 0 ok; 1 failures or cut runs past -f or -x, a bot setup failed, a -p child lost,\n"
     "  or nothing succeeded; 2 usage or set-up error, before any load; 128+N: signal N.\n";
 
@@ -66,6 +66,23 @@ static const char help_http[] =
     "name, sends SNI, offers ALPN http/1.1 and resumes the bot's last session on reconnect.\n"
     "A failed handshake is a failure of class tls, with the reason in the summary.\n";
 
+/* mob --help thresholds */
+static const char help_thresholds[] =
+    "--threshold '[SCENARIO:]METRIC OP VALUE[,abort]'   (k6's thresholds; repeatable)\n"
+    "\n"
+    "  METRIC  p50 p95 p99 p99.9 (also p(95), med), mean (avg), min, max: latency of the\n"
+    "          successful runs; a bare VALUE is in ms (200 = 200ms), units as -d (1.5s)\n"
+    "          failures: with %, the share of the runs counted; without, a count\n"
+    "          rps: runs counted per second of the run (5000, 5k)\n"
+    "  OP      <  <=  >  >=\n"
+    "  SCENARIO  only that scenario's numbers (login:p99<50ms)\n"
+    "  ,abort  stop the run as soon as the threshold is crossed (--threshold-abort: all)\n"
+    "\n"
+    "The summary and the JSON report show each threshold, its value and pass or FAIL; one\n"
+    "that fails makes the exit code 1. Examples:\n"
+    "  mob https://host/ -d 1m --threshold p99<200ms --threshold 'failures<1%'\n"
+    "  mob ./game.so --threshold login:p95<=50ms --threshold 'rps>5000,abort'\n";
+
 /* Prints the help of `topic` (NULL: the main one). Returns 0, or 2 for an unknown topic. */
 static int print_help(const char *topic)
 {
@@ -77,7 +94,11 @@ static int print_help(const char *topic)
         fputs(help_http, stdout);
         return 0;
     }
-    mob__cli_usage_error("no help topic '%s' (topics: http)", topic);
+    if (strcmp(topic, "thresholds") == 0) {
+        fputs(help_thresholds, stdout);
+        return 0;
+    }
+    mob__cli_usage_error("no help topic '%s' (topics: http, thresholds)", topic);
     return MOB__EXIT_USAGE;
 }
 
@@ -169,6 +190,14 @@ int mob__cli_parse(int argc, char **argv, struct mob__cli *cli)
             o->live = 0;
         } else if (mob__cli_is_flag(a, NULL, "--force-shutdown")) {
             o->force_shutdown = 1;
+        } else if (mob__cli_is_flag(a, NULL, "--threshold-abort")) {
+            o->threshold_abort = 1;
+        } else if (VAL(NULL, "--threshold")) {
+            if (!v || o->nthresholds == MOB_MAX_THRESHOLDS ||
+                mob_threshold_parse(v, &o->thresholds[o->nthresholds]) < 0)
+                BAD("--threshold (like p99<200ms, failures<1%, rps>5000, login:p95<=50ms; "
+                    "see mob --help thresholds)");
+            o->nthresholds++;
         } else if (mob__cli_is_flag(a, NULL, "--insecure")) {
             cli->args.insecure = 1;
         } else if (VAL(NULL, "--cacert")) {

@@ -482,6 +482,9 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
     r->t.ok = get_u64(t, "ok");
     r->t.failures = get_u64(t, "failures");
     read_fail(get(t, "fail"), r->t.fail);
+    const struct jnode *stop = get(root, "threshold_stop");
+    if (stop && stop->type == J_STR)
+        snprintf(r->threshold_stop, sizeof r->threshold_stop, "%s", stop->str);
     const struct jnode *why = get(t, "reasons");
     for (int c = 1; why && why->type == J_OBJ && c < MOB_FAIL_NCLASS; c++) {
         const struct jnode *v = get(why, mob_fail_name(c));

@@ -320,6 +320,7 @@ int mob_run_suite(const mob_suite *s, const mob_options *o_in, mob_result **out)
     if (s->global_teardown && s->global_teardown(&o, p.ud) != 0 && r)
         r->t.global_teardown_failed++;
     if (r) {
+        mob__thresholds_apply(r, &o); /* on the merged numbers, after the last second */
         r->t.seed = o.seed;
         r->bots = o.bots;
         r->duration_ns = o.duration_ns;

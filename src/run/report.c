@@ -7,6 +7,7 @@
  * a temporary file and renamed, so a reader never sees half a report.
  */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,15 @@ void mob_result_print(const mob_result *r, FILE *out)
     }
     if (t->stopped_on_failure)
         fprintf(out, "  Stopped on the first failure (-x)\n");
+    if (r->threshold_stop[0])
+        fprintf(out, "  Stopped early: threshold %s crossed\n", r->threshold_stop);
+    if (r->nth)
+        fprintf(out, "  %-40s %14s  %s\n", "Threshold", "value", "verdict");
+    for (int i = 0; i < r->nth; i++) {
+        char val[48];
+        mob__threshold_format(&r->th[i], val, sizeof val);
+        fprintf(out, "  %-40s %14s  %s\n", r->th[i].expr, val, r->th[i].pass ? "pass" : "FAIL");
+    }
     fprintf(out, "  %llu runs in %.2fs\n", (unsigned long long)(t->ok + t->failures), secs);
     fprintf(out, "Requests/sec: %10.2f\n", secs > 0 ? (double)(t->ok + t->failures) / secs : 0.0);
     /* molotov's line, kept as it is for the scripts that read it; cut runs follow it. */
@@ -222,7 +232,19 @@ void mob__result_json_write(const mob_result *r, FILE *f)
             (unsigned long long)t->dropped, (long long)t->elapsed_ns, t->bots_max, t->processes,
             t->interrupted, t->stopped_on_failure, t->setup_failed_rc,
             (unsigned long long)t->seed);
-    fprintf(f, "\"latency\":");
+    fprintf(f, "\"thresholds\":[");
+    for (int i = 0; i < r->nth; i++) {
+        fprintf(f, "%s{\"expr\":", i ? "," : "");
+        json_str(f, r->th[i].expr);
+        if (isnan(r->th[i].value))
+            fprintf(f, ",\"value\":null");
+        else
+            fprintf(f, ",\"value\":%.17g", r->th[i].value);
+        fprintf(f, ",\"pass\":%s}", r->th[i].pass ? "true" : "false");
+    }
+    fprintf(f, "],\"threshold_stop\":");
+    json_str(f, r->threshold_stop);
+    fprintf(f, ",\n\"latency\":");
     json_hist(f, r->all);
     fprintf(f, ",\n\"scenarios\":[");
     for (int i = 0; i < r->nscen; i++) {

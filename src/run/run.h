@@ -74,6 +74,9 @@ struct mob_result {
     mob_totals t;
     int bots;                  /* per process, as asked */
     char *reason[MOB_FAIL_NCLASS]; /* the first reason given for each class, or NULL */
+    struct mob__th *th;        /* the thresholds evaluated at the end (threshold.c), nth */
+    int nth;
+    char threshold_stop[96];   /* the threshold that stopped the run early, or "" */
     int64_t duration_ns;
     double rate;
 };
@@ -95,6 +98,25 @@ void mob__result_span_record(mob_result *r, int i, int cls, int64_t ns);
 void mob__result_record(mob_result *r, int i, int cls, int64_t latency_ns);
 /* Keeps `why` as the reason of class cls unless one is kept already. */
 void mob__result_reason(mob_result *r, int cls, const char *why);
+
+/* ---- threshold.c ---------------------------------------------------------------------- */
+
+/* One threshold's verdict, as the result keeps it. */
+struct mob__th {
+    char expr[96];
+    double value; /* NAN: no data */
+    int pass;
+    int metric, percent;
+};
+
+/* Evaluates o's thresholds on r and keeps the verdicts in r. 0 or -ENOMEM. */
+int mob__thresholds_apply(mob_result *r, const mob_options *o);
+/* The first threshold to stop on (abort, or --threshold-abort) that r has crossed after
+ * elapsed_ns, or NULL. */
+const char *mob__thresholds_crossed(const mob_result *r, const mob_options *o,
+                                    int64_t elapsed_ns);
+/* A verdict's value in its limit's unit ("1.23ms", "0.500%", "5012.3/s", "no data"). */
+void mob__threshold_format(const struct mob__th *t, char *buf, size_t cap);
 /* Closes the current second of the timeline. */
 void mob__result_tick(mob_result *r);
 int mob__result_add_second(mob_result *r, const struct mob__second *s);

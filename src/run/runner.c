@@ -461,6 +461,13 @@ static intptr_t controller_main(mob_bot *self, void *arg)
         while (now >= next_sec) {
             second_tick(run, now, 1);
             next_sec += MOB_NS_PER_SEC;
+            const char *th = run->o->nthresholds ? mob__thresholds_crossed(run->res, run->o,
+                                                                          now - run->start)
+                                                 : NULL;
+            if (th) { /* k6's abortOnFail: this process's numbers crossed it */
+                snprintf(run->res->threshold_stop, sizeof run->res->threshold_stop, "%s", th);
+                stop_run(run);
+            }
         }
         int64_t wake = next_sec;
         if (next_change < wake)

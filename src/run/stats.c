@@ -72,6 +72,7 @@ void mob_result_free(mob_result *r)
     mob_hist_free(r->sec_hist);
     for (int c = 0; c < MOB_FAIL_NCLASS; c++)
         MOB_FREE(r->reason[c]);
+    MOB_FREE(r->th);
     MOB_FREE(r->suite);
     MOB_FREE(r->target);
     MOB_FREE(r);
@@ -357,6 +358,8 @@ int mob_result_merge(mob_result *dst, const mob_result *src)
     mob_hist_merge(dst->all, src->all);
     for (int c = 1; c < MOB_FAIL_NCLASS; c++)
         mob__result_reason(dst, c, src->reason[c]);
+    if (!dst->threshold_stop[0])
+        memcpy(dst->threshold_stop, src->threshold_stop, sizeof dst->threshold_stop);
     for (int i = 0; i < src->nsecs; i++) {
         if (i >= dst->nsecs) {
             struct mob__second z = {0};
@@ -478,8 +481,11 @@ int mob_result_exit_code(const mob_result *r, const mob_options *o)
     const mob_totals *t = &r->t;
     if (t->interrupted > 0 && t->interrupted < 64)
         return 128 + t->interrupted; /* as a shell reports a process the signal ended */
-    if (t->processes_lost || t->stopped_on_failure || t->setup_failed_rc)
+    if (t->processes_lost || t->stopped_on_failure || t->setup_failed_rc || r->threshold_stop[0])
         return 1;
+    for (int i = 0; i < r->nth; i++)
+        if (!r->th[i].pass)
+            return 1; /* k6: a threshold that fails fails the run */
     /* Cut runs count against the gates: a server that never answers must not pass them. */
     uint64_t bad = t->failures + t->cancelled + t->setup_failed;
     if (o && o->fail_threshold >= 0 && bad >= (uint64_t)o->fail_threshold)
