@@ -19,7 +19,8 @@
  * mob__fpenv_swap is a no-op. A new context starts with the default environment (FE_DFL_ENV),
  * not the spawner's.
  *
- * Read next: platform/switch_x86_64.S, which does the same thing in 30 instructions.
+ * Read next: platform/switch_x86_64.h, the inline asm switch that does the same thing without
+ * a system call.
  */
 #define _GNU_SOURCE
 #include <fenv.h>

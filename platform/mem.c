@@ -4,18 +4,18 @@
  * per page.
  *
  * Why: a page fault is a trap into the kernel for each 4 KiB page, and under a hypervisor that
- * shadows the guest's page tables it is a trip out to the hypervisor as well. On the project's
- * machine (a paging-hypervisor guest) a first touch costs 11-12 us per page; populating first
- * costs 0.7 us per page, and the first touch after it 5.7-7.3 us. The core asks for this
- * where it allocates a block it will fill densely and soon: a chunk of 1,024 bot structs
- * (320 KiB), which a thousand spawns then write one after another. `mob-bench spawn --bots
- * 100000`, warm: 1.07 -> 0.64 us per bot for spawn and first run.
+ * shadows the guest's page tables it is a trip out to the hypervisor as well; populating a
+ * range first, in one call, costs a fraction of that, and so does the first touch after it.
+ * The core asks for this where it allocates a block it will fill densely and soon: a chunk of
+ * 1,024 bot structs (320 KiB), which a thousand spawns then write one after another.
+ * Measured by `mob-bench spawn --bots 100000` (it also prints the machine's plain page fault
+ * for comparison); the figures are in tools/PERFORMANCE.md.
  *
  * Stacks: an idle bot touches only its stack's top page, one page in every stack-sized stride,
  * so platform/stack.c prefaults the top pages of the next 32 new stacks with one
  * process_madvise call (a vector of pages) where the kernel takes MADV_POPULATE_WRITE that
- * way: 1.0 us per page, then 6.2 us at first touch, against 11-12 us for a plain fault. The
- * same vectored call installs the stacks' guards (mob__mem_advise_strided).
+ * way (`mob-bench spawn --bots 1000000`, cold). The same vectored call installs the stacks'
+ * guards (mob__mem_advise_strided).
  */
 #if defined(__linux__)
 #define _GNU_SOURCE

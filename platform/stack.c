@@ -28,16 +28,16 @@
  *             and it costs a second resident page per stack.
  *
  * Not coloured, on purpose: the tops of all stacks sit at the same page offset, so the hot
- * lines of many parked bots compete for the same cache sets (valgrind's 1 MiB L2 model: about
- * 10 misses per echo round trip at 500 connections). Moving each top 0-46 lines down its page
- * fixed that in the model (0.5) and made a yield among 1,000 bots 5-15% faster, but a bot
- * parked deeper than 4 KiB minus its colour then touches a second page: 10,000 HTTP bots went
- * from 46 to 82 MB resident. Memory per bot won.
+ * lines of many parked bots compete for the same cache sets. Moving each top some lines down
+ * its page spreads them (a yield among 1,000 bots got faster, `mob-bench switch --case 1000`),
+ * but a bot parked deeper than 4 KiB minus its colour then touches a second page, which
+ * nearly doubled the resident memory of 10,000 HTTP bots. Memory per bot won (the figures are
+ * in tools/PERFORMANCE.md).
  *
  * Memory: slabs are MAP_NORESERVE and never huge pages, so only pages a bot touches are
  * resident: an idle bot parked at its first yield costs one page (its stack top). Creating a
- * stack costs a first-touch page fault (about 2 us on the VM this was tuned on) plus the
- * guard install (about 0.5 us per stack, batched); reusing one costs neither.
+ * stack costs a first-touch page fault plus the guard install (batched); reusing one costs
+ * neither (`mob-bench spawn` measures both ways).
  *
  * Limits: one guard page. A function with a frame bigger than a page can jump over it and
  * write into the stack below without faulting; build with -fstack-clash-protection if bots

@@ -32,8 +32,8 @@
  * The switch ends with `ret`, although the asm style rule says `br`: the rule holds for
  * x86-64's inline switch, not for a called one. `bl mob__switch` pushes a return prediction;
  * `br x30` would leave it there for good, so every later `ret` of the resumed side would be
- * predicted from the wrong entry (measured on x86-64 with the same design: 22 ns per yield
- * with `pop; jmp`, 11.5 ns with `ret`). `ret` consumes it, and predicts right whenever both
+ * predicted from the wrong entry (as measured on x86-64 with the same design; see
+ * platform/switch_x86_64.h). `ret` consumes it, and predicts right whenever both
  * sides were suspended at the same call site, which is the common case: every bot switches
  * from the scheduler's one call site. `ret` is also what BTI (-mbranch-protection) allows
  * without a landing pad at every resume address.

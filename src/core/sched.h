@@ -4,13 +4,12 @@
  * parking and waking. loop.c wraps it as mob__park and mob__wake for most callers; the calls
  * that park and wake most (mob_read, the poller's loop in io.c, mob_yield) inline it.
  *
- * Why a header and not loop.c: a bot blocked in mob_read was suspended three calls deep
- * (mob_read, mob__fd_park, mob__park), each keeping its own saved registers on the bot's
- * stack, so with thousands of bots waking in turn each level was another cold cache line on
- * resume (valgrind's cache model, echo at 1,000 connections: about one miss per frame) and
- * another prologue and epilogue. Inlined, a parked bot is one frame deep, and a round trip
- * of that echo ran 746 user-space instructions instead of 975 (702-746 over later runs,
- * before sched_prefetch).
+ * Why a header and not loop.c: a bot blocked in mob_read would be suspended three calls deep
+ * (mob_read, mob__fd_park, mob__park), each level keeping its own saved registers on the
+ * bot's stack, so with thousands of bots waking in turn each level is another cold cache line
+ * on resume and another prologue and epilogue. Inlined, a parked bot is one frame deep.
+ * Measured by `mob-bench echo --conns 1000` (instructions per round trip under callgrind);
+ * the figures are in tools/PERFORMANCE.md.
  *
  * Every function that inlines mob__sched_park or sched_next contains the switch and must be
  * marked MOB__SWITCHES (platform/platform.h says why).
@@ -110,22 +109,20 @@ static inline __attribute__((always_inline)) void sched_wake(mob_bot *bot, int r
  * bot has a page of stack of its own, so with a few thousand bots a resume after a long wait
  * misses not only the cache but the TLB, and that page walk (two levels of page tables under
  * a hypervisor) stalls the switch, which depends on it. Issued a bot ahead, it overlaps the
- * current bot's work. mob-bench echo at 1,000 connections: user time per round trip
- * 0.8-1.1 us -> 0.25-0.48 us, round trips per second +8% (median of 20 rotated runs, 0.89 ->
- * 0.98 of a raw epoll loop; measured before the NULL guards below). Yield among 10,000 bots:
- * 22-30 -> 16 ns. Costs 7 instructions per yield (88 in all; 2 bots yielding: 9.0 -> 9.2-10.2
- * ns) and 36 per echo round trip (704 -> 740), in cachegrind. `next` and `after` are queued,
- * so alive; `last_wait` may be stale, which is harmless: a prefetch never faults. Always
- * inlined, and sched_pick with it: GCC sees a function that only prefetches as free of side
- * effects and deleted its calls once it chose not to inline it (a CI leg now checks the
- * prefetches are in the library).
+ * current bot's work. Measured by `mob-bench echo --conns 1000` against raw epoll
+ * (tools/compare-selectors.sh) and `mob-bench switch --case 10000`; it costs a few
+ * instructions per yield (`--case 2`). Figures: tools/PERFORMANCE.md. `next` and `after` are
+ * queued, so alive; `last_wait` may be stale, which is harmless: a prefetch never faults.
+ * Always inlined, and sched_pick with it: GCC sees a function that only prefetches as free of
+ * side effects and may delete its calls when it does not inline it (the codegen leg of .ci/run
+ * checks that the prefetches are in the library).
  */
 static inline __attribute__((always_inline)) void sched_prefetch(mob_bot *next, mob_bot *after)
 {
     if (next) {
-        /* Never a prefetch of NULL (nor of a new bot's unset stack pointer): on this Zen 4
-         * guest a prefetch that cannot translate its address costs a failing page walk every
-         * time (2 bots yielding: +1 ns per yield, 10-20%). */
+        /* Never a prefetch of NULL (nor of a new bot's unset stack pointer): a prefetch that
+         * cannot translate its address can cost a failing page walk every time (seen with 2
+         * bots yielding, `mob-bench switch --case 2`). */
         if (!next->fresh)
             mob__ctx_prefetch(&next->ctx);
         if (next->last_wait)
@@ -165,10 +162,9 @@ static inline __attribute__((always_inline)) mob_bot *sched_pick(mob_loop *loop)
  * mob_yield's common case: the yielding bot goes to the back of the queue and the queue's
  * head comes off, in one move. It is what sched_ready_push then sched_pick do in free mode,
  * without the count that goes up and down again, the tail written twice and the check that
- * the bot picked is not the yielder (a running bot is never queued). 2 bots yielding:
- * 8.5-8.7 -> 7.6-8.0 ns, 88 -> 78 instructions (mob-bench switch --case 2, interleaved;
- * cachegrind). Returns the bot to switch to, or NULL, having changed nothing, when the
- * general path must run: lockstep, the step's budget spent, or nobody else ready.
+ * the bot picked is not the yielder (a running bot is never queued); measured by
+ * `mob-bench switch --case 2`. Returns the bot to switch to, or NULL, having changed nothing,
+ * when the general path must run: lockstep, the step's budget spent, or nobody else ready.
  */
 static inline __attribute__((always_inline)) mob_bot *sched_rotate(mob_loop *loop, mob_bot *self)
 {
