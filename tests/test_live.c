@@ -253,8 +253,9 @@ Test(live, hub_takes_a_final_report_in_pieces_and_merges_it, .timeout = 10)
     mob__feed_final(&f, r);
     struct mob__hub *h = mob__hub_new("t", NULL);
     struct mob__hsrc *c = mob__hub_connect(h, "x");
-    for (size_t at = 0; at < f.len; at += 1000) /* 1,000 bytes at a time */
-        cr_assert_eq(mob__hub_input(h, c, f.buf + at, f.len - at < 1000 ? f.len - at : 1000), 0);
+    for (size_t at = 0; at < f.out.len; at += 1000) /* 1,000 bytes at a time */
+        cr_assert_eq(
+            mob__hub_input(h, c, f.out.s + at, f.out.len - at < 1000 ? f.out.len - at : 1000), 0);
     int sources, done;
     mob__hub_counts(h, &sources, &done);
     cr_assert_eq(done, 1);

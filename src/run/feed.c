@@ -10,7 +10,6 @@
  * Read next: src/run/hub.c (the reading side).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,40 +44,7 @@ void mob__secrecs_free(struct mob__secrecs *s)
     memset(s, 0, sizeof *s);
 }
 
-static void put(struct mob__feed *f, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-static void put(struct mob__feed *f, const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        size_t room = f->cap - f->len;
-        int n = vsnprintf(f->buf ? f->buf + f->len : NULL, f->buf ? room : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            f->failed = 1;
-            return;
-        }
-        if (f->buf && (size_t)n < room) {
-            f->len += (size_t)n;
-            return;
-        }
-        size_t cap = f->cap ? f->cap : 4096;
-        while (cap - f->len <= (size_t)n)
-            cap *= 2;
-        char *b = MOB_REALLOC(f->buf, cap);
-        if (!b) {
-            f->failed = 1;
-            return;
-        }
-        f->buf = b;
-        f->cap = cap;
-    }
-}
+#define put(f, ...) mob__str_printf(&(f)->out, __VA_ARGS__)
 
 void mob__feed_escape(char *out, size_t cap, const char *s)
 {
@@ -101,15 +67,15 @@ void mob__feed_escape(char *out, size_t cap, const char *s)
 
 void mob__feed_restart(struct mob__feed *f)
 {
-    f->len = 0;
+    f->out.len = 0;
+    f->out.failed = 0;
     f->secs_sent = 0;
     f->names_s = f->names_p = 0;
-    f->failed = 0;
 }
 
 void mob__feed_free(struct mob__feed *f)
 {
-    MOB_FREE(f->buf);
+    mob__str_free(&f->out);
     memset(f, 0, sizeof *f);
 }
 
@@ -198,29 +164,17 @@ void mob__feed_final(struct mob__feed *f, const mob_result *r)
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
     if (!mem) {
-        f->failed = 1;
+        f->out.failed = 1;
         return;
     }
     json_cb(mem, r);
     if (fclose(mem) != 0 || !text) {
         free(text); /* open_memstream's buffer comes from libc's malloc */
-        f->failed = 1;
+        f->out.failed = 1;
         return;
     }
     put(f, "R %zu\n", len);
-    if (f->cap - f->len < len + 3) {
-        size_t cap = f->len + len + 3;
-        char *b = MOB_REALLOC(f->buf, cap);
-        if (!b) {
-            free(text);
-            f->failed = 1;
-            return;
-        }
-        f->buf = b;
-        f->cap = cap;
-    }
-    memcpy(f->buf + f->len, text, len);
-    f->len += len;
+    mob__str_append(&f->out, text, len);
     free(text);
     mob__feed_end(f);
 }

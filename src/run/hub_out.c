@@ -15,38 +15,54 @@
 
 #include "hub.h"
 
+/* Room for n more bytes and a NUL. Returns 0, or -1 (and failed set) when out of memory. */
+static int str_room(struct mob__str *b, size_t n)
+{
+    if (b->failed)
+        return -1;
+    if (b->s && b->cap - b->len > n)
+        return 0;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap - b->len <= n)
+        cap *= 2;
+    char *s = MOB_REALLOC(b->s, cap);
+    if (!s) {
+        b->failed = 1;
+        return -1;
+    }
+    b->s = s;
+    b->cap = cap;
+    return 0;
+}
+
 void mob__str_printf(struct mob__str *b, const char *fmt, ...)
 {
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        size_t room = b->cap - b->len;
-        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0 || b->failed) {
-            b->failed = 1;
-            return;
-        }
-        if (b->s && (size_t)n < room) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap - b->len <= (size_t)n)
-            cap *= 2;
-        char *s = MOB_REALLOC(b->s, cap);
-        if (!s) {
-            b->failed = 1;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || str_room(b, (size_t)n) < 0) {
+        b->failed = 1;
+        return;
     }
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void mob__str_append(struct mob__str *b, const void *data, size_t n)
+{
+    if (str_room(b, n) < 0)
+        return;
+    memcpy(b->s + b->len, data, n);
+    b->len += n;
+    b->s[b->len] = 0;
 }
 
 void mob__str_json(struct mob__str *b, const char *s)
 {
-    mob__str_printf(b, "\"");
+    mob__str_append(b, "\"", 1);
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '"' || c == '\\')
@@ -54,9 +70,9 @@ void mob__str_json(struct mob__str *b, const char *s)
         else if (c < 0x20 || c == 0x7f)
             mob__str_printf(b, "\\u%04x", c);
         else
-            mob__str_printf(b, "%c", c);
+            mob__str_append(b, s, 1);
     }
-    mob__str_printf(b, "\"");
+    mob__str_append(b, "\"", 1);
 }
 
 void mob__str_free(struct mob__str *b)

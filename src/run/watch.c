@@ -62,10 +62,10 @@ struct mob__watch {
 static int send_feed(mob_bot *self, struct reporter *rp, int64_t deadline)
 {
     struct mob__feed *f = &rp->feed;
-    if (f->failed)
+    if (f->out.failed)
         return -ENOMEM;
-    ssize_t n = f->len ? mob_write_all(self, rp->fd, f->buf, f->len, deadline) : 0;
-    f->len = 0;
+    ssize_t n = f->out.len ? mob_write_all(self, rp->fd, f->out.s, f->out.len, deadline) : 0;
+    f->out.len = 0;
     return n < 0 ? (int)n : 0;
 }
 
@@ -172,9 +172,9 @@ static void local_report(FILE *f, const void *ud)
 static void local_feed(struct mob__watch *w)
 {
     mob__feed_update(&w->lfeed, w->res, &w->rec, w->msgs, w->bots);
-    if (!w->lfeed.failed)
-        mob__hub_input(w->hub, w->local, w->lfeed.buf, w->lfeed.len);
-    w->lfeed.len = 0;
+    if (!w->lfeed.out.failed)
+        mob__hub_input(w->hub, w->local, w->lfeed.out.s, w->lfeed.out.len);
+    w->lfeed.out.len = 0;
     mob__hub_tick(w->hub);
 }
 
@@ -290,9 +290,9 @@ void mob__watch_finish(struct mob__watch *w, mob_bot *self)
         /* The end mark only: this process's page downloads the result itself, so the hub
          * has no use for the final report (parsing one is the costliest thing it does). */
         mob__feed_end(&w->lfeed);
-        if (!w->lfeed.failed)
-            mob__hub_input(w->hub, w->local, w->lfeed.buf, w->lfeed.len);
-        w->lfeed.len = 0;
+        if (!w->lfeed.out.failed)
+            mob__hub_input(w->hub, w->local, w->lfeed.out.s, w->lfeed.out.len);
+        w->lfeed.out.len = 0;
         mob__hub_set_done(w->hub);
         mob__hub_tick(w->hub);
         mob__dash_flush(w->dash, self, mob_now(w->loop) + MOB_NS_PER_SEC);

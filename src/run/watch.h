@@ -34,6 +34,23 @@
 #define MOB__FEED_PROTO 1
 #define MOB__LINE_MAX (256 * 1024)          /* longest line a hub accepts */
 
+/* ---- hub_out.c: strings ---------------------------------------------------------------- */
+
+/* A growable output string; out of memory it keeps what it has and sets failed. */
+struct mob__str {
+    char *s;
+    size_t len, cap;
+    int failed;
+};
+void mob__str_printf(struct mob__str *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+void mob__str_append(struct mob__str *b, const void *data, size_t n);
+void mob__str_json(struct mob__str *b, const char *s);
+void mob__str_free(struct mob__str *b);
+
 /* ---- feed.c --------------------------------------------------------------------------- */
 
 /* What the result's timeline lacks and the stream carries: per second, failures by class
@@ -55,12 +72,10 @@ void mob__secrecs_free(struct mob__secrecs *s);
 
 /* One destination's position in the stream, and the bytes it has yet to send. */
 struct mob__feed {
-    char *buf;
-    size_t len, cap;
+    struct mob__str out;    /* failed: out of memory, the stream is incomplete */
     int secs_sent;          /* seconds already sent on this connection */
     int names_s, names_p;   /* scenario and span names declared on this connection */
     uint64_t msg_seq;       /* messages of the ring already sent */
-    int failed;             /* out of memory: the buffer is incomplete */
 };
 
 /* Starts a new connection: everything but the messages will be sent again. */
@@ -118,19 +133,6 @@ uint64_t mob__hub_ticks(const struct mob__hub *h);
 
 /* ---- hub_out.c ------------------------------------------------------------------------ */
 
-/* A growable output string. */
-struct mob__str {
-    char *s;
-    size_t len, cap;
-    int failed;
-};
-void mob__str_printf(struct mob__str *b, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-void mob__str_json(struct mob__str *b, const char *s);
-void mob__str_free(struct mob__str *b);
 
 /* The page's message: the state now, with the seconds from `from` on. */
 void mob__hub_state_json(struct mob__hub *h, struct mob__str *b, int from);
