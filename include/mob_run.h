@@ -397,6 +397,22 @@ typedef const mob_suite *(*mob_suite_chooser)(const char *target, const mob_suit
 int mob_main(int argc, char **argv, const mob_suite *s);
 int mob_main_ex(int argc, char **argv, const mob_suite *s, mob_suite_chooser builtin);
 
+/* ======================================================================================== */
+/* Process-wide variables (molotov's set_var / get_var)                                     */
+/* ======================================================================================== */
+
+/*
+ * A named pointer every bot, hook and scenario of the process can read (mob owns only the
+ * name). mob_set_var sets or replaces it: 0, or -ENOMEM / -EINVAL. mob_get_var returns it;
+ * when the name is not set and `factory` is given, factory(arg) makes the value, which is
+ * stored and returned (the first value stored wins if two threads race). NULL when unset.
+ * Values set in global_setup are inherited by every -p process; after the fork each process
+ * has its own store. mob_vars_clear forgets every name (the values are the caller's).
+ */
+int mob_set_var(const char *name, void *value);
+void *mob_get_var(const char *name, void *(*factory)(void *arg), void *arg);
+void mob_vars_clear(void);
+
 /* Human units: "30s", "1h30m", "250ms", "1.5s", "2m"; a bare number is seconds. Returns 0 or
  * -EINVAL. */
 int mob_parse_duration(const char *s, int64_t *ns);

@@ -176,6 +176,17 @@ int mob__cli_parse(int argc, char **argv, struct mob__cli *cli)
         } else if (mob__cli_is_flag(a, NULL, "--version")) {
             printf("mob %s\n", mob_version());
             return 0;
+        } else if (a[0] == '-' && a[1] && a[1] != '-' && a[2] &&
+                   strspn(a + 1, "qxv") == strlen(a + 1)) {
+            /* molotov's bundled short flags: -qx, -vv, -xv */
+            for (const char *c = a + 1; *c; c++) {
+                if (*c == 'q')
+                    o->quiet = 1;
+                else if (*c == 'x')
+                    o->stop_on_failure = 1;
+                else
+                    o->verbose++;
+            }
         } else if (mob__cli_is_flag(a, "-x", "--exception")) {
             o->stop_on_failure = 1;
         } else if (mob__cli_is_flag(a, "-q", "--quiet")) {

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_molotov.c: the parts of molotov's contract the command and the runner keep: bundled
+ * short flags (-qx, -vv, -qv refused) and the process-wide variable store with lazy factories
+ * (set_var / get_var), seen from global setup through scenarios to bot teardown.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "helpers.h"
+#include "mob_run.h"
+
+static int made;
+
+static void *make_token(void *arg)
+{
+    made++;
+    return arg;
+}
+
+Test(molotov, vars_set_get_replace_and_make_lazily_once)
+{
+    static int a, b, c;
+    cr_assert_null(mob_get_var("token", NULL, NULL));
+    cr_assert_eq(mob_set_var("token", &a), 0);
+    cr_assert_eq(mob_get_var("token", NULL, NULL), &a);
+    cr_assert_eq(mob_set_var("token", &b), 0);
+    cr_assert_eq(mob_get_var("token", NULL, NULL), &b, "set_var replaces");
+    cr_assert_eq(mob_get_var("lazy", make_token, &c), &c);
+    cr_assert_eq(mob_get_var("lazy", make_token, &a), &c, "the factory's value stays");
+    cr_assert_eq(made, 1, "the factory runs once");
+    char name[32];
+    for (int i = 0; i < 100; i++) { /* past the first allocation */
+        snprintf(name, sizeof name, "v%d", i);
+        cr_assert_eq(mob_set_var(name, &a + 0), 0);
+    }
+    cr_assert_eq(mob_get_var("v99", NULL, NULL), &a);
+    cr_assert_eq(mob_get_var("token", NULL, NULL), &b);
+    mob_vars_clear();
+    cr_assert_null(mob_get_var("token", NULL, NULL));
+}
+
+static int seen_in_scenario, seen_in_teardown;
+
+static int gsetup(const mob_options *o, void **ud)
+{
+    (void)o, (void)ud;
+    static int shared = 42;
+    return mob_set_var("shared", &shared);
+}
+
+static int scen(mob_worker *w)
+{
+    (void)w;
+    int *v = mob_get_var("shared", NULL, NULL);
+    seen_in_scenario += v && *v == 42;
+    return 0;
+}
+
+static int bteardown(mob_worker *w)
+{
+    (void)w;
+    int *v = mob_get_var("shared", NULL, NULL);
+    seen_in_teardown += v && *v == 42;
+    return 0;
+}
+
+Test(molotov, a_var_set_in_global_setup_is_seen_by_scenarios_and_teardowns, .timeout = 10)
+{
+    static const mob_scenario sc[] = {{"s", scen, 1, 0}, {NULL, NULL, 0, 0}};
+    mob_suite s = {.scenarios = sc, .global_setup = gsetup, .bot_teardown = bteardown};
+    mob_options o;
+    mob_options_init(&o);
+    o.bots = 3;
+    o.max_runs = 2;
+    o.duration_ns = 0;
+    o.quiet = 1;
+    mob_result *r;
+    cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
+    cr_assert_eq(seen_in_scenario, 6);
+    cr_assert_eq(seen_in_teardown, 3);
+    mob_result_free(r);
+}
+
+Test(molotov, bundled_short_flags, .timeout = 20)
+{
+    struct test_out o;
+    /* -qx: quiet, and stop on the first failure (a refused port): exit 1, nothing printed. */
+    MOB(&o, "http://127.0.0.1:9/", "-qx", "-w", "1", "-d", "5s");
+    cr_assert_eq(o.code, 1, "%s", o.err);
+    cr_assert_eq(o.out[0], 0, "-q prints nothing: %s", o.out);
+    MOB(&o, "http://127.0.0.1:9/", "-vv", "-r", "1", "-w", "1");
+    cr_assert_eq(o.code, 1, "%s", o.err);
+    cr_assert(strstr(o.err, "failed: connect"), "-v shows failures: %s", o.err);
+    MOB(&o, "http://127.0.0.1:9/", "-qv", "-r", "1");
+    cr_assert_eq(o.code, 2);
+    cr_assert(strstr(o.err, "-q and -v"), "%s", o.err);
+    MOB(&o, "http://127.0.0.1:9/", "-qz", "-r", "1");
+    cr_assert_eq(o.code, 2, "an unknown letter in a bundle is an unknown option");
+}
