@@ -71,12 +71,12 @@ HEADERS  = $(filter-out include/mob_test_hooks.h,$(sort $(wildcard include/*.h))
 TOOLS    = $(notdir $(patsubst %/,%,$(filter-out tools/examples/,$(sort $(dir $(wildcard tools/*/*.c))))))
 EXAMPLES = $(patsubst tools/examples/%.c,$(BUILD)/examples/%,$(wildcard tools/examples/*.c))
 PLUGINS  = $(patsubst tools/examples/plugin/%.c,$(BUILD)/examples/%.so,$(wildcard tools/examples/plugin/*.c))
-TEST_SRC = $(sort $(wildcard tests/test_*.c)) tests/helpers.c
+TEST_SRC = $(sort $(wildcard tests/test_*.c)) tests/helpers.c tests/embed_horde.c
 TEST_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
 ALL_OBJ  = $(LIB_OBJ) $(TEST_OBJ) $(patsubst %.c,$(BUILD)/%.o,$(shell find tools -name '*.c') \
            $(TEST_PROGS:%=tests/%.c) tests/hostile_server.c)
 
-.PHONY: all lib tools examples test check check-layers asan fuzz lto amalgamation clean install uninstall format criterion run FORCE
+.PHONY: all lib tools examples test test-uv check check-layers asan fuzz lto amalgamation clean install uninstall format criterion run FORCE
 all: lib tools examples
 lib: $(BUILD)/libmob.a $(BUILD)/libmob.so $(BUILD)/$(SONAME) $(BUILD)/gen/mob.pc
 tools: $(addprefix $(BUILD)/,$(TOOLS))
@@ -149,6 +149,14 @@ $(addprefix $(BUILD)/tests/,$(TEST_PROGS)): $(BUILD)/tests/%: $(BUILD)/tests/%.o
 $(BUILD)/tests/hostile: $(BUILD)/tests/hostile_server.o
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^
 
+# libuv is a test-only dependency (tests/uv/): its own test binary, never linked into libmob.
+UV_CFLAGS ?= $(shell pkg-config --cflags libuv 2>/dev/null)
+UV_LIBS   ?= $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
+$(BUILD)/tests/uv/%.o: private ALL_CFLAGS += $(UV_CFLAGS)
+$(BUILD)/tests/run_uv: $(BUILD)/tests/uv/test_embed_uv.o $(BUILD)/tests/embed_horde.o $(BUILD)/libmob.a
+	$(if $(Q),@echo "  LD    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CRITERION_LIBS) $(UV_LIBS) $(LDLIBS)
+
 # ---- test targets --------------------------------------------------------------------------
 criterion:
 	@[ -f /usr/include/criterion/criterion.h ] || [ -n "$(CRITERION_INSTALLED)" ] || \
@@ -160,6 +168,11 @@ check-layers:
 test: criterion check-layers
 	@$(MAKE) --no-print-directory all $(BUILD)/tests/run $(BUILD)/tests/hostile
 	MOB_BUILD=$(BUILD) $(BUILD)/tests/run $(TEST_ARGS)
+# A mob loop embedded in a libuv loop (tests/uv/); installs libuv1-dev when missing.
+test-uv: criterion
+	@tools/apt-install.sh libuv1-dev
+	@$(MAKE) --no-print-directory $(BUILD)/tests/run_uv
+	MOB_BUILD=$(BUILD) $(BUILD)/tests/run_uv $(TEST_ARGS)
 check: test
 	@$(MAKE) --no-print-directory test BUILD=$(BUILD)-poll POLLER=poll
 asan:

@@ -127,14 +127,30 @@ int mob_loop_run(mob_loop *loop);
 int mob_loop_run_until(mob_loop *loop, mob_bot *bot);
 
 /*
- * One scheduling step, for a host program that drives the loop from its own event loop: runs
- * the bots that are ready, then waits for I/O or a timer for at most `timeout_ns` (0: do not
- * wait; -1: wait as long as needed). Returns the number of bots still alive, or -errno.
+ * One scheduling step, for a host program that drives the loop from its own event loop: waits
+ * for I/O or a timer for at most `timeout_ns` (0: do not wait; -1: as long as needed; never
+ * when bots are runnable), then runs every bot that is runnable, those just woken by that I/O
+ * or timer included. Returns the number of bots still alive, or -errno.
+ *
+ * Embedding (libuv's uv_backend_fd and uv_backend_timeout): a host loop watches
+ * mob_loop_backend_fd() for readability and wakes after mob_loop_backend_timeout(); whenever
+ * either fires, it calls mob_loop_step(loop, 0), which runs the bots it woke in that same
+ * call. Then it asks mob_loop_backend_timeout() again. A bot spawned, or a message posted, by
+ * the host makes the timeout 0. With the poll backend (no backend fd) the host can only
+ * sleep for the timeout.
  */
 int mob_loop_step(mob_loop *loop, int64_t timeout_ns);
 
 /* The poller's own fd (epoll or kqueue) for a host loop to watch, or -1 (poll backend). */
 int mob_loop_backend_fd(mob_loop *loop);
+
+/*
+ * How long a host may wait (on the backend fd) before it must call mob_loop_step: 0 when bots
+ * are runnable, the time to the next bot deadline in ns, or -1 when only I/O can wake a bot
+ * (or no bot is alive). A lockstep loop whose bots wait by asking (mob_watch) reports at most
+ * 10 ms, since the fds they watch are not behind the backend fd.
+ */
+int64_t mob_loop_backend_timeout(mob_loop *loop);
 
 /* Asks mob_loop_run() to return after the current step. Callable from a bot or a hook. */
 void mob_loop_stop(mob_loop *loop);

@@ -159,7 +159,7 @@ struct mob_loop {
     int64_t now;                  /* cached clock */
     int virtual_clock;
     int stop;
-    mob_bot *until;               /* mob_loop_run_until's bot: no waiting once it is done */
+    int tick_idle;                /* the last lockstep tick was idle (loop.c, "Idle ticks") */
     mob_bot *reap;                /* a finished bot whose stack goes back after the switch */
     struct mob__hook *hooks;
     int nhooks;
@@ -292,6 +292,9 @@ int mob__io_watch_quiet(const mob_loop *loop);
 /* Idle lockstep tick: waits until a watched fd gains readiness, the poller has an event or
  * the timeout passes; then retakes the snapshot. Returns 0 or -errno. */
 int mob__io_idle_wait(mob_loop *loop, int64_t timeout_ns);
+/* With bots parked on fds and no backend fd (the poll backend), or with a host that watches
+ * only the backend fd, an idle wait is cut into slices this long. */
+#define MOB__IDLE_POLL_SLICE_NS (10 * MOB_NS_PER_MS)
 /* Number of watched fds. */
 int mob__io_nwatch(const mob_loop *loop);
 /* Closes every fd a bot still owns; called when it returns. */

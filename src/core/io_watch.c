@@ -189,18 +189,17 @@ int mob__io_watch_quiet(const mob_loop *loop)
  * snapshot and do the same nothing, so wait instead, in one poll(2) over the watched fds, each
  * for the readiness its snapshot lacks (what could change a bot's answer), plus the poller's
  * own fd, whose readiness means a bot parked on an fd has an event. The poll backend has no
- * such fd: with bots parked on fds there, the wait is cut to MOB__IDLE_POLL_SLICE so they are
- * not held up longer than that. Then the snapshot is taken again for the next tick. Returns 0
- * or -errno.
+ * such fd: with bots parked on fds there, the wait is cut into MOB__IDLE_POLL_SLICE_NS
+ * (internal.h) so that they are not held up longer than that. Then the snapshot is taken
+ * again for the next tick. Returns 0 or -errno.
  */
-#define MOB__IDLE_POLL_SLICE (10 * MOB_NS_PER_MS)
-
 int mob__io_idle_wait(mob_loop *loop, int64_t timeout_ns)
 {
     struct mob__io *io = loop->io;
     int bfd = mob__poller_fd(io->poller);
-    if (bfd < 0 && loop->io_waiters > 0 && (timeout_ns < 0 || timeout_ns > MOB__IDLE_POLL_SLICE))
-        timeout_ns = MOB__IDLE_POLL_SLICE;
+    if (bfd < 0 && loop->io_waiters > 0 &&
+        (timeout_ns < 0 || timeout_ns > MOB__IDLE_POLL_SLICE_NS))
+        timeout_ns = MOB__IDLE_POLL_SLICE_NS;
     if (io->nwatch == io->capwatch) {
         struct pollfd *w = MOB_REALLOC(io->watch, (size_t)(io->capwatch + 1) * sizeof *w);
         if (!w)

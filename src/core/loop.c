@@ -259,30 +259,23 @@ static int run_bots(mob_loop *loop)
     return 0;
 }
 
-MOB__SWITCHES int mob_loop_step(mob_loop *loop, int64_t timeout_ns)
+/* The lockstep tick just run was idle (see "Idle ticks") and the host did nothing since. */
+static int idle_now(const mob_loop *loop)
 {
-    MOB_ASSERT(loop->current == NULL, "mob_loop_step called from inside a bot");
-    loop->stats.ticks++;
-    loop->host_active = 0;
-    if (loop->nhooks)
-        run_hooks(loop, 0);
-    int rc = run_bots(loop);
-    if (loop->nhooks)
-        run_hooks(loop, 1);
-    if (rc < 0)
-        return rc;
-    int idle = rc == 1 && !loop->host_active;
+    return loop->tick_idle && !loop->host_active;
+}
 
-    /* How long may we block? Not at all if bots are runnable (unless the tick was idle: see
-     * "Idle ticks" above); else until the next timer. */
+/* How long the next step may wait for I/O or a timer before running bots, given the caller's
+ * limit: not at all if bots are runnable (unless the last tick was idle), else until the next
+ * timer. Reads the clock only when a timer makes it matter. */
+static int64_t wait_bound(mob_loop *loop, int64_t timeout_ns, int idle, int *jump)
+{
+    *jump = 0;
     int64_t wait = timeout_ns;
-    if ((loop->nready > 0 && !idle) || loop->stop ||
-        (loop->until && loop->until->state == MOB__DONE))
-        wait = 0;
-    else if (idle && (wait < 0 || wait > MOB__IDLE_TICK_MAX_NS))
+    if ((loop->nready > 0 && !idle) || loop->stop)
+        return 0;
+    if (idle && (wait < 0 || wait > MOB__IDLE_TICK_MAX_NS))
         wait = MOB__IDLE_TICK_MAX_NS;
-    /* The clock is read only when a timer makes it matter: at most twice per step (here, to
-     * size the wait, and after the poll, to fire what came due), never for a step with none. */
     struct mob__timer *t = mob__heap_peek(&loop->timers);
     if (t && wait != 0) {
         mob__update_now(loop);
@@ -290,15 +283,33 @@ MOB__SWITCHES int mob_loop_step(mob_loop *loop, int64_t timeout_ns)
         if (until < 0)
             until = 0;
         if (loop->virtual_clock && loop->io_waiters == 0) {
-            /* Nothing but timers can wake anyone: jump to the next deadline. */
-            loop->now = t->deadline;
-            until = 0;
+            until = 0; /* nothing but timers can wake anyone: the step jumps to the deadline */
+            *jump = 1;
         }
         if (wait < 0 || until < wait)
             wait = until;
     }
     if (wait != 0 && !can_progress(loop))
         wait = 0; /* blocking would be forever: let the caller see the deadlock */
+    return wait;
+}
+
+/*
+ * One step: first wait for I/O and timers (at most timeout_ns, and not at all when bots are
+ * runnable), collect what is ready and fire what is due; then run the bots that are runnable,
+ * those just woken included. Waiting first is what lets a host that saw the backend fd ready
+ * call mob_loop_step(loop, 0) once and find the woken bot has run (libuv's uv_run with
+ * UV_RUN_NOWAIT after uv_backend_fd), and lets mob_loop_run_until and a host-driven generator
+ * stop as soon as their bot is done, without a wait after it.
+ */
+MOB__SWITCHES int mob_loop_step(mob_loop *loop, int64_t timeout_ns)
+{
+    MOB_ASSERT(loop->current == NULL, "mob_loop_step called from inside a bot");
+    int idle = idle_now(loop), jump;
+    int64_t wait = wait_bound(loop, timeout_ns, idle, &jump);
+    if (jump)
+        loop->now = mob__heap_peek(&loop->timers)->deadline;
+    int rc;
     if (idle && wait != 0 && mob__io_nwatch(loop) > 0) {
         loop->stats.polls++;
         rc = mob__io_idle_wait(loop, wait);
@@ -322,7 +333,30 @@ MOB__SWITCHES int mob_loop_step(mob_loop *loop, int64_t timeout_ns)
         mob__update_now(loop);
         fire_timers(loop);
     }
+
+    loop->stats.ticks++;
+    loop->host_active = 0;
+    if (loop->nhooks)
+        run_hooks(loop, 0);
+    rc = run_bots(loop);
+    if (loop->nhooks)
+        run_hooks(loop, 1);
+    if (rc < 0)
+        return rc;
+    loop->tick_idle = rc == 1;
     return (int)(loop->alive - loop->gen_idle);
+}
+
+int64_t mob_loop_backend_timeout(mob_loop *loop)
+{
+    if (!can_progress(loop) && !loop->stop)
+        return -1; /* only the host can change anything: nothing to wait for */
+    int idle = idle_now(loop), jump;
+    int64_t wait = wait_bound(loop, MOB_FOREVER, idle, &jump);
+    /* The snapshot's fds are not behind the backend fd: look at them at least this often. */
+    if (idle && mob__io_nwatch(loop) > 0 && (wait < 0 || wait > MOB__IDLE_POLL_SLICE_NS))
+        wait = MOB__IDLE_POLL_SLICE_NS;
+    return wait;
 }
 
 int mob_loop_run(mob_loop *loop)
@@ -344,8 +378,6 @@ int mob_loop_run(mob_loop *loop)
 int mob_loop_run_until(mob_loop *loop, mob_bot *bot)
 {
     MOB_ASSERT(loop->current == NULL, "mob_loop_run_until called from inside a bot");
-    mob_bot *outer = loop->until; /* a hook may nest a call */
-    loop->until = bot;
     int rc = 0;
     while (bot->state != MOB__DONE) {
         rc = mob_loop_step(loop, MOB_FOREVER);
@@ -357,7 +389,6 @@ int mob_loop_run_until(mob_loop *loop, mob_bot *bot)
             break;
         }
     }
-    loop->until = outer;
     return rc;
 }
 
