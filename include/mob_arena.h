@@ -36,7 +36,8 @@
  * a client.
  *
  * Read next: src/arena/arena.c (server), src/arena/arena_proto.c (codec),
- * src/arena/arena_player.c (the player, alone and as a load-runner suite).
+ * src/arena/arena_player.c (the player), src/arena/arena_suite.c (the player as a
+ * load-runner suite).
  */
 #ifndef MOB_ARENA_H
 #define MOB_ARENA_H
