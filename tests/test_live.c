@@ -465,6 +465,43 @@ Test(live, a_reporter_whose_viewer_dies_keeps_running_and_writes_its_report, .ti
     unlink(a);
 }
 
+Test(live, a_reporter_finds_a_viewer_that_comes_back_on_its_port, .timeout = 30)
+{
+    int port = free_port();
+    char where[32], a[] = "/tmp/mob-live-back-XXXXXX", vj[] = "/tmp/mob-live-backv-XXXXXX";
+    close(mkstemp(a));
+    close(mkstemp(vj));
+    snprintf(where, sizeof where, "127.0.0.1:%d", port);
+    pid_t first = MOB_START("first", "view", where, "-q");
+    wait_http(port);
+    pid_t r = MOB_START("back", "arena://in-process", "-w", "10", "-d", "4s", "--no-live",
+                        "--report-to", where, "--json", a);
+    nap_ms(1200);
+    kill(first, SIGKILL);
+    mob_wait(first);
+    nap_ms(300);
+    /* A new viewer on the same port: the reporter, retrying once a second, says hello again
+     * and sends its seconds from the start, then its final report. */
+    pid_t second = MOB_START("second", "view", where, "--expect", "1", "--json", vj, "-q");
+    wait_http(port);
+    nap_ms(1500);
+    /* The live report already holds the seconds from before it came back (sent again). */
+    static char body[1 << 20];
+    cr_assert_gt(http_get(port, "/report.json", body, sizeof body), 0);
+    int secs = 0;
+    for (const char *p = body; (p = strstr(p, "\"sum_ns\":")); p++)
+        secs++;
+    cr_assert_geq(secs, 2, "the seconds before the viewer came back: %.300s", body);
+    const char *tl = strstr(body, "\"timeline\":[");
+    cr_assert_not_null(tl);
+    cr_assert_gt(json_num(tl, "ok"), 0, "second 0, from before, was sent again: %.200s", tl);
+    cr_assert_eq(mob_wait(r), 0);
+    cr_assert_eq(mob_wait(second), 0);
+    cr_assert_eq(report_ok(vj), report_ok(a), "the viewer that came back has the whole run");
+    unlink(a);
+    unlink(vj);
+}
+
 Test(live, view_beyond_loopback_needs_a_token, .timeout = 10)
 {
     pid_t v = MOB_START("vtok", "view", "0.0.0.0:1");
