@@ -178,3 +178,12 @@ void test_loop_run_free(mob_loop *loop)
     cr_assert_eq(mob_loop_run(loop), 0);
     cr_assert_eq(mob_loop_free(loop), 0);
 }
+
+unsigned long long test_json_num(const char *text, const char *key)
+{
+    char k[64];
+    snprintf(k, sizeof k, "\"%s\":", key);
+    const char *p = strstr(text, k);
+    cr_assert_not_null(p, "no %s in %.300s", key, text);
+    return strtoull(p + strlen(k), NULL, 10);
+}

@@ -66,4 +66,7 @@ int test_hostile_start(const char *mode, int *port);
 /* Kills and reaps it. */
 void test_hostile_stop(int pid);
 
+/* The number after "key": in a JSON text (its first occurrence); asserts it is there. */
+unsigned long long test_json_num(const char *text, const char *key);
+
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_live.c: the live views as a client sees them. The hub fed by hand (garbage, replays,
- * reconnects, tokens, a final report cut in pieces); then the mob binary with --dashboard
+ * test_live.c: the live views as a client sees them (the hub fed by hand is test_hub.c): the
+ * mob binary with --dashboard
  * (HTTP, /metrics, the WebSocket's numbers advancing and ending equal to the JSON), mob view
  * with reporters that come, go, lie and die, --statsd to a UDP socket, --csv and --index.
  * Everything on 127.0.0.1, every process bounded by its -d and killed at the end.
@@ -136,16 +136,6 @@ static void wait_http(int port)
     cr_assert_fail("nothing answers on port %d", port);
 }
 
-/* The number after "key": in a JSON text (first occurrence). */
-static unsigned long long json_num(const char *text, const char *key)
-{
-    char k[64];
-    snprintf(k, sizeof k, "\"%s\":", key);
-    const char *p = strstr(text, k);
-    cr_assert_not_null(p, "no %s in %.300s", key, text);
-    return strtoull(p + strlen(k), NULL, 10);
-}
-
 static unsigned long long report_ok(const char *path)
 {
     mob_result *r;
@@ -154,124 +144,6 @@ static unsigned long long report_ok(const char *path)
     mob_result_totals(r, &t);
     mob_result_free(r);
     return t.ok;
-}
-
-/* ---- the hub, fed by hand -------------------------------------------------------------- */
-
-static int feed(struct mob__hub *h, struct mob__hsrc *c, const char *text)
-{
-    return mob__hub_input(h, c, text, strlen(text));
-}
-
-static unsigned long long hub_ok(struct mob__hub *h)
-{
-    struct mob__str b = {0};
-    mob__hub_state_json(h, &b, 0);
-    unsigned long long ok = json_num(b.s, "ok");
-    mob__str_free(&b);
-    return ok;
-}
-
-#define SEC0 "S 0 10 1 0 0 0 1 0 0 0 0 0 5 1000000 200000 1 98304 10\n"
-#define SEC1 "S 1 20 0 0 0 0 0 0 0 0 0 0 5 2000000 200000 1 98304 20\n"
-
-Test(live, hub_sums_reporters_and_skips_seconds_sent_again)
-{
-    struct mob__hub *h = mob__hub_new("t", NULL);
-    struct mob__hsrc *a = mob__hub_connect(h, "a"), *b = mob__hub_connect(h, "b");
-    cr_assert_eq(feed(h, a, "H 1 - run1 0 2 alpha\n" SEC0 "N s 0 get\n"), 0);
-    /* A line may arrive in pieces. */
-    cr_assert_eq(feed(h, a, "C s 0 10 0 0 0 1 0 0 0 0 0 200000 10000"), 0);
-    cr_assert_eq(feed(h, a, "00 1 98304 10\nT 10 1 0 5 1000000000 0\n"), 0);
-    cr_assert_eq(feed(h, b, "H 1 - run1 1 2 beta\n" SEC0 SEC1 "T 30 1 0 5 2000000000 0\n"), 0);
-    cr_assert_eq(hub_ok(h), 40);
-    cr_assert_eq(mob__hub_nsecs(h), 2);
-    /* a reconnects and sends everything again: nothing is counted twice. */
-    mob__hub_disconnect(h, a);
-    a = mob__hub_connect(h, "a again");
-    cr_assert_eq(feed(h, a, "H 1 - run1 0 2 alpha\n" SEC0 SEC1 "T 30 1 0 5 2000000000 0\n"), 0);
-    cr_assert_eq(hub_ok(h), 60);
-    struct mob__str s = {0};
-    mob__hub_state_json(h, &s, 0);
-    cr_assert_not_null(strstr(s.s, "[0,20,2,"), "second 0 holds both reporters: %s", s.s);
-    cr_assert_not_null(strstr(s.s, "[1,40,0,"), "second 1 too, once each: %s", s.s);
-    cr_assert_not_null(strstr(s.s, "\"alpha\",\"connected\",2,2"), "%s", s.s);
-    mob__str_free(&s);
-    mob__hub_free(h);
-}
-
-Test(live, hub_refuses_garbage_and_wrong_tokens_and_keeps_the_rest)
-{
-    static const char *const bad[] = {
-        "GET / HTTP/1.1\n",                        /* not a reporter */
-        "S 0 1 0 0 0 0 0 0 0 0 1 1 1 0\n",         /* numbers before hello */
-        "H 1 wrong run1 0 1 x\n",                  /* wrong token */
-        "H 2 secret run1 0 1 x\n",                 /* another protocol */
-        "H 1 secret run1 0 1 x\nS -1 1\n",         /* a negative second */
-        "H 1 secret run1 0 1 x\nS 0 1  0\n",       /* an empty field */
-        "H 1 secret run1 0 1 x\nC s 0 1 0 0 0 0 0 0 0 1 1 0\n", /* a name never declared */
-        "H 1 secret run1 0 1 x\nS 0 1 0 0 0 0 0 0 0 0 0 0 1 1 1 2 98304 1 0 1\n", /* descending */
-        "H 1 secret run1 0 1 x\nR 99999999999999\n",                          /* too big */
-        "H 1 secret run1 0 1 x\nR 5\nnope!\n",                                 /* not JSON */
-        "H 1 secret run1 0 1 x\nX\n",
-    };
-    struct mob__hub *h = mob__hub_new("t", "secret");
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        struct mob__hsrc *c = mob__hub_connect(h, "liar");
-        cr_expect_eq(feed(h, c, bad[i]), -EPROTO, "accepted: %s", bad[i]);
-        cr_expect_eq(feed(h, c, "T 1 0 0 0 0 0\n"), -EPROTO, "a refused connection stays so");
-        mob__hub_disconnect(h, c);
-    }
-    char huge[MOB__LINE_MAX + 100];
-    memset(huge, '7', sizeof huge);
-    struct mob__hsrc *c = mob__hub_connect(h, "long");
-    cr_expect_eq(mob__hub_input(h, c, huge, sizeof huge), -EPROTO, "a line without end");
-    mob__hub_disconnect(h, c);
-    c = mob__hub_connect(h, "honest");
-    cr_assert_eq(feed(h, c, "H 1 secret run2 0 1 ok\n" SEC0 "T 10 1 0 5 1000000000 0\n"), 0);
-    cr_assert_eq(hub_ok(h), 10, "the honest reporter counts; the liars' lines do not");
-    mob__hub_free(h);
-}
-
-static int quick(mob_worker *w)
-{
-    return w->step % 7 == 3 ? MOB_FAIL_TIMEOUT : 0;
-}
-
-Test(live, hub_takes_a_final_report_in_pieces_and_merges_it, .timeout = 10)
-{
-    char path[] = "/tmp/mob-live-final-XXXXXX";
-    close(mkstemp(path));
-    static const mob_scenario sc[] = {{"s", quick, 1, 0}, {NULL, NULL, 0, 0}};
-    static const mob_suite suite = {.name = "quick", .scenarios = sc};
-    char *argv[] = {"prog", "-w", "3", "-r", "50", "-q", "--json", path, NULL};
-    cr_assert_eq(mob_main(8, argv, &suite), 0);
-    mob_result *r;
-    cr_assert_eq(mob_result_read_json(path, &r), 0);
-    struct mob__feed f = {0};
-    mob__feed_hello(&f, NULL, "run3", 0, 1, "x");
-    mob__feed_final(&f, r);
-    struct mob__hub *h = mob__hub_new("t", NULL);
-    struct mob__hsrc *c = mob__hub_connect(h, "x");
-    for (size_t at = 0; at < f.out.len; at += 1000) /* 1,000 bytes at a time */
-        cr_assert_eq(
-            mob__hub_input(h, c, f.out.s + at, f.out.len - at < 1000 ? f.out.len - at : 1000), 0);
-    int sources, done;
-    mob__hub_counts(h, &sources, &done);
-    cr_assert_eq(done, 1);
-    const mob_result *fin = mob__hub_final(h);
-    cr_assert_not_null(fin);
-    mob_totals a, b;
-    mob_result_totals(fin, &a);
-    mob_result_totals(r, &b);
-    cr_assert_eq(a.ok, b.ok);
-    cr_assert_eq(a.failures, b.failures);
-    cr_assert_eq(a.ok, 129, "3 bots x 50 runs, 7 of each bot's in timeout");
-    cr_assert_eq(mob_hist_count(mob_result_latency(fin)), mob_hist_count(mob_result_latency(r)));
-    mob__feed_free(&f);
-    mob__hub_free(h);
-    mob_result_free(r);
-    unlink(path);
 }
 
 /* ---- the dashboard --------------------------------------------------------------------- */
@@ -362,12 +234,12 @@ Test(live, dashboard_page_feed_and_metrics_advance_and_end_equal_to_the_json, .t
     int messages = 0, advanced = 0, done = 0;
     char *m;
     while ((m = ws_next(ws))) {
-        unsigned long long ok = json_num(m, "ok");
+        unsigned long long ok = test_json_num(m, "ok");
         if (messages++ == 0)
             first = ok;
         advanced += ok > prev;
         prev = last = ok;
-        if (json_num(m, "done") == 1) {
+        if (test_json_num(m, "done") == 1) {
             done = 1;
             break;
         }
@@ -494,7 +366,7 @@ Test(live, a_reporter_finds_a_viewer_that_comes_back_on_its_port, .timeout = 30)
     cr_assert_geq(secs, 2, "the seconds before the viewer came back: %.300s", body);
     const char *tl = strstr(body, "\"timeline\":[");
     cr_assert_not_null(tl);
-    cr_assert_gt(json_num(tl, "ok"), 0, "second 0, from before, was sent again: %.200s", tl);
+    cr_assert_gt(test_json_num(tl, "ok"), 0, "second 0, from before, was sent again: %.200s", tl);
     cr_assert_eq(mob_wait(r), 0);
     cr_assert_eq(mob_wait(second), 0);
     cr_assert_eq(report_ok(vj), report_ok(a), "the viewer that came back has the whole run");
