@@ -43,9 +43,18 @@ struct sockaddr;
  */
 int mob_wait_fd(mob_bot *self, int fd, unsigned events, int64_t deadline);
 
-/* Address parsing: "127.0.0.1", "::1", "localhost" (numeric and /etc/hosts only; no DNS
- * traffic), and "unix:/path". Returns the address length or -EINVAL. */
+/* Address parsing: "127.0.0.1", "::1", "localhost", a name mob_resolve resolved, /etc/hosts,
+ * and "unix:/path"; it never asks the network, so it never blocks. Returns the address length
+ * or -EINVAL. */
 int mob_addr_parse(const char *host, int port, struct sockaddr_storage *out);
+
+/* Resolves host through the system resolver (getaddrinfo: IPv4 and IPv6, the first address
+ * in the system's order) and remembers it for the process, so that mob_addr_parse and every
+ * connect by name find it without another lookup. It blocks: call it before the load (the
+ * mob command resolves each target once, before any bot runs). Returns the address length,
+ * or -EHOSTUNREACH with the resolver's reason in err (may be NULL). */
+int mob_resolve(const char *host, int port, struct sockaddr_storage *out, char *err,
+                size_t errlen);
 
 typedef struct mob_connect_options {
     const char *source;  /* optional source address to bind, e.g. "127.0.0.2" */

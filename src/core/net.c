@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * net.c: making sockets for bots: address parsing (numeric, "localhost", /etc/hosts and
- * "unix:/path"; never DNS), TCP and Unix connect with an optional source address, listen,
- * accept, and UDP sockets. Every socket is non-blocking and close-on-exec, never raises
+ * net.c: making sockets for bots: address parsing (numeric, "localhost", names resolved once
+ * by mob_resolve, /etc/hosts and "unix:/path"), TCP and Unix connect with an optional source
+ * address, listen, accept, and UDP sockets. Every socket is non-blocking and close-on-exec, never raises
  * SIGPIPE, and belongs to the bot that made it (closed when it returns).
  *
  * Waiting and the byte moving itself are in io.c; read that first.
@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -76,6 +77,84 @@ static int addr_hosts_file(const char *name, int port, struct sockaddr_storage *
     return rc;
 }
 
+/*
+ * Names mob_resolve looked up, kept for the life of the process: a name is resolved once,
+ * before the load, and every connect after that finds its address here without a lookup.
+ * Appended to only by mob_resolve (before the loops run); read by any loop, so an entry is
+ * complete before the count that publishes it moves.
+ */
+#define RESOLVED_MAX 64
+static struct resolved {
+    char name[256];
+    struct sockaddr_storage addr; /* port 0 */
+    socklen_t len;
+} resolved[RESOLVED_MAX];
+static int nresolved;
+
+static int addr_resolved(const char *name, int port, struct sockaddr_storage *out)
+{
+    int n = __atomic_load_n(&nresolved, __ATOMIC_ACQUIRE);
+    for (int i = 0; i < n; i++)
+        if (strcmp(resolved[i].name, name) == 0) {
+            *out = resolved[i].addr;
+            if (out->ss_family == AF_INET)
+                ((struct sockaddr_in *)out)->sin_port = htons((uint16_t)port);
+            else
+                ((struct sockaddr_in6 *)out)->sin6_port = htons((uint16_t)port);
+            return (int)resolved[i].len;
+        }
+    return -EINVAL;
+}
+
+int mob_resolve(const char *host, int port, struct sockaddr_storage *out, char *err,
+                size_t errlen)
+{
+    if (err && errlen)
+        err[0] = 0;
+    int rc = mob_addr_parse(host, port, out);
+    if (rc >= 0 || !host || strlen(host) >= sizeof resolved[0].name)
+        return rc;
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC; /* IPv4 and IPv6, in the order the system prefers */
+    hints.ai_socktype = SOCK_STREAM;
+    int g = getaddrinfo(host, NULL, &hints, &res);
+    if (g != 0 || !res) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s", g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
+        if (res)
+            freeaddrinfo(res);
+        return -EHOSTUNREACH;
+    }
+    struct addrinfo *a = res;
+    while (a && a->ai_family != AF_INET && a->ai_family != AF_INET6)
+        a = a->ai_next;
+    if (!a || a->ai_addrlen > sizeof(struct sockaddr_storage)) {
+        freeaddrinfo(res);
+        if (err && errlen)
+            snprintf(err, errlen, "no IPv4 or IPv6 address");
+        return -EHOSTUNREACH;
+    }
+    int n = __atomic_load_n(&nresolved, __ATOMIC_ACQUIRE);
+    if (n < RESOLVED_MAX) {
+        struct resolved *e = &resolved[n];
+        snprintf(e->name, sizeof e->name, "%s", host);
+        memset(&e->addr, 0, sizeof e->addr);
+        memcpy(&e->addr, a->ai_addr, a->ai_addrlen);
+        e->len = a->ai_addrlen;
+        __atomic_store_n(&nresolved, n + 1, __ATOMIC_RELEASE);
+    }
+    memset(out, 0, sizeof *out);
+    memcpy(out, a->ai_addr, a->ai_addrlen);
+    if (out->ss_family == AF_INET)
+        ((struct sockaddr_in *)out)->sin_port = htons((uint16_t)port);
+    else
+        ((struct sockaddr_in6 *)out)->sin6_port = htons((uint16_t)port);
+    rc = (int)a->ai_addrlen;
+    freeaddrinfo(res);
+    return rc;
+}
+
 int mob_addr_parse(const char *host, int port, struct sockaddr_storage *out)
 {
     if (!host || !out || port < 0 || port > 65535)
@@ -96,6 +175,8 @@ int mob_addr_parse(const char *host, int port, struct sockaddr_storage *out)
     /* Fixed, so that a machine without /etc/hosts (a container) still knows it. */
     if (!strcmp(host, "localhost"))
         return addr_numeric("127.0.0.1", port, out);
+    if (addr_resolved(host, port, out) >= 0)
+        return addr_resolved(host, port, out);
     return addr_hosts_file(host, port, out);
 }
 

@@ -14,7 +14,8 @@
  * (src/proto/tls.c): a handshake after each connect, then mob_tls_read/mob_tls_write_all in
  * place of mob_read/mob_write_all. The bot's last session is kept, so reconnects resume.
  *
- * What it does not do: pipelining, redirects, cookies, DNS (mob_addr_parse only).
+ * What it does not do: pipelining, redirects, cookies, DNS lookups of its own (names come
+ * from mob_addr_parse: resolve them once before the load with mob_resolve).
  *
  * Read next: src/proto/http_parse.c for the parser, tests/test_http_client.c for the behaviour.
  */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "mob_arena.h"
+#include "mob_io.h"
 #include "suites.h"
 
 int mob__suite_host_port(const char *hp, char *host, size_t hostlen, int *port, char *path,
@@ -47,6 +48,16 @@ int mob__suite_host_port(const char *hp, char *host, size_t hostlen, int *port, 
     return 0;
 }
 
+int mob__suite_resolve(const char *host, int port, const char *target, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    char why[160];
+    if (mob_resolve(host, port, &ss, why, sizeof why) >= 0)
+        return 0;
+    snprintf(err, errlen, "cannot resolve host '%s' of '%s': %s", host, target, why);
+    return -1;
+}
+
 const mob_suite *mob__suite_arena(const char *target, const mob_suite_args *args, char *err,
                                   size_t errlen)
 {
@@ -58,8 +69,11 @@ const mob_suite *mob__suite_arena(const char *target, const mob_suite_args *args
     const char *rest = target + (ws ? 11 : 8);
     if (strcmp(rest, "in-process") == 0)
         s = mob_arena_suite(NULL, 0, ws, NULL);
-    else if (mob__suite_host_port(rest, host, sizeof host, &port, path, sizeof path) == 0)
+    else if (mob__suite_host_port(rest, host, sizeof host, &port, path, sizeof path) == 0) {
+        if (mob__suite_resolve(host, port, target, err, errlen) < 0)
+            return NULL;
         s = mob_arena_suite(host, port, ws, NULL);
+    }
     if (!s)
         snprintf(err, errlen, "bad URL '%s' (want arena://HOST:PORT or arena+ws://...)", target);
     return s;

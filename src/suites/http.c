@@ -180,6 +180,8 @@ const mob_suite *mob__suite_http(const char *target, const mob_suite_args *args,
         snprintf(err, errlen, "bad URL '%s' (want http[s]://HOST[:PORT][/PATH])", target);
         return NULL;
     }
+    if (mob__suite_resolve(http.url.host, http.url.port, target, err, errlen) < 0)
+        return NULL;
     if (build_request(args, err, errlen) < 0)
         return NULL;
     mob_tls_ctx_free(http.tls); /* a previous choice's, in a program that runs several */

@@ -18,6 +18,10 @@
 int mob__suite_host_port(const char *hp, char *host, size_t hostlen, int *port, char *path,
                          size_t pathlen);
 
+/* Resolves a target's host once, before the load (mob_resolve); -1 with "cannot resolve host
+ * 'HOST' of 'TARGET': REASON" in err. */
+int mob__suite_resolve(const char *host, int port, const char *target, char *err, size_t errlen);
+
 /* Each parses its whole target, takes what it needs from args (never NULL here) and returns
  * its suite, or NULL with a message in err. */
 const mob_suite *mob__suite_http(const char *target, const mob_suite_args *args, char *err,

@@ -106,6 +106,8 @@ const mob_suite *mob__suite_tcp(const char *target, const mob_suite_args *args, 
         snprintf(err, errlen, "bad URL '%s' (want tcp://HOST:PORT)", target);
         return NULL;
     }
+    if (mob__suite_resolve(tcp.host, tcp.port, target, err, errlen) < 0)
+        return NULL;
     tcp.size = args->payload_size ? args->payload_size : 64;
     return &tcp_suite;
 }

@@ -135,6 +135,8 @@ const mob_suite *mob__suite_ws_echo(const char *target, const mob_suite_args *ar
         snprintf(err, errlen, "bad URL '%s' (want ws://HOST:PORT/PATH)", target);
         return NULL;
     }
+    if (mob__suite_resolve(echo.host, echo.port, target, err, errlen) < 0)
+        return NULL;
     memset(&echo.o, 0, sizeof echo.o);
     echo.o.message_size = args->payload_size ? args->payload_size : 64;
     if (echo.o.message_size > sizeof(((struct echo_state *)0)->msg)) {
