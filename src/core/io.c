@@ -227,8 +227,14 @@ int mob__io_breathe(mob_bot *self, int64_t deadline)
 {
     mob_loop *loop = self->loop;
     loop->io->turns = MOB__IO_TURNS;
-    if (deadline > 0 && mob_now(loop) >= deadline)
+    int64_t now = mob_now(loop);
+    if (deadline > 0 && now >= deadline)
         return -ETIMEDOUT;
+    /* A timer is due (another bot's deadline, a sleep, the run's controller): end the step
+     * now, so the host fires it, instead of after the step's whole switch budget. */
+    struct mob__timer *t = mob__heap_peek(&loop->timers);
+    if (t && t->deadline <= now)
+        loop->budget = 0;
     if (loop->mode == MOB_FREE) { /* lockstep: a bot's turn ends only where it yields */
         int rc = mob_yield(self);
         if (rc < 0)
