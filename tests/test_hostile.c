@@ -196,3 +196,33 @@ HOSTILE(force_shutdown_cuts_in_flight_runs_at_the_deadline, .mode = "hang", .tim
 HOSTILE(sigterm_against_a_hanging_server_reports_and_exits_143, .mode = "hang",
         .duration = "10s", .timeout = "400ms", .end_ms = 700 + 400, .cls = MOB_FAIL_TIMEOUT,
         .min_fail = 4, .cut = 4, .sig = SIGTERM, .sig_ms = 700, .exit_code = 128 + SIGTERM)
+
+/*
+ * Not a hostile server but bots that wait on each other: an arena chat run waits for every
+ * room-mate's line, and at a graceful -d a room-mate between runs is cancelled and never sends
+ * it, so the chat waits for its whole --timeout and counts a timeout against a server that did
+ * nothing wrong (-w 1000 -d 1s: 11 s and about 20 timeouts; `make run` passes -f 1). Whatever
+ * the fix (the chat told the run is ending, or such runs cut), no timeout is a true count here.
+ */
+Test(hostile, a_graceful_end_counts_no_false_timeouts_between_bots_that_wait_on_each_other,
+     .timeout = 60, .disabled = true) /* pending trust-run part 2 */
+{
+    /* Whether -d splits a chat round is a matter of timing: three runs, each must be clean. */
+    for (int attempt = 0; attempt < 3; attempt++) {
+        char json[] = "/tmp/mob-hostile-arena-XXXXXX";
+        close(mkstemp(json));
+        struct test_out o;
+        MOB(&o, "arena://in-process", "-w", "1000", "-d", "1s", "--no-live", "--json", json);
+        mob_result *r = NULL;
+        int jrc = mob_result_read_json(json, &r);
+        unlink(json);
+        cr_assert_eq(jrc, 0, "no JSON report (%d); exit %d, stderr: %s", jrc, o.code, o.err);
+        mob_totals t;
+        mob_result_totals(r, &t);
+        mob_result_free(r);
+        cr_assert_gt(t.ok, 0);
+        cr_assert_eq(t.fail[MOB_FAIL_TIMEOUT], 0,
+                     "%" PRIu64 " timeouts against a healthy arena, the run took %" PRId64 " ms",
+                     t.fail[MOB_FAIL_TIMEOUT], o.wall_ns / MS);
+    }
+}
