@@ -43,7 +43,11 @@ VG_HEADER := $(if $(filter auto,$(VALGRIND)),$(shell printf '\043include <valgri
 ALL_CFLAGS += $(if $(VG_HEADER),-DMOB_VALGRIND)
 # TLS=auto: the OpenSSL 3 backend of the TLS seam (src/proto/tls_openssl.c) is built and
 # -lssl -lcrypto linked when pkg-config finds openssl; TLS=1 insists, TLS=0 leaves it out.
-TLS_ON   := $(if $(filter auto,$(TLS)),$(shell pkg-config --exists openssl 2>/dev/null && echo 1),$(filter 1,$(TLS)))
+# auto also asks the compiler: a cross build (ci-aarch64.sh) has the host's pkg-config but
+# not the target's OpenSSL headers, and then builds without TLS.
+TLS_ON   := $(if $(filter auto,$(TLS)),$(shell pkg-config --exists openssl 2>/dev/null && \
+              printf '\043include <openssl/ssl.h>\n' | $(CC) $$(pkg-config --cflags openssl) -E -x c - \
+              >/dev/null 2>&1 && echo 1),$(filter 1,$(TLS)))
 ALL_CFLAGS += $(if $(TLS_ON),$(shell pkg-config --cflags openssl 2>/dev/null) -DMOB_TLS_OPENSSL)
 LDLIBS   += $(if $(TLS_ON),$(shell pkg-config --libs openssl 2>/dev/null || echo -lssl -lcrypto))
 LDFLAGS  += $(if $(SAN),-fsanitize=$(SAN))

@@ -4,8 +4,8 @@
 # ci-amalgamation.sh: the amalgamation leg. `make amalgamation` writes mob.c and mob.h; each
 # example of tools/examples/ is then built from those two files alone (its includes of the
 # optional headers, mob_run.h and the like, point at the one mob.h) and its output compared
-# with the .out file the suite checks. Natively with the default picks, with the poll(2)
-# poller and with the ucontext switch; then for aarch64 with the cross compiler, run under
+# with the .out file the suite checks. Natively with the default picks, then with the poll(2)
+# poller and the ucontext switch together; then for aarch64 with the cross compiler, run under
 # qemu-user, with the asm switch and with ucontext.
 #
 # usage: tools/ci-amalgamation.sh        env: BUILD=build
@@ -64,8 +64,7 @@ aarch64() { timeout 120 qemu-aarch64 -L /usr/aarch64-linux-gnu "$@"; }
 
 cpu=$(uname -m)
 build native cc native "epoll asm-$cpu"
-build native-poll cc native "poll asm-$cpu" -DMOB_POLLER_POLL
-build native-ucontext cc native "epoll ucontext" -DMOB_FIBER_UCONTEXT
+build native-poll-ucontext cc native "poll ucontext" -DMOB_POLLER_POLL -DMOB_FIBER_UCONTEXT
 build aarch64 aarch64-linux-gnu-gcc aarch64 "epoll asm-aarch64"
 build aarch64-ucontext aarch64-linux-gnu-gcc aarch64 "epoll ucontext" -DMOB_FIBER_UCONTEXT
 [ $status = 0 ] && echo "amalgamation leg: ok" || echo "amalgamation leg: FAILED"

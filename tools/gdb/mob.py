@@ -36,6 +36,10 @@ SAVED = {
     "aarch64": (88, 80, 160),
 }
 REGS = {"x86_64": ("$rip", "$rsp", "$rbp"), "aarch64": ("$pc", "$sp", "$x29")}
+# Callee-saved registers an asm switch keeps in its frame besides those (aarch64: x19-x28 at
+# +0..+72), set too so that the innermost frames show their variables right; x86-64's inline
+# switch leaves them to the compiler, which saved them in the function's own frame.
+EXTRA = {"x86_64": (), "aarch64": tuple(("$x%d" % (19 + i), 8 * i) for i in range(10))}
 
 # What a parked bot waits on, from the unpark callback it parked with (src/core/*.c).
 UNPARK = {
@@ -112,18 +116,32 @@ def is_ucontext():
     return any(f.name == "uc" for f in gdb.lookup_type("struct mob__ctx").fields())
 
 
+def ucontext_of(ctx):
+    """ctx_ucontext.c's struct ucstate starts with a pointer to the ucontext_t that
+    swapcontext filled, on the suspended stack."""
+    ucp = gdb.lookup_type("ucontext_t").pointer()
+    return ctx.address.cast(ucp.pointer()).dereference().dereference()
+
+
+def saved_extra(ctx):
+    """[(register, value)] of the other callee-saved registers a suspended asm context keeps."""
+    if is_ucontext():
+        return []
+    sp = int(ctx["sp"])
+    return [(r, u64(sp + off)) for r, off in EXTRA[arch()]]
+
+
 def saved_regs(ctx):
     """(pc, sp, fp) of a suspended context."""
     a = arch()
     if is_ucontext():
-        # ctx_ucontext.c's struct ucstate starts with a pointer to the ucontext_t that
-        # swapcontext filled, on the suspended stack.
-        ucp = gdb.lookup_type("ucontext_t").pointer()
-        uc = ctx.address.cast(ucp.pointer()).dereference().dereference()
-        mc = uc["uc_mcontext"]
+        mc = ucontext_of(ctx)["uc_mcontext"]
         if a == "x86_64":  # REG_RIP 16, REG_RSP 15, REG_RBP 10 in <sys/ucontext.h>
             g = mc["gregs"]
             return int(g[16]), int(g[15]), int(g[10])
+        # Not checked: on aarch64 glibc the saved pc is inside swapcontext, and the backtrace
+        # from it does not reach the bot's frames (tools/gdb/test.sh runs x86-64 ucontext and
+        # both asm switches).
         return int(mc["pc"]), int(mc["sp"]), int(mc["regs"][29])
     sp = int(ctx["sp"])
     pc_off, fp_off, sp_add = SAVED[a]
@@ -241,7 +259,9 @@ class MobBt(gdb.Command):
                 return
             ctx = bot["ctx"]
         pc, sp, fp = saved_regs(ctx)
-        names = REGS[arch()]
+        extra = saved_extra(ctx)
+        names = REGS[arch()] + tuple(r for r, _ in extra)
+        values = (pc, sp, fp) + tuple(v for _, v in extra)
         selected = gdb.selected_frame()
         level = 0
         f = selected
@@ -251,12 +271,16 @@ class MobBt(gdb.Command):
         old = [int(gdb.parse_and_eval(r)) for r in names]
         print("%s, resumes at 0x%x, sp 0x%x:" % (what, pc, sp))
         try:
-            for r, v in zip(names, (pc, sp, fp)):
+            for r, v in zip(names, values):
                 gdb.execute("set %s = 0x%x" % (r, v), to_string=True)
             gdb.execute("bt " + bt_args)
         finally:
+            gdb.newest_frame().select()  # registers are written in the innermost frame
             for r, v in zip(names, old):
-                gdb.execute("set %s = 0x%x" % (r, v), to_string=True)
+                try:
+                    gdb.execute("set %s = 0x%x" % (r, v), to_string=True)
+                except gdb.error as e:
+                    print("mob bt: could not put %s back (0x%x): %s" % (r, v, e))
             f = gdb.newest_frame()  # the user's frame again, quietly (`frame N` prints it)
             for _ in range(level):
                 f = f.older()

@@ -7,18 +7,37 @@
 # state and wait, `mob bt 5` must show bot 5's frames from its saved context, and after both the
 # program must run on to its end: the registers mob bt borrowed are back.
 #
-# usage: tools/gdb/test.sh        env: BUILD=build FIBER=asm|ucontext
+# ARCH=aarch64 cross-builds the program, runs it under qemu-user with its gdb stub and drives
+# it with gdb-multiarch, for the aarch64 switch's frame layout.
+#
+# usage: tools/gdb/test.sh        env: BUILD=build FIBER=asm|ucontext ARCH=(native)|aarch64
 set -eu
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 FIBER=${FIBER:-asm}
-tools/apt-install.sh gdb
-make -s --no-print-directory BUILD="$BUILD" FIBER="$FIBER" "$BUILD/tests/gdb_bots" >/dev/null
-
+ARCH=${ARCH:-$(uname -m)}
+cmds="-ex 'source tools/gdb/mob.py' -ex 'break stop_here'"
+after="-ex up -ex 'mob bots' -ex 'mob bt 5' -ex 'mob bt host' -ex 'mob bt 6' -ex frame -ex continue"
 out=$BUILD/gdb-test.out
-gdb -batch -nx -ex 'source tools/gdb/mob.py' -ex 'break stop_here' -ex run -ex up \
-    -ex 'mob bots' -ex 'mob bt 5' -ex 'mob bt host' -ex 'mob bt 6' -ex frame -ex continue \
-    "$BUILD/tests/gdb_bots" >"$out" 2>&1 || true
+prog=$BUILD/tests/gdb_bots
+if [ "$ARCH" = aarch64 ] && [ "$(uname -m)" != aarch64 ]; then
+    tools/apt-install.sh gdb-multiarch gcc-aarch64-linux-gnu qemu-user
+    make -s --no-print-directory CC=aarch64-linux-gnu-gcc ARCH=aarch64 BUILD="$BUILD" \
+        FIBER="$FIBER" "$prog" >/dev/null
+    port=$((20000 + $$ % 20000))
+    qemu-aarch64 -L /usr/aarch64-linux-gnu -g $port "$prog" >"$out.prog" 2>&1 &
+    qemu=$!
+    sleep 1
+    eval timeout 120 gdb-multiarch -batch -nx -ex "'set sysroot /usr/aarch64-linux-gnu'" \
+        -ex "'file $prog'" -ex "'target remote :$port'" "$cmds" -ex continue "$after" \
+        >"$out" 2>&1 || true
+    wait $qemu || true
+    cat "$out.prog" >>"$out"
+else
+    tools/apt-install.sh gdb
+    make -s --no-print-directory BUILD="$BUILD" FIBER="$FIBER" "$prog" >/dev/null
+    eval timeout 120 gdb -batch -nx "$cmds" -ex run "$after" "$prog" >"$out" 2>&1 || true
+fi
 cat "$out"
 
 status=0
@@ -50,5 +69,5 @@ expect "the running bot's own stack" '^bot 6 \(running\) is the running bot'
 expect "the user's frame again after mob bt" '^#1 .* in stopper \(' 2
 expect "the program ran on to its end" '^gdb_bots: done$'
 expect "and exited 0" 'exited normally'
-[ $status = 0 ] && echo "gdb test ($FIBER): ok" || echo "gdb test ($FIBER): FAILED"
+[ $status = 0 ] && echo "gdb test ($ARCH, $FIBER): ok" || echo "gdb test ($ARCH, $FIBER): FAILED"
 exit $status
