@@ -426,7 +426,8 @@ static int check_sums(const mob_result *r)
     for (int c = 1; !bad && c < MOB_FAIL_NCLASS; c++)
         if (r->nscen > 0 && cls[c] != t->fail[c])
             bad = "its failures and its scenarios' do not agree";
-    if (!bad && (t->elapsed_ns < 0 || t->bots_max < 0 || t->processes < 0 || r->bots < 0))
+    if (!bad && (t->elapsed_ns < 0 || t->bots_max < 0 || t->processes < 0 || r->bots < 0 ||
+                 t->processes_lost < 0))
         bad = "a count is negative";
     if (bad) {
         snprintf(jr.why, sizeof jr.why, "%s", bad);
@@ -504,6 +505,22 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
     r->t.interrupted = (int)get_i64(t, "interrupted");
     r->t.stopped_on_failure = (int)get_i64(t, "stopped_on_failure");
     r->t.setup_failed_rc = (int)get_i64(t, "setup_failed_rc");
+    r->t.processes_lost = (int)get_i64(t, "processes_lost");
+    const struct jnode *lost = get(root, "lost");
+    for (const struct jnode *e = lost && lost->type == J_ARR ? lost->child : NULL; e; e = e->next) {
+        if (e->type != J_STR)
+            continue;
+        size_t la = r->lost ? strlen(r->lost) : 0, lb = strlen(e->str);
+        char *l = MOB_REALLOC(r->lost, la + lb + 2);
+        if (!l) {
+            rc = -ENOMEM;
+            break;
+        }
+        memcpy(l + la, e->str, lb);
+        l[la + lb] = '\n';
+        l[la + lb + 1] = 0;
+        r->lost = l;
+    }
     r->t.seed = get_u64(t, "seed");
     rc = read_hist(get(root, "latency"), r->all, "latency");
     const struct jnode *sc = get(root, "scenarios");

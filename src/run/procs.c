@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -71,7 +72,8 @@ static void sleep_ns(int64_t ns)
 /* The parent's view of its children while they run. */
 struct kids {
     const mob_options *o;
-    pid_t *pids;
+    pid_t *pids;               /* 0: never started; negative once reaped */
+    int *status;               /* waitpid's status of each reaped child */
     int n, started, remaining, forwarded;
     uint64_t last_total;
     int64_t next, start;
@@ -84,13 +86,13 @@ static int watch_step(void *ud)
 {
     struct kids *k = ud;
     if (mob__stop_signal && !k->forwarded) {
-        for (int i = 0; i < k->started; i++)
+        for (int i = 0; i < k->n; i++)
             if (k->pids[i] > 0)
                 kill(k->pids[i], SIGTERM);
         k->forwarded = 1;
     }
-    for (int i = 0; i < k->started; i++) {
-        if (k->pids[i] > 0 && waitpid(k->pids[i], NULL, WNOHANG) == k->pids[i]) {
+    for (int i = 0; i < k->n; i++) {
+        if (k->pids[i] > 0 && waitpid(k->pids[i], &k->status[i], WNOHANG) == k->pids[i]) {
             k->pids[i] = -k->pids[i];
             k->remaining--;
         }
@@ -168,7 +170,10 @@ static int run_children(const struct mob__proc *base, mob_result **out)
     }
     memset(live, 0, map_len);
     pid_t *pids = MOB_CALLOC((size_t)n, sizeof *pids);
-    if (!pids) {
+    int *status = MOB_CALLOC((size_t)n * 2, sizeof *status), *fork_err = status + n;
+    if (!pids || !status) {
+        MOB_FREE(pids);
+        MOB_FREE(status);
         munmap(live, map_len);
         rmdir(dir);
         return -ENOMEM;
@@ -180,8 +185,10 @@ static int run_children(const struct mob__proc *base, mob_result **out)
     pid_t parent = getpid();
     for (int i = 0; i < n; i++) {
         pid_t pid = fork();
-        if (pid < 0)
-            break;
+        if (pid < 0) {
+            fork_err[i] = errno; /* this child is lost; the others may still run */
+            continue;
+        }
         if (pid == 0) {
             mob__signals_child();
             /* Never outlive a killed parent: its death stops this worker as a SIGTERM would
@@ -215,7 +222,8 @@ static int run_children(const struct mob__proc *base, mob_result **out)
     }
     for (int i = 0; i < n && fds; i++)
         close(fds[n + i]); /* the children's ends */
-    struct kids k = {o, pids, n, started, started, 0, 0, start + MOB_NS_PER_SEC, start, live};
+    struct kids k = {o,     pids, status, n, started, started, 0, 0, start + MOB_NS_PER_SEC,
+                     start, live};
     if (!fds || mob__watch_children(o, fds, n, watch_step, &k) < 0) {
         while (watch_step(&k) > 0)
             sleep_ns(20 * MOB_NS_PER_MS);
@@ -226,39 +234,70 @@ static int run_children(const struct mob__proc *base, mob_result **out)
                 close(fds[i]);
         MOB_FREE(fds);
     }
-    /* Merge what every child wrote; a child that wrote nothing makes the run fail. */
-    int rc = started == n ? 0 : -EAGAIN;
+    /* Merge what every child wrote. A child that died, or was never forked, loses its own
+     * results only: the report merges the survivors and names each lost child. */
+    int rc = 0, nlost = 0;
     mob_result *all = NULL;
-    for (int i = 0; i < started; i++) {
+    char *lost = NULL;
+    size_t lost_len = 0;
+    for (int i = 0; i < n; i++) {
         snprintf(path, sizeof path, "%s/%d.json", dir, i);
         mob_result *r = NULL;
-        int e = mob_result_read_json(path, &r);
+        int e = pids[i] ? mob_result_read_json(path, &r) : -ECHILD;
         unlink(path);
-        if (e < 0) {
-            if (rc == 0)
-                rc = e == -ENOENT ? -ECHILD : e;
-            continue;
-        }
-        if (!all) {
-            all = r;
-        } else {
+        if (e == 0 && all) {
             e = mob_result_merge(all, r);
             mob_result_free(r);
             if (e < 0 && rc == 0)
                 rc = e;
+        } else if (e == 0) {
+            all = r;
+        } else {
+            char why[160];
+            int st = status[i];
+            if (!pids[i])
+                snprintf(why, sizeof why, "child %d was never started: fork: %s", i,
+                         strerror(fork_err[i]));
+            else if (WIFSIGNALED(st))
+                snprintf(why, sizeof why, "child %d (pid %d) was killed by signal %d (%s)", i,
+                         (int)-pids[i], WTERMSIG(st), strsignal(WTERMSIG(st)));
+            else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+                snprintf(why, sizeof why, "child %d (pid %d) exited with status %d", i,
+                         (int)-pids[i], WEXITSTATUS(st));
+            else
+                snprintf(why, sizeof why, "child %d (pid %d) left no report: %s", i,
+                         (int)-pids[i], mob_strerror(e));
+            size_t w = strlen(why);
+            char *nl = MOB_REALLOC(lost, lost_len + w + 2);
+            if (nl) {
+                memcpy(nl + lost_len, why, w);
+                nl[lost_len + w] = '\n';
+                nl[lost_len + w + 1] = 0;
+                lost = nl;
+                lost_len += w + 1;
+            }
+            nlost++;
         }
     }
     rmdir(dir);
     munmap(live, map_len);
     MOB_FREE(pids);
-    if (rc == 0 && all && mob__stop_signal)
-        all->t.interrupted = mob__stop_signal;
-    if (all) /* the run's own id; its children's are listed in all->runs */
-        mob__run_id_new(all->run_id);
-    if (rc < 0 || !all) {
-        mob_result_free(all);
-        return rc < 0 ? rc : -ECHILD;
+    MOB_FREE(status);
+    if (!all && rc == 0) { /* every child lost: nothing to report but why */
+        if (lost)
+            fprintf(stderr, "mob: every process was lost:\n%s", lost);
+        rc = -ECHILD;
     }
+    if (rc < 0) {
+        MOB_FREE(lost);
+        mob_result_free(all);
+        return rc;
+    }
+    if (mob__stop_signal)
+        all->t.interrupted = mob__stop_signal;
+    mob__run_id_new(all->run_id); /* the run's own id; its children's are listed in all->runs */
+    all->t.processes_lost = nlost;
+    all->lost = lost;
     *out = all;
     return 0;
 }

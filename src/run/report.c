@@ -91,6 +91,16 @@ void mob_result_print(const mob_result *r, FILE *out)
             if (t->fail[c] && r->reason[c])
                 fprintf(out, "  %s: %s\n", mob_fail_name(c), r->reason[c]);
     }
+    if (t->processes_lost) {
+        fprintf(out, "  INCOMPLETE: %d process%s lost, %s results not counted:\n", t->processes_lost,
+                t->processes_lost == 1 ? "" : "es", t->processes_lost == 1 ? "its" : "their");
+        for (const char *l = r->lost; l && *l;) {
+            const char *e = strchr(l, '\n');
+            int len = e ? (int)(e - l) : (int)strlen(l);
+            fprintf(out, "    %.*s\n", len, l);
+            l += len + (e != NULL);
+        }
+    }
     if (t->setup_failed_rc)
         fprintf(out, "  Stopped: a bot's setup failed (%s)\n", mob_strerror(t->setup_failed_rc));
     if (t->setup_failed || t->teardown_failed || t->global_teardown_failed)
@@ -200,6 +210,21 @@ void mob__result_json_write(const mob_result *r, FILE *f)
     json_str(f, r->suite);
     fprintf(f, ",\"target\":");
     json_str(f, r->target);
+    if (r->lost) { /* -p children whose results are missing: the report is incomplete */
+        fprintf(f, ",\n\"incomplete\":true,\"lost\":[");
+        int first = 1;
+        for (const char *l = r->lost; *l;) {
+            const char *e = strchr(l, '\n');
+            size_t len = e ? (size_t)(e - l) : strlen(l);
+            char line[256];
+            snprintf(line, sizeof line, "%.*s", (int)(len < 255 ? len : 255), l);
+            fputs(first ? "" : ",", f);
+            json_str(f, line);
+            first = 0;
+            l += len + (e != NULL);
+        }
+        fputc(']', f);
+    }
     fprintf(f, ",\n\"run_id\":");
     json_str(f, r->run_id);
     fprintf(f, ",\"runs\":[");
@@ -224,13 +249,13 @@ void mob__result_json_write(const mob_result *r, FILE *f)
     fprintf(f, ",\"cancelled\":%llu,\"setup_failed\":%llu,\"teardown_failed\":%llu,"
                "\"global_teardown_failed\":%llu,\"scheduled\":%llu,\"late\":%llu,"
                "\"dropped\":%llu,\"elapsed_ns\":%lld,\"bots_max\":%d,\"processes\":%d,"
-               "\"interrupted\":%d,\"stopped_on_failure\":%d,\"setup_failed_rc\":%d,"
+               "\"interrupted\":%d,\"stopped_on_failure\":%d,\"setup_failed_rc\":%d,\"processes_lost\":%d,"
                "\"seed\":\"%llu\"},\n",
             (unsigned long long)t->cancelled, (unsigned long long)t->setup_failed,
             (unsigned long long)t->teardown_failed, (unsigned long long)t->global_teardown_failed,
             (unsigned long long)t->scheduled, (unsigned long long)t->late,
             (unsigned long long)t->dropped, (long long)t->elapsed_ns, t->bots_max, t->processes,
-            t->interrupted, t->stopped_on_failure, t->setup_failed_rc,
+            t->interrupted, t->stopped_on_failure, t->setup_failed_rc, t->processes_lost,
             (unsigned long long)t->seed);
     fprintf(f, "\"thresholds\":[");
     for (int i = 0; i < r->nth; i++) {

@@ -61,6 +61,7 @@ struct mob_result {
     char run_id[MOB__RUN_ID_LEN];  /* this report's own id */
     char (*runs)[MOB__RUN_ID_LEN]; /* the single runs it adds up (itself, or what was merged) */
     int nruns;
+    char *lost;                /* one line per -p child whose results are lost, or NULL */
     int nscen;
     struct mob__sstats *scen;
     int nspans;

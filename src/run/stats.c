@@ -68,6 +68,7 @@ void mob_result_free(mob_result *r)
         MOB_FREE(r->secs[i].cb);
     MOB_FREE(r->secs);
     MOB_FREE(r->runs);
+    MOB_FREE(r->lost);
     mob_hist_free(r->all);
     mob_hist_free(r->sec_hist);
     for (int c = 0; c < MOB_FAIL_NCLASS; c++)
@@ -384,6 +385,15 @@ int mob_result_merge(mob_result *dst, const mob_result *src)
     add_u64(&a->dropped, b->dropped, &over);
     if (!a->setup_failed_rc)
         a->setup_failed_rc = b->setup_failed_rc;
+    a->processes_lost += b->processes_lost;
+    if (src->lost) {
+        size_t la = dst->lost ? strlen(dst->lost) : 0, lb = strlen(src->lost);
+        char *l = MOB_REALLOC(dst->lost, la + lb + 1);
+        if (!l)
+            return -ENOMEM;
+        memcpy(l + la, src->lost, lb + 1);
+        dst->lost = l;
+    }
     if (b->elapsed_ns > a->elapsed_ns)
         a->elapsed_ns = b->elapsed_ns;
     a->bots_max += b->bots_max;
