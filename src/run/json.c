@@ -390,52 +390,6 @@ static int read_runs(const struct jnode *root, mob_result *r, const char *text, 
     return 0;
 }
 
-/* The counts of a report tell one story or it is refused: totals are the sums of the classes
- * and of the scenarios, and each histogram holds exactly the successes it stands for. */
-static int check_sums(const mob_result *r)
-{
-    const mob_totals *t = &r->t;
-    uint64_t f = 0, ok = 0, cut = 0, cls[MOB_FAIL_NCLASS] = {0};
-    int over = 0;
-    for (int c = 1; c < MOB_FAIL_NCLASS; c++)
-        over |= __builtin_add_overflow(f, t->fail[c], &f);
-    for (int i = 0; i < r->nscen; i++) {
-        const struct mob__sstats *s = &r->scen[i];
-        over |= __builtin_add_overflow(ok, s->ok, &ok);
-        over |= __builtin_add_overflow(cut, s->cut, &cut);
-        for (int c = 1; c < MOB_FAIL_NCLASS; c++)
-            over |= __builtin_add_overflow(cls[c], s->fail[c], &cls[c]);
-        if (mob_hist_count(s->hist) != s->ok) {
-            snprintf(jr.why, sizeof jr.why, "scenario %.40s: %llu successes but %llu latencies",
-                     s->name, (unsigned long long)s->ok,
-                     (unsigned long long)mob_hist_count(s->hist));
-            return -EBADMSG;
-        }
-    }
-    if (over) {
-        snprintf(jr.why, sizeof jr.why, "its counts add up to more than 64 bits hold");
-        return -ERANGE;
-    }
-    const char *bad = NULL;
-    if (f != t->failures)
-        bad = "its failures are not the sum of their classes";
-    else if (ok != t->ok || mob_hist_count(r->all) != t->ok)
-        bad = "its successes, its scenarios' and its latencies do not agree";
-    else if (cut != 0 && cut != t->cancelled)
-        bad = "its cut runs and its scenarios' do not agree";
-    for (int c = 1; !bad && c < MOB_FAIL_NCLASS; c++)
-        if (r->nscen > 0 && cls[c] != t->fail[c])
-            bad = "its failures and its scenarios' do not agree";
-    if (!bad && (t->elapsed_ns < 0 || t->bots_max < 0 || t->processes < 0 || r->bots < 0 ||
-                 t->processes_lost < 0))
-        bad = "a count is negative";
-    if (bad) {
-        snprintf(jr.why, sizeof jr.why, "%s", bad);
-        return -EBADMSG;
-    }
-    return 0;
-}
-
 /* text[len] must be readable and NUL. */
 int mob__result_parse_json(const char *text, size_t len, mob_result **out)
 {
@@ -566,7 +520,7 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
     if (rc == 0 && jr.err)
         rc = jr.err;
     if (rc == 0)
-        rc = check_sums(r);
+        rc = mob__result_check(r, jr.why, sizeof jr.why);
     if (rc == 0)
         *out = r;
     else

@@ -270,6 +270,8 @@ void mob__result_json_write(const mob_result *r, FILE *f);
  * says what, in a few words, for the one-line error of `mob merge`. */
 int mob__result_parse_json(const char *text, size_t len, mob_result **out);
 const char *mob__json_why(void);
+/* report_check.c: 0, or -EBADMSG / -ERANGE with what does not add up in why. */
+int mob__result_check(const mob_result *r, char *why, size_t whylen);
 
 /* cli_merge.c: reads and merges report files for `mob merge` and `mob report`, refusing
  * nonsense (see there); who ("mob merge") starts each one-line error. 0 and *out, or -1 with
