@@ -34,6 +34,20 @@ int mob__cli_parse(int argc, char **argv, struct mob__cli *cli);
  * flag matched but its value is absent. */
 const char *mob__cli_flag_value(int argc, char **argv, int *i, const char *shrt, const char *lng,
                                 int *missing);
+/* For flag loops that name their locals `a` (the argument), `v` (its value) and `missing`,
+ * with argc and argv in scope: MOB__CLI_VAL matches a flag with a value at *ip, and
+ * MOB__CLI_BAD prints the usage error for it and returns MOB__EXIT_USAGE. */
+#define MOB__CLI_VAL(ip, shrt, lng)                                                            \
+    ((v = mob__cli_flag_value(argc, argv, (ip), shrt, lng, &missing)) || missing)
+#define MOB__CLI_BAD(what)                                                                     \
+    do {                                                                                       \
+        if (missing)                                                                           \
+            mob__cli_usage_error("option '%s' needs a value", a);                              \
+        else                                                                                   \
+            mob__cli_usage_error("bad value '%s' for " what, v);                               \
+        return MOB__EXIT_USAGE;                                                                \
+    } while (0)
+
 /* Whether a is the flag shrt (may be NULL) or lng. */
 int mob__cli_is_flag(const char *a, const char *shrt, const char *lng);
 

@@ -124,15 +124,8 @@ int mob__cli_http_flag(int argc, char **argv, int *i, mob_suite_args *args)
 {
     const char *a = argv[*i], *v;
     int missing = 0;
-#define VAL(shrt, lng) ((v = mob__cli_flag_value(argc, argv, i, shrt, lng, &missing)) || missing)
-#define BAD(what)                                                                              \
-    do {                                                                                       \
-        if (missing)                                                                           \
-            mob__cli_usage_error("option '%s' needs a value", a);                              \
-        else                                                                                   \
-            mob__cli_usage_error("bad value '%s' for " what, v);                               \
-        return MOB__EXIT_USAGE;                                                                \
-    } while (0)
+#define VAL(shrt, lng) MOB__CLI_VAL(i, shrt, lng)
+#define BAD(what) MOB__CLI_BAD(what)
     if (VAL("-m", "--method")) {
         if (!v || !is_token(v, strlen(v)))
             BAD("-m (a method: GET, POST, PUT, DELETE, ...)");

@@ -151,15 +151,8 @@ int mob__cli_parse(int argc, char **argv, struct mob__cli *cli)
         int missing = 0;
         int64_t n;
         double d;
-#define VAL(shrt, lng) ((v = mob__cli_flag_value(argc, argv, &i, shrt, lng, &missing)) || missing)
-#define BAD(what)                                                                                  \
-    do {                                                                                           \
-        if (missing)                                                                               \
-            mob__cli_usage_error("option '%s' needs a value", a);                                  \
-        else                                                                                       \
-            mob__cli_usage_error("bad value '%s' for " what, v);                                   \
-        return MOB__EXIT_USAGE;                                                                    \
-    } while (0)
+#define VAL(shrt, lng) MOB__CLI_VAL(&i, shrt, lng)
+#define BAD(what) MOB__CLI_BAD(what)
         int w = mob__cli_watch_flag(argc, argv, &i, o);
         if (w < 0)
             w = mob__cli_http_flag(argc, argv, &i, &cli->args);
