@@ -4,8 +4,9 @@
 # ci-install.sh: the install leg. Installs mob into a scratch prefix (with DESTDIR, as a
 # package build does), then builds an example with nothing but `pkg-config --cflags --libs
 # mob` pointed at that prefix, runs it against the shared library and compares its output
-# with the one the suite expects; checks the SONAME links, mob --version, the man pages, and
-# that `make uninstall` removes every file it installed.
+# with the one the suite expects; checks the SONAME links, mob --version, the man pages (and
+# that mob(1) names every long option of `mob --help`), and that `make uninstall` removes
+# every file it installed.
 #
 # usage: tools/ci-install.sh        env: BUILD=build-install
 set -eu
@@ -42,6 +43,11 @@ echo "04-echo built with pkg-config alone, linked to libmob.so.$major: output as
 v=$("$root$prefix/bin/mob" --version)
 echo "$v" | grep -Eq "^mob $release \([0-9a-z.-]+\)$" || fail "mob --version says '$v'"
 echo "$v"
+# mob(1) is written by hand: every long option the command's help names must be in it.
+page=$root$prefix/share/man/man1/mob.1
+for o in $("$root$prefix/bin/mob" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+    grep -qF -- "$(printf '%s' "$o" | sed 's/-/\\-/g')" "$page" || fail "mob(1) does not document $o"
+done
 for m in 1 3; do
     MANWIDTH=80 man -l "$root$prefix/share/man/man$m/mob.$m" 2>&1 | grep -q "^NAME" || fail "mob($m)"
 done
