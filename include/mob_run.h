@@ -130,16 +130,25 @@ typedef struct mob_suite {
      * bot, not on its stack: mob_spawn_options.storage_size, at most MOB_STORAGE_MAX) and
      * hands over as w->state before bot_setup (0: none; then bot_setup may set w->state). */
     size_t state_size;
+    /* MOB_PLUGIN_ABI, which `mob ./file.so` checks before it touches anything else: a plugin
+     * built against another layout of this struct is refused, not run. 0 is fine for a suite
+     * linked into its program. */
+    unsigned abi;
 } mob_suite;
 
 /*
  * A shared object loaded by `mob ./file.so` defines this symbol:
  *
- *     const mob_suite mob_plugin_suite = { .scenarios = my_table, ... };
+ *     const mob_suite mob_plugin_suite = { .scenarios = my_table, ..., .abi = MOB_PLUGIN_ABI };
  *
- * It may call any mob_ function: the mob binary exports them.
+ * It may call any mob_ function: the mob binary exports them. Before using it, mob checks that
+ * the symbol is an object the size of this mob_suite (where the system says: ELF) and that its
+ * abi is this one, so a symbol of the wrong type or a plugin built for another version is a
+ * clear error, never a crash. MOB_PLUGIN_ABI changes whenever mob_suite, mob_worker or
+ * mob_options change layout.
  */
 #define MOB_PLUGIN_SYMBOL "mob_plugin_suite"
+#define MOB_PLUGIN_ABI 1u
 
 /* ======================================================================================== */
 /* Options                                                                                  */

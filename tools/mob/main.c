@@ -6,7 +6,11 @@
  * MOB_PLUGIN_SYMBOL (mob_run.h). The binary is linked with -rdynamic, so a plugin calls the
  * library's functions without linking it again.
  */
+#define _GNU_SOURCE /* dladdr1: the plugin symbol's ELF type and size */
 #include <dlfcn.h>
+#if defined(__linux__)
+#include <link.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 
@@ -36,6 +40,29 @@ static const mob_suite *choose(const char *target, const mob_suite_args *args, c
     if (!s) {
         snprintf(err, errlen, "'%s' has no symbol %s (see mob_run.h)", target,
                  MOB_PLUGIN_SYMBOL);
+        return NULL;
+    }
+#if defined(__linux__)
+    /* A function, an int, or a suite of another layout under that name: refused before a
+     * single field of it is read. */
+    Dl_info info;
+    const ElfW(Sym) *sym = NULL;
+    if (dladdr1(s, &info, (void **)&sym, RTLD_DL_SYMENT) && sym &&
+        (ELF64_ST_TYPE(sym->st_info) != STT_OBJECT || sym->st_size != sizeof(mob_suite))) {
+        snprintf(err, errlen,
+                 "'%s': %s is not a mob_suite of this mob (a %s of %zu bytes, want an object of "
+                 "%zu: rebuild it against this mob_run.h)",
+                 target, MOB_PLUGIN_SYMBOL,
+                 ELF64_ST_TYPE(sym->st_info) == STT_FUNC ? "function" : "symbol",
+                 (size_t)sym->st_size, sizeof(mob_suite));
+        return NULL;
+    }
+#endif
+    if (s->abi != MOB_PLUGIN_ABI) {
+        snprintf(err, errlen,
+                 "'%s' was built for plugin ABI %u, and this mob runs ABI %u (set .abi = "
+                 "MOB_PLUGIN_ABI and rebuild it against this mob_run.h)",
+                 target, s->abi, MOB_PLUGIN_ABI);
         return NULL;
     }
     return s; /* the handle stays open for the life of the process */

@@ -43,4 +43,5 @@ const mob_suite mob_plugin_suite = {
     .name = "plugin-example",
     .scenarios = scenarios,
     .state_size = sizeof(struct bot_state),
+    .abi = MOB_PLUGIN_ABI, /* checked when mob loads this object */
 };
