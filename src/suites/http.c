@@ -20,8 +20,9 @@
 #include "mob_http.h"
 #include "suites.h"
 
-/* The read buffer bounds the response head: nginx sends about 250 bytes, and the whole state
- * then fits with the bot's frames in one 4 KiB page of its stack (--buffer to change it). */
+/* The read buffer bounds the response head: nginx sends about 250 bytes, so the default 512
+ * keeps a bot's state (its storage, beside it: mob_suite.state_size) small; --buffer to
+ * change it. */
 
 #define EXPECT_BODY_CAP (16 * 1024) /* --expect-body looks at this much of each body */
 
