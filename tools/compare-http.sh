@@ -12,7 +12,14 @@
 #
 #   tools/compare-http.sh [-c CONNS] [-d SECONDS] [-n ROUNDS] [-t "wrk h2load molotov mob"]
 #   (-t "mob mob-dash": mob alone, then mob with --dashboard and one viewer on its WebSocket)
-#                         [-b BUILD_DIR] [-g GATE_SECONDS]
+#                         [-b BUILD_DIR] [-g GATE_SECONDS] [-s]
+#
+# -s: HTTPS. The script makes a P-256 certificate for 127.0.0.1 with openssl, nginx serves
+# TLS (session cache and tickets on), and the tools default to "wrk mob wrk-close mob-close":
+# keep-alive at -c connections (CPU per request is the figure), then a new TLS connection
+# per request (Connection: close; requests/s is handshakes/s). Neither wrk nor mob checks the
+# certificate here (mob --insecure), so both pay the same handshake; mob resumes each bot's
+# last session (TLS 1.3 tickets), wrk starts every connection from scratch.
 #
 # With -n > 1 every tool runs once per round, interleaved, and the table shows medians. Before
 # each run a quiet gate waits (up to -g seconds, default 30; 0 turns it off) for one second in
@@ -26,7 +33,8 @@ ROUNDS=1
 TOOLS="wrk h2load molotov mob"
 BUILD=${MOB_BUILD:-build}
 GATE=30
-while getopts "c:d:n:t:b:g:h" opt; do
+HTTPS=0
+while getopts "c:d:n:t:b:g:sh" opt; do
     case $opt in
     c) CONNS=$OPTARG ;;
     d) SECS=$OPTARG ;;
@@ -34,10 +42,14 @@ while getopts "c:d:n:t:b:g:h" opt; do
     t) TOOLS=$OPTARG ;;
     b) BUILD=$OPTARG ;;
     g) GATE=$OPTARG ;;
-    *) sed -n '3,20p' "$0"; exit 2 ;;
+    s) HTTPS=1 ;;
+    *) sed -n '3,28p' "$0"; exit 2 ;;
     esac
 done
 MOB="$(cd "$BUILD" 2>/dev/null && pwd)/mob"
+if [ "$HTTPS" = 1 ] && [ "$TOOLS" = "wrk h2load molotov mob" ]; then
+    TOOLS="wrk mob wrk-close mob-close"
+fi
 
 # ---- packages --------------------------------------------------------------------------------
 need=()
@@ -72,6 +84,17 @@ PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])')
 mkdir -p "$DIR/www" "$DIR/tmp"
 printf 'Hello, World!' >"$DIR/www/index.html"
+LISTEN="listen 127.0.0.1:$PORT backlog=65535;"
+SCHEME=http
+if [ "$HTTPS" = 1 ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -keyout "$DIR/key.pem" -out "$DIR/cert.pem" -subj /CN=127.0.0.1 \
+        -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+    LISTEN="listen 127.0.0.1:$PORT ssl backlog=65535;
+        ssl_certificate $DIR/cert.pem; ssl_certificate_key $DIR/key.pem;
+        ssl_session_cache shared:SSL:50m; ssl_session_tickets on;"
+    SCHEME=https
+fi
 cat >"$DIR/nginx.conf" <<EOF
 worker_processes 1;
 daemon off;
@@ -88,16 +111,17 @@ http {
     client_body_temp_path $DIR/tmp; proxy_temp_path $DIR/tmp; fastcgi_temp_path $DIR/tmp;
     uwsgi_temp_path $DIR/tmp; scgi_temp_path $DIR/tmp;
     server {
-        listen 127.0.0.1:$PORT backlog=65535;
+        $LISTEN
         location / { root $DIR/www; index index.html; }
     }
 }
 EOF
 taskset -c "$SRV_CPU" nginx -p "$DIR" -c "$DIR/nginx.conf" 2>"$DIR/nginx.stderr" &
 NGINX_PID=$!
-URL="http://127.0.0.1:$PORT/"
+URL="$SCHEME://127.0.0.1:$PORT/"
 for _ in $(seq 50); do
-    curl -fs "$URL" >/dev/null 2>&1 && break
+    curl -kfs "$URL" >/dev/null 2>&1 && break
+    [ "$HTTPS" = 1 ] && { sleep 0.1; continue; }
     python3 - "$PORT" <<'PY' 2>/dev/null && break || sleep 0.1
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)
@@ -146,7 +170,9 @@ run_tool() {
     wrk) cmd=(wrk -t1 -c"$CONNS" -d"${SECS}s" "$URL") ;;
     h2load) cmd=(h2load --h1 -t1 -c"$CONNS" -D "$SECS" "$URL") ;;
     molotov) cmd=(molotov -w "$CONNS" -d "$SECS" -c --force-shutdown "$DIR/loadtest.py") ;;
-    mob) cmd=("$MOB" -w "$CONNS" -d "${SECS}s" --no-live "$URL") ;;
+    mob) cmd=("$MOB" -w "$CONNS" -d "${SECS}s" --no-live --insecure "$URL") ;;
+    wrk-close) cmd=(wrk -t1 -c"$CONNS" -d"${SECS}s" -H "Connection: close" "$URL") ;;
+    mob-close) cmd=("$MOB" -w "$CONNS" -d "${SECS}s" --no-live --insecure --connection close "$URL") ;;
     mob-dash) # mob with its dashboard on, and one viewer reading the page's WebSocket
         local dp
         dp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -158,10 +184,10 @@ run_tool() {
         </dev/null >"$out" 2>&1) || true
     local req=0
     case $tool in
-    wrk) req=$(awk '/requests in/ {print $1}' "$out") ;;
+    wrk | wrk-close) req=$(awk '/requests in/ {print $1}' "$out") ;;
     h2load) req=$(awk '/^requests:/ {print $8}' "$out") ;;
     molotov) req=$(sed -n 's/.*SUCCESSES: \([0-9]*\).*/\1/p' "$out" | tail -1) ;;
-    mob | mob-dash) req=$(sed -n 's/^SUCCESSES: \([0-9]*\) | FAILURES: \([0-9]*\).*/\1 \2/p' "$out" |
+    mob | mob-dash | mob-close) req=$(sed -n 's/^SUCCESSES: \([0-9]*\) | FAILURES: \([0-9]*\).*/\1 \2/p' "$out" |
         awk '{print $1 + $2}') ;;
     esac
     read -r u s m < <(tail -n 1 "$tm") || true
@@ -189,7 +215,12 @@ median() {
 }
 
 echo
-echo "HTTP/1.1 keep-alive GET of a 13-byte body from nginx (1 worker, CPU $SRV_CPU);"
+if [ "$HTTPS" = 1 ]; then
+    echo "HTTPS (TLS, P-256 certificate) GET of a 13-byte body from nginx (1 worker, CPU $SRV_CPU);"
+    echo "*-close: a new TLS connection per request, so requests/s is handshakes/s"
+else
+    echo "HTTP/1.1 keep-alive GET of a 13-byte body from nginx (1 worker, CPU $SRV_CPU);"
+fi
 echo "$CONNS connections, ${SECS}s, generator on CPU $GEN_CPU, median of $ROUNDS round(s)"
 echo
 printf '| %-8s | %12s | %18s | %13s | %14s | %14s |\n' tool "requests/s" "CPU us/request" \
@@ -202,8 +233,13 @@ for tool in $TOOLS; do
     rps=$(echo "${RPS[$tool]}" | median)
     cpu=$(echo "${CPU[$tool]}" | median)
     rss=$(echo "${RSS[$tool]}" | median)
-    rr=$(echo "if ($rps > 0) $mob_rps / $rps else 0" | bc -l)
-    cr=$(echo "if ($cpu > 0) $mob_cpu / $cpu else 0" | bc -l)
+    ref_rps=$mob_rps ref_cpu=$mob_cpu
+    case $tool in *-close)
+        ref_rps=$(echo "${RPS[mob-close]:-0}" | median)
+        ref_cpu=$(echo "${CPU[mob-close]:-0}" | median) ;;
+    esac
+    rr=$(echo "if ($rps > 0) $ref_rps / $rps else 0" | bc -l)
+    cr=$(echo "if ($cpu > 0) $ref_cpu / $cpu else 0" | bc -l)
     printf '| %-8s | %12.0f | %18.2f | %13.1f | %14.2f | %14.2f |\n' "$tool" "$rps" "$cpu" \
         "$(echo "$rss / 1024" | bc -l)" "$rr" "$cr"
 done
