@@ -5,7 +5,9 @@
  * (set_var / get_var), seen from global setup through scenarios to bot teardown.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -99,4 +101,48 @@ Test(molotov, bundled_short_flags, .timeout = 20)
     cr_assert(strstr(o.err, "-q and -v"), "%s", o.err);
     MOB(&o, "http://127.0.0.1:9/", "-qz", "-r", "1");
     cr_assert_eq(o.code, 2, "an unknown letter in a bundle is an unknown option");
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+Test(molotov, a_config_file_of_named_runs, .timeout = 20)
+{
+    char path[] = "/tmp/mob-molotov-XXXXXX";
+    close(mkstemp(path));
+    write_file(path,
+               "{\"molotov\": {\"env\": {\"X\": \"1\"}, \"requirements\": \"r.txt\",\n"
+               " \"tests\": {\"big\": {\"workers\": 50, \"duration\": \"1h\"},\n"
+               "   \"smoke\": {\"workers\": 2, \"max_runs\": 3, \"exception\": false,\n"
+               "             \"scenario\": \"http://127.0.0.1:9/\",\n"
+               "             \"threshold\": [\"failures<=100\", \"rps>0\"]}}}}\n");
+    struct test_out o;
+    MOB(&o, "--config", path, "smoke", "--no-live");
+    cr_assert(strstr(o.out, "SUCCESSES: 0 | FAILURES: 6"), "2 workers x 3 runs: %s%s", o.out,
+              o.err);
+    cr_assert(strstr(o.out, "failures<=100"), "an array repeats the flag: %s", o.out);
+    MOB(&o, "--config", path, "smoke", "-w", "1", "--no-live");
+    cr_assert(strstr(o.out, "FAILURES: 3"), "the command line overrides the file: %s", o.out);
+    MOB(&o, "--config", path, "nope");
+    cr_assert_eq(o.code, 2);
+    cr_assert(strstr(o.err, "Can't find 'nope' in the config"), "%s", o.err);
+    write_file(path, "{\"tests\": {}}");
+    MOB(&o, "--config", path, "smoke");
+    cr_assert_eq(o.code, 2);
+    cr_assert(strstr(o.err, "Bad config -- no molotov key"), "%s", o.err);
+    write_file(path, "{\"molotov\": {\"tests\": {\"smoke\": {\"workers\": }}}}");
+    MOB(&o, "--config", path, "smoke");
+    cr_assert_eq(o.code, 2);
+    cr_assert(strstr(o.err, "not the JSON of a molotov config"), "%s", o.err);
+    unlink(path);
+    MOB(&o, "--config", "/nonexistent.json", "smoke");
+    cr_assert_eq(o.code, 2);
+    MOB(&o, "--config", path);
+    cr_assert_eq(o.code, 2);
+    cr_assert(strstr(o.err, "needs a file and a run name"), "%s", o.err);
 }

@@ -70,6 +70,10 @@ int mob__cli_watch_flag(int argc, char **argv, int *i, mob_options *o);
  * into args. -1 when argv[*i] is none of them, 0 when taken, or the exit code (usage error,
  * printed). */
 int mob__cli_http_flag(int argc, char **argv, int *i, mob_suite_args *args);
+
+/* cli_config.c: molotov.json's run `name` from `path` as flags (and its "env" set). 0 with
+ * *argv and *argc set (kept for the process's life), or -1 with the reason printed. */
+int mob__cli_config(const char *path, const char *name, char ***argv, int *argc);
 /* Parses an --expect-status list ("200,204", "2xx", "200-299,404") into the bitmap.
  * 0 or -EINVAL. */
 int mob__cli_parse_status_list(const char *s, unsigned char *set);

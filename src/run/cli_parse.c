@@ -31,8 +31,7 @@ static const char usage_text[] =
     "      --force-shutdown   at the end, cut runs in flight (default: they finish)\n"
     "  -x, --exception        stop on the first failure (exit 1)\n"
     "  -f, --fail N           exit 1 when failures + cut runs >= N\n"
-    "  -s, --single-mode NAME run only scenario NAME\n"
-    "      --single-run       every bot runs every scenario once\n"
+    "  -s, --single-mode NAME run only scenario NAME    --single-run  each scenario once\n"
     "      --seed N           seed of the scenario picks (reproducible runs)\n"
     "      --start-at T       start at unix time T (seconds) or +DURATION: line up machines\n"
     "      --threshold EXPR   pass/fail gate, repeatable: p99<200ms, failures<1%, rps>5k\n"
@@ -42,6 +41,7 @@ static const char usage_text[] =
     "      --dashboard [HOST:]PORT  live page, /metrics   --report-to HOST:PORT  to mob view\n"
     "      --token T, --statsd udp://H:P, --index I/N (machine I of N: unique bot ids)\n"
     "  -q, --quiet  print nothing   -v, --verbose  say more   --no-live  no progress line\n"
+    "      --config FILE NAME molotov.json's named run NAME (the command line overrides it)\n"
     "  -h, --help [TOPIC]     this, or: http (https, requests), thresholds   --version\n"
     "Exit: 0 ok; 1 failures or cut runs past -f or -x, a bot setup failed, a -p child lost,\n"
     "  or nothing succeeded; 2 usage or set-up error, before any load; 128+N: signal N.\n";
@@ -146,6 +146,32 @@ int mob__cli_parse(int argc, char **argv, struct mob__cli *cli)
     o->timeout_ns = 10 * MOB_NS_PER_SEC;
     cli->duration_set = 0;
     memset(&cli->args, 0, sizeof cli->args);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") != 0)
+            continue;
+        /* molotov's named runs: the file's flags first, so the command line overrides them */
+        char **cargv;
+        int cargc;
+        if (i + 2 >= argc) {
+            mob__cli_usage_error("%s", "--config needs a file and a run name (molotov.json test)");
+            return MOB__EXIT_USAGE;
+        }
+        if (mob__cli_config(argv[i + 1], argv[i + 2], &cargv, &cargc) < 0)
+            return MOB__EXIT_USAGE;
+        char **nargv = MOB_CALLOC((size_t)(argc + cargc), sizeof *nargv);
+        if (!nargv)
+            return 1;
+        int n = 0;
+        nargv[n++] = argv[0];
+        for (int k = 0; k < cargc; k++)
+            nargv[n++] = cargv[k];
+        for (int k = 1; k < argc; k++)
+            if (k < i || k > i + 2)
+                nargv[n++] = argv[k];
+        argv = nargv; /* kept for the life of the process, as argv is */
+        argc = n;
+        break;
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         int missing = 0;
