@@ -329,7 +329,9 @@ int mob__cli_config(const char *path, const char *name, char ***argv, int *argc)
         free(c.argv);
         return -1;
     }
-    *argv = c.argv; /* kept for the life of the process: the options point into it */
+    static char **kept; /* for the life of the process: the options point into it */
+    kept = c.argv;
+    *argv = kept;
     *argc = c.argc;
     return 0;
 }

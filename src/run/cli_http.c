@@ -73,7 +73,10 @@ static int read_file(const char *path, const char **out, size_t *len)
         free(buf);
         return rc;
     }
-    *out = buf; /* kept for the life of the process: every bot sends it */
+    static char *kept; /* for the life of the process: every bot sends it */
+    free(kept);
+    kept = buf;
+    *out = buf;
     *len = n;
     return 0;
 }

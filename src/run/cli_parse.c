@@ -158,7 +158,9 @@ int mob__cli_parse(int argc, char **argv, struct mob__cli *cli)
         }
         if (mob__cli_config(argv[i + 1], argv[i + 2], &cargv, &cargc) < 0)
             return MOB__EXIT_USAGE;
-        char **nargv = MOB_CALLOC((size_t)(argc + cargc), sizeof *nargv);
+        static char **nargv; /* for the life of the process, as argv is */
+        MOB_FREE(nargv);
+        nargv = MOB_CALLOC((size_t)(argc + cargc), sizeof *nargv);
         if (!nargv)
             return 1;
         int n = 0;
@@ -168,7 +170,7 @@ int mob__cli_parse(int argc, char **argv, struct mob__cli *cli)
         for (int k = 1; k < argc; k++)
             if (k < i || k > i + 2)
                 nargv[n++] = argv[k];
-        argv = nargv; /* kept for the life of the process, as argv is */
+        argv = nargv;
         argc = n;
         break;
     }
