@@ -75,9 +75,10 @@ void mob__fpenv_init(struct mob__fpenv *env)
 
 /*
  * Saves with three stores (fnstcw, fnstsw, stmxcsr) and loads only what differs, because the
- * whole-environment instructions are slow (fnstenv plus fldenv cost about 90 ns a switch on
- * this project's Intel guest) and because an ldmxcsr that changes MXCSR stalls some Intel
- * CPUs for tens of nanoseconds, and one that does not change it is not free either.
+ * whole-environment instructions are slow (fnstenv plus fldenv cost several times a whole
+ * yield on this project's Intel guest; tools/PERFORMANCE.md) and because an ldmxcsr that
+ * changes MXCSR stalls some Intel CPUs, and one that does not change it is not free either
+ * (`mob-bench switch --case own` and `--case own-dirty` measure both).
  * x87 flags can only be written by fldenv (or cleared, by fnclex): fldenv runs only when the
  * arriving side has some, which takes long double arithmetic that raised an exception.
  */

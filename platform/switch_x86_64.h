@@ -30,10 +30,11 @@
  * environment belongs to the thread and every context shares it (as in minicoro, libco, marl
  * and Go), unless a bot asked for its own at spawn: then the core calls mob__fpenv_swap
  * (ctx_asm.c) around the switches into and out of that bot only (src/core/sched.h). Why: a
- * switch that keeps MXCSR per context runs `stmxcsr`, which nothing overlaps (4.3 ns of an
- * 8 ns yield on the AMD Zen 4 this was first measured on), and on some Intel CPUs an
- * `ldmxcsr` that changes the register stalls the pipeline for tens of nanoseconds, which a
- * context whose inexact flag is set pays on every switch (README, "Fibers").
+ * switch that keeps MXCSR per context runs `stmxcsr`, which nothing overlaps (about half of
+ * a yield on the AMD Zen 4 this was first measured on: `mob-bench switch --case fpenv`), and
+ * on some Intel CPUs an `ldmxcsr` that changes the register stalls the pipeline, which a
+ * context whose inexact flag is set pays on every switch (`--case own-dirty`; the figures are
+ * in tools/PERFORMANCE.md, "Fibers").
  *
  * New contexts start in mob__trampoline (switch_x86_64.S), laid out by mob__ctx_make
  * (ctx_asm.c).
