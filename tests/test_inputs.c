@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -87,4 +88,21 @@ Test(inputs, per_bot_state_past_the_stack_is_no_crash, .timeout = 30)
     MOB(&o, "--buffer", "1Mi", "-w", "4", "-d", "300ms", "--no-live", "http://127.0.0.1:1/");
     cr_assert_eq(o.code, 1, "refused every time, nothing succeeded: exit %d: %s", o.code, o.err);
     cr_assert_not_null(strstr(o.out, "SUCCESSES: 0 | FAILURES: "), "%s", o.out);
+}
+
+Test(inputs, bots_past_the_open_file_limit_are_refused_with_the_remedy, .timeout = 30)
+{
+    struct rlimit rl;
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= 10000000)
+        cr_skip_test("no open-file limit under -w's own range here");
+    char bots[32];
+    snprintf(bots, sizeof bots, "%llu", (unsigned long long)rl.rlim_max); /* + stdio: past it */
+    struct test_out o;
+    int64_t t0 = mob_clock_ns();
+    MOB(&o, "-w", bots, "-d", "10s", "http://127.0.0.1:1/");
+    cr_assert_eq(o.code, 2, "exit %d: %s", o.code, o.err);
+    cr_assert_not_null(strstr(o.err, "open files"), "%s", o.err);
+    cr_assert_not_null(strstr(o.err, "use -p "), "the remedy is named: %s", o.err);
+    cr_assert_lt(mob_clock_ns() - t0, 5 * MOB_NS_PER_SEC, "found before any load");
 }

@@ -78,6 +78,21 @@ static int validate(struct mob__cli *cli, const mob_suite **sp, mob_suite_choose
             return MOB__EXIT_USAGE;
         }
     }
+    /* The built-in targets hold one socket per bot: check the machine's limits now. */
+    static const char *const sockets[] = {"http://", "https://", "tcp://", "ws://",
+                                          "arena://", "arena+ws://"};
+    int fds = 0;
+    for (size_t i = 0; o->target && i < sizeof sockets / sizeof sockets[0]; i++)
+        if (strncmp(o->target, sockets[i], strlen(sockets[i])) == 0 &&
+            strstr(o->target, "://in-process") == NULL)
+            fds = 1;
+    char lerr[400], lwarn[400];
+    if (mob__check_limits(o, fds, lerr, sizeof lerr, lwarn, sizeof lwarn) < 0) {
+        fprintf(stderr, "mob: %s\n", lerr);
+        return MOB__EXIT_USAGE;
+    }
+    if (lwarn[0] && !o->quiet)
+        fprintf(stderr, "mob: %s\n", lwarn);
     /* Report files are checked now: a typo in a path must not cost a whole run. */
     const char *const paths[] = {o->json_path, o->hgrm_path, o->html_path};
     for (int i = 0; i < 3; i++) {

@@ -181,6 +181,11 @@ struct mob__wstate {
 /* The most bots one process runs at once: -w, or the largest stage. */
 int mob__max_bots(const mob_options *o);
 
+/* limits.c: bots against the open-file limit (an error, -EMFILE, with the remedy in err) and
+ * the ephemeral ports (a warning in warn, or ""), for suites holding fds_per_bot fds each. */
+int mob__check_limits(const mob_options *o, int fds_per_bot, char *err, size_t errlen,
+                      char *warn, size_t warnlen);
+
 /* ---- runner.c ------------------------------------------------------------------------- */
 
 /* What one process runs; procs.c fills it. */
