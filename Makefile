@@ -75,12 +75,12 @@ HEADERS  = $(filter-out include/mob_test_hooks.h,$(sort $(wildcard include/*.h))
 TOOLS    = $(notdir $(patsubst %/,%,$(filter-out tools/examples/,$(sort $(dir $(wildcard tools/*/*.c))))))
 EXAMPLES = $(patsubst tools/examples/%.c,$(BUILD)/examples/%,$(wildcard tools/examples/*.c))
 PLUGINS  = $(patsubst tools/examples/plugin/%.c,$(BUILD)/examples/%.so,$(wildcard tools/examples/plugin/*.c))
-TEST_SRC = $(sort $(wildcard tests/test_*.c)) tests/helpers.c tests/embed_horde.c
+TEST_SRC = $(sort $(wildcard tests/test_*.c)) tests/helpers.c tests/embed_horde.c tests/threads_world.c
 TEST_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRC))
 ALL_OBJ  = $(LIB_OBJ) $(TEST_OBJ) $(patsubst %.c,$(BUILD)/%.o,$(shell find tools -name '*.c') \
            $(TEST_PROGS:%=tests/%.c) tests/hostile_server.c)
 
-.PHONY: all lib tools examples test test-uv check check-layers asan fuzz lto amalgamation clean install uninstall format criterion run FORCE
+.PHONY: all lib tools examples test test-uv test-tsan check check-layers asan fuzz lto amalgamation clean install uninstall format criterion run FORCE
 all: lib tools examples
 lib: $(BUILD)/libmob.a $(BUILD)/libmob.so $(BUILD)/$(SONAME) $(BUILD)/gen/mob.pc
 tools: $(addprefix $(BUILD)/,$(TOOLS))
@@ -157,6 +157,8 @@ $(BUILD)/tests/hostile: $(BUILD)/tests/hostile_server.o
 UV_CFLAGS ?= $(shell pkg-config --cflags libuv 2>/dev/null)
 UV_LIBS   ?= $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
 $(BUILD)/tests/uv/%.o: private ALL_CFLAGS += $(UV_CFLAGS)
+$(BUILD)/tests/tsan_threads: $(BUILD)/tests/tsan_threads.o $(BUILD)/tests/threads_world.o $(BUILD)/libmob.a
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LDLIBS)
 $(BUILD)/tests/run_uv: $(BUILD)/tests/uv/test_embed_uv.o $(BUILD)/tests/embed_horde.o $(BUILD)/libmob.a
 	$(if $(Q),@echo "  LD    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CRITERION_LIBS) $(UV_LIBS) $(LDLIBS)
@@ -172,6 +174,11 @@ check-layers:
 test: criterion check-layers
 	@$(MAKE) --no-print-directory all $(BUILD)/tests/run $(BUILD)/tests/hostile
 	MOB_BUILD=$(BUILD) $(BUILD)/tests/run $(TEST_ARGS)
+# Two threads, each with its own loop, under ThreadSanitizer (tests/tsan_threads.c: a plain
+# program, since Criterion's runner does not start under TSan). Its own build tree.
+test-tsan:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)-tsan SAN=thread $(BUILD)-tsan/tests/tsan_threads
+	TSAN_OPTIONS=halt_on_error=1 $(BUILD)-tsan/tests/tsan_threads
 # A mob loop embedded in a libuv loop (tests/uv/); installs libuv1-dev when missing.
 test-uv: criterion
 	@tools/apt-install.sh libuv1-dev

@@ -100,14 +100,29 @@ typedef struct mob_loop_options {
     int virtual_clock;     /* nonzero: mob_now() is virtual; see mob_clock_advance */
     int64_t virtual_start; /* initial virtual time in ns (only with virtual_clock) */
     int fpenv;             /* enum mob_fpenv: what bots get unless they ask otherwise */
+    int64_t timer_slack_ns; /* > 0: sets the calling thread's timer slack (Linux; see below) */
 } mob_loop_options;
 
 #define MOB_DEFAULT_STACK_SIZE ((size_t)64 * 1024)
 
 /*
  * Creates a loop. `opt` may be NULL for the defaults (free-running, 64 KiB guarded stacks,
- * real clock, bots in the thread's FP environment). Also raises the open-file soft limit to the hard limit, once per process.
- * Returns NULL only when memory or the poller cannot be had (errno tells which).
+ * real clock, bots in the thread's FP environment). Also raises the open-file soft limit to
+ * the hard limit (process-wide, and the same value whichever thread does it). With
+ * timer_slack_ns > 0 it sets the calling thread's timer slack (Linux's default is 50 us, which
+ * a 1 ms sleep then overshoots by up to 5%; the load runner asks for 1 us); otherwise the
+ * thread is left as it is. Returns NULL only when memory or the poller cannot be had (errno
+ * tells which).
+ *
+ * Threads: one loop per thread. A loop, its bots and everything they hand out (bots,
+ * messages, events, barriers, scopes) belong to the thread that created the loop, for its
+ * whole life: create, run, step and free it there, and call no function on it from another
+ * thread. Loops in different threads share nothing and need no locking: any number of threads
+ * may each run their own loop at once. Nothing in the runtime is process-wide and mutable
+ * except what is safe to share: the stack overflow handler (installed once, atomically; each
+ * thread gets its own alternate signal stack), the stack-guard budget (atomic) and the
+ * open-file limit. mob_close(NULL, fd) forgets fd in the live loops of the calling thread only.
+ * To pass work between threads, use the OS (a pipe or socket a bot reads), not mob objects.
  */
 mob_loop *mob_loop_new(const mob_loop_options *opt);
 

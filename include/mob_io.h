@@ -102,7 +102,8 @@ ssize_t mob_recvfrom(mob_bot *self, int fd, void *buf, size_t len, struct sockad
 /*
  * Closes fd: deregisters it, wakes any bot waiting on it (-EBADF), drops it from its owner's
  * cleanup list and closes it. Returns 0 or -errno. `self` may be NULL (the host): the fd is
- * then forgotten by every live loop of the process.
+ * then forgotten by every live loop of the calling thread (loops of other threads are not
+ * touched: see "Threads" in mob.h).
  */
 int mob_close(mob_bot *self, int fd);
 

@@ -36,6 +36,16 @@ int64_t mob__raise_fd_limit(void)
     return rl.rlim_cur == RLIM_INFINITY ? (int64_t)1 << 30 : (int64_t)rl.rlim_cur;
 }
 
+int mob__set_timer_slack(int64_t ns)
+{
+#if defined(__linux__)
+    return prctl(PR_SET_TIMERSLACK, (unsigned long)ns, 0, 0, 0) == 0 ? 0 : -errno;
+#else
+    (void)ns;
+    return -ENOSYS;
+#endif
+}
+
 int mob__die_with_parent(int sig)
 {
 #if defined(__linux__)

@@ -38,15 +38,26 @@
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14; older headers lack the name */
 #endif
 
+size_t mob__page_size(void)
+{
+    /* Atomic: loops in several threads ask at once (the same value, but a plain static
+     * written by two threads is still a data race). */
+    static atomic_size_t page;
+    size_t p = atomic_load_explicit(&page, memory_order_relaxed);
+    if (!p) {
+        p = (size_t)sysconf(_SC_PAGESIZE);
+        atomic_store_explicit(&page, p, memory_order_relaxed);
+    }
+    return p;
+}
+
 void mob__mem_prefault(void *p, size_t len)
 {
 #if defined(MADV_POPULATE_WRITE)
     static atomic_int refused; /* the kernel predates it: stop asking */
-    static size_t page;
     if (atomic_load_explicit(&refused, memory_order_relaxed))
         return;
-    if (!page)
-        page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t page = mob__page_size();
     /* Whole pages inside the block only: the pages at its edges may hold other allocations,
      * which populating would not harm, but madvise wants an aligned start. */
     uintptr_t lo = ((uintptr_t)p + page - 1) & ~(uintptr_t)(page - 1);
@@ -66,13 +77,11 @@ void mob__mem_prefault(void *p, size_t len)
 int mob__mem_advise_strided(char *first, size_t stride, int n, int advice)
 {
 #if defined(SYS_process_madvise)
-    static size_t page;
 #if defined(MOB_VALGRIND)
     if (RUNNING_ON_VALGRIND) /* valgrind does not know process_madvise and says so */
         return -1;
 #endif
-    if (!page)
-        page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t page = mob__page_size();
     struct iovec iov[VEC];
     for (int i = 0; i < n;) {
         int k = 0;

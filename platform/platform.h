@@ -100,14 +100,24 @@ void mob__switch(struct mob__ctx *from, struct mob__ctx *to);
 #endif
 #endif
 
+/* Built with ThreadSanitizer? */
+#if defined(__SANITIZE_THREAD__)
+#define MOB__TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MOB__TSAN 1
+#endif
+#endif
+
 /*
- * The switch the core makes every switch through: mob__switch, plus the AddressSanitizer
- * annotations when built with SAN=address (platform/san.c). `to_stack` is the stack `to` runs
- * on, or NULL for the thread's own stack (the host context); `from_done` is nonzero when the
- * context being left will never be resumed (a bot that has returned), so ASan can drop its
- * fake stack. Without ASan this is mob__switch itself.
+ * The switch the core makes every switch through: mob__switch, plus the AddressSanitizer or
+ * ThreadSanitizer annotations when built with SAN=address or SAN=thread (platform/san.c).
+ * `to_stack` is the stack `to` runs on, or NULL for the thread's own stack (the host
+ * context); `from_done` is nonzero when the context being left will never be resumed (a bot
+ * that has returned), so the sanitizer can drop what it kept for it. Without a sanitizer
+ * this is mob__switch itself.
  */
-#if defined(MOB__ASAN)
+#if defined(MOB__ASAN) || defined(MOB__TSAN)
 void mob__switch_annotated(struct mob__ctx *from, struct mob__ctx *to,
                            const struct mob__stack *to_stack, int from_done);
 #else
@@ -164,6 +174,9 @@ struct mob__stack {
     size_t size;
     int guard; /* enum mob__guard_kind actually in force for this stack */
     void *slot; /* pool bookkeeping; opaque to src/ */
+#if defined(MOB__TSAN)
+    void *tsan_fiber; /* ThreadSanitizer's fiber for the bot on it (san.c), made on first use */
+#endif
 };
 
 /* A pool of same-size stacks carved from slabs; freed stacks are reused, never zeroed. */
@@ -197,6 +210,9 @@ void mob__stack_install_overflow_handler(void);
 /* Memory                                                                                   */
 /* ---------------------------------------------------------------------------------------- */
 
+/* The page size, asked of the OS once (safe from any thread). */
+size_t mob__page_size(void);
+
 /* Maps in now, in one call, the whole pages inside [p, p + len), which the caller is about to
  * fill: cheaper than a page fault per page at first touch (platform/mem.c says how much).
  * Changes no byte. Best effort: does nothing where the OS cannot. */
@@ -220,6 +236,9 @@ int mob__mem_advise_strided(char *first, size_t stride, int n, int advice);
 int64_t mob__clock_ns(void);
 
 /* Raises RLIMIT_NOFILE's soft limit to the hard limit. Returns the resulting soft limit. */
+/* Sets the calling thread's timer slack (Linux: PR_SET_TIMERSLACK), the time the kernel may
+ * add to a timed wait to batch wake-ups. Returns 0, or -errno (-ENOSYS elsewhere). */
+int mob__set_timer_slack(int64_t ns);
 int64_t mob__raise_fd_limit(void);
 
 /* In a forked worker: asks the kernel to send `sig` when the parent dies (Linux), so workers

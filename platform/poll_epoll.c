@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,9 +44,6 @@ int mob__poller_new(struct mob__poller **out)
     if (!p)
         return -ENOMEM;
     p->no_pwait2 = 0;
-    /* Timers are what a load generator measures with: ask the kernel for 1 us of slack
-     * instead of the default 50 us (this thread only). */
-    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
     p->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (p->epfd < 0) {
         int rc = -errno;

@@ -23,7 +23,6 @@
 #define HAVE_PPOLL 1
 #endif
 #if defined(__linux__)
-#include <sys/prctl.h>
 #endif
 
 #include "platform.h"
@@ -42,11 +41,6 @@ int mob__poller_new(struct mob__poller **out)
     struct mob__poller *p = calloc(1, sizeof *p);
     if (!p)
         return -ENOMEM;
-#if defined(__linux__)
-    /* As in poll_epoll.c: 1 us of timer slack instead of 50 (this thread only), since timers
-     * are what a load generator measures with. */
-    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
-#endif
     *out = p;
     return 0;
 }

@@ -62,6 +62,47 @@ void mob__san_boot(void *boot)
     }
     entry(arg);
 }
+#elif defined(MOB__TSAN)
+#include <sanitizer/tsan_interface.h>
+
+/*
+ * ThreadSanitizer follows one thread's accesses as one history; bots switching on it behind
+ * its back would look, to it, like one thread jumping between stacks, and what one bot did
+ * would be mixed with the next one's. So each bot gets a TSan fiber (made on its first run,
+ * kept in its stack struct) and every switch tells TSan which fiber now runs; flag 0 makes a
+ * switch a synchronisation, as it is: a bot runs only after the one before it stopped. The
+ * fiber of a bot that returned is destroyed at the next switch, once we are off it.
+ */
+static _Thread_local void *host_fiber; /* the thread's own, where the host context runs */
+static _Thread_local void *dead_fiber; /* of a bot that returned, not destroyed yet */
+
+static void reap_fiber(void)
+{
+    if (dead_fiber && dead_fiber != __tsan_get_current_fiber()) {
+        __tsan_destroy_fiber(dead_fiber);
+        dead_fiber = NULL;
+    }
+}
+
+MOB__SWITCHES void mob__switch_annotated(struct mob__ctx *from, struct mob__ctx *to,
+                                         const struct mob__stack *to_stack, int from_done)
+{
+    reap_fiber();
+    if (!host_fiber) /* a thread's first switch leaves its host context for its first bot */
+        host_fiber = __tsan_get_current_fiber();
+    void *target = host_fiber;
+    if (to_stack) {
+        struct mob__stack *st = (struct mob__stack *)to_stack; /* the bot's own, writable */
+        if (!st->tsan_fiber)
+            st->tsan_fiber = __tsan_create_fiber(0);
+        target = st->tsan_fiber;
+    }
+    if (from_done)
+        dead_fiber = __tsan_get_current_fiber();
+    __tsan_switch_to_fiber(target, 0);
+    mob__switch(from, to);
+    reap_fiber();
+}
 #else
 /* ISO C wants a translation unit to declare something. */
 typedef int mob__san_unused;

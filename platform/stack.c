@@ -130,13 +130,7 @@ static atomic_int mprotect_budget = -1; /* guards mprotect may still make; -1: n
 static atomic_int madvise_state;        /* 0 unknown, 1 works, -1 refused */
 static atomic_int pmadvise_state;       /* same for process_madvise on ourselves */
 
-static size_t page_size(void)
-{
-    static size_t page;
-    if (!page)
-        page = (size_t)sysconf(_SC_PAGESIZE);
-    return page;
-}
+static size_t page_size(void) { return mob__page_size(); }
 
 const char *mob__guard_name(int kind)
 {

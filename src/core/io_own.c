@@ -13,10 +13,10 @@
 
 #include "io_fd.h"
 
-/* Every live loop's io, so that the host can mob_close(NULL, fd) without naming its loop.
- * Touched only when a loop is created or freed, and by mob_close(NULL, ...); not locked, so
- * loops in several threads must not be created or freed while another calls mob_close(NULL). */
-static struct mob__io *live_ios;
+/* Every live loop's io of this thread, so that the host can mob_close(NULL, fd) without
+ * naming its loop. Per thread, as loops are (mob.h, "Threads"): no lock, and no thread can
+ * reach another's loops. */
+static _Thread_local struct mob__io *live_ios;
 
 
 /* ---------------------------------------------------------------------------------------- */

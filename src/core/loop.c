@@ -432,6 +432,8 @@ mob_loop *mob_loop_new(const mob_loop_options *opt)
     loop->now = loop->virtual_clock ? opt->virtual_start : mob__clock_ns();
     loop->ready_tail = &loop->ready_head;
     loop->stats.fd_limit = mob__raise_fd_limit();
+    if (opt->timer_slack_ns > 0)
+        mob__set_timer_slack(opt->timer_slack_ns);
     mob__stack_install_overflow_handler();
     int rc = mob__io_init(loop);
     if (rc == 0 && (rc = mob__msg_init(loop)) != 0)

@@ -526,6 +526,7 @@ int mob__run_process(const struct mob__proc *p, mob_result **out)
     run.slots = MOB_CALLOC((size_t)(run.cap > 0 ? run.cap : 1), sizeof *run.slots);
     mob_loop_options lo = {0};
     lo.stack_size = o->stack_size;
+    lo.timer_slack_ns = 1000; /* latency is what a run measures: 1 us, not Linux's 50 */
     run.loop = mob_loop_new(&lo);
     if (!run.res || !run.slots || !run.loop) {
         rc = -ENOMEM;
