@@ -17,7 +17,8 @@
 # of each series, and a verdict. A series is flat when mob's RSS at the end is within 10% (+2
 # MiB) of the first sample's, when its open files never move by more than 1% of the bots (+8),
 # when the server's do the same, and when the median p99 of the second half of the samples is
-# within 2x that of the first half plus 1 ms (the machine is shared: p99 moves with load).
+# within 2x that of the first half plus 1 ms (the machine is shared: p99 moves with load; with
+# fewer than 10 samples, as in CI's short run, the p99 is printed but not judged).
 # Exit 0 when every target is flat and mob exited 0; 1 otherwise; 2 on a usage error.
 set -u
 
@@ -188,7 +189,9 @@ judge() {
         if (hi(fds) - lo(fds) > slack) { ok = 0; print "  NOT FLAT: mob open fds moved" }
         if (srss[n] > srss[1] * 1.10 + 2048) { ok = 0; print "  NOT FLAT: server RSS grew" }
         if (hi(sfds) - lo(sfds) > slack) { ok = 0; print "  NOT FLAT: server open fds moved" }
-        if (m2 > 2 * m1 + 1) { ok = 0; print "  NOT FLAT: p99 grew" }
+        # Fewer than 10 samples say nothing about a trend in a p99 on a shared machine.
+        if (n < 10) print "  p99 not judged: fewer than 10 samples"
+        else if (m2 > 2 * m1 + 1) { ok = 0; print "  NOT FLAT: p99 grew" }
         if (rc != 0) ok = 0
         printf "  verdict: %s\n", ok ? "flat" : "NOT FLAT (or mob failed)"
         exit ok ? 0 : 1
