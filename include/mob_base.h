@@ -15,7 +15,11 @@
 #ifndef MOB_BASE_H
 #define MOB_BASE_H
 
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -27,6 +31,39 @@ extern "C" {
 #define MOB_REALLOC(p, n) realloc((p), (n))
 #define MOB_FREE(p) free(p)
 #endif
+
+/* Grows the array *arrp (arrp is the address of a T* variable; elem is sizeof(T)) so that it
+ * holds at least need elements: the capacity *cap starts at first and doubles until it is
+ * enough, through MOB_REALLOC. Returns 0 (nothing moves when *cap >= need already), or
+ * -ENOMEM with errno set and *arrp and *cap untouched when memory is short or the size would
+ * overflow. The pointer goes in and out through memcpy, so any T* works without an alias. */
+static inline int mob_grow(void *arrp, int *cap, int need, size_t elem, int first)
+{
+    if (need <= *cap)
+        return 0;
+    int c = *cap > 0 ? *cap : (first > 0 ? first : 1);
+    while (c < need) {
+        if (c > INT_MAX / 2) {
+            c = need;
+            break;
+        }
+        c *= 2;
+    }
+    if (elem && (size_t)c > SIZE_MAX / elem) {
+        errno = ENOMEM;
+        return -ENOMEM;
+    }
+    void *old, *p;
+    memcpy(&old, arrp, sizeof old);
+    p = MOB_REALLOC(old, (size_t)c * elem);
+    if (!p) {
+        errno = ENOMEM;
+        return -ENOMEM;
+    }
+    memcpy(arrp, &p, sizeof p);
+    *cap = c;
+    return 0;
+}
 
 /* Prints "mob: FILE:LINE: message" on stderr and aborts. */
 void mob_panic(const char *file, int line, const char *fmt, ...)

@@ -70,15 +70,8 @@ static inline void mob__heap_down(struct mob__heap *h, int i)
 /* Returns 0, or -1 when the array cannot grow. */
 static inline int mob__heap_push(struct mob__heap *h, struct mob__timer *t)
 {
-    if (h->len == h->cap) {
-        int cap = h->cap ? h->cap * 2 : 64;
-        struct mob__timer **n =
-            (struct mob__timer **)MOB_REALLOC(h->nodes, (size_t)cap * sizeof *n);
-        if (!n)
-            return -1;
-        h->nodes = n;
-        h->cap = cap;
-    }
+    if (mob_grow(&h->nodes, &h->cap, h->len + 1, sizeof *h->nodes, 64))
+        return -1;
     t->seq = h->next_seq++;
     h->nodes[h->len] = t;
     mob__heap_up(h, h->len++);

@@ -67,15 +67,10 @@ struct mob__fdent *mob__fd_get(struct mob__io *io, int fd)
         return e;
     int c = fd >> MOB__FD_CHUNK_SHIFT;
     if (c >= io->nchunks) {
-        int n = io->nchunks ? io->nchunks : 16;
-        while (n <= c)
-            n *= 2;
-        struct mob__fdent **nc = MOB_REALLOC(io->chunks, (size_t)n * sizeof *nc);
-        if (!nc)
+        int had = io->nchunks;
+        if (mob_grow(&io->chunks, &io->nchunks, c + 1, sizeof *io->chunks, 16))
             return NULL;
-        memset(nc + io->nchunks, 0, (size_t)(n - io->nchunks) * sizeof *nc);
-        io->chunks = nc;
-        io->nchunks = n;
+        memset(io->chunks + had, 0, (size_t)(io->nchunks - had) * sizeof *io->chunks);
     }
     struct mob__fdent *chunk = mob__calloc_lines(MOB__FD_CHUNK, sizeof *chunk);
     if (!chunk)
@@ -94,14 +89,8 @@ static int fd_note_change(struct mob__io *io, struct mob__fdent *e)
 {
     if (e->flags & MOB__FD_CHANGED)
         return 0;
-    if (io->nchanges == io->capchanges) {
-        int cap = io->capchanges ? io->capchanges * 2 : 64;
-        int *c = MOB_REALLOC(io->changes, (size_t)cap * sizeof *c);
-        if (!c)
-            return -ENOMEM;
-        io->changes = c;
-        io->capchanges = cap;
-    }
+    if (mob_grow(&io->changes, &io->capchanges, io->nchanges + 1, sizeof *io->changes, 64))
+        return -ENOMEM;
     io->changes[io->nchanges++] = e->fd;
     e->flags |= MOB__FD_CHANGED;
     return 0;

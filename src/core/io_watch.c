@@ -39,14 +39,8 @@ static short poll_events(unsigned events)
 
 static int watch_add(struct mob__io *io, struct mob__fdent *e)
 {
-    if (io->nwatch == io->capwatch) {
-        int cap = io->capwatch ? io->capwatch * 2 : 16;
-        struct pollfd *w = MOB_REALLOC(io->watch, (size_t)cap * sizeof *w);
-        if (!w)
-            return -ENOMEM;
-        io->watch = w;
-        io->capwatch = cap;
-    }
+    if (mob_grow(&io->watch, &io->capwatch, io->nwatch + 1, sizeof *io->watch, 16))
+        return -ENOMEM;
     e->watch_idx = io->nwatch++;
     io->watch[e->watch_idx].fd = e->fd;
     io->watch[e->watch_idx].events = poll_events(e->watch_events);
@@ -58,14 +52,8 @@ static int watch_add(struct mob__io *io, struct mob__fdent *e)
 
 static int watch_op(struct mob__io *io, struct mob__fdent *e)
 {
-    if (io->nwatch_ops == io->capwatch_ops) {
-        int cap = io->capwatch_ops ? io->capwatch_ops * 2 : 16;
-        int *w = MOB_REALLOC(io->watch_ops, (size_t)cap * sizeof *w);
-        if (!w)
-            return -ENOMEM;
-        io->watch_ops = w;
-        io->capwatch_ops = cap;
-    }
+    if (mob_grow(&io->watch_ops, &io->capwatch_ops, io->nwatch_ops + 1, sizeof *io->watch_ops, 16))
+        return -ENOMEM;
     io->watch_ops[io->nwatch_ops++] = e->fd;
     return 0;
 }

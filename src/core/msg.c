@@ -72,14 +72,8 @@ static void inbox_init(mob_bot *bot)
 
 static int pool_refill(struct mob__msgs *ms)
 {
-    if (ms->nslabs == ms->slabs_cap) {
-        int cap = ms->slabs_cap ? ms->slabs_cap * 2 : 16;
-        void **s = MOB_REALLOC(ms->slabs, (size_t)cap * sizeof *s);
-        if (!s)
-            return -ENOMEM;
-        ms->slabs = s;
-        ms->slabs_cap = cap;
-    }
+    if (mob_grow(&ms->slabs, &ms->slabs_cap, ms->nslabs + 1, sizeof *ms->slabs, 16))
+        return -ENOMEM;
     size_t size = MOB__MSG_HDR + MOB__MSG_INLINE;
     unsigned char *slab = MOB_MALLOC(size * MOB__MSG_SLAB);
     if (!slab)

@@ -144,14 +144,8 @@ int mob_group_join(mob_bot *bot, int group)
     if (member_index(bot, group) >= 0)
         return -EEXIST;
     mob__turn_active(bot->loop);
-    if (bot->ngroups == bot->groups_cap) {
-        int cap = bot->groups_cap ? bot->groups_cap * 2 : 4;
-        struct mob__member **a = MOB_REALLOC(bot->groups, (size_t)cap * sizeof *a);
-        if (!a)
-            return -ENOMEM;
-        bot->groups = a;
-        bot->groups_cap = cap;
-    }
+    if (mob_grow(&bot->groups, &bot->groups_cap, bot->ngroups + 1, sizeof *bot->groups, 4))
+        return -ENOMEM;
     struct mob__member *mb = MOB_MALLOC(sizeof *mb);
     if (!mb)
         return -ENOMEM;

@@ -78,14 +78,8 @@ mob_scope *mob_scope_open(mob_loop *loop)
         errno = EOVERFLOW;
         return NULL;
     }
-    if (loop->nscopes == loop->scopes_cap) {
-        int cap = loop->scopes_cap ? loop->scopes_cap * 2 : 4;
-        mob_scope **s = MOB_REALLOC(loop->scopes, (size_t)cap * sizeof *s);
-        if (!s)
-            return NULL;
-        loop->scopes = s;
-        loop->scopes_cap = cap;
-    }
+    if (mob_grow(&loop->scopes, &loop->scopes_cap, loop->nscopes + 1, sizeof *loop->scopes, 4))
+        return NULL;
     mob_scope *s = MOB_CALLOC(1, sizeof *s);
     if (!s)
         return NULL;

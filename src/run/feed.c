@@ -18,14 +18,8 @@
 int mob__secrecs_update(struct mob__secrecs *s, const mob_result *r, int bots)
 {
     while (s->n < r->nsecs) {
-        if (s->n == s->cap) {
-            int cap = s->cap ? s->cap * 2 : 64;
-            struct mob__secrec *v = MOB_REALLOC(s->v, (size_t)cap * sizeof *v);
-            if (!v)
-                return -ENOMEM;
-            s->v = v;
-            s->cap = cap;
-        }
+        if (mob_grow(&s->v, &s->cap, s->n + 1, sizeof *s->v, 64))
+            return -ENOMEM;
         struct mob__secrec *e = &s->v[s->n++];
         /* Several seconds closed at once (a stalled loop) share the classes of the gap. */
         for (int c = 0; c < MOB_FAIL_NCLASS; c++) {

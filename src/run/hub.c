@@ -234,16 +234,8 @@ static int classes(char **t, int at, uint64_t *fail)
 
 static struct hsec *hub_second(struct mob__hub *h, int sec)
 {
-    if (sec >= h->cap) {
-        int cap = h->cap ? h->cap : 64;
-        while (cap <= sec)
-            cap *= 2;
-        struct hsec *n = MOB_REALLOC(h->secs, (size_t)cap * sizeof *n);
-        if (!n)
-            return NULL;
-        h->secs = n;
-        h->cap = cap;
-    }
+    if (mob_grow(&h->secs, &h->cap, sec + 1, sizeof *h->secs, 64))
+        return NULL;
     while (h->nsecs <= sec)
         memset(&h->secs[h->nsecs++], 0, sizeof *h->secs);
     return &h->secs[sec];

@@ -186,16 +186,8 @@ void mob__result_span_record(mob_result *r, int i, int cls, int64_t ns)
 int mob__scenario_add_second(mob_result *r, int i, int sec, uint64_t ok, uint64_t fail)
 {
     struct mob__sstats *s = &r->scen[i];
-    if (sec >= s->tl_cap) {
-        int cap = s->tl_cap ? s->tl_cap : 64;
-        while (cap <= sec)
-            cap *= 2;
-        uint64_t *n = MOB_REALLOC(s->tl, (size_t)cap * 2 * sizeof *n);
-        if (!n)
-            return -ENOMEM;
-        s->tl = n;
-        s->tl_cap = cap;
-    }
+    if (mob_grow(&s->tl, &s->tl_cap, sec + 1, 2 * sizeof *s->tl, 64)) /* ok, fail a second */
+        return -ENOMEM;
     while (s->ntl <= sec) {
         s->tl[2 * s->ntl] = s->tl[2 * s->ntl + 1] = 0;
         s->ntl++;
@@ -227,15 +219,9 @@ void mob__result_record(mob_result *r, int i, int cls, int64_t latency_ns)
 
 int mob__result_add_second(mob_result *r, const struct mob__second *s)
 {
-    if (r->nsecs == r->secs_cap) {
-        int cap = r->secs_cap ? r->secs_cap * 2 : 64;
-        struct mob__second *n = MOB_REALLOC(r->secs, (size_t)cap * sizeof *n);
-        if (!n) {
-            MOB_FREE(s->cb);
-            return -ENOMEM;
-        }
-        r->secs = n;
-        r->secs_cap = cap;
+    if (mob_grow(&r->secs, &r->secs_cap, r->nsecs + 1, sizeof *r->secs, 64)) {
+        MOB_FREE(s->cb);
+        return -ENOMEM;
     }
     r->secs[r->nsecs++] = *s;
     return 0;

@@ -54,14 +54,8 @@ static int put(const char *name, void *value)
         v->value = value;
         return 0;
     }
-    if (vars.n == vars.cap) {
-        int cap = vars.cap ? vars.cap * 2 : 8;
-        struct var *nv = MOB_REALLOC(vars.v, (size_t)cap * sizeof *nv);
-        if (!nv)
-            return -ENOMEM;
-        vars.v = nv;
-        vars.cap = cap;
-    }
+    if (mob_grow(&vars.v, &vars.cap, vars.n + 1, sizeof *vars.v, 8))
+        return -ENOMEM;
     size_t len = strlen(name) + 1;
     char *copy = MOB_MALLOC(len);
     if (!copy)
