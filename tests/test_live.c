@@ -384,7 +384,13 @@ Test(live, view_beyond_loopback_needs_a_token, .timeout = 10)
 
 /* ---- statsd, CSV, --index ------------------------------------------------------------- */
 
-Test(live, statsd_lines_carry_molotov_names_and_every_run, .timeout = 20)
+pid_t run_server_start(int *port, int64_t delay_ns, int64_t stall_at_ns, int64_t stall_len_ns);
+void run_server_stop(pid_t pid);
+
+/* Runs mob on target with --statsd to a UDP socket of ours, 4 bots for 2 s, and checks every
+ * line: it starts with prefix (then ':' or '.'), the ok counters and the timings' sample
+ * rates both add up to the report's successes. With exact, a timing's name is prefix itself. */
+static void statsd_check(const char *target, const char *prefix, int exact)
 {
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET};
@@ -397,24 +403,27 @@ Test(live, statsd_lines_carry_molotov_names_and_every_run, .timeout = 20)
     char url[64], json[] = "/tmp/mob-live-statsd-XXXXXX";
     close(mkstemp(json));
     snprintf(url, sizeof url, "udp://127.0.0.1:%d", ntohs(sa.sin_port));
-    pid_t pid = MOB_START("statsd", "arena://in-process", "-w", "4", "-d", "2s", "-q",
-                          "--statsd", url, "--json", json);
+    pid_t pid = MOB_START("statsd", target, "-w", "4", "-d", "2s", "-q", "--statsd", url,
+                          "--json", json);
     cr_assert_eq(mob_wait(pid), 0);
     struct timeval tv = {0, 200000};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     unsigned long long oks = 0, timed = 0;
     int timings = 0;
+    size_t plen = strlen(prefix);
     char d[2048];
     ssize_t n;
     while ((n = recv(fd, d, sizeof d - 1, 0)) > 0) {
         d[n] = 0;
         for (char *line = strtok(d, "\n"); line; line = strtok(NULL, "\n")) {
-            cr_assert(strncmp(line, "molotov.", 8) == 0, "%s", line);
+            cr_assert(strncmp(line, prefix, plen) == 0 && strchr(".:", line[plen]),
+                      "%s does not start with %s", line, prefix);
             char *ok = strstr(line, ".ok:");
             if (ok && strstr(line, "|c"))
                 oks += strtoull(ok + 4, NULL, 10);
             char *ms = strstr(line, "|ms");
             if (ms) {
+                cr_assert(!exact || line[plen] == ':', "a timing is the label itself: %s", line);
                 timings++;
                 char *at = strstr(ms, "|@");
                 timed += at ? (unsigned long long)(1.0 / strtod(at + 2, NULL) + 0.5) : 1;
@@ -424,9 +433,41 @@ Test(live, statsd_lines_carry_molotov_names_and_every_run, .timeout = 20)
     close(fd);
     cr_assert_gt(timings, 0);
     unsigned long long want = report_ok(json);
+    cr_assert_gt(want, 0);
     cr_assert_eq(oks, want, "counters add up to the report: %llu vs %llu", oks, want);
     cr_assert_eq(timed, want, "timings stand for every run: %llu vs %llu", timed, want);
     unlink(json);
+}
+
+static void statsd_host(char *out, size_t cap)
+{
+    char h[64] = {0};
+    gethostname(h, sizeof h - 1);
+    for (char *p = h; *p; p++)
+        if (*p == '.' || *p == ':' || *p == ' ')
+            *p = '_';
+    snprintf(out, cap, "molotov.%s", h);
+}
+
+Test(live, statsd_lines_carry_molotov_names_and_every_run, .timeout = 20)
+{
+    char prefix[128];
+    statsd_host(prefix, sizeof prefix);
+    statsd_check("arena://in-process", prefix, 0); /* then the scenario's name */
+}
+
+/* molotov's per-request label: molotov.<hostname>.<METHOD>.<host>.<path>, no port, no query. */
+Test(live, statsd_http_lines_carry_molotovs_request_labels, .timeout = 20)
+{
+    int port;
+    pid_t srv = run_server_start(&port, 0, 0, 0);
+    char target[96], prefix[160];
+    snprintf(target, sizeof target, "http://127.0.0.1:%d/api/v1.items?q=1", port);
+    statsd_host(prefix, sizeof prefix);
+    size_t n = strlen(prefix);
+    snprintf(prefix + n, sizeof prefix - n, ".GET.127.0.0.1./api/v1.items");
+    statsd_check(target, prefix, 1);
+    run_server_stop(srv);
 }
 
 Test(live, csv_files_have_locusts_columns_and_the_runs_totals, .timeout = 20)

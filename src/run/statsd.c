@@ -109,6 +109,57 @@ static void metric_name(char *out, size_t cap, const char *host, const char *nam
     out[n] = 0;
 }
 
+/* Appends len bytes of src at out[n], the characters statsd reserves (: | @ and blanks) as _. */
+static int put(char *out, size_t cap, int n, const char *src, size_t len)
+{
+    for (size_t i = 0; i < len && (size_t)n + 1 < cap; i++)
+        out[n++] = (src[i] == ':' || src[i] == '|' || src[i] == '@' ||
+                    (unsigned char)src[i] <= ' ')
+                       ? '_'
+                       : src[i];
+    return n;
+}
+
+/* molotov's label for a request of the http suite: molotov.<hostname>.<METHOD>.<host>.<path>;
+ * 0 if the run is not the http suite's aimed at an http(s):// URL. */
+static int http_label(char *out, size_t cap, const char *host, const mob_result *r,
+                      const char *scen)
+{
+    const char *t = r->target;
+    if (!r->suite || strcmp(r->suite, "http") != 0 || !t)
+        return 0;
+    if (strncmp(t, "http://", 7) == 0)
+        t += 7;
+    else if (strncmp(t, "https://", 8) == 0)
+        t += 8;
+    else
+        return 0;
+    const char *end = t + strcspn(t, "/?#"), *h = t, *he;
+    if (*h == '[') { /* [v6]:port */
+        h++;
+        he = memchr(h, ']', (size_t)(end - h));
+        if (!he)
+            he = end;
+    } else {
+        he = memchr(h, ':', (size_t)(end - h));
+        if (!he)
+            he = end;
+    }
+    const char *path = *end == '/' ? end : "/";
+    size_t plen = *end == '/' ? strcspn(end, "?#") : 1;
+    int n = snprintf(out, cap, "molotov.%s.", host);
+    for (const char *p = scen; *p && (size_t)n + 1 < cap; p++)
+        out[n++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p); /* the suite names it "get" */
+    if ((size_t)n + 1 < cap)
+        out[n++] = '.';
+    n = put(out, cap, n, h, (size_t)(he - h));
+    if ((size_t)n + 1 < cap)
+        out[n++] = '.';
+    n = put(out, cap, n, path, plen);
+    out[n] = 0;
+    return 1;
+}
+
 /* Sends the buckets of cur that grew since prev (both ascending). */
 static void timings(struct mob__statsd *s, const char *name, const struct mob__cbucket *cur,
                     int ncur, const struct mob__cbucket *prev, int nprev)
@@ -143,7 +194,8 @@ void mob__statsd_second(struct mob__statsd *s, const mob_result *r)
     for (int i = 0; i < r->nscen; i++) {
         const struct mob__sstats *sc = &r->scen[i];
         struct prev *p = &s->prev[i];
-        metric_name(name, sizeof name, s->host, sc->name);
+        if (!http_label(name, sizeof name, s->host, r, sc->name))
+            metric_name(name, sizeof name, s->host, sc->name);
         struct mob__cbucket *cb = NULL;
         int ncb = mob__hist_coarse(sc->hist, &cb);
         if (ncb >= 0) {
