@@ -162,6 +162,33 @@ static void pipes_print(const char *impl, struct pipes_result *r)
            median(r->cpu, O.rounds));
 }
 
+/* The pipes workload's rounds, the same for every implementation: arm() re-registers every
+ * pipe and gives the loop one non-blocking turn (timed as setup); then O.active tokens start
+ * and turn() runs one non-blocking turn of the loop until every chain has ended. */
+static inline int pipes_rounds(const char *impl, void (*arm)(void), void (*turn)(void))
+{
+    struct pipes_result r = pipes_alloc();
+    int space = O.pipes / O.active;
+    for (int round = 0; round < O.rounds; round++) {
+        int64_t s0 = now_ns();
+        arm();
+        r.setup[round] = (now_ns() - s0) / 1e3;
+        for (int i = 0; i < O.active; i++)
+            if (write(fds[2 * (i * space) + 1], "e", 1) != 1)
+                die("write");
+        fired = O.active;
+        count = 0;
+        writes = O.writes;
+        int64_t t0 = now_ns(), c0 = cpu_ns();
+        while (count < fired)
+            turn();
+        r.us[round] = (now_ns() - t0) / 1e3;
+        r.cpu[round] = (cpu_ns() - c0) / 1e3;
+    }
+    pipes_print(impl, &r);
+    return 0;
+}
+
 /* Echo: C connected pairs over loopback, made with blocking calls, then non-blocking.
  * cli[i] and srv[i] are the two ends of connection i. */
 static void echo_make(int n, int *cli, int *srv)
@@ -200,6 +227,30 @@ static void echo_print(const char *impl, long long rtts, int64_t wall_ns, int64_
            "\"rtt_per_s\":%.0f,\"ns_rtt\":%.0f,\"cpu_ns_rtt\":%.0f}\n",
            impl, O.conns, wall_ns / 1e9, rtts / (wall_ns / 1e9),
            rtts ? (double)wall_ns / (double)rtts : 0, rtts ? (double)cpu / (double)rtts : 0);
+}
+
+/* The echo client's share of r bytes read on fd: each whole message back is a round trip,
+ * answered with the next message. Returns the round trips completed. */
+static inline long long echo_reply(int fd, int *got, ssize_t r, const char *msg)
+{
+    long long n = 0;
+    *got += (int)r;
+    while (*got >= MSG_SIZE) {
+        *got -= MSG_SIZE;
+        n++;
+        if (write(fd, msg, MSG_SIZE) != MSG_SIZE)
+            die("write");
+    }
+    return n;
+}
+
+/* Every implementation's command line: "pipes" or "echo", then the shared options. */
+static inline int sel_main(int argc, char **argv, int (*pipes)(void), int (*echo)(void))
+{
+    if (argc < 2)
+        return 2;
+    parse(argc, argv, 2);
+    return !strcmp(argv[1], "pipes") ? pipes() : !strcmp(argv[1], "echo") ? echo() : 2;
 }
 
 #endif

@@ -19,35 +19,23 @@ static void pipes_iter(void)
         pipe_read((int)ev[k].data.u32);
 }
 
+static void pipes_arm(void)
+{
+    for (int i = 0; i < O.pipes; i++) {
+        struct epoll_event e = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
+        epoll_ctl(ep, EPOLL_CTL_DEL, fds[2 * i], &e);
+        epoll_ctl(ep, EPOLL_CTL_ADD, fds[2 * i], &e);
+    }
+    pipes_iter();
+}
+
+static void pipes_turn(void) { pipes_iter(); }
+
 static int pipes(void)
 {
     fds = pipes_make(O.pipes);
     ep = epoll_create1(0);
-    struct pipes_result r = pipes_alloc();
-    int space = O.pipes / O.active;
-    for (int round = 0; round < O.rounds; round++) {
-        int64_t s0 = now_ns();
-        for (int i = 0; i < O.pipes; i++) {
-            struct epoll_event e = {.events = EPOLLIN, .data.u32 = (uint32_t)i};
-            epoll_ctl(ep, EPOLL_CTL_DEL, fds[2 * i], &e);
-            epoll_ctl(ep, EPOLL_CTL_ADD, fds[2 * i], &e);
-        }
-        pipes_iter();
-        r.setup[round] = (now_ns() - s0) / 1e3;
-        for (int i = 0; i < O.active; i++)
-            if (write(fds[2 * (i * space) + 1], "e", 1) != 1)
-                die("write");
-        fired = O.active;
-        count = 0;
-        writes = O.writes;
-        int64_t t0 = now_ns(), c0 = cpu_ns();
-        while (count < fired)
-            pipes_iter();
-        r.us[round] = (now_ns() - t0) / 1e3;
-        r.cpu[round] = (cpu_ns() - c0) / 1e3;
-    }
-    pipes_print("epoll", &r);
-    return 0;
+    return pipes_rounds("epoll", pipes_arm, pipes_turn);
 }
 
 static char msg[MSG_SIZE];
@@ -86,13 +74,7 @@ static int echo(void)
                 ssize_t r = read(cli[i], buf, sizeof buf);
                 if (r <= 0)
                     continue;
-                got[i] += (int)r;
-                while (got[i] >= MSG_SIZE) {
-                    got[i] -= MSG_SIZE;
-                    rtts++;
-                    if (write(cli[i], msg, MSG_SIZE) != MSG_SIZE)
-                        die("write");
-                }
+                rtts += echo_reply(cli[i], &got[i], r, msg);
             }
         }
     }
@@ -102,8 +84,5 @@ static int echo(void)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2)
-        return 2;
-    parse(argc, argv, 2);
-    return !strcmp(argv[1], "pipes") ? pipes() : !strcmp(argv[1], "echo") ? echo() : 2;
+    return sel_main(argc, argv, pipes, echo);
 }

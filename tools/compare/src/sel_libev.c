@@ -20,6 +20,18 @@ static void pipe_cb(struct ev_loop *loop, ev_io *io, int revents)
     pipe_read(i);
 }
 
+static void pipes_arm(void)
+{
+    for (int i = 0; i < O.pipes; i++) {
+        ev_io_stop(L, &w[i]);
+        ev_io_set(&w[i], fds[2 * i], EV_READ);
+        ev_io_start(L, &w[i]);
+    }
+    ev_run(L, EVRUN_NOWAIT);
+}
+
+static void pipes_turn(void) { ev_run(L, EVRUN_NOWAIT); }
+
 static int pipes(void)
 {
     fds = pipes_make(O.pipes);
@@ -27,31 +39,7 @@ static int pipes(void)
     w = calloc((size_t)O.pipes, sizeof *w);
     for (int i = 0; i < O.pipes; i++)
         ev_io_init(&w[i], pipe_cb, fds[2 * i], EV_READ);
-    struct pipes_result r = pipes_alloc();
-    int space = O.pipes / O.active;
-    for (int round = 0; round < O.rounds; round++) {
-        int64_t s0 = now_ns();
-        for (int i = 0; i < O.pipes; i++) {
-            ev_io_stop(L, &w[i]);
-            ev_io_set(&w[i], fds[2 * i], EV_READ);
-            ev_io_start(L, &w[i]);
-        }
-        ev_run(L, EVRUN_NOWAIT);
-        r.setup[round] = (now_ns() - s0) / 1e3;
-        for (int i = 0; i < O.active; i++)
-            if (write(fds[2 * (i * space) + 1], "e", 1) != 1)
-                die("write");
-        fired = O.active;
-        count = 0;
-        writes = O.writes;
-        int64_t t0 = now_ns(), c0 = cpu_ns();
-        while (count < fired)
-            ev_run(L, EVRUN_NOWAIT);
-        r.us[round] = (now_ns() - t0) / 1e3;
-        r.cpu[round] = (cpu_ns() - c0) / 1e3;
-    }
-    pipes_print("libev", &r);
-    return 0;
+    return pipes_rounds("libev", pipes_arm, pipes_turn);
 }
 
 static int *cli, *srv, *got;
@@ -67,13 +55,7 @@ static void cli_cb(struct ev_loop *loop, ev_io *io, int revents)
     ssize_t r = read(cli[i], buf, sizeof buf);
     if (r <= 0)
         return;
-    got[i] += (int)r;
-    while (got[i] >= MSG_SIZE) {
-        got[i] -= MSG_SIZE;
-        rtts++;
-        if (write(cli[i], msg, MSG_SIZE) != MSG_SIZE)
-            die("write");
-    }
+    rtts += echo_reply(cli[i], &got[i], r, msg);
 }
 
 static void srv_cb(struct ev_loop *loop, ev_io *io, int revents)
@@ -124,8 +106,5 @@ static int echo(void)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2)
-        return 2;
-    parse(argc, argv, 2);
-    return !strcmp(argv[1], "pipes") ? pipes() : !strcmp(argv[1], "echo") ? echo() : 2;
+    return sel_main(argc, argv, pipes, echo);
 }

@@ -20,6 +20,18 @@ static void pipe_cb(evutil_socket_t fd, short what, void *arg)
     pipe_read(i);
 }
 
+static void pipes_arm(void)
+{
+    for (int i = 0; i < O.pipes; i++) {
+        event_del(ev[i]);
+        event_assign(ev[i], B, fds[2 * i], EV_READ | EV_PERSIST, pipe_cb, (void *)(intptr_t)i);
+        event_add(ev[i], NULL);
+    }
+    event_base_loop(B, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+}
+
+static void pipes_turn(void) { event_base_loop(B, EVLOOP_ONCE | EVLOOP_NONBLOCK); }
+
 static int pipes(void)
 {
     fds = pipes_make(O.pipes);
@@ -27,31 +39,7 @@ static int pipes(void)
     ev = calloc((size_t)O.pipes, sizeof *ev);
     for (int i = 0; i < O.pipes; i++)
         ev[i] = event_new(B, fds[2 * i], EV_READ | EV_PERSIST, pipe_cb, (void *)(intptr_t)i);
-    struct pipes_result r = pipes_alloc();
-    int space = O.pipes / O.active;
-    for (int round = 0; round < O.rounds; round++) {
-        int64_t s0 = now_ns();
-        for (int i = 0; i < O.pipes; i++) {
-            event_del(ev[i]);
-            event_assign(ev[i], B, fds[2 * i], EV_READ | EV_PERSIST, pipe_cb, (void *)(intptr_t)i);
-            event_add(ev[i], NULL);
-        }
-        event_base_loop(B, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-        r.setup[round] = (now_ns() - s0) / 1e3;
-        for (int i = 0; i < O.active; i++)
-            if (write(fds[2 * (i * space) + 1], "e", 1) != 1)
-                die("write");
-        fired = O.active;
-        count = 0;
-        writes = O.writes;
-        int64_t t0 = now_ns(), c0 = cpu_ns();
-        while (count < fired)
-            event_base_loop(B, EVLOOP_ONCE | EVLOOP_NONBLOCK);
-        r.us[round] = (now_ns() - t0) / 1e3;
-        r.cpu[round] = (cpu_ns() - c0) / 1e3;
-    }
-    pipes_print("libevent", &r);
-    return 0;
+    return pipes_rounds("libevent", pipes_arm, pipes_turn);
 }
 
 static int *cli, *srv, *got;
@@ -65,13 +53,7 @@ static void cli_cb(evutil_socket_t fd, short what, void *arg)
     ssize_t r = read(fd, buf, sizeof buf);
     if (r <= 0)
         return;
-    got[i] += (int)r;
-    while (got[i] >= MSG_SIZE) {
-        got[i] -= MSG_SIZE;
-        rtts++;
-        if (write(fd, msg, MSG_SIZE) != MSG_SIZE)
-            die("write");
-    }
+    rtts += echo_reply(fd, &got[i], r, msg);
 }
 
 static void srv_cb(evutil_socket_t fd, short what, void *arg)
@@ -115,8 +97,5 @@ static int echo(void)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2)
-        return 2;
-    parse(argc, argv, 2);
-    return !strcmp(argv[1], "pipes") ? pipes() : !strcmp(argv[1], "echo") ? echo() : 2;
+    return sel_main(argc, argv, pipes, echo);
 }

@@ -20,6 +20,17 @@ static void pipe_cb(uv_poll_t *h, int status, int events)
     pipe_read(i);
 }
 
+static void pipes_arm(void)
+{
+    for (int i = 0; i < O.pipes; i++) {
+        uv_poll_stop(&p[i]);
+        uv_poll_start(&p[i], UV_READABLE, pipe_cb);
+    }
+    uv_run(L, UV_RUN_NOWAIT);
+}
+
+static void pipes_turn(void) { uv_run(L, UV_RUN_NOWAIT); }
+
 static int pipes(void)
 {
     fds = pipes_make(O.pipes);
@@ -27,30 +38,7 @@ static int pipes(void)
     p = calloc((size_t)O.pipes, sizeof *p);
     for (int i = 0; i < O.pipes; i++)
         uv_poll_init(L, &p[i], fds[2 * i]);
-    struct pipes_result r = pipes_alloc();
-    int space = O.pipes / O.active;
-    for (int round = 0; round < O.rounds; round++) {
-        int64_t s0 = now_ns();
-        for (int i = 0; i < O.pipes; i++) {
-            uv_poll_stop(&p[i]);
-            uv_poll_start(&p[i], UV_READABLE, pipe_cb);
-        }
-        uv_run(L, UV_RUN_NOWAIT);
-        r.setup[round] = (now_ns() - s0) / 1e3;
-        for (int i = 0; i < O.active; i++)
-            if (write(fds[2 * (i * space) + 1], "e", 1) != 1)
-                die("write");
-        fired = O.active;
-        count = 0;
-        writes = O.writes;
-        int64_t t0 = now_ns(), c0 = cpu_ns();
-        while (count < fired)
-            uv_run(L, UV_RUN_NOWAIT);
-        r.us[round] = (now_ns() - t0) / 1e3;
-        r.cpu[round] = (cpu_ns() - c0) / 1e3;
-    }
-    pipes_print("libuv", &r);
-    return 0;
+    return pipes_rounds("libuv", pipes_arm, pipes_turn);
 }
 
 struct conn {
@@ -143,8 +131,5 @@ static int echo(void)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2)
-        return 2;
-    parse(argc, argv, 2);
-    return !strcmp(argv[1], "pipes") ? pipes() : !strcmp(argv[1], "echo") ? echo() : 2;
+    return sel_main(argc, argv, pipes, echo);
 }
