@@ -16,7 +16,7 @@
 
 static const char usage_text[] =
     "usage: mob [options] TARGET    TARGET: http[s]://HOST:PORT/PATH | tcp://H:P |\n"
-    "                                       ws://HOST:PORT/PATH | arena://HOST:PORT | ./x.so\n"
+    "                                 ws://HOST:PORT/PATH | arena://HOST:PORT | ./x.so | ./x.c\n"
     "       mob merge FILE.json... [--json OUT]   mob report FILE.json... [--html OUT] [--csv P]\n"
     "       mob view [HOST:]PORT [--token T] [--json OUT] [--html OUT] [--expect N]\n"
     "\n"

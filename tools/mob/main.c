@@ -3,19 +3,22 @@
  * mob: the command. Everything is in the library: the command line is mob_main_ex
  * (src/run/cli.c) and the built-in suites are mob_builtin_suite (src/suites/, one file per
  * scheme). This file adds plugins: a path to a shared object loads the suite it exports under
- * MOB_PLUGIN_SYMBOL (mob_run.h). The binary is linked with -rdynamic, so a plugin calls the
- * library's functions without linking it again.
+ * MOB_PLUGIN_SYMBOL (mob_run.h), and a path to a C file is built into one first (source.c).
+ * The binary is linked with -rdynamic, so a plugin calls the library's functions without
+ * linking it again.
  */
 #define _GNU_SOURCE /* dladdr1: the plugin symbol's ELF type and size */
 #include <dlfcn.h>
 #if defined(__linux__)
 #include <link.h>
 #endif
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "mob_run.h"
 #include "mob_suites.h"
+#include "tool.h"
 
 /* "./x.so", "dir/x", "x.so": anything with a slash and no scheme, or ending in .so. */
 static int looks_like_path(const char *t)
@@ -31,7 +34,15 @@ static const mob_suite *choose(const char *target, const mob_suite_args *args, c
 {
     if (!looks_like_path(target))
         return mob_builtin_suite(target, args, err, errlen);
-    void *h = dlopen(target, RTLD_NOW | RTLD_LOCAL);
+    size_t tl = strlen(target);
+    static char so[PATH_MAX + 64];
+    const char *path = target;
+    if (tl > 2 && strcmp(target + tl - 2, ".c") == 0) {
+        if (mob_tool_build_source(target, so, sizeof so, err, errlen) < 0)
+            return NULL;
+        path = so;
+    }
+    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         snprintf(err, errlen, "cannot load '%s': %s", target, dlerror());
         return NULL;
