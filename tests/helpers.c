@@ -104,6 +104,17 @@ void test_run_mob(struct test_out *o, int sig, int64_t sig_after_ns, const char 
     close(fe);
 }
 
+char *test_read_file(const char *path)
+{
+    static char buf[1 << 20];
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
 void test_copy_as_new_run(const char *src, const char *dst)
 {
     FILE *f = fopen(src, "r");

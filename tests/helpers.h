@@ -60,6 +60,10 @@ void test_run_mob(struct test_out *o, int sig, int64_t sig_after_ns, const char 
  * that merging the two doubles every count instead of being refused as the same run twice. */
 void test_copy_as_new_run(const char *src, const char *dst);
 
+/* The text of the file at path (which must open), NUL-terminated, in a static 1 MiB buffer
+ * that the next call overwrites. */
+char *test_read_file(const char *path);
+
 /* Starts `$MOB_BUILD/tests/hostile MODE` (tests/hostile_server.c) and reads the port it
  * listens on. Returns its pid (> 0), or -errno. */
 int test_hostile_start(const char *mode, int *port);

@@ -255,12 +255,7 @@ Test(cli, a_shared_object_of_scenarios_runs_under_mob, .timeout = 10)
     MOB(&o, "-w", "2", "-r", "10", "--no-live", "--json", json, "--hgrm", hgrm, so);
     cr_assert_eq(o.code, 0, "%s%s", o.out, o.err);
     cr_assert_not_null(strstr(o.out, "SUCCESSES: 18 | FAILURES: 2"), "%s", o.out);
-    FILE *f = fopen(hgrm, "r");
-    char text[8192] = "";
-    cr_assert_not_null(f);
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    text[n] = 0;
-    fclose(f);
+    const char *text = test_read_file(hgrm);
     unlink(hgrm);
     cr_assert(strncmp(text, "       Value     Percentile TotalCount 1/(1-Percentile)", 55) == 0);
     cr_assert_not_null(strstr(text, "Total count    =           18]"), "%s", text);

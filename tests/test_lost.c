@@ -71,11 +71,7 @@ Test(lost, a_killed_child_loses_only_its_own_results, .timeout = 30)
     run_server_stop(srv);
     cr_assert(WIFEXITED(st), "mob itself ended normally");
     cr_assert_eq(WEXITSTATUS(st), 1, "incomplete: exit 1");
-    FILE *f = fopen(out, "r");
-    char text[8192];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    text[n] = 0;
-    fclose(f);
+    const char *text = test_read_file(out);
     unlink(out);
     cr_assert_not_null(strstr(text, "INCOMPLETE: 1 process lost"), "%s", text);
     char name[96];

@@ -31,17 +31,6 @@ static int spanning(mob_worker *w)
 static const mob_scenario table[] = {{"spanning", spanning, 1, 0}, {NULL, NULL, 0, 0}};
 static const mob_suite suite = {.name = "spans", .scenarios = table};
 
-static char *slurp_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    cr_assert_not_null(f, "%s", path);
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = 0;
-    fclose(f);
-    return buf;
-}
-
 static void tmpname(char *t)
 {
     int fd = mkstemp(t);
@@ -116,7 +105,7 @@ Test(report_html, info_messages_print_with_verbose_and_cost_nothing_unwatched, .
     close(fd);
     cr_assert_eq(code, 0);
     cr_assert_eq(code2, 0);
-    char *text = slurp_file(e);
+    char *text = test_read_file(e);
     cr_assert_not_null(strstr(text, "[W:1] bot 1 step 2"), "%s", text);
     cr_assert_null(strstr(text + verbose_len, "step"), "no watcher, no message: %s", text);
     unlink(e);
@@ -131,7 +120,7 @@ Test(report_html, html_report_is_self_contained_with_the_runs_totals, .timeout =
     tmpname(h2);
     char *argv[] = {"prog", "-w", "3", "-r", "4", "-q", "--json", j, "--html", h, NULL};
     cr_assert_eq(mob_main(10, argv, &suite), 0);
-    char *page = slurp_file(h);
+    char *page = test_read_file(h);
     cr_assert_not_null(strstr(page, "<!DOCTYPE html>"));
     cr_assert_not_null(strstr(page, "id=\"total-ok\">12<"), "12 runs: %.400s", page);
     cr_assert_not_null(strstr(page, "id=\"total-failures\">0<"));
@@ -151,7 +140,7 @@ Test(report_html, html_report_is_self_contained_with_the_runs_totals, .timeout =
     test_copy_as_new_run(j, j2); /* the same file twice is refused: the same run twice */
     char *argv2[] = {"prog", "report", j, j2, "--html", h2, "-q", NULL};
     cr_assert_eq(mob_main(7, argv2, &suite), 0);
-    page = slurp_file(h2);
+    page = test_read_file(h2);
     cr_assert_not_null(strstr(page, "id=\"total-ok\">24<"));
     cr_assert_not_null(strstr(page, "<td>inner</td><td>36</td>"));
     cr_assert_not_null(strstr(page, "id=\"exit-status\">not recorded<"));

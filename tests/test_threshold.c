@@ -114,17 +114,6 @@ Test(threshold, verdicts_on_known_numbers)
     mob_result_free(r);
 }
 
-static char *slurp_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    cr_assert_not_null(f);
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = 0;
-    fclose(f);
-    return buf;
-}
-
 Test(threshold_cli, the_table_the_json_and_the_exit_code, .timeout = 30)
 {
     int port;
@@ -138,7 +127,7 @@ Test(threshold_cli, the_table_the_json_and_the_exit_code, .timeout = 30)
     cr_assert_eq(o.code, 0, "%s%s", o.out, o.err);
     cr_assert(strstr(o.out, "p50<500ms"), "%s", o.out);
     cr_assert(strstr(o.out, "pass"), "%s", o.out);
-    const char *j = slurp_file(json);
+    const char *j = test_read_file(json);
     cr_assert(strstr(j, "\"thresholds\":[{\"expr\":\"p50<500ms\",\"value\":"), "%s", j);
     cr_assert(strstr(j, "\"pass\":true}"), "%s", j);
     /* The server takes 5 ms: p50 under 1 ms cannot hold. */
@@ -147,7 +136,7 @@ Test(threshold_cli, the_table_the_json_and_the_exit_code, .timeout = 30)
     cr_assert_eq(o.code, 1, "%s%s", o.out, o.err);
     cr_assert(strstr(o.out, "get:p50<1ms"), "%s", o.out);
     cr_assert(strstr(o.out, "FAIL"), "%s", o.out);
-    j = slurp_file(json);
+    j = test_read_file(json);
     cr_assert(strstr(j, "\"pass\":false}"), "%s", j);
     unlink(json);
     run_server_stop(srv);
