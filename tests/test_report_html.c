@@ -12,6 +12,7 @@
 
 #include "helpers.h"
 #include "mob_run.h"
+#include "run/run.h"
 
 /* Every run: span "outer" around two "inner" spans; the second inner fails (status) on odd
  * steps; a third span is left open and must not be counted. */
@@ -69,6 +70,8 @@ Test(report_html, spans_are_counted_nested_and_merge_exactly, .timeout = 10)
     cr_assert_eq(st.fail[MOB_FAIL_STATUS], 6);
     cr_assert_not_null(span_named(r, "left-open", &st));
     cr_assert_eq(st.ok + st.failures, 0, "a span left open is dropped");
+    cr_assert_eq(r->nmsgs + (int)r->msgs_dropped, 12, "every mob_info kept or counted");
+    cr_assert_gt(r->nmsgs, 0);
     /* The same file merged with itself: every span count doubles, histograms too. */
     char a2[64];
     snprintf(a2, sizeof a2, "%s.again", a);
@@ -80,6 +83,10 @@ Test(report_html, spans_are_counted_nested_and_merge_exactly, .timeout = 10)
     cr_assert_eq(st.ok, 36);
     cr_assert_eq(st.fail[MOB_FAIL_STATUS], 12);
     cr_assert_eq(mob_hist_count(st.latency), 36);
+    cr_assert_eq(r2->nmsgs, 2 * r->nmsgs, "the messages of both runs");
+    cr_assert_eq(r2->msgs_dropped, 2 * r->msgs_dropped);
+    for (int i = 1; i < r2->nmsgs; i++)
+        cr_assert_leq(r2->msgs[i - 1].t_ms, r2->msgs[i].t_ms, "oldest first");
     mob_result_free(r);
     mob_result_free(r2);
     unlink(a);
@@ -143,6 +150,8 @@ Test(report_html, html_report_is_self_contained_with_the_runs_totals, .timeout =
     page = test_read_file(h2);
     cr_assert_not_null(strstr(page, "id=\"total-ok\">24<"));
     cr_assert_not_null(strstr(page, "<td>inner</td><td>36</td>"));
+    cr_assert_not_null(strstr(page, "<table id=\"messages\">"), "the messages table");
+    cr_assert_not_null(strstr(page, "<td>bot 2 step 3</td>"), "%.4000s", page);
     cr_assert_not_null(strstr(page, "id=\"exit-status\">not recorded<"));
     char *argv3[] = {"prog", "report", "--html", NULL};
     cr_assert_eq(mob_main(3, argv3, &suite), 2, "a flag without its file is a usage error");
@@ -152,4 +161,23 @@ Test(report_html, html_report_is_self_contained_with_the_runs_totals, .timeout =
     unlink(j2);
     unlink(h);
     unlink(h2);
+}
+
+/* The report keeps the latest MOB__MSG_RING messages by time, oldest first, and counts the rest;
+ * one older than every one kept is counted, not kept. */
+Test(report_html, messages_are_bounded_to_the_latest_and_count_the_rest)
+{
+    static mob_result r; /* only its messages are used */
+    struct mob__info_entry e = {0, 7, "x"};
+    for (int i = 0; i < 100; i++) {
+        e.t_ms = 1000 + (i * 37) % 100; /* each of 1000..1099 once, out of order */
+        snprintf(e.text, sizeof e.text, "m%d", (int)e.t_ms);
+        mob__result_add_msg(&r, &e);
+    }
+    cr_assert_eq(r.nmsgs, MOB__MSG_RING);
+    cr_assert_eq(r.msgs_dropped, 100 - MOB__MSG_RING);
+    cr_assert_eq(r.msgs[0].t_ms, 1100 - MOB__MSG_RING, "the latest are kept");
+    cr_assert_str_eq(r.msgs[MOB__MSG_RING - 1].text, "m1099");
+    for (int i = 1; i < r.nmsgs; i++)
+        cr_assert_lt(r.msgs[i - 1].t_ms, r.msgs[i].t_ms);
 }

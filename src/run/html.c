@@ -12,6 +12,7 @@
  */
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "html.h"
 #include "run.h"
@@ -100,6 +101,30 @@ static void charts(FILE *f, const mob_result *r)
                             MOB__SVG_COUNT, x, n, fs, 1};
     mob__svg_chart(f, &c3);
     MOB_FREE(v);
+}
+
+/* The bots' latest info messages (mob_info), oldest first, in UTC. */
+static void messages(FILE *f, const mob_result *r)
+{
+    fprintf(f, "<h2>Messages</h2>\n<p id=\"messages-dropped\">%d kept, %llu more not kept"
+               "</p>\n",
+            r->nmsgs, (unsigned long long)r->msgs_dropped);
+    if (r->nmsgs == 0)
+        return;
+    fputs("<table id=\"messages\"><tr><th>time (UTC)</th><th>bot</th><th>message</th></tr>\n",
+          f);
+    for (int i = 0; i < r->nmsgs; i++) {
+        time_t sec = (time_t)(r->msgs[i].t_ms / 1000);
+        struct tm tm;
+        char when[32] = "?";
+        if (gmtime_r(&sec, &tm))
+            strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+        fprintf(f, "<tr><td>%s.%03d</td><td>%d</td><td>", when,
+                (int)(r->msgs[i].t_ms % 1000 + 1000) % 1000, r->msgs[i].bot);
+        mob__html_text(f, r->msgs[i].text);
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n", f);
 }
 
 /* The percentile curve of every successful run (HdrHistogram's plot), then a table of it. */
@@ -264,7 +289,9 @@ static void html_write(FILE *f, const void *ud)
     fputs("</tr><tr>", f);
     for (int c = 1; c < MOB_FAIL_NCLASS; c++)
         fprintf(f, "<td>%llu</td>", (unsigned long long)t->fail[c]);
-    fputs("</tr></table>\n<h2>Run</h2>\n", f);
+    fputs("</tr></table>\n", f);
+    messages(f, r);
+    fputs("<h2>Run</h2>\n", f);
     run_table(f, r, h->exit_code);
     fputs("</body></html>\n", f);
 }

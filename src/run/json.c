@@ -508,6 +508,14 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
         read_fail(get(e, "fail"), r->spans[i].fail);
         rc = read_hist(get(e, "latency"), r->spans[i].hist, r->spans[i].name);
     }
+    const struct jnode *ms = get(root, "messages"), *last = get(ms, "last");
+    r->msgs_dropped += ms ? get_u64(ms, "dropped") : 0;
+    for (const struct jnode *e = last ? last->child : NULL; e; e = e->next) {
+        const struct jnode *mt = get(e, "text");
+        struct mob__info_entry m = {get_i64(e, "t_ms"), (int)get_i64(e, "bot"), ""};
+        snprintf(m.text, sizeof m.text, "%s", mt && mt->type == J_STR ? mt->str : "");
+        mob__result_add_msg(r, &m);
+    }
     const struct jnode *tl = get(root, "timeline");
     for (const struct jnode *e = tl ? tl->child : NULL; rc == 0 && e; e = e->next) {
         struct mob__second sec = {get_u64(e, "ok"), get_u64(e, "failures"), get_d(e, "sum_ns"),

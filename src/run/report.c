@@ -298,7 +298,15 @@ void mob__result_json_write(const mob_result *r, FILE *f)
         json_hist(f, s->hist);
         fputc('}', f);
     }
-    fprintf(f, "],\n\"timeline\":[");
+    fprintf(f, "],\n\"messages\":{\"dropped\":%llu,\"last\":[",
+            (unsigned long long)r->msgs_dropped);
+    for (int i = 0; i < r->nmsgs; i++) {
+        fprintf(f, "%s\n{\"t_ms\":%lld,\"bot\":%d,\"text\":", i ? "," : "",
+                (long long)r->msgs[i].t_ms, r->msgs[i].bot);
+        json_str(f, r->msgs[i].text);
+        fputc('}', f);
+    }
+    fprintf(f, "]},\n\"timeline\":[");
     for (int i = 0; i < r->nsecs; i++) {
         const struct mob__second *s = &r->secs[i];
         fprintf(f, "%s\n{\"ok\":%llu,\"failures\":%llu,\"sum_ns\":%.17g,\"p50_ns\":%lld,"

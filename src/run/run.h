@@ -56,6 +56,17 @@ struct mob__sstats {
  * none), NUL included. */
 #define MOB__RUN_ID_LEN 40
 
+#define MOB__SPAN_DEPTH 16
+#define MOB__MSG_RING 64      /* latest messages kept for the live views */
+#define MOB__MSG_LEN 200
+#define MOB__MSG_PER_S 20     /* messages accepted per second per process */
+
+struct mob__info_entry {
+    int64_t t_ms;             /* wall clock when sent: ms since the epoch */
+    int bot;
+    char text[MOB__MSG_LEN];
+};
+
 struct mob_result {
     char *suite, *target;
     char run_id[MOB__RUN_ID_LEN];  /* this report's own id */
@@ -80,6 +91,11 @@ struct mob_result {
     char threshold_stop[96];   /* the threshold that stopped the run early, or "" */
     int64_t duration_ns;
     double rate;
+    /* The bots' info messages (mob_info): the latest MOB__MSG_RING by time, oldest first, and
+     * how many more there were (refused by the rate limit, or older than those kept). */
+    struct mob__info_entry msgs[MOB__MSG_RING];
+    int nmsgs;
+    uint64_t msgs_dropped;
 };
 
 /* A result with these scenario names (copied), or NULL. */
@@ -143,17 +159,6 @@ void mob__rng_seed(uint64_t rng[4], uint64_t seed, uint64_t stream);
 
 /* ---- span.c --------------------------------------------------------------------------- */
 
-#define MOB__SPAN_DEPTH 16
-#define MOB__MSG_RING 64      /* latest messages kept for the live views */
-#define MOB__MSG_LEN 200
-#define MOB__MSG_PER_S 20     /* messages accepted per second per process */
-
-struct mob__info_entry {
-    int64_t t_ms;             /* wall clock when sent: ms since the epoch */
-    int bot;
-    char text[MOB__MSG_LEN];
-};
-
 /* The messages of one process: a ring of the latest, and the rate limit. */
 struct mob__info_log {
     int watched;              /* someone shows them (dashboard, report-to, -v) */
@@ -164,6 +169,11 @@ struct mob__info_log {
     int in_window;
     struct mob__info_entry ring[MOB__MSG_RING];
 };
+
+/* Keeps e among r's latest messages (span.c); what falls out counts as dropped. */
+void mob__result_add_msg(mob_result *r, const struct mob__info_entry *e);
+/* The log's messages and losses into r, at the end of the run. */
+void mob__result_take_msgs(mob_result *r, const struct mob__info_log *m);
 
 /* What mob_worker.internal points to: the bot's open spans. */
 struct mob__wstate {

@@ -538,7 +538,7 @@ int mob__run_process(const struct mob__proc *p, mob_result **out)
         goto out;
     }
     run.msgs.print = o->verbose > 0;
-    run.msgs.watched = run.msgs.print;
+    run.msgs.watched = 1; /* the report keeps the latest, even when no live view shows them */
     run.res->t.seed = o->seed;
     run.res->t.processes = 1;
     run.res->bots = o->bots;
@@ -565,9 +565,10 @@ out:
         mob_loop_free(run.loop);
     MOB_FREE(run.slots);
     mob__table_free(&run.table);
-    if (rc == 0)
+    if (rc == 0) {
+        mob__result_take_msgs(run.res, &run.msgs);
         *out = run.res;
-    else
+    } else
         mob_result_free(run.res);
     return rc;
 }

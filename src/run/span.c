@@ -76,3 +76,30 @@ void mob_info(mob_worker *w, const char *fmt, ...)
     if (m->print)
         fprintf(stderr, "[W:%d] %s\n", w->id, e->text);
 }
+
+void mob__result_add_msg(mob_result *r, const struct mob__info_entry *e)
+{
+    int n = r->nmsgs;
+    if (n == MOB__MSG_RING) {
+        r->msgs_dropped++;
+        if (e->t_ms < r->msgs[0].t_ms)
+            return; /* older than every one kept */
+        memmove(r->msgs, r->msgs + 1, (size_t)(n - 1) * sizeof *r->msgs);
+        n--;
+    }
+    int at = n; /* after those at the same time: the order they came in */
+    while (at > 0 && r->msgs[at - 1].t_ms > e->t_ms)
+        at--;
+    memmove(r->msgs + at + 1, r->msgs + at, (size_t)(n - at) * sizeof *r->msgs);
+    r->msgs[at] = *e;
+    r->msgs[at].text[MOB__MSG_LEN - 1] = 0;
+    r->nmsgs = n + 1;
+}
+
+void mob__result_take_msgs(mob_result *r, const struct mob__info_log *m)
+{
+    uint64_t first = m->seq > MOB__MSG_RING ? m->seq - MOB__MSG_RING : 0;
+    r->msgs_dropped += m->dropped + first;
+    for (uint64_t i = first; i < m->seq; i++)
+        mob__result_add_msg(r, &m->ring[i % MOB__MSG_RING]);
+}

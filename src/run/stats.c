@@ -314,6 +314,9 @@ int mob_result_merge(mob_result *dst, const mob_result *src)
         dst->nruns += src->nruns;
     }
     int over = 0;
+    add_u64(&dst->msgs_dropped, src->msgs_dropped, &over);
+    for (int i = 0; i < src->nmsgs; i++)
+        mob__result_add_msg(dst, &src->msgs[i]);
     for (int i = 0; i < src->nscen; i++) {
         int j = mob__result_scenario(dst, src->scen[i].name);
         if (j < 0)
