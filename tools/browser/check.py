@@ -201,6 +201,10 @@ def main():
         check(b.eval("document.querySelectorAll('svg polyline').length") >= 4,
               "the HTML report draws its charts")
         check(b.eval("document.scripts.length") == 0, "the HTML report has no script")
+        kept = len(report.get("messages", {}).get("last", []))
+        check(b.eval("document.querySelectorAll('#messages tr').length") == (kept + 1 if kept else 0)
+              and b.eval("document.getElementById('messages-dropped') !== null"),
+              f"the HTML report lists the JSON's {kept} kept messages")
         if shots:
             open_page(b, "file://" + os.path.join(tmp, "ex.html"))
             b.screenshot(os.path.join(shots, "report.png"))
