@@ -43,29 +43,7 @@ static int failures, checks;
 
 static struct mob__stack_pool *pool;
 static struct mob__ctx host;
-
-/*
- * Every switch in this file goes through sw(), a call the optimiser may not see through, as
- * the core's do (mob__switch_to). On x86-64 the switch is inline asm, and GCC assumes an asm
- * statement cannot touch a static variable whose address never escapes, "memory" clobber or
- * not; but a switch runs other code, which may. Inlined here, it let GCC keep `ntrace` in a
- * register across a switch (the direct-switch test below caught it).
- */
-#if defined(__clang__)
-#define MOB_OPAQUE __attribute__((noinline))
-#else
-#define MOB_OPAQUE __attribute__((noinline, noipa))
-#endif
-static MOB_OPAQUE void sw(struct mob__ctx *from, struct mob__ctx *to,
-                          const struct mob__stack *to_stack)
-{
-    mob__switch_annotated(from, to, to_stack, 0);
-}
-
-struct fiber {
-    struct mob__ctx ctx;
-    struct mob__stack stack;
-};
+#include "switch_rig.h"
 
 static void fiber_start(struct fiber *f, mob__entry_fn fn, void *arg)
 {
