@@ -86,8 +86,8 @@ int mob_span_exit(mob_worker *w, int rc);
 
 /*
  * An info line from a bot (aiotesttoolkit's reporter.info): shown live on the dashboard, in
- * `mob view` and with -v on stderr, at most 20 a second per process (the rest are counted as
- * dropped). Without anyone watching it returns at once, before formatting.
+ * `mob view` and with -v on stderr, and the latest 64 kept in the JSON and HTML reports, at most
+ * 20 a second per process (the rest are counted as dropped, before any formatting).
  */
 void mob_info(mob_worker *w, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -94,7 +94,7 @@ Test(report_html, spans_are_counted_nested_and_merge_exactly, .timeout = 10)
     unlink(b);
 }
 
-Test(report_html, info_messages_print_with_verbose_and_cost_nothing_unwatched, .timeout = 10)
+Test(report_html, info_messages_print_on_stderr_only_with_verbose, .timeout = 10)
 {
     char e[] = "/tmp/mob-span-e-XXXXXX";
     tmpname(e);
@@ -114,7 +114,7 @@ Test(report_html, info_messages_print_with_verbose_and_cost_nothing_unwatched, .
     cr_assert_eq(code2, 0);
     char *text = test_read_file(e);
     cr_assert_not_null(strstr(text, "[W:1] bot 1 step 2"), "%s", text);
-    cr_assert_null(strstr(text + verbose_len, "step"), "no watcher, no message: %s", text);
+    cr_assert_null(strstr(text + verbose_len, "step"), "without -v, nothing printed: %s", text);
     unlink(e);
 }
 

@@ -3,8 +3,8 @@
  * span.c: what a bot says about itself while it runs. Spans are named, nestable sections
  * timed with the real clock and counted in the result beside the scenarios (stats.c); the
  * runner drops whatever a scenario left open. Info messages go into a small ring that the
- * live views read (dashboard, reporters), rate-limited per process; nobody watching, they
- * cost one test.
+ * live views read (dashboard, reporters), rate-limited per process (the refused are only
+ * counted, before any formatting); at the end the latest go into the result for the reports.
  *
  * Read next: src/run/runner.c (where the bot's state lives), src/run/feed.c (who reads the
  * ring).

@@ -2,9 +2,9 @@
 /*
  * 09-watch: what a bot tells the people watching. Spans (mob_span_enter / mob_span_exit,
  * nestable) time the parts of a scenario and get their own counts and latency histograms in
- * every report; mob_info sends a line to the live views (rate-limited; free when nobody
- * watches). Without flags it runs 4 bots x 50 runs with a fixed seed and prints the span
- * counts. With flags it is the whole `mob` command line; watch it live:
+ * every report; mob_info sends a line to the live views and the reports (rate-limited:
+ * 20 a second per process). Without flags it runs 4 bots x 50 runs with a fixed seed and
+ * prints the span counts. With flags it is the whole `mob` command line; watch it live:
  *
  *     build/examples/09-watch -w 200 -d 30s --dashboard 8089     # then open 127.0.0.1:8089
  *
