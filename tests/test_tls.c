@@ -97,18 +97,21 @@ static void *plain_conn(void *arg)
     return NULL;
 }
 
-static void *plain_accept(void *arg)
+/* Both servers' accept loop: each connection on its own detached thread running conn(fd),
+ * until the listening socket is closed. */
+static void *accept_threads(int lfd, void *(*conn)(void *))
 {
-    int lfd = (int)(intptr_t)arg;
     for (;;) {
         int fd = accept(lfd, NULL, NULL);
         if (fd < 0)
             return NULL;
         pthread_t t;
-        pthread_create(&t, NULL, plain_conn, (void *)(intptr_t)fd);
+        pthread_create(&t, NULL, conn, (void *)(intptr_t)fd);
         pthread_detach(t);
     }
 }
+
+static void *plain_accept(void *arg) { return accept_threads((int)(intptr_t)arg, plain_conn); }
 
 static int start_plain_server(void)
 {
@@ -365,18 +368,7 @@ static void *tls_conn(void *arg)
     return NULL;
 }
 
-static void *tls_accept(void *arg)
-{
-    int lfd = (int)(intptr_t)arg;
-    for (;;) {
-        int fd = accept(lfd, NULL, NULL);
-        if (fd < 0)
-            return NULL;
-        pthread_t t;
-        pthread_create(&t, NULL, tls_conn, (void *)(intptr_t)fd);
-        pthread_detach(t);
-    }
-}
+static void *tls_accept(void *arg) { return accept_threads((int)(intptr_t)arg, tls_conn); }
 
 static void start_tls_server(int stall)
 {
