@@ -171,9 +171,21 @@ criterion:
 # Includes across a sealed layer line and files past the size bound fail (the script says why).
 check-layers:
 	@tools/check-layers.sh
+# The suites that time wall clocks (latency truth, deadlines, ramps) run after the rest, one
+# test at a time, and the ones that drive whole mob processes (hostile servers, live views)
+# run apart from both: on two cores, those processes starve a timed test of its CPU and a
+# correct build fails a bound. TEST_ARGS runs the whole suite once with the given arguments.
+TIMED_SUITES = run|cli|time|deadline|endings
+HEAVY_SUITES = hostile|live|tls
 test: criterion check-layers
 	@$(MAKE) --no-print-directory all $(BUILD)/tests/run $(BUILD)/tests/hostile
+ifneq ($(TEST_ARGS),)
 	MOB_BUILD=$(BUILD) $(BUILD)/tests/run $(TEST_ARGS)
+else
+	MOB_BUILD=$(BUILD) $(BUILD)/tests/run --filter '!(@($(TIMED_SUITES)|$(HEAVY_SUITES)))/*'
+	MOB_BUILD=$(BUILD) $(BUILD)/tests/run --filter '@($(HEAVY_SUITES))/*'
+	MOB_BUILD=$(BUILD) $(BUILD)/tests/run -j1 --filter '@($(TIMED_SUITES))/*'
+endif
 # Two threads, each with its own loop, under ThreadSanitizer (tests/tsan_threads.c: a plain
 # program, since Criterion's runner does not start under TSan). Its own build tree.
 test-tsan:
