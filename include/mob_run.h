@@ -73,6 +73,11 @@ typedef struct mob_worker {
  * the bot id: the same seed gives every bot the same sequence). */
 uint64_t mob_worker_rand(mob_worker *w);
 
+/* Nonzero once the run is ending: no new run starts, runs in flight finish. Bots that wait
+ * on each other ask it so a run whose partners have left ends as cut (return -ECANCELED)
+ * instead of waiting out its --timeout. */
+int mob_worker_ending(const mob_worker *w);
+
 /*
  * Spans: named sections of a bot's work (aiotesttoolkit's profiler), nestable. Each span
  * name gets its own count, failures by class and duration histogram in every report, beside

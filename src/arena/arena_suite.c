@@ -22,13 +22,16 @@
  * process (process p uses rooms from p * rooms_per_process), so the arena needs
  * processes * ceil(bots / room_size) rooms. A failed action drops the connection and starts
  * again at login; its room-mates then time out in their next meeting, which is the honest
- * outcome.
+ * outcome. At the end of the run it is not: a bot that leaves (cancelled between runs, or done
+ * with its last one) before it has chatted the round its mates are chatting cuts their chats,
+ * which would otherwise wait out their --timeout for lines that never come.
  */
 static struct {
     char host[256];
     int port, use_ws;
     mob_arena_player_options o;
     int *reg; /* this process's bots: index -> bot id */
+    struct suite_bot **bots; /* index -> the bot's state, NULL when it is not running */
     int nreg;
     int embedded;     /* run the arena in-process, in the runner's own loop */
     mob_arena *arena; /* the embedded arena, started by bot 0's setup */
@@ -42,6 +45,8 @@ struct suite_bot {
     mob_arena_player_totals tot; /* per bot: the runner does the reporting */
     mob_arena_client c;
     int phase, moves_done, dir;
+    int chatting;       /* inside the chat action, which needs every room-mate's lines */
+    int64_t chats_done; /* chat rounds finished: mates up to this one need nothing more */
 };
 
 static int local_index(const mob_worker *w) { return w->local; }
@@ -51,10 +56,18 @@ static int su_global_setup(const mob_options *o, void **ud)
     (void)ud;
     su.nreg = o->bots;
     su.reg = MOB_MALLOC((size_t)o->bots * sizeof *su.reg);
-    if (!su.reg)
+    su.bots = MOB_MALLOC((size_t)o->bots * sizeof *su.bots);
+    if (!su.reg || !su.bots) {
+        MOB_FREE(su.reg);
+        MOB_FREE(su.bots);
+        su.reg = NULL;
+        su.bots = NULL;
         return -ENOMEM;
-    for (int i = 0; i < o->bots; i++)
+    }
+    for (int i = 0; i < o->bots; i++) {
         su.reg[i] = -1;
+        su.bots[i] = NULL;
+    }
     return 0;
 }
 
@@ -64,6 +77,8 @@ static int su_global_teardown(const mob_options *o, void *ud)
     (void)ud;
     MOB_FREE(su.reg);
     su.reg = NULL;
+    MOB_FREE(su.bots);
+    su.bots = NULL;
     /* With one process the embedded arena lived here; its loop is done by now. */
     mob_arena_free(su.arena);
     su.arena = NULL;
@@ -96,6 +111,7 @@ static int su_bot_setup(mob_worker *w)
         return -1;
     su.live++;
     su.reg[i] = mob_bot_id(w->bot);
+    su.bots[i] = b;
     p->self = w->bot;
     p->loop = mob_bot_loop(w->bot);
     p->opt = &su.o;
@@ -114,12 +130,25 @@ static int su_bot_setup(mob_worker *w)
     return 0;
 }
 
+/* At the end of the run, cuts the chats of room-mates that still wait for this bot's lines. */
+static void cut_waiting_mates(const struct suite_bot *b)
+{
+    for (int k = 0; k < b->p.nmates; k++) {
+        struct suite_bot *m = su.bots[b->p.mates[k]];
+        if (m && m->chatting && m->chats_done >= b->chats_done)
+            mob_cancel(m->p.self);
+    }
+}
+
 static int su_bot_teardown(mob_worker *w)
 {
     struct suite_bot *b = w->state;
     if (b->c.fd >= 0)
         mob_arena_disconnect(w->bot, &b->c);
     su.reg[local_index(w)] = -1;
+    su.bots[local_index(w)] = NULL;
+    if (mob_worker_ending(w))
+        cut_waiting_mates(b);
     if (--su.live == 0 && su.arena)
         mob_arena_stop(su.arena); /* so the runner's loop can end */
     return 0;
@@ -212,6 +241,7 @@ static int su_chat(mob_worker *w)
     struct suite_bot *b = w->state;
     struct player *p = &b->p;
     su_begin(w);
+    b->chatting = 1;
     int rc = mob__arena_rendezvous(p, KIND_IN_ROOM, 1);
     for (int k = 0; rc >= 0 && k < su.o.chats; k++) {
         char text[64];
@@ -231,6 +261,9 @@ static int su_chat(mob_worker *w)
     }
     if (rc >= 0)
         rc = mob__arena_rendezvous(p, KIND_SEEN_ALL, 1);
+    b->chatting = 0;
+    if (rc >= 0)
+        b->chats_done++;
     return su_done(w, rc < 0 ? rc : 0, PH_LEAVE);
 }
 

@@ -101,6 +101,14 @@ static void stop_run(struct run *run)
     mob_event_set(run->wake);
 }
 
+int mob_worker_ending(const mob_worker *w)
+{
+    const struct slot *sl = (const struct slot *)(const void *)((const char *)w -
+                                                                offsetof(struct slot, w));
+    /* The clock too: bots leave at the end before the controller gets to set the flag. */
+    return sl->run->stopping || (sl->run->end != INT64_MAX && real_now() >= sl->run->end);
+}
+
 /* Picks the next scenario index: -1 ends the bot, -2 is a picker error (counted). */
 static int next_scenario(struct run *run, mob_worker *w, int *single_pos)
 {
