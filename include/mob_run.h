@@ -283,6 +283,9 @@ typedef struct mob_totals {
     int interrupted;             /* the signal that stopped the run (SIGINT, SIGTERM, SIGHUP) */
     int setup_failed_rc;         /* why the first bot setup failed (-errno), which stopped it */
     int processes_lost;          /* -p children whose results are missing (died, or no fork) */
+    uint64_t cut_graceful;       /* of cancelled: runs that ended themselves at a graceful end,
+                                    before its grace, because they could not finish (the bots
+                                    they wait on had left); not held against -f or -x */
     int stopped_on_failure;      /* -x fired */
     uint64_t seed;
 } mob_totals;

@@ -460,6 +460,9 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
     r->t.stopped_on_failure = (int)get_i64(t, "stopped_on_failure");
     r->t.setup_failed_rc = (int)get_i64(t, "setup_failed_rc");
     r->t.processes_lost = (int)get_i64(t, "processes_lost");
+    r->t.cut_graceful = get_u64(t, "cut_graceful");
+    if (r->t.cut_graceful > r->t.cancelled)
+        r->t.cut_graceful = r->t.cancelled;
     const struct jnode *lost = get(root, "lost");
     for (const struct jnode *e = lost && lost->type == J_ARR ? lost->child : NULL; e; e = e->next) {
         if (e->type != J_STR)

@@ -250,12 +250,14 @@ void mob__result_json_write(const mob_result *r, FILE *f)
                "\"global_teardown_failed\":%llu,\"scheduled\":%llu,\"late\":%llu,"
                "\"dropped\":%llu,\"elapsed_ns\":%lld,\"bots_max\":%d,\"processes\":%d,"
                "\"interrupted\":%d,\"stopped_on_failure\":%d,\"setup_failed_rc\":%d,\"processes_lost\":%d,"
+               "\"cut_graceful\":%llu,"
                "\"seed\":\"%llu\"},\n",
             (unsigned long long)t->cancelled, (unsigned long long)t->setup_failed,
             (unsigned long long)t->teardown_failed, (unsigned long long)t->global_teardown_failed,
             (unsigned long long)t->scheduled, (unsigned long long)t->late,
             (unsigned long long)t->dropped, (long long)t->elapsed_ns, t->bots_max, t->processes,
             t->interrupted, t->stopped_on_failure, t->setup_failed_rc, t->processes_lost,
+            (unsigned long long)t->cut_graceful,
             (unsigned long long)t->seed);
     fprintf(f, "\"thresholds\":[");
     for (int i = 0; i < r->nth; i++) {

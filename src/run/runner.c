@@ -224,6 +224,10 @@ static intptr_t worker_main(mob_bot *self, void *arg)
              * the server's fault, but counted, so a dead server never reads as a clean run. */
             res->t.cancelled++;
             res->scen[idx].cut++;
+            if (!o->force_shutdown && !mob__stop_signal && !cut_at_end &&
+                (run->stopping || t1 >= run->end) &&
+                !(run->grace_end && mob_now(run->loop) >= run->grace_end))
+                res->t.cut_graceful++;
             break;
         }
         mob__result_record(res, idx, cls, t1 - due);
@@ -406,6 +410,7 @@ static void end_run(struct run *run, mob_bot *self, int64_t next_sec)
     const mob_options *o = run->o;
     int force = o->force_shutdown || mob__stop_signal;
     int64_t grace = mob_now(run->loop) + (o->timeout_ns > 0 ? o->timeout_ns : 0) + GRACE_SLACK_NS;
+    run->grace_end = grace;
     for (int i = 0; i < run->cap; i++)
         if (run->slots[i].running && (force || !run->slots[i].in_run))
             mob_cancel(run->slots[i].bot);

@@ -366,6 +366,7 @@ int mob_result_merge(mob_result *dst, const mob_result *src)
     for (int c = 0; c < MOB_FAIL_NCLASS; c++)
         add_u64(&a->fail[c], b->fail[c], &over);
     add_u64(&a->cancelled, b->cancelled, &over);
+    add_u64(&a->cut_graceful, b->cut_graceful, &over);
     add_u64(&a->setup_failed, b->setup_failed, &over);
     add_u64(&a->teardown_failed, b->teardown_failed, &over);
     add_u64(&a->global_teardown_failed, b->global_teardown_failed, &over);
@@ -485,8 +486,9 @@ int mob_result_exit_code(const mob_result *r, const mob_options *o)
     for (int i = 0; i < r->nth; i++)
         if (!r->th[i].pass)
             return 1; /* k6: a threshold that fails fails the run */
-    /* Cut runs count against the gates: a server that never answers must not pass them. */
-    uint64_t bad = t->failures + t->cancelled + t->setup_failed;
+    /* Cut runs count against the gates: a server that never answers must not pass them. Not
+     * those that ended themselves at a graceful end because the bots they waited on had left. */
+    uint64_t bad = t->failures + (t->cancelled - t->cut_graceful) + t->setup_failed;
     if (o && o->fail_threshold >= 0 && bad >= (uint64_t)o->fail_threshold)
         return 1;
     if (o && o->stop_on_failure && bad > 0)
