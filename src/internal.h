@@ -149,7 +149,7 @@ struct mob_loop {
     int budget;                   /* switches left before we go back to the host to poll */
     struct mob__heap timers;
     mob_bot **chunks;             /* bots[id] = chunks[id / CHUNK][id % CHUNK] */
-    int nchunks, nbots, alive;
+    int nchunks, chunks_cap, nbots, alive;
     int gen_idle;                 /* generators waiting in GEN_IDLE (alive, not runnable) */
     int last_guard;               /* enum mob__guard_kind of the last stack handed out */
     struct mob__stack_pool **pools; /* one pool per stack size in use */
@@ -278,6 +278,8 @@ const char *mob__state_name(int state);
 int mob__loop_guard_kind(const mob_loop *loop);
 /* The platform's stack request (enum mob__guard_want) for a public enum mob_guard value. */
 int mob__guard_want(int guard);
+/* The capacity of the loop's chunk table, for mob_test_hooks.h. */
+int mob__bot_table_cap(const mob_loop *loop);
 
 /* ---- I/O (src/core/io*.c) ----------------------------------------------------------------- */
 

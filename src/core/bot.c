@@ -39,15 +39,11 @@ static mob_bot *alloc_bot(mob_loop *loop)
     int id = loop->nbots;
     int chunk = id / MOB__BOT_CHUNK;
     if (chunk == loop->nchunks) {
+        /* The table doubles when full: a realloc per chunk would copy the whole table each
+         * time, O(n^2 / 1024) at a million (test_bot_table.c counts its reallocations). */
+        if (mob_grow(&loop->chunks, &loop->chunks_cap, chunk + 1, sizeof *loop->chunks, 1))
+            return NULL;
         mob_bot **c = loop->chunks;
-        /* The table doubles when full (it is full when its length is a power of two): a
-         * realloc per chunk copied the whole table each time, O(n^2 / 1024) at a million. */
-        if ((chunk & (chunk - 1)) == 0) {
-            c = MOB_REALLOC(c, (size_t)(chunk ? 2 * chunk : 1) * sizeof *c);
-            if (!c)
-                return NULL;
-            loop->chunks = c;
-        }
         c[chunk] = mob__calloc_lines(MOB__BOT_CHUNK, sizeof(mob_bot));
         if (!c[chunk])
             return NULL;
@@ -59,6 +55,11 @@ static mob_bot *alloc_bot(mob_loop *loop)
     b->id = id;
     b->loop = loop;
     return b;
+}
+
+int mob__bot_table_cap(const mob_loop *loop)
+{
+    return loop->chunks_cap;
 }
 
 /* The loop's pool for stacks of `size` usable bytes (pools round up to whole pages), or NULL. */
