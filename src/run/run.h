@@ -196,6 +196,16 @@ int mob__max_bots(const mob_options *o);
 int mob__check_limits(const mob_options *o, int fds_per_bot, char *err, size_t errlen,
                       char *warn, size_t warnlen);
 
+/* ---- shape.c -------------------------------------------------------------------------- */
+
+/* How many bots should be active t ns after the start (ramp-up, stages, or all at once), and
+ * when that number next changes (*next, ns after the start; INT64_MAX: never). */
+int mob__shape_wanted(const mob_options *o, int64_t t, int64_t *next);
+/* Rate mode: how many runs of global bot g (of bots_total) are due in the first elapsed_ns
+ * (capped by max runs), and when its run k is due, in ns after the start. */
+uint64_t mob__rate_due_count(const mob_options *o, int bots_total, int g, int64_t elapsed_ns);
+int64_t mob__rate_due_at(const mob_options *o, int bots_total, int g, int64_t k);
+
 /* ---- runner.c ------------------------------------------------------------------------- */
 
 /* What one process runs; procs.c fills it. */

@@ -18,10 +18,10 @@
  *
  * Latency is measured with the real clock (mob_clock_ns), not the loop's cached one, so a run
  * that shares a scheduling step with a hundred others is still timed to the nanosecond.
- * Forking and merging processes is procs.c; printing is report.c.
+ * Forking and merging processes is procs.c; printing is report.c; how many bots when, and
+ * when rate-mode runs are due, is shape.c.
  */
 #include <errno.h>
-#include <math.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -77,22 +77,15 @@ static inline int64_t real_now(void)
     return mob_clock_ns();
 }
 
-/* Count of rate-mode runs of global bot g due before `until` (capped by max runs). */
+/* Rate-mode runs of global bot g due before `until`, and when its run k is due (shape.c). */
 static uint64_t due_count(const struct run *run, int g, int64_t until)
 {
-    double per_s = run->o->rate, span = (double)(until - run->start) / 1e9 * per_s;
-    if (span <= g)
-        return 0;
-    uint64_t n = (uint64_t)ceil((span - g) / run->bots_total);
-    if (run->o->max_runs && n > (uint64_t)run->o->max_runs)
-        n = (uint64_t)run->o->max_runs;
-    return n;
+    return mob__rate_due_count(run->o, run->bots_total, g, until - run->start);
 }
 
 static int64_t due_time(const struct run *run, int g, int64_t k)
 {
-    double s = ((double)g + (double)k * run->bots_total) / run->o->rate;
-    return run->start + (int64_t)(s * 1e9);
+    return run->start + mob__rate_due_at(run->o, run->bots_total, g, k);
 }
 
 static void stop_run(struct run *run)
@@ -331,53 +324,13 @@ static void retire_one(struct run *run)
     }
 }
 
-/*
- * How many bots should be active at `now`, and when that number next changes (*next).
- * Plain: everyone at once. Ramp-up: bot i at i * ramp / bots. Stages: toward each stage's
- * target at its spawn rate, from wherever the previous stage left off.
- */
+/* How many bots should be active at `now`, and when that number next changes (*next). */
 static int wanted(const struct run *run, int64_t now, int64_t *next)
 {
-    const mob_options *o = run->o;
-    int64_t t = now - run->start;
-    *next = INT64_MAX;
-    if (o->nstages > 0) {
-        int from = 0;
-        int64_t s0 = 0;
-        for (int i = 0; i < o->nstages; i++) {
-            const mob_stage *st = &o->stages[i];
-            int64_t s1 = s0 + st->duration_ns;
-            int diff = st->bots - from, n = diff < 0 ? -diff : diff;
-            int64_t step = st->spawn_rate > 0 ? (int64_t)(1e9 / st->spawn_rate) : 0;
-            int moved = step > 0 ? (int)((t < s0 ? 0 : t - s0) / step) : n;
-            if (moved > n)
-                moved = n;
-            /* Moves not finished within the stage stop at the stage's end. */
-            int64_t stage_moves = step > 0 ? st->duration_ns / step : n;
-            if (stage_moves < moved)
-                moved = (int)stage_moves;
-            int cur = from + (diff < 0 ? -moved : moved);
-            if (t < s1 || i == o->nstages - 1) {
-                if (moved < n && step > 0)
-                    *next = run->start + s0 + (int64_t)(moved + 1) * step;
-                else if (t < s1)
-                    *next = run->start + s1;
-                return cur;
-            }
-            from = cur;
-            s0 = s1;
-        }
-        return from;
-    }
-    if (o->ramp_up_ns > 0 && o->bots > 1) {
-        int64_t per = o->ramp_up_ns / o->bots;
-        int n = per > 0 ? (int)(t / per) + 1 : o->bots;
-        if (n >= o->bots)
-            return o->bots;
-        *next = run->start + (int64_t)n * per;
-        return n;
-    }
-    return o->bots;
+    int n = mob__shape_wanted(run->o, now - run->start, next);
+    if (*next != INT64_MAX)
+        *next += run->start;
+    return n;
 }
 
 static void second_tick(struct run *run, int64_t now, int show)
