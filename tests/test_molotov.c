@@ -146,3 +146,53 @@ Test(molotov, a_config_file_of_named_runs, .timeout = 20)
     cr_assert_eq(o.code, 2);
     cr_assert(strstr(o.err, "needs a file and a run name"), "%s", o.err);
 }
+
+/* Each bad file: exit 2 and exactly one line on stderr, saying what is wrong. */
+static void config_refused(const char *path, const char *text, const char *name, const char *why)
+{
+    write_file(path, text);
+    struct test_out o;
+    MOB(&o, "--config", path, name, "--no-live");
+    cr_assert_eq(o.code, 2, "%s: %s", text, o.err);
+    cr_assert(strstr(o.err, why), "%s: %s", text, o.err);
+    cr_assert(strchr(o.err, '\n') == o.err + strlen(o.err) - 1, "one line: %s", o.err);
+    cr_assert(strstr(o.err, path), "names the file: %s", o.err);
+}
+
+Test(molotov, a_bad_config_file_is_one_clear_line_and_exit_2, .timeout = 20)
+{
+    char path[] = "/tmp/mob-molotov-XXXXXX";
+    close(mkstemp(path));
+    config_refused(path, "{\"molotov\": {\"tests\": {\"smoke\": {\"duration\": \"3s}}}}", "smoke",
+                   "byte 45: an unterminated string");
+    config_refused(path, "{\"molotov\": {\"tests\": {\"smoke\": {}}}} x", "smoke",
+                   "byte 38: more text after the value");
+    config_refused(path, "{\"molotov\": {\"tests\": {\"smoke\": {\"workers\": \"2\\q\"}}}}",
+                   "smoke", "an unknown escape in a string");
+    config_refused(path, "{\"molotov\": {\"tests\": {\"smoke\": {\"workers\": {\"n\": 2}}}}}",
+                   "smoke", "molotov.tests.smoke.workers holds an object, not a string");
+    config_refused(path, "{\"molotov\": {\"tests\": {\"smoke\": {\"header\": [[\"a\"]]}}}}",
+                   "smoke", "molotov.tests.smoke.header holds an array");
+    config_refused(path, "{\"molotov\": {\"tests\": {\"smoke\": [1]}}}", "smoke",
+                   "molotov.tests.smoke is an array, not an object");
+    config_refused(path, "{\"molotov\": {\"env\": [\"X\"], \"tests\": {\"smoke\": {}}}}",
+                   "smoke", "molotov.env is an array, not an object");
+    config_refused(path, "{\"molotov\": {\"env\": {\"X\": {}}, \"tests\": {\"smoke\": {}}}}",
+                   "smoke", "molotov.env.X is an object");
+    config_refused(path, "{\"molotov\": {\"tests\": 3}}", "smoke",
+                   "molotov.tests is a number, not an object");
+    config_refused(path, "[{\"molotov\": {}}]", "smoke", "its top is an array, not an object");
+    config_refused(path, "{\"molotov\": {\"tests\": {\"big\": {}, \"smoke\": {}}}}", "nope",
+                   "Can't find 'nope' in the config; it has: big, smoke");
+    config_refused(path, "{\"molotov\": {}}", "nope", "Can't find 'nope' in the config; it has no tests");
+    /* A file past the limit, valid JSON all the same: refused for its size, unread. */
+    size_t big = (1u << 20) + 16;
+    char *text = malloc(big + 1);
+    cr_assert_not_null(text);
+    memset(text, ' ', big);
+    memcpy(text, "{\"molotov\": {\"tests\": {\"smoke\": {}}}}", 37);
+    text[big] = 0;
+    config_refused(path, text, "smoke", "over 1 MiB, too large for a molotov config");
+    free(text);
+    unlink(path);
+}

@@ -74,6 +74,18 @@ int mob__cli_http_flag(int argc, char **argv, int *i, mob_suite_args *args);
 /* cli_config.c: molotov.json's run `name` from `path` as flags (and its "env" set). 0 with
  * *argv and *argc set (kept for the process's life), or -1 with the reason printed. */
 int mob__cli_config(const char *path, const char *name, char ***argv, int *argc);
+/* What a config's named run says: its flags, and its environment as name, value pairs. */
+struct mob__config_run {
+    char **argv;
+    int argc;
+    char **env;
+    int nenv; /* two entries a variable */
+};
+/* The run `name` of the config text[0, len) into *out (free it with mob__cli_config_free).
+ * 0, or -1 with one line of why in err (no "mob: " prefix). Sets no environment. */
+int mob__cli_config_parse(const char *text, size_t len, const char *name,
+                          struct mob__config_run *out, char *err, size_t errlen);
+void mob__cli_config_free(struct mob__config_run *r);
 /* Parses an --expect-status list ("200,204", "2xx", "200-299,404") into the bitmap.
  * 0 or -EINVAL. */
 int mob__cli_parse_status_list(const char *s, unsigned char *set);

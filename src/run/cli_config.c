@@ -10,14 +10,11 @@
  * placed before the command line's own, so the command line overrides the file: a key is the
  * long flag (molotov's option names: workers, duration, max_runs, processes, ramp_up, delay,
  * exception, quiet, verbose, single_mode, fail, ...; '_' reads as '-'), true is a bare flag,
- * false is left out, a number or string is the flag's value, an array repeats the flag
- * (headers, thresholds), and "scenario" is the target. Unlike molotov, a bad file is a usage
- * error (exit 2), not a quiet exit 0.
- *
- * The reader is a small one of its own: the report reader (json.c) builds a tree for large
- * files; a config is a few lines.
+ * false and null are left out, a number or string is the flag's value, an array repeats the
+ * flag (headers, thresholds), and "scenario" is the target. Other keys ("requirements") are
+ * ignored. Unlike molotov, a bad file is a usage error (exit 2) with one line saying what is
+ * wrong, not a quiet exit 0. The JSON itself is parsed by jtree.c.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,115 +22,75 @@
 
 #include "cli.h"
 
-struct cfg {
-    const char *p, *end;
-    char **argv; /* flags made so far */
-    int argc, cap;
-    char err[160];
+/* molotov.json files are a few lines; anything this large was given by mistake. */
+#define CONFIG_MAX ((size_t)1 << 20)
+
+struct strv {
+    char **v;
+    int n, cap;
 };
 
-static void ws(struct cfg *c)
+/* Takes a (NULL: out of memory) into s. 0 or -1. */
+static int push(struct strv *s, char *a)
 {
-    while (c->p < c->end && isspace((unsigned char)*c->p))
-        c->p++;
-}
-
-/* A JSON string into a new buffer (\" \\ \/ \n \t \r \b \f and \u00XX; others refused). */
-static char *str(struct cfg *c)
-{
-    ws(c);
-    if (c->p >= c->end || *c->p != '"')
-        return NULL;
-    c->p++;
-    char *out = malloc((size_t)(c->end - c->p) + 1);
-    size_t n = 0;
-    while (out && c->p < c->end && *c->p != '"') {
-        char ch = *c->p++;
-        if (ch == '\\' && c->p < c->end) {
-            char e = *c->p++;
-            const char *map = "\"\"\\\\//n\nt\tr\rb\bf\f";
-            const char *m = strchr(map, e);
-            if (e == 'u' && c->end - c->p >= 4 && strncmp(c->p, "00", 2) == 0) {
-                ch = (char)strtol((char[]){c->p[2], c->p[3], 0}, NULL, 16);
-                c->p += 4;
-            } else if (m && (m - map) % 2 == 0) {
-                ch = m[1];
-            } else {
-                free(out);
-                return NULL;
-            }
-        }
-        out[n++] = ch;
-    }
-    if (!out || c->p >= c->end) {
-        free(out);
-        return NULL;
-    }
-    c->p++;
-    out[n] = 0;
-    return out;
-}
-
-static int expect(struct cfg *c, char ch)
-{
-    ws(c);
-    if (c->p < c->end && *c->p == ch) {
-        c->p++;
-        return 0;
-    }
-    return -1;
-}
-
-/* A scalar as text: a string, a number, true, false or null. *kind: 's', 'n', 't', 'f', '0'. */
-static char *scalar(struct cfg *c, char *kind)
-{
-    ws(c);
-    if (c->p < c->end && *c->p == '"') {
-        *kind = 's';
-        return str(c);
-    }
-    static const char *const words[] = {"true", "false", "null"};
-    for (int i = 0; i < 3; i++) {
-        size_t l = strlen(words[i]);
-        if ((size_t)(c->end - c->p) >= l && strncmp(c->p, words[i], l) == 0) {
-            c->p += l;
-            *kind = "tf0"[i];
-            return strdup(words[i]);
-        }
-    }
-    const char *s = c->p;
-    while (c->p < c->end && (isdigit((unsigned char)*c->p) || strchr("+-.eE", *c->p)))
-        c->p++;
-    if (c->p == s)
-        return NULL;
-    *kind = 'n';
-    return strndup(s, (size_t)(c->p - s));
-}
-
-static int push(struct cfg *c, char *arg)
-{
-    if (!arg)
+    if (!a || mob_grow(&s->v, &s->cap, s->n + 1, sizeof *s->v, 16) < 0) {
+        free(a);
         return -1;
-    if (c->argc == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 16;
-        char **a = realloc(c->argv, (size_t)c->cap * sizeof *a);
-        if (!a)
-            return -1;
-        c->argv = a;
     }
-    c->argv[c->argc++] = arg;
+    s->v[s->n++] = a;
     return 0;
 }
 
-/* key and one value into flags; "scenario" is the target. */
-static int option(struct cfg *c, const char *key, char *val, char kind)
+static void strv_free(char **v, int n)
 {
-    if (kind == 'f' || kind == '0') {
-        free(val);
+    for (int i = 0; i < n; i++)
+        free(v[i]);
+    MOB_FREE(v);
+}
+
+/* A scalar's text: a string as decoded, a number as written, true, false or null. */
+static char *text_of(const struct mob__jnode *n)
+{
+    switch (n->type) {
+    case MOB__J_STR: return strdup(n->str);
+    case MOB__J_NUM: return strndup(n->num, (size_t)n->numlen);
+    case MOB__J_BOOL: return strdup(n->b ? "true" : "false");
+    case MOB__J_NULL: return strdup("null");
+    default: return NULL;
+    }
+}
+
+static int scalar(int type)
+{
+    return type != MOB__J_ARR && type != MOB__J_OBJ;
+}
+
+struct cfg {
+    struct strv argv, env;
+    char *err;
+    size_t errlen;
+};
+
+static int bad(struct cfg *c, const char *what, const char *key, const struct mob__jnode *n,
+               const char *want)
+{
+    snprintf(c->err, c->errlen, "%s%s is %s, not %s", what, key, mob__jtype_name(n->type), want);
+    return -1;
+}
+
+/* One value of option key (an array's element, or the value itself) into flags. */
+static int option(struct cfg *c, const char *key, const struct mob__jnode *v)
+{
+    if (v->type == MOB__J_NULL || (v->type == MOB__J_BOOL && !v->b))
+        return 0;
+    if (strcmp(key, "scenario") == 0)
+        return push(&c->argv, text_of(v));
+    if (strcmp(key, "verbose") == 0 && v->type == MOB__J_NUM) { /* molotov counts -v */
+        for (int i = 0; i < v->d && i < 8; i++)
+            if (push(&c->argv, strdup("--verbose")) < 0)
+                return -1;
         return 0;
     }
-    if (strcmp(key, "scenario") == 0)
-        return push(c, val);
     size_t kl = strlen(key);
     char *flag = malloc(kl + 3);
     if (!flag)
@@ -141,148 +98,96 @@ static int option(struct cfg *c, const char *key, char *val, char kind)
     flag[0] = flag[1] = '-';
     for (size_t i = 0; i <= kl; i++)
         flag[i + 2] = key[i] == '_' ? '-' : key[i];
-    if (strcmp(key, "verbose") == 0 && kind == 'n') { /* molotov counts -v */
-        int n = atoi(val);
-        free(val);
-        for (int i = 0; i < n; i++)
-            if (push(c, strdup("--verbose")) < 0)
-                return -1;
-        free(flag);
-        return 0;
-    }
-    if (push(c, flag) < 0)
+    if (push(&c->argv, flag) < 0)
         return -1;
-    if (kind == 't') {
-        free(val);
-        return 0;
-    }
-    return push(c, val);
+    return v->type == MOB__J_BOOL ? 0 : push(&c->argv, text_of(v));
 }
 
 /* The options object of the named test. */
-static int test_options(struct cfg *c)
+static int test_options(struct cfg *c, const char *name, const struct mob__jnode *t)
 {
-    if (expect(c, '{') < 0)
-        return -1;
-    if (expect(c, '}') == 0)
-        return 0;
-    do {
-        char *key = str(c);
-        if (!key || expect(c, ':') < 0) {
-            free(key);
-            return -1;
-        }
-        ws(c);
-        int rc = 0;
-        if (c->p < c->end && *c->p == '[') {
-            c->p++;
-            if (expect(c, ']') != 0) {
-                do {
-                    char kind, *v = scalar(c, &kind);
-                    rc = v ? option(c, key, v, kind) : -1;
-                } while (rc == 0 && expect(c, ',') == 0);
-                rc = rc == 0 ? expect(c, ']') : rc;
-            }
-        } else {
-            char kind, *v = scalar(c, &kind);
-            rc = v ? option(c, key, v, kind) : -1;
-        }
-        free(key);
-        if (rc < 0)
-            return -1;
-    } while (expect(c, ',') == 0);
-    return expect(c, '}');
-}
-
-/* Skips any value (for keys mob does not use, such as "requirements"). */
-static int skip(struct cfg *c)
-{
-    ws(c);
-    if (c->p >= c->end)
-        return -1;
-    char open = *c->p;
-    if (open == '{' || open == '[') {
-        c->p++;
-        char close = open == '{' ? '}' : ']';
-        if (expect(c, close) == 0)
-            return 0;
-        do {
-            if (open == '{') {
-                char *k = str(c);
-                free(k);
-                if (!k || expect(c, ':') < 0)
-                    return -1;
-            }
-            if (skip(c) < 0)
+    if (t->type != MOB__J_OBJ)
+        return bad(c, "molotov.tests.", name, t, "an object of options");
+    for (const struct mob__jnode *o = t->child; o; o = o->next) {
+        const struct mob__jnode *v = o->type == MOB__J_ARR ? o->child : o;
+        for (; v; v = o->type == MOB__J_ARR ? v->next : NULL) {
+            if (!scalar(v->type)) {
+                snprintf(c->err, c->errlen, "molotov.tests.%s.%s holds %s, not a string, number "
+                         "or boolean", name, o->key, mob__jtype_name(v->type));
                 return -1;
-        } while (expect(c, ',') == 0);
-        return expect(c, close);
-    }
-    char kind, *v = scalar(c, &kind);
-    free(v);
-    return v ? 0 : -1;
-}
-
-/* {"VAR": "value", ...} into the environment. */
-static int env(struct cfg *c)
-{
-    if (expect(c, '{') < 0)
-        return -1;
-    if (expect(c, '}') == 0)
-        return 0;
-    do {
-        char kind, *k = str(c), *v = k && expect(c, ':') == 0 ? scalar(c, &kind) : NULL;
-        if (!v) {
-            free(k);
-            return -1;
-        }
-        setenv(k, v, 1);
-        free(k);
-        free(v);
-    } while (expect(c, ',') == 0);
-    return expect(c, '}');
-}
-
-/* The "molotov" object: env, tests (the named one taken), anything else skipped. */
-static int molotov(struct cfg *c, const char *name, int *found)
-{
-    if (expect(c, '{') < 0)
-        return -1;
-    if (expect(c, '}') == 0)
-        return 0;
-    do {
-        char *key = str(c);
-        if (!key || expect(c, ':') < 0) {
-            free(key);
-            return -1;
-        }
-        int rc;
-        if (strcmp(key, "env") == 0) {
-            rc = env(c);
-        } else if (strcmp(key, "tests") == 0) {
-            rc = expect(c, '{');
-            if (rc == 0 && expect(c, '}') != 0) {
-                do {
-                    char *t = str(c);
-                    rc = t && expect(c, ':') == 0 ? 0 : -1;
-                    if (rc == 0 && strcmp(t, name) == 0) {
-                        *found = 1;
-                        rc = test_options(c);
-                    } else if (rc == 0) {
-                        rc = skip(c);
-                    }
-                    free(t);
-                } while (rc == 0 && expect(c, ',') == 0);
-                rc = rc == 0 ? expect(c, '}') : rc;
             }
-        } else {
-            rc = skip(c);
+            if (option(c, o->key, v) < 0)
+                return -1;
         }
-        free(key);
-        if (rc < 0)
+    }
+    return 0;
+}
+
+/* "Can't find NAME", with the names there are, as many as the error line holds. */
+static int not_found(struct cfg *c, const char *name, const struct mob__jnode *tests)
+{
+    int n = snprintf(c->err, c->errlen, "Can't find '%s' in the config", name);
+    const char *sep = "; it has: ";
+    for (const struct mob__jnode *t = tests ? tests->child : NULL; t; t = t->next, sep = ", ")
+        if (n >= 0 && (size_t)n < c->errlen)
+            n += snprintf(c->err + n, c->errlen - (size_t)n, "%s%s", sep, t->key);
+    if ((!tests || !tests->child) && n >= 0 && (size_t)n < c->errlen)
+        snprintf(c->err + n, c->errlen - (size_t)n, "; it has no tests");
+    return -1;
+}
+
+static int read_molotov(struct cfg *c, const struct mob__jnode *root, const char *name)
+{
+    if (root->type != MOB__J_OBJ)
+        return bad(c, "not the JSON of a molotov config: its top", "", root, "an object");
+    const struct mob__jnode *m = mob__jget(root, "molotov");
+    if (!m) {
+        snprintf(c->err, c->errlen, "Bad config -- no molotov key");
+        return -1;
+    }
+    if (m->type != MOB__J_OBJ)
+        return bad(c, "molotov", "", m, "an object");
+    const struct mob__jnode *env = mob__jget(m, "env"), *tests = mob__jget(m, "tests");
+    if (env && env->type != MOB__J_OBJ)
+        return bad(c, "molotov.env", "", env, "an object");
+    for (const struct mob__jnode *e = env ? env->child : NULL; e; e = e->next) {
+        if (!scalar(e->type))
+            return bad(c, "molotov.env.", e->key, e, "a string");
+        if (push(&c->env, strdup(e->key)) < 0 || push(&c->env, text_of(e)) < 0)
             return -1;
-    } while (expect(c, ',') == 0);
-    return expect(c, '}');
+    }
+    if (tests && tests->type != MOB__J_OBJ)
+        return bad(c, "molotov.tests", "", tests, "an object");
+    const struct mob__jnode *t = mob__jget(tests, name);
+    return t ? test_options(c, name, t) : not_found(c, name, tests);
+}
+
+int mob__cli_config_parse(const char *text, size_t len, const char *name,
+                          struct mob__config_run *out, char *err, size_t errlen)
+{
+    struct cfg c = {.err = err, .errlen = errlen};
+    struct mob__jtree t;
+    snprintf(err, errlen, "out of memory");
+    int rc = mob__jtree_parse(&t, text, len, 1);
+    if (rc == -EINVAL)
+        snprintf(err, errlen, "not the JSON of a molotov config: byte %zu: %s", t.at, t.why);
+    if (rc == 0)
+        rc = read_molotov(&c, t.root, name);
+    mob__jtree_free(&t);
+    if (rc < 0) {
+        strv_free(c.argv.v, c.argv.n);
+        strv_free(c.env.v, c.env.n);
+        return -1;
+    }
+    *out = (struct mob__config_run){c.argv.v, c.argv.n, c.env.v, c.env.n};
+    return 0;
+}
+
+void mob__cli_config_free(struct mob__config_run *r)
+{
+    strv_free(r->argv, r->argc);
+    strv_free(r->env, r->nenv);
+    *r = (struct mob__config_run){0};
 }
 
 int mob__cli_config(const char *path, const char *name, char ***argv, int *argc)
@@ -292,46 +197,30 @@ int mob__cli_config(const char *path, const char *name, char ***argv, int *argc)
         fprintf(stderr, "mob: --config %s: %s\n", path, mob_strerror(-errno));
         return -1;
     }
-    static char text[1 << 20];
-    size_t n = fread(text, 1, sizeof text, f);
-    int big = n == sizeof text;
+    char *text = MOB_MALLOC(CONFIG_MAX + 1), err[512] = "out of memory";
+    size_t n = text ? fread(text, 1, CONFIG_MAX + 1, f) : 0;
+    int rc = text && !ferror(f) ? 0 : -1;
+    if (text && ferror(f))
+        snprintf(err, sizeof err, "%s", mob_strerror(-EIO));
     fclose(f);
-    struct cfg c = {.p = text, .end = text + n};
-    int found = 0, rc = big ? -1 : expect(&c, '{');
-    int has_molotov = 0;
-    if (rc == 0 && expect(&c, '}') != 0) {
-        do {
-            char *key = str(&c);
-            rc = key && expect(&c, ':') == 0 ? 0 : -1;
-            if (rc == 0 && strcmp(key, "molotov") == 0) {
-                has_molotov = 1;
-                rc = molotov(&c, name, &found);
-            } else if (rc == 0) {
-                rc = skip(&c);
-            }
-            free(key);
-        } while (rc == 0 && expect(&c, ',') == 0);
-        rc = rc == 0 ? expect(&c, '}') : rc;
-    }
-    if (rc < 0) {
-        fprintf(stderr, "mob: --config %s: not the JSON of a molotov config%s\n", path,
-                big ? " (over 1 MiB)" : "");
-    } else if (!has_molotov) {
-        fprintf(stderr, "mob: --config %s: Bad config -- no molotov key\n", path);
-        rc = -1;
-    } else if (!found) {
-        fprintf(stderr, "mob: --config %s: Can't find '%s' in the config\n", path, name);
+    if (rc == 0 && n > CONFIG_MAX) {
+        snprintf(err, sizeof err, "over %zu MiB, too large for a molotov config",
+                 CONFIG_MAX >> 20);
         rc = -1;
     }
+    static struct mob__config_run kept; /* for the life of the process: options point into it */
+    if (rc == 0) {
+        mob__cli_config_free(&kept);
+        rc = mob__cli_config_parse(text, n, name, &kept, err, sizeof err);
+    }
+    MOB_FREE(text);
     if (rc < 0) {
-        for (int i = 0; i < c.argc; i++)
-            free(c.argv[i]);
-        free(c.argv);
+        fprintf(stderr, "mob: --config %s: %s\n", path, err);
         return -1;
     }
-    static char **kept; /* for the life of the process: the options point into it */
-    kept = c.argv;
-    *argv = kept;
-    *argc = c.argc;
+    for (int i = 0; i + 1 < kept.nenv; i += 2)
+        setenv(kept.env[i], kept.env[i + 1], 1);
+    *argv = kept.argv;
+    *argc = kept.argc;
     return 0;
 }

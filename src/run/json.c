@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * json.c: reads a JSON report back into a mob_result (for -p, where each child writes one, and
- * for `mob merge`). A small strict JSON parser builds a tree of nodes; integers keep their
- * text so 64-bit counts survive exactly. It is meant for the reports report.c writes, not as a
- * general JSON library: no \u escapes beyond ASCII, nesting up to 64 levels.
+ * for `mob merge`), from the tree jtree.c parses, refusing counts that are not whole 64-bit
+ * numbers or do not add up. report.c writes what this reads.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,169 +10,6 @@
 #include <string.h>
 
 #include "run.h"
-
-enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
-
-struct jnode {
-    int type;
-    const char *key;      /* in an object */
-    const char *str;      /* J_STR: decoded, NUL-terminated */
-    const char *num;      /* J_NUM: the text (not NUL-terminated: numlen bytes) */
-    int numlen;
-    double d;
-    int b;
-    struct jnode *child, *next;
-};
-
-struct jparser {
-    const char *p, *end;
-    struct jnode *nodes;
-    size_t nnodes, cap;
-    char *strs;
-    size_t nstr, strcap;
-    int depth;
-};
-
-static void skip_ws(struct jparser *j)
-{
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' || *j->p == '\r' || *j->p == '\t'))
-        j->p++;
-}
-
-/* Nodes and strings live in two arrays sized from the input length up front, so pointers stay
- * valid: a JSON text of n bytes has at most n/1 + 1 values and n bytes of string data. */
-static struct jnode *new_node(struct jparser *j, int type)
-{
-    if (j->nnodes == j->cap)
-        return NULL;
-    struct jnode *n = &j->nodes[j->nnodes++];
-    memset(n, 0, sizeof *n);
-    n->type = type;
-    return n;
-}
-
-static const char *parse_string(struct jparser *j)
-{
-    if (j->p >= j->end || *j->p != '"')
-        return NULL;
-    j->p++;
-    char *out = j->strs + j->nstr;
-    while (j->p < j->end && *j->p != '"') {
-        char c = *j->p++;
-        if (c == '\\') {
-            if (j->p >= j->end)
-                return NULL;
-            c = *j->p++;
-            switch (c) {
-            case 'n': c = '\n'; break;
-            case 't': c = '\t'; break;
-            case 'r': c = '\r'; break;
-            case 'b': c = '\b'; break;
-            case 'f': c = '\f'; break;
-            case 'u': {
-                if (j->end - j->p < 4)
-                    return NULL;
-                char hex[5] = {j->p[0], j->p[1], j->p[2], j->p[3], 0};
-                j->p += 4;
-                long v = strtol(hex, NULL, 16);
-                c = v < 0x80 ? (char)v : '?';
-                break;
-            }
-            default: break; /* \" \\ \/ */
-            }
-        }
-        j->strs[j->nstr++] = c;
-    }
-    if (j->p >= j->end)
-        return NULL;
-    j->p++;
-    j->strs[j->nstr++] = 0;
-    return out;
-}
-
-static struct jnode *parse_value(struct jparser *j)
-{
-    skip_ws(j);
-    if (j->p >= j->end || ++j->depth > 64)
-        return NULL;
-    struct jnode *n = NULL;
-    char c = *j->p;
-    if (c == '{' || c == '[') {
-        n = new_node(j, c == '{' ? J_OBJ : J_ARR);
-        if (!n)
-            return NULL;
-        j->p++;
-        struct jnode **tail = &n->child;
-        skip_ws(j);
-        if (j->p < j->end && *j->p == (c == '{' ? '}' : ']')) {
-            j->p++;
-        } else {
-            for (;;) {
-                const char *key = NULL;
-                if (c == '{') {
-                    skip_ws(j);
-                    if (!(key = parse_string(j)))
-                        return NULL;
-                    skip_ws(j);
-                    if (j->p >= j->end || *j->p++ != ':')
-                        return NULL;
-                }
-                struct jnode *v = parse_value(j);
-                if (!v)
-                    return NULL;
-                v->key = key;
-                *tail = v;
-                tail = &v->next;
-                skip_ws(j);
-                if (j->p >= j->end)
-                    return NULL;
-                if (*j->p == ',') {
-                    j->p++;
-                    continue;
-                }
-                if (*j->p++ != (c == '{' ? '}' : ']'))
-                    return NULL;
-                break;
-            }
-        }
-    } else if (c == '"') {
-        n = new_node(j, J_STR);
-        if (!n || !(n->str = parse_string(j)))
-            return NULL;
-    } else if (c == 't' || c == 'f' || c == 'n') {
-        const char *w = c == 't' ? "true" : c == 'f' ? "false" : "null";
-        size_t l = strlen(w);
-        if ((size_t)(j->end - j->p) < l || memcmp(j->p, w, l) != 0)
-            return NULL;
-        j->p += l;
-        n = new_node(j, c == 'n' ? J_NULL : J_BOOL);
-        if (n)
-            n->b = c == 't';
-    } else {
-        n = new_node(j, J_NUM);
-        if (!n)
-            return NULL;
-        n->num = j->p;
-        char *e;
-        n->d = strtod(j->p, &e);
-        if (e == j->p || e > j->end || e - j->p > 64)
-            return NULL;
-        n->numlen = (int)(e - j->p);
-        j->p = e;
-    }
-    j->depth--;
-    return n;
-}
-
-static const struct jnode *get(const struct jnode *o, const char *key)
-{
-    if (!o || o->type != J_OBJ)
-        return NULL;
-    for (const struct jnode *c = o->child; c; c = c->next)
-        if (strcmp(c->key, key) == 0)
-            return c;
-    return NULL;
-}
 
 /* Why the last report was refused (mob__json_why), and the first bad number met while reading
  * one: a count must be a whole number that fits 64 bits, never clipped to one that does. */
@@ -224,22 +60,22 @@ bad:;
     return 0;
 }
 
-static uint64_t u64_of(const struct jnode *n, const char *key)
+static uint64_t u64_of(const struct mob__jnode *n, const char *key)
 {
     int neg;
-    if (n->type == J_STR)
+    if (n->type == MOB__J_STR)
         return whole(n->str, (int)strlen(n->str), key, 0, &neg);
-    if (n->type != J_NUM) {
+    if (n->type != MOB__J_NUM) {
         refuse(-EINVAL, "%s%s is not a number", key, "");
         return 0;
     }
     return whole(n->num, n->numlen, key, 0, &neg);
 }
 
-static int64_t i64_of(const struct jnode *n, const char *key)
+static int64_t i64_of(const struct mob__jnode *n, const char *key)
 {
     int neg;
-    if (n->type != J_NUM) {
+    if (n->type != MOB__J_NUM) {
         refuse(-EINVAL, "%s%s is not a number", key, "");
         return 0;
     }
@@ -248,37 +84,37 @@ static int64_t i64_of(const struct jnode *n, const char *key)
 }
 
 /* Missing fields read as 0: older reports lack the newer ones. */
-static uint64_t get_u64(const struct jnode *o, const char *key)
+static uint64_t get_u64(const struct mob__jnode *o, const char *key)
 {
-    const struct jnode *n = get(o, key);
+    const struct mob__jnode *n = mob__jget(o, key);
     return n ? u64_of(n, key) : 0;
 }
 
-static int64_t get_i64(const struct jnode *o, const char *key)
+static int64_t get_i64(const struct mob__jnode *o, const char *key)
 {
-    const struct jnode *n = get(o, key);
+    const struct mob__jnode *n = mob__jget(o, key);
     return n ? i64_of(n, key) : 0;
 }
 
-static double get_d(const struct jnode *o, const char *key)
+static double get_d(const struct mob__jnode *o, const char *key)
 {
-    const struct jnode *n = get(o, key);
-    return n && n->type == J_NUM ? n->d : 0;
+    const struct mob__jnode *n = mob__jget(o, key);
+    return n && n->type == MOB__J_NUM ? n->d : 0;
 }
 
 /* [number, number, ...] */
-static int num_pair(const struct jnode *e)
+static int num_pair(const struct mob__jnode *e)
 {
-    return e->type == J_ARR && e->child && e->child->type == J_NUM && e->child->next &&
-           e->child->next->type == J_NUM;
+    return e->type == MOB__J_ARR && e->child && e->child->type == MOB__J_NUM && e->child->next &&
+           e->child->next->type == MOB__J_NUM;
 }
 
 /* A histogram: its buckets must add up to its count, lie between its min and max, and its sum
  * between count * min and count * max, or the mean and deviation printed from it are lies. */
-static int read_hist(const struct jnode *o, mob_hist *h, const char *what)
+static int read_hist(const struct mob__jnode *o, mob_hist *h, const char *what)
 {
-    const struct jnode *b = get(o, "buckets");
-    if (!o || !b || b->type != J_ARR)
+    const struct mob__jnode *b = mob__jget(o, "buckets");
+    if (!o || !b || b->type != MOB__J_ARR)
         return -EINVAL;
     mob_hist *tmp = mob_hist_new();
     if (!tmp)
@@ -287,7 +123,7 @@ static int read_hist(const struct jnode *o, mob_hist *h, const char *what)
     uint64_t total = 0, count = get_u64(o, "count"), clamped = get_u64(o, "clamped");
     double sum = get_d(o, "sum");
     int64_t floor = mob__coarse_lowest(min);
-    for (const struct jnode *e = b->child; e && !jr.err; e = e->next) {
+    for (const struct mob__jnode *e = b->child; e && !jr.err; e = e->next) {
         if (!num_pair(e)) {
             refuse(-EBADMSG, "%s: a bucket is not a [value, count] pair%s", what, "");
             break;
@@ -316,19 +152,19 @@ static int read_hist(const struct jnode *o, mob_hist *h, const char *what)
 
 /* A second's coarse latency buckets. Missing (an older report), or not strictly ascending
  * once each value is put in its bucket: unknown (ncb -1), which merges the old, inexact way. */
-static int read_coarse(const struct jnode *o, struct mob__second *sec)
+static int read_coarse(const struct mob__jnode *o, struct mob__second *sec)
 {
     sec->ncb = -1;
-    if (!o || o->type != J_ARR)
+    if (!o || o->type != MOB__J_ARR)
         return 0;
     int n = 0;
-    for (const struct jnode *e = o->child; e; e = e->next)
+    for (const struct mob__jnode *e = o->child; e; e = e->next)
         n++;
     sec->cb = MOB_MALLOC((size_t)(n + 1) * sizeof *sec->cb);
     if (!sec->cb)
         return -ENOMEM;
     int k = 0;
-    for (const struct jnode *e = o->child; e; e = e->next) {
+    for (const struct mob__jnode *e = o->child; e; e = e->next) {
         if (!num_pair(e))
             goto unknown;
         int64_t v = mob__coarse_lowest(i64_of(e->child, "a second's bucket value"));
@@ -344,7 +180,7 @@ unknown:
     return 0;
 }
 
-static void read_fail(const struct jnode *o, uint64_t *fail)
+static void read_fail(const struct mob__jnode *o, uint64_t *fail)
 {
     for (int c = 1; c < MOB_FAIL_NCLASS; c++)
         fail[c] += get_u64(o, mob_fail_name(c));
@@ -352,27 +188,27 @@ static void read_fail(const struct jnode *o, uint64_t *fail)
 
 /* The report's run id and the single runs it adds up. A report written before ids has a hash
  * of its text for both, so the same file given twice is still caught. */
-static int read_runs(const struct jnode *root, mob_result *r, const char *text, size_t len)
+static int read_runs(const struct mob__jnode *root, mob_result *r, const char *text, size_t len)
 {
-    const struct jnode *id = get(root, "run_id"), *runs = get(root, "runs");
+    const struct mob__jnode *id = mob__jget(root, "run_id"), *runs = mob__jget(root, "runs");
     char hashed[MOB__RUN_ID_LEN];
-    if (!id || id->type != J_STR) {
+    if (!id || id->type != MOB__J_STR) {
         uint64_t h = 0xcbf29ce484222325u; /* FNV-1a */
         for (size_t i = 0; i < len; i++)
             h = (h ^ (unsigned char)text[i]) * 0x100000001b3u;
         snprintf(hashed, sizeof hashed, "h:%016llx", (unsigned long long)h);
     }
-    const char *own = id && id->type == J_STR ? id->str : hashed;
+    const char *own = id && id->type == MOB__J_STR ? id->str : hashed;
     if (strlen(own) >= MOB__RUN_ID_LEN) {
         snprintf(jr.why, sizeof jr.why, "its run id is longer than %d bytes", MOB__RUN_ID_LEN - 1);
         return -EBADMSG;
     }
     int rc = mob__result_set_run(r, own);
-    if (rc < 0 || !runs || runs->type != J_ARR || !runs->child)
+    if (rc < 0 || !runs || runs->type != MOB__J_ARR || !runs->child)
         return rc;
     r->nruns = 0;
-    for (const struct jnode *e = runs->child; e; e = e->next) {
-        if (e->type != J_STR || strlen(e->str) >= MOB__RUN_ID_LEN) {
+    for (const struct mob__jnode *e = runs->child; e; e = e->next) {
+        if (e->type != MOB__J_STR || strlen(e->str) >= MOB__RUN_ID_LEN) {
             snprintf(jr.why, sizeof jr.why, "its list of runs holds something else than ids");
             return -EBADMSG;
         }
@@ -390,37 +226,29 @@ static int read_runs(const struct jnode *root, mob_result *r, const char *text, 
     return 0;
 }
 
-/* text[len] must be readable and NUL. */
 int mob__result_parse_json(const char *text, size_t len, mob_result **out)
 {
-    struct jparser j = {0};
-    j.p = text;
-    j.end = text + len;
-    j.cap = len / 2 + 2; /* every value but the first takes at least a byte and a separator */
-    j.nodes = MOB_MALLOC(j.cap * sizeof *j.nodes);
-    j.strs = MOB_MALLOC(len + 1);
+    struct mob__jtree j;
     *out = NULL;
-    int rc = -EINVAL;
-    if (!j.nodes || !j.strs) {
-        rc = -ENOMEM;
+    int rc = mob__jtree_parse(&j, text, len, 0);
+    if (rc == -ENOMEM)
         goto done;
-    }
+    rc = -EINVAL;
     jr.err = 0;
     snprintf(jr.why, sizeof jr.why, "not a mob JSON report");
-    struct jnode *root = parse_value(&j);
-    const struct jnode *ver = root && root->type == J_OBJ ? get(root, "mob") : NULL;
+    const struct mob__jnode *root = j.root, *ver = mob__jget(root, "mob");
     if (!ver)
         goto done;
-    if (ver->type != J_NUM || ver->numlen != 1 || ver->num[0] != '1') {
+    if (ver->type != MOB__J_NUM || ver->numlen != 1 || ver->num[0] != '1') {
         snprintf(jr.why, sizeof jr.why, "format version %.*s, and this mob reads version 1",
-                 ver->type == J_NUM ? (ver->numlen < 20 ? ver->numlen : 20) : 1,
-                 ver->type == J_NUM ? ver->num : "?");
+                 ver->type == MOB__J_NUM ? (ver->numlen < 20 ? ver->numlen : 20) : 1,
+                 ver->type == MOB__J_NUM ? ver->num : "?");
         rc = -ENOTSUP;
         goto done;
     }
-    const struct jnode *s = get(root, "suite"), *tg = get(root, "target");
-    mob_result *r = mob__result_new(s && s->type == J_STR ? s->str : "mob",
-                                    tg && tg->type == J_STR ? tg->str : "", NULL, 0);
+    const struct mob__jnode *s = mob__jget(root, "suite"), *tg = mob__jget(root, "target");
+    mob_result *r = mob__result_new(s && s->type == MOB__J_STR ? s->str : "mob",
+                                    tg && tg->type == MOB__J_STR ? tg->str : "", NULL, 0);
     if (!r) {
         rc = -ENOMEM;
         goto done;
@@ -430,20 +258,20 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
         mob_result_free(r);
         goto done;
     }
-    const struct jnode *opt = get(root, "options"), *t = get(root, "totals");
+    const struct mob__jnode *opt = mob__jget(root, "options"), *t = mob__jget(root, "totals");
     r->bots = (int)get_i64(opt, "bots");
     r->duration_ns = get_i64(opt, "duration_ns");
     r->rate = get_d(opt, "rate");
     r->t.ok = get_u64(t, "ok");
     r->t.failures = get_u64(t, "failures");
-    read_fail(get(t, "fail"), r->t.fail);
-    const struct jnode *stop = get(root, "threshold_stop");
-    if (stop && stop->type == J_STR)
+    read_fail(mob__jget(t, "fail"), r->t.fail);
+    const struct mob__jnode *stop = mob__jget(root, "threshold_stop");
+    if (stop && stop->type == MOB__J_STR)
         snprintf(r->threshold_stop, sizeof r->threshold_stop, "%s", stop->str);
-    const struct jnode *why = get(t, "reasons");
-    for (int c = 1; why && why->type == J_OBJ && c < MOB_FAIL_NCLASS; c++) {
-        const struct jnode *v = get(why, mob_fail_name(c));
-        if (v && v->type == J_STR)
+    const struct mob__jnode *why = mob__jget(t, "reasons");
+    for (int c = 1; why && why->type == MOB__J_OBJ && c < MOB_FAIL_NCLASS; c++) {
+        const struct mob__jnode *v = mob__jget(why, mob_fail_name(c));
+        if (v && v->type == MOB__J_STR)
             mob__result_reason(r, c, v->str);
     }
     r->t.cancelled = get_u64(t, "cancelled");
@@ -463,9 +291,9 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
     r->t.cut_graceful = get_u64(t, "cut_graceful");
     if (r->t.cut_graceful > r->t.cancelled)
         r->t.cut_graceful = r->t.cancelled;
-    const struct jnode *lost = get(root, "lost");
-    for (const struct jnode *e = lost && lost->type == J_ARR ? lost->child : NULL; e; e = e->next) {
-        if (e->type != J_STR)
+    const struct mob__jnode *lost = mob__jget(root, "lost");
+    for (const struct mob__jnode *e = lost && lost->type == MOB__J_ARR ? lost->child : NULL; e; e = e->next) {
+        if (e->type != MOB__J_STR)
             continue;
         size_t la = r->lost ? strlen(r->lost) : 0, lb = strlen(e->str);
         char *l = MOB_REALLOC(r->lost, la + lb + 2);
@@ -479,52 +307,52 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
         r->lost = l;
     }
     r->t.seed = get_u64(t, "seed");
-    rc = read_hist(get(root, "latency"), r->all, "latency");
-    const struct jnode *sc = get(root, "scenarios");
-    for (const struct jnode *e = sc ? sc->child : NULL; rc == 0 && e; e = e->next) {
-        const struct jnode *name = get(e, "name");
-        int i = mob__result_scenario(r, name && name->type == J_STR ? name->str : "?");
+    rc = read_hist(mob__jget(root, "latency"), r->all, "latency");
+    const struct mob__jnode *sc = mob__jget(root, "scenarios");
+    for (const struct mob__jnode *e = sc ? sc->child : NULL; rc == 0 && e; e = e->next) {
+        const struct mob__jnode *name = mob__jget(e, "name");
+        int i = mob__result_scenario(r, name && name->type == MOB__J_STR ? name->str : "?");
         if (i < 0) {
             rc = i;
             break;
         }
         r->scen[i].ok += get_u64(e, "ok");
         r->scen[i].cut += get_u64(e, "cut");
-        read_fail(get(e, "fail"), r->scen[i].fail);
-        rc = read_hist(get(e, "latency"), r->scen[i].hist, r->scen[i].name);
-        const struct jnode *tl = get(e, "timeline");
+        read_fail(mob__jget(e, "fail"), r->scen[i].fail);
+        rc = read_hist(mob__jget(e, "latency"), r->scen[i].hist, r->scen[i].name);
+        const struct mob__jnode *tl = mob__jget(e, "timeline");
         int k = 0;
-        for (const struct jnode *x = tl ? tl->child : NULL; rc == 0 && x; x = x->next, k++)
+        for (const struct mob__jnode *x = tl ? tl->child : NULL; rc == 0 && x; x = x->next, k++)
             if (num_pair(x))
                 rc = mob__scenario_add_second(r, i, k, u64_of(x->child, "a timeline count"),
                                               u64_of(x->child->next, "a timeline count"));
     }
-    const struct jnode *sp = get(root, "spans");
-    for (const struct jnode *e = sp ? sp->child : NULL; rc == 0 && e; e = e->next) {
-        const struct jnode *name = get(e, "name");
-        int i = mob__result_span(r, name && name->type == J_STR ? name->str : "?");
+    const struct mob__jnode *sp = mob__jget(root, "spans");
+    for (const struct mob__jnode *e = sp ? sp->child : NULL; rc == 0 && e; e = e->next) {
+        const struct mob__jnode *name = mob__jget(e, "name");
+        int i = mob__result_span(r, name && name->type == MOB__J_STR ? name->str : "?");
         if (i < 0) {
             rc = i;
             break;
         }
         r->spans[i].ok += get_u64(e, "ok");
-        read_fail(get(e, "fail"), r->spans[i].fail);
-        rc = read_hist(get(e, "latency"), r->spans[i].hist, r->spans[i].name);
+        read_fail(mob__jget(e, "fail"), r->spans[i].fail);
+        rc = read_hist(mob__jget(e, "latency"), r->spans[i].hist, r->spans[i].name);
     }
-    const struct jnode *ms = get(root, "messages"), *last = get(ms, "last");
+    const struct mob__jnode *ms = mob__jget(root, "messages"), *last = mob__jget(ms, "last");
     r->msgs_dropped += ms ? get_u64(ms, "dropped") : 0;
-    for (const struct jnode *e = last ? last->child : NULL; e; e = e->next) {
-        const struct jnode *mt = get(e, "text");
+    for (const struct mob__jnode *e = last ? last->child : NULL; e; e = e->next) {
+        const struct mob__jnode *mt = mob__jget(e, "text");
         struct mob__info_entry m = {get_i64(e, "t_ms"), (int)get_i64(e, "bot"), ""};
-        snprintf(m.text, sizeof m.text, "%s", mt && mt->type == J_STR ? mt->str : "");
+        snprintf(m.text, sizeof m.text, "%s", mt && mt->type == MOB__J_STR ? mt->str : "");
         mob__result_add_msg(r, &m);
     }
-    const struct jnode *tl = get(root, "timeline");
-    for (const struct jnode *e = tl ? tl->child : NULL; rc == 0 && e; e = e->next) {
+    const struct mob__jnode *tl = mob__jget(root, "timeline");
+    for (const struct mob__jnode *e = tl ? tl->child : NULL; rc == 0 && e; e = e->next) {
         struct mob__second sec = {get_u64(e, "ok"), get_u64(e, "failures"), get_d(e, "sum_ns"),
                                   get_i64(e, "p50_ns"), get_i64(e, "p99_ns"),
                                   get_i64(e, "max_ns"), NULL, 0};
-        rc = read_coarse(get(e, "hist"), &sec);
+        rc = read_coarse(mob__jget(e, "hist"), &sec);
         if (rc == 0)
             rc = mob__result_add_second(r, &sec);
     }
@@ -537,8 +365,7 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
     else
         mob_result_free(r);
 done:
-    MOB_FREE(j.nodes);
-    MOB_FREE(j.strs);
+    mob__jtree_free(&j);
     return rc;
 }
 
@@ -575,7 +402,6 @@ int mob_result_read_json(const char *path, mob_result **out)
     fclose(f);
     if (!buf)
         return -ENOMEM;
-    buf[len] = 0; /* strtod may look one byte past a number */
     int rc = err ? -EIO : mob__result_parse_json(buf, len, out);
     MOB_FREE(buf);
     return rc;

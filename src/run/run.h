@@ -288,6 +288,43 @@ int mob__report_main(int argc, char **argv);
 /* The JSON report into f. */
 void mob__result_json_write(const mob_result *r, FILE *f);
 
+/* ---- jtree.c -------------------------------------------------------------------------- */
+
+/* A parsed JSON value. Walk an object or array through child, then next; members keep their
+ * order and duplicates. */
+enum { MOB__J_NULL, MOB__J_BOOL, MOB__J_NUM, MOB__J_STR, MOB__J_ARR, MOB__J_OBJ };
+
+struct mob__jnode {
+    int type;
+    const char *key;             /* a member of an object: its name */
+    const char *str;             /* MOB__J_STR: decoded (UTF-8), NUL-terminated */
+    const char *num;             /* MOB__J_NUM: its text in the input, numlen bytes, no NUL */
+    int numlen;
+    double d;                    /* MOB__J_NUM */
+    int b;                       /* MOB__J_BOOL */
+    struct mob__jnode *child, *next;
+};
+
+struct mob__jtree {
+    const struct mob__jnode *root;
+    struct mob__jnode *nodes;    /* every node, and every decoded string: owned */
+    size_t nnodes, cap;
+    char *strs;
+    size_t nstr;
+    const char *why;             /* why the parse failed ("an unterminated string"), or NULL */
+    size_t at;                   /* and at which byte of the text */
+};
+
+/* Parses text[0, len) into t; with whole set, only whitespace may follow the value. Returns 0,
+ * -EINVAL (t->why and t->at say what and where) or -ENOMEM. The nodes point into text (numbers)
+ * and into t: both must outlive them. Free t with mob__jtree_free in every case. O(len). */
+int mob__jtree_parse(struct mob__jtree *t, const char *text, size_t len, int whole);
+void mob__jtree_free(struct mob__jtree *t);
+/* The first member of object o named key, or NULL (also when o is NULL or not an object). */
+const struct mob__jnode *mob__jget(const struct mob__jnode *o, const char *key);
+/* "a string", "an object", ...: for error lines. */
+const char *mob__jtype_name(int type);
+
 /* ---- json.c --------------------------------------------------------------------------- */
 
 /* Reads a report from text; -EINVAL (not one), -ENOTSUP (another format version), -ERANGE (a
