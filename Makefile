@@ -159,6 +159,9 @@ UV_LIBS   ?= $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
 $(BUILD)/tests/uv/%.o: private ALL_CFLAGS += $(UV_CFLAGS)
 $(BUILD)/tests/tsan_threads: $(BUILD)/tests/tsan_threads.o $(BUILD)/tests/threads_world.o $(BUILD)/libmob.a
 	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/tsan_threads_bare: $(BUILD)/tests/tsan_bare_switch.o $(BUILD)/tests/tsan_threads.o \
+                                  $(BUILD)/tests/threads_world.o $(BUILD)/libmob.a
+	$(Q)$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LDLIBS)
 $(BUILD)/tests/run_uv: $(BUILD)/tests/uv/test_embed_uv.o $(BUILD)/tests/embed_horde.o $(BUILD)/libmob.a
 	$(if $(Q),@echo "  LD    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CRITERION_LIBS) $(UV_LIBS) $(LDLIBS)
@@ -187,10 +190,17 @@ else
 	MOB_BUILD=$(BUILD) $(BUILD)/tests/run -j1 --filter '@($(TIMED_SUITES))/*'
 endif
 # Two threads, each with its own loop, under ThreadSanitizer (tests/tsan_threads.c: a plain
-# program, since Criterion's runner does not start under TSan). Its own build tree.
+# program, since Criterion's runner does not start under TSan). Its own build tree. The same
+# program with the switches not announced to TSan (tests/tsan_bare_switch.c) must die in its
+# second part, the deep parked bots: that is what the annotations in platform/san.c are for.
 test-tsan:
-	@$(MAKE) --no-print-directory BUILD=$(BUILD)-tsan SAN=thread $(BUILD)-tsan/tests/tsan_threads
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)-tsan SAN=thread $(BUILD)-tsan/tests/tsan_threads \
+	    $(BUILD)-tsan/tests/tsan_threads_bare
 	TSAN_OPTIONS=halt_on_error=1 $(BUILD)-tsan/tests/tsan_threads
+	@TSAN_OPTIONS=halt_on_error=1 $(BUILD)-tsan/tests/tsan_threads_bare >$(BUILD)-tsan/bare.out 2>&1; \
+	 if grep -q 'two loops: ok' $(BUILD)-tsan/bare.out && ! grep -q 'tsan_threads: ok' $(BUILD)-tsan/bare.out; \
+	 then echo "tsan_threads_bare: switches not announced to TSan: died in the deep parked bots, as expected"; \
+	 else cat $(BUILD)-tsan/bare.out; echo "tsan_threads_bare: expected to die without the annotations"; exit 1; fi
 # A mob loop embedded in a libuv loop (tests/uv/); installs libuv1-dev when missing.
 test-uv: criterion
 	@tools/apt-install.sh libuv1-dev
