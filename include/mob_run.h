@@ -110,6 +110,34 @@ typedef struct mob_scenario {
 } mob_scenario;
 
 /*
+ * A kind of bot (aiotest's user classes): its own scenarios, per-bot hooks, picker and state,
+ * and a weight. A suite that lists kinds splits its bots over them by weight the way aiotest's
+ * weight_users does: with N bots in the whole run (-w, or the largest stage, times -p, times
+ * --index N), kind k gets round(N * w_k / sum w) (half to even, as Python rounds), and the
+ * total is then fixed one bot at a time by the rounding residuals, largest first when bots are
+ * missing, smallest first when there are too many (ties: the earlier kind). So 1:1 over 10 is
+ * 5/5, 1:2 over 10 is 3/7, and 1:2 over 1 gives the one bot to the weight-2 kind. The split is
+ * fixed by bot id, so it is the same in every process and machine; the bots that start first
+ * (ramp-up, stages, -p) are spread over the kinds so that the bots alive follow the same rule
+ * for their own number as closely as the final split allows (mob_kinds_apportion).
+ * In reports, a kind's scenarios are named "KIND/SCENARIO", so names stay unique.
+ */
+typedef struct mob_kind {
+    const char *name;              /* unique, without '/'; NULL ends a table */
+    int weight;                    /* share of the bots; 0 disables the kind */
+    const mob_scenario *scenarios; /* its own table, ended by a NULL name */
+    int (*bot_setup)(mob_worker *w);    /* as the suite's, for this kind's bots only */
+    int (*bot_teardown)(mob_worker *w);
+    const char *(*picker)(mob_worker *w); /* names one of this kind's scenarios */
+    size_t state_size;             /* bytes of per-bot state for this kind's bots */
+    void *ud;                      /* w->ud for this kind's bots; NULL: the suite's */
+} mob_kind;
+
+/* aiotest's weight_users: `amount` bots over n weights (0 gets none) into out[0..n). Returns
+ * 0, or -EINVAL when n < 1, a weight is negative or every weight is 0. */
+int mob_kinds_apportion(const int *weights, int n, int64_t amount, int64_t *out);
+
+/*
  * A suite: scenarios and hooks. Every hook is optional. Hooks return 0, or nonzero for a
  * failure: a failing global_setup aborts the run (-EINVAL from it means "bad target" and gives
  * the usage exit code 2); a failing bot_setup is counted and ends that bot (and the whole run
@@ -139,6 +167,10 @@ typedef struct mob_suite {
      * built against another layout of this struct is refused, not run. 0 is fine for a suite
      * linked into its program. */
     unsigned abi;
+    /* Kinds of bot, ended by a NULL name (NULL: none). A suite with kinds leaves scenarios,
+     * bot_setup, bot_teardown, picker and state_size unset: each kind has its own; the global
+     * hooks and ud stay the suite's. */
+    const mob_kind *kinds;
 } mob_suite;
 
 /*
@@ -153,7 +185,7 @@ typedef struct mob_suite {
  * mob_options change layout.
  */
 #define MOB_PLUGIN_SYMBOL "mob_plugin_suite"
-#define MOB_PLUGIN_ABI 1u
+#define MOB_PLUGIN_ABI 2u
 
 /* ======================================================================================== */
 /* Options                                                                                  */
@@ -307,6 +339,16 @@ int mob_result_scenario(const mob_result *r, int i, mob_scenario_stats *out);
 int mob_result_nspans(const mob_result *r);
 /* Returns 0, or -ENOENT when i is out of range. */
 int mob_result_span(const mob_result *r, int i, mob_scenario_stats *out);
+/* The kinds of bot of the run (none for a suite without kinds), in the suite's order: name,
+ * weight and how many bots of the kind started (summed over processes and merged reports). */
+typedef struct mob_kind_stats {
+    const char *name;
+    int weight;
+    uint64_t bots;
+} mob_kind_stats;
+int mob_result_nkinds(const mob_result *r);
+/* Returns 0, or -ENOENT when i is out of range. */
+int mob_result_kind(const mob_result *r, int i, mob_kind_stats *out);
 /* All scenarios' latencies together (borrowed). */
 const mob_hist *mob_result_latency(const mob_result *r);
 /* Number of seconds in the timeline, and one second of it (run-wide, all scenarios). */
@@ -394,16 +436,15 @@ int mob_run_suite(const mob_suite *s, const mob_options *o, mob_result **out);
 typedef struct mob_suite_args {
     size_t payload_size; /* --size: bytes per echo (tcp://, ws://); 0: the suite's default */
     size_t buffer_size;  /* --buffer: http:// read buffer, the largest head; 0: 512 */
-    const char *cacert;  /* --cacert FILE: https://, wss:// trust these CAs, not the system's */
-    int insecure;        /* --insecure: https://, wss:// check neither certificate nor name */
+    const char *cacert;  /* --cacert FILE: https:// trusts these CAs instead of the system's */
+    int insecure;        /* --insecure: https:// checks neither certificate nor name */
     /* http(s):// requests and checks (mob --help http) */
     const char *method;  /* -m: the request method; NULL: GET */
     const char *headers[MOB_MAX_HEADERS]; /* -H "Name: value", as given, nheaders of them */
     int nheaders;
     const char *body;    /* --body TEXT, or the bytes of --body @FILE (body_len of them) */
     size_t body_len;
-    int conn_close;      /* --connection close: a new connection for every request (ws[s]://:
-                            for every run) */
+    int conn_close;      /* --connection close: a new connection for every request */
     int expect_status;   /* --expect-status given: statuses outside it fail as check (and
                             statuses >= 400 in it succeed) */
     unsigned char expect_status_set[125]; /* bit s: status s (0..999) passes */

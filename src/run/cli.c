@@ -42,7 +42,7 @@ static int validate(struct mob__cli *cli, const mob_suite **sp, mob_suite_choose
         return w;
     if (o->nstages > 0 && !cli->duration_set)
         o->duration_ns = 0; /* the stages' sum */
-    if ((!s || !s->scenarios) && builtin) {
+    if (cli->ntargets < 2 && (!s || (!s->scenarios && !s->kinds)) && builtin) {
         char err[256] = "";
         if (!o->target) {
             mob__cli_usage_error("%s", "no target (a URL like http://127.0.0.1:8080/ or a .so)");
@@ -54,32 +54,29 @@ static int validate(struct mob__cli *cli, const mob_suite **sp, mob_suite_choose
             return MOB__EXIT_USAGE;
         }
     }
-    if (!s || !s->scenarios || !s->scenarios[0].name) {
+    int k = mob__cli_kinds(cli, &s, builtin);
+    if (k >= 0)
+        return k;
+    if (!s || (!s->kinds && (!s->scenarios || !s->scenarios[0].name))) {
         mob__cli_usage_error("%s", "no scenario to run");
         return MOB__EXIT_USAGE;
     }
     for (int i = 0; i < o->nthresholds; i++) {
         const char *name = o->thresholds[i].scenario;
-        int found = !name[0];
-        for (const mob_scenario *sc = s->scenarios; sc->name && !found; sc++)
-            found = strcmp(sc->name, name) == 0;
-        if (!found) {
+        if (name[0] && !mob__kinds_has_scenario(s, name)) {
             mob__cli_usage_error("--threshold names no scenario of this run: '%s'",
                                  o->thresholds[i].expr);
             return MOB__EXIT_USAGE;
         }
     }
     if (o->single) {
-        int found = 0;
-        for (const mob_scenario *sc = s->scenarios; sc->name; sc++)
-            found |= strcmp(sc->name, o->single) == 0;
-        if (!found) {
+        if (!mob__kinds_has_scenario(s, o->single)) {
             mob__cli_usage_error("no scenario named '%s' (-s)", o->single);
             return MOB__EXIT_USAGE;
         }
     }
     /* The built-in targets hold one socket per bot: check the machine's limits now. */
-    static const char *const sockets[] = {"http://", "https://", "tcp://", "ws://", "wss://",
+    static const char *const sockets[] = {"http://", "https://", "tcp://", "ws://",
                                           "arena://", "arena+ws://"};
     int fds = 0;
     for (size_t i = 0; o->target && i < sizeof sockets / sizeof sockets[0]; i++)

@@ -7,6 +7,7 @@
  *   cli_units.c   human units: 30s, 1h30m, 10k, 64Ki; start times and load stages
  *   cli_output.c  the summary, --json, --hgrm, --latency
  *   cli_merge.c   `mob merge`, and the checks every merge of report files makes
+ *   cli_kinds.c   several targets in one run, --kind, --show-kinds
  */
 #ifndef MOB_CLI_H
 #define MOB_CLI_H
@@ -14,12 +15,19 @@
 #include "run.h"
 
 #define MOB__EXIT_USAGE 2
+#define MOB__MAX_TARGETS 16 /* targets on one command line, one kind of bot each */
 
 /* What the command line said, before it is checked against the suite. */
 struct mob__cli {
     mob_options o;
     mob_suite_args args; /* for the built-in suite the target names */
     int duration_set; /* -d was given (stages otherwise set the duration) */
+    const char *targets[MOB__MAX_TARGETS]; /* the positional arguments (o.target: the first) */
+    int ntargets;
+    char kind_names[MOB__MAX_TARGETS * 4][64]; /* --kind NAME=WEIGHT, nkinds of them */
+    int kind_weights[MOB__MAX_TARGETS * 4];
+    int nkinds;
+    int show_kinds;   /* --show-kinds */
 };
 
 /* Prints "mob: " and fmt (with one %s for arg), then the --help hint, on stderr. */
@@ -91,6 +99,13 @@ void mob__cli_config_free(struct mob__config_run *r);
 int mob__cli_parse_status_list(const char *s, unsigned char *set);
 /* What those flags say together (and JOB_COMPLETION_INDEX): -1 to go on, or the exit code. */
 int mob__cli_watch_check(mob_options *o);
+
+/* cli_kinds.c: --kind and --show-kinds into cli: -1 when argv[*i] is neither, 0 when taken,
+ * or the exit code (usage error, printed). */
+int mob__cli_kind_flag(int argc, char **argv, int *i, struct mob__cli *cli);
+/* Makes one kind per target when there are several, applies --kind, answers --show-kinds and
+ * checks the kinds of the suite in *sp. -1 to go on, or the exit code (printed). */
+int mob__cli_kinds(struct mob__cli *cli, const mob_suite **sp, mob_suite_chooser builtin);
 
 /* view.c: `mob view [HOST:]PORT ...`: the exit code. */
 int mob__view_main(int argc, char **argv);

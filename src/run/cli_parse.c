@@ -15,8 +15,8 @@
 #define MAX_SPAN (365 * 86400 * MOB_NS_PER_SEC) /* the longest -d, --timeout, ... */
 
 static const char usage_text[] =
-    "usage: mob [options] TARGET    TARGET: http[s]://HOST:PORT/PATH | tcp://H:P |\n"
-    "                                 ws[s]://HOST:PORT/PATH | arena://HOST:PORT | ./x.so | ./x.c\n"
+    "usage: mob [options] TARGET... TARGET: http[s]://HOST:PORT/PATH | tcp://H:P |\n"
+    "                                 ws://HOST:PORT/PATH | arena://HOST:PORT | ./x.so | ./x.c\n"
     "       mob merge FILE.json... [--json OUT]   mob report FILE.json... [--html OUT] [--csv P]\n"
     "       mob view [HOST:]PORT [--token T] [--json OUT] [--html OUT] [--expect N]\n"
     "\n"
@@ -32,40 +32,40 @@ static const char usage_text[] =
     "  -x, --exception        stop on the first failure (exit 1)\n"
     "  -f, --fail N           exit 1 when failures + cut runs >= N\n"
     "  -s, --single-mode NAME run only scenario NAME    --single-run  each scenario once\n"
-    "      --seed N           seed of the scenario picks (reproducible runs)\n"
+    "      --seed N           seed of the picks (replayable)  --stack N  bytes per bot (64Ki)\n"
     "      --start-at T       start at unix time T (seconds) or +DURATION: line up machines\n"
     "      --threshold EXPR   pass/fail gate, repeatable: p99<200ms, failures<1%, rps>5k\n"
-    "      --stack N          stack bytes per bot (default 64Ki; pages are touched on use)\n"
+    "      --kind NAME=W      weight of a kind of bot (0: none; see --help kinds)  --show-kinds\n"
+
     "      --json F, --html F, --csv PREFIX  report: all of it; HTML with charts; Locust CSV\n"
     "      --hgrm F, --latency  latency distribution (HdrHistogram text) to F; to stdout\n"
     "      --dashboard [HOST:]PORT  live page, /metrics   --report-to HOST:PORT  to mob view\n"
     "      --token T, --statsd udp://H:P, --index I/N (machine I of N: unique bot ids)\n"
     "  -q, --quiet  print nothing   -v, --verbose  say more   --no-live  no progress line\n"
     "      --config FILE NAME molotov.json's named run NAME (the command line overrides it)\n"
-    "  -h, --help [TOPIC]     this, or: http (https, requests), thresholds   --version\n"
+    "  -h, --help [TOPIC]     this, or: http (https, requests), thresholds, kinds  --version\n"
     "Exit: 0 ok; 1 failures or cut runs past -f or -x, a bot setup failed, a -p child lost,\n"
     "  or nothing succeeded; 2 usage or set-up error, before any load; 128+N: signal N.\n";
 
 /* mob --help http: what the built-in protocol suites take. */
 static const char help_http[] =
-    "http://, https://, tcp://, ws://, wss://: what the built-in bots send\n"
+    "http://, https://, tcp://, ws://: what the built-in bots send\n"
     "\n"
     "  -m, --method M         the request method (default GET)\n"
     "  -H, --header 'N: V'    a header field, repeatable (Host replaces the URL's)\n"
     "      --body TEXT|@FILE  the request body (Content-Length is set)\n"
     "      --connection close a new connection (and TLS handshake) for every request\n"
-    "                         (ws[s]://: a new WebSocket for every run)\n"
     "      --expect-status L  statuses that pass, e.g. 200,204 or 2xx or 200-299; any other\n"
     "                         fails as class check (and a listed status >= 400 passes)\n"
     "      --expect-body TEXT the body must contain TEXT in its first 16 KiB (else: check)\n"
-    "      --cacert FILE      https://, wss://: trust the CAs in FILE (PEM), not the system's\n"
-    "      --insecure         https://, wss://: check neither the certificate nor its name\n"
+    "      --cacert FILE      https://: trust the CAs in FILE (PEM) instead of the system's\n"
+    "      --insecure         https://: check neither the certificate nor its name\n"
     "      --buffer N         http(s):// read buffer: the largest response head (default 512)\n"
-    "      --size N           payload bytes of tcp:// and ws[s]:// echoes (default 64)\n"
+    "      --size N           payload bytes of tcp:// and ws:// echoes (default 64)\n"
     "\n"
-    "https:// and wss:// verify the server's certificate against the system store (or\n"
-    "--cacert) and its name, send SNI, offer ALPN http/1.1 and resume the bot's last session on\n"
-    "reconnect. A failed handshake is a failure of class tls, with the reason in the summary.\n";
+    "https:// verifies the server's certificate against the system store (or --cacert) and its\n"
+    "name, sends SNI, offers ALPN http/1.1 and resumes the bot's last session on reconnect.\n"
+    "A failed handshake is a failure of class tls, with the reason in the summary.\n";
 
 /* mob --help thresholds */
 static const char help_thresholds[] =
@@ -84,6 +84,23 @@ static const char help_thresholds[] =
     "  mob https://host/ -d 1m --threshold p99<200ms --threshold 'failures<1%'\n"
     "  mob ./game.so --threshold login:p95<=50ms --threshold 'rps>5000,abort'\n";
 
+/* mob --help kinds */
+static const char help_kinds[] =
+    "Kinds of bot (aiotest's user classes): several in one run, each with its own weight,\n"
+    "scenarios, setup and state. A suite in C lists them (mob_kind, mob_run.h); on the command\n"
+    "line each target is a kind named by its scheme, with its built-in suite:\n"
+    "\n"
+    "  mob http://127.0.0.1:8080/ ws://127.0.0.1:9000/ --kind http=3 --kind ws=1 -w 100\n"
+    "\n"
+    "  --kind NAME=WEIGHT  reweights a kind (repeatable); 0 leaves it out\n"
+    "  --show-kinds        prints each kind, its weight and its bots, then exits\n"
+    "\n"
+    "N bots in the whole run (-w, or the largest stage, times -p and --index N) are split as\n"
+    "aiotest does: round(N * weight / sum of weights), then fixed by the residuals (1:1 over 10\n"
+    "is 5/5, 1:2 over 10 is 3/7, 1:2 over 1 gives the weight-2 kind). Bots keep their kind\n"
+    "by id; those that start first (ramp-up, stages) follow the split of their own number.\n"
+    "Reports name a kind's scenarios KIND/SCENARIO (http/get) and list the bots per kind.\n";
+
 /* Prints the help of `topic` (NULL: the main one). Returns 0, or 2 for an unknown topic. */
 static int print_help(const char *topic)
 {
@@ -99,7 +116,11 @@ static int print_help(const char *topic)
         fputs(help_thresholds, stdout);
         return 0;
     }
-    mob__cli_usage_error("no help topic '%s' (topics: http, thresholds)", topic);
+    if (strcmp(topic, "kinds") == 0) {
+        fputs(help_kinds, stdout);
+        return 0;
+    }
+    mob__cli_usage_error("no help topic '%s' (topics: http, thresholds, kinds)", topic);
     return MOB__EXIT_USAGE;
 }
 
@@ -141,12 +162,11 @@ int mob__cli_is_flag(const char *a, const char *shrt, const char *lng)
 int mob__cli_parse(int argc, char **argv, struct mob__cli *cli)
 {
     mob_options *o = &cli->o;
+    memset(cli, 0, sizeof *cli);
     mob_options_init(o);
     /* A server that never answers must show up as failures, not as a quiet run with nothing
      * counted: the command gives every run 10 s unless told otherwise (wrk gives 2 s). */
     o->timeout_ns = 10 * MOB_NS_PER_SEC;
-    cli->duration_set = 0;
-    memset(&cli->args, 0, sizeof cli->args);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--config") != 0)
             continue;
@@ -185,6 +205,8 @@ int mob__cli_parse(int argc, char **argv, struct mob__cli *cli)
         int w = mob__cli_watch_flag(argc, argv, &i, o);
         if (w < 0)
             w = mob__cli_http_flag(argc, argv, &i, &cli->args);
+        if (w < 0)
+            w = mob__cli_kind_flag(argc, argv, &i, cli);
         if (w >= 0) {
             if (w > 0)
                 return w;
@@ -313,11 +335,12 @@ int mob__cli_parse(int argc, char **argv, struct mob__cli *cli)
         } else if (a[0] == '-' && a[1]) {
             mob__cli_usage_error("unknown option '%s'", a);
             return MOB__EXIT_USAGE;
-        } else if (o->target) {
-            mob__cli_usage_error("one target only (got another: '%s')", a);
+        } else if (cli->ntargets == MOB__MAX_TARGETS) {
+            mob__cli_usage_error("too many targets (16 at most; got '%s')", a);
             return MOB__EXIT_USAGE;
         } else {
-            o->target = a;
+            o->target = o->target ? o->target : a;
+            cli->targets[cli->ntargets++] = a;
         }
 #undef VAL
 #undef BAD

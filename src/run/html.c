@@ -3,8 +3,8 @@
  * html.c: the HTML report (`--html FILE`, `mob report RUN.json --html FILE`). One file that a
  * browser opens with no network and no JavaScript: the totals, SVG charts of throughput,
  * latency percentiles and failures per second of the timeline, the latency distribution as a
- * percentile curve, the per-scenario and per-span tables, failures by class, the run's options
- * and its exit status. It reads only the mob_result, so a report read back from JSON (saved,
+ * percentile curve, the per-scenario, per-kind and per-span tables, failures by class, the
+ * run's options and its exit status. It reads only the mob_result, so a report read back from JSON (saved,
  * or merged from other machines) gives the same page as the run itself. The numbers the tests
  * and a browser check carry ids (total-ok, total-failures, ...).
  *
@@ -198,6 +198,22 @@ static void stats_table(FILE *f, const char *id, const char *what,
     fputs("</table>\n", f);
 }
 
+/* The kinds of bot, when the suite has them; their scenarios are the KIND/... rows above. */
+static void kinds_table(FILE *f, const mob_result *r)
+{
+    if (r->nkinds == 0)
+        return;
+    fputs("<h2>Kinds of bot</h2>\n<table id=\"kinds\"><tr><th>kind</th><th>weight</th>"
+          "<th>bots</th></tr>\n", f);
+    for (int i = 0; i < r->nkinds; i++) {
+        fputs("<tr><td>", f);
+        mob__html_text(f, r->kinds[i].name);
+        fprintf(f, "</td><td>%d</td><td>%llu</td></tr>\n", r->kinds[i].weight,
+                (unsigned long long)r->kinds[i].bots);
+    }
+    fputs("</table>\n", f);
+}
+
 static void run_table(FILE *f, const mob_result *r, int exit_code)
 {
     const mob_totals *t = &r->t;
@@ -278,6 +294,7 @@ static void html_write(FILE *f, const void *ud)
     distribution(f, r);
     fputs("<h2>Scenarios</h2>\n", f);
     stats_table(f, "scenarios", "scenario", r->scen, r->nscen, secs);
+    kinds_table(f, r);
     fputs("<h2>Spans</h2>\n", f);
     if (r->nspans > 0)
         stats_table(f, "spans", "span", r->spans, r->nspans, secs);

@@ -308,6 +308,15 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
     }
     r->t.seed = get_u64(t, "seed");
     rc = read_hist(mob__jget(root, "latency"), r->all, "latency");
+    const struct mob__jnode *kd = mob__jget(root, "kinds");
+    for (const struct mob__jnode *e = kd ? kd->child : NULL; rc == 0 && e; e = e->next) {
+        const struct mob__jnode *kn = mob__jget(e, "name");
+        int k = mob__result_kind(r, kn && kn->type == MOB__J_STR ? kn->str : "?",
+                                 (int)get_i64(e, "weight"));
+        rc = k < 0 ? k : 0;
+        if (k >= 0)
+            r->kinds[k].bots += get_u64(e, "bots");
+    }
     const struct mob__jnode *sc = mob__jget(root, "scenarios");
     for (const struct mob__jnode *e = sc ? sc->child : NULL; rc == 0 && e; e = e->next) {
         const struct mob__jnode *name = mob__jget(e, "name");

@@ -60,6 +60,8 @@ static int check_options(const mob_suite *s, const mob_options *o)
             return -EINVAL;
     if (o->single_run && o->single)
         return -EINVAL; /* molotov refuses the pair too */
+    if (mob__kinds_check(s) < 0)
+        return -EINVAL;
     return 0;
 }
 

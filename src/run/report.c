@@ -73,6 +73,7 @@ void mob_result_print(const mob_result *r, FILE *out)
     fmt_lat(b[8], sizeof b[8], mob_hist_max(r->all));
     fprintf(out, "          %9s %9s %9s %9s %9s %9s %9s %9s %9s\n", b[0], b[1], b[2], b[3], b[4],
             b[5], b[6], b[7], b[8]);
+    mob__result_kinds_print(r, out);
     fprintf(out, "  %-20s %12s %10s %12s %9s %9s %9s\n", "Scenario", "ok", "failed", "runs/s",
             "p50", "p99", "max");
     for (int i = 0; i < r->nscen; i++)
@@ -235,6 +236,12 @@ void mob__result_json_write(const mob_result *r, FILE *f)
     fputc(']', f);
     fprintf(f, ",\n\"options\":{\"bots\":%d,\"duration_ns\":%lld,\"rate\":%.17g},\n", r->bots,
             (long long)r->duration_ns, r->rate);
+    for (int i = 0; i < r->nkinds; i++) { /* a suite without kinds writes none */
+        fprintf(f, "%s{\"name\":", i ? "," : "\"kinds\":[");
+        json_str(f, r->kinds[i].name);
+        fprintf(f, ",\"weight\":%d,\"bots\":%llu}%s", r->kinds[i].weight,
+                (unsigned long long)r->kinds[i].bots, i + 1 < r->nkinds ? "" : "],\n");
+    }
     fprintf(f, "\"totals\":{\"ok\":%llu,\"failures\":%llu,\"fail\":", (unsigned long long)t->ok,
             (unsigned long long)t->failures);
     json_fail(f, t->fail);

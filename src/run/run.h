@@ -96,6 +96,8 @@ struct mob_result {
     struct mob__info_entry msgs[MOB__MSG_RING];
     int nmsgs;
     uint64_t msgs_dropped;
+    struct mob__kstat *kinds;  /* the suite's kinds of bot (kinds.c), nkinds; none: 0 */
+    int nkinds;
 };
 
 /* A result with these scenario names (copied), or NULL. */
@@ -150,12 +152,61 @@ struct mob__table {
     uint64_t total;
 };
 
-int mob__table_build(struct mob__table *t, const mob_suite *s, const char *single);
+/* From a scenario table ended by a NULL name; with single, only the scenario of that name.
+ * 0, -ENOENT when no scenario is enabled, or -ENOMEM. */
+int mob__table_build(struct mob__table *t, const mob_scenario *scenarios, const char *single);
 void mob__table_free(struct mob__table *t);
 int mob__table_find(const struct mob__table *t, const char *name);
 /* Weighted pick: uniform in [0, total), first cumulative weight above it (molotov's walk). */
 int mob__table_pick(const struct mob__table *t, mob_worker *w);
 void mob__rng_seed(uint64_t rng[4], uint64_t seed, uint64_t stream);
+
+/* ---- kinds.c ------------------------------------------------------------------------ */
+
+/* One kind of bot as a run uses it. A suite without kinds is one kind named NULL, made of the
+ * suite's own scenarios and hooks, whose scenarios keep their bare names. */
+struct mob__kind {
+    mob_kind def;             /* weight: 0 when -s leaves it no scenario */
+    struct mob__table table;
+    int first;                /* index of its first scenario among the result's */
+};
+
+struct mob__kinds {
+    struct mob__kind *k;
+    int n;
+    const char **names;       /* the report's scenario names, kind by kind (nnames) */
+    int nnames;
+    int *of_slot;             /* mob__kinds_assign: the kind of each slot of this process */
+};
+
+/* The kinds of s, their tables and the report's names. 0, -EINVAL (a suite mob refuses:
+ * mob__kinds_check), -ENOENT (no scenario enabled; -s names none), or -ENOMEM. */
+int mob__kinds_build(struct mob__kinds *ks, const mob_suite *s, const char *single);
+void mob__kinds_free(struct mob__kinds *ks);
+/* 0 when s is a suite mob can run as far as its kinds go, else -EINVAL. */
+int mob__kinds_check(const mob_suite *s);
+/* Whether the run of s has a scenario reported as `name`. */
+int mob__kinds_has_scenario(const mob_suite *s, const char *name);
+/* Fills ks->of_slot for the cap slots of global process gp of ptotal (processes times
+ * machines): bot ids are gp * cap + slot. 0 or -ENOMEM. */
+int mob__kinds_assign(struct mob__kinds *ks, int cap, int gp, int ptotal);
+/* The kinds into r (none for a suite without kinds). 0 or -ENOMEM. */
+int mob__kinds_result(const struct mob__kinds *ks, mob_result *r);
+
+/* One kind in a result. */
+struct mob__kstat {
+    char *name;
+    int weight;
+    uint64_t bots;            /* bots of the kind started, over processes and machines */
+};
+
+/* Finds or adds a kind by name (the first weight seen stays); its index or -ENOMEM. */
+int mob__result_kind(mob_result *r, const char *name, int weight);
+/* Adds src's kinds into dst. 0, -ENOMEM or -EOVERFLOW. */
+int mob__result_kinds_merge(mob_result *dst, const mob_result *src);
+void mob__result_kinds_free(mob_result *r);
+/* The summary's line of kinds ("  Kinds: http 3 (75 bots), ws 1 (25 bots)"), if any. */
+void mob__result_kinds_print(const mob_result *r, FILE *out);
 
 /* ---- span.c --------------------------------------------------------------------------- */
 

@@ -39,7 +39,7 @@ struct run {
     const struct mob__proc *p;
     const mob_options *o;
     const mob_suite *suite;
-    struct mob__table table;
+    struct mob__kinds kinds;  /* the suite's kinds of bot and which slot is which (kinds.c) */
     mob_result *res;
     mob_loop *loop;
     mob_bot *controller;
@@ -64,6 +64,7 @@ struct slot {
     mob_worker w;
     struct mob__wstate ws;    /* w.internal: open spans */
     mob_bot *bot;
+    const struct mob__kind *kind;
     int index;
     int used;                 /* spawned at least once */
     int running;              /* spawned and not returned */
@@ -102,23 +103,24 @@ int mob_worker_ending(const mob_worker *w)
     return sl->run->stopping || (sl->run->end != INT64_MAX && real_now() >= sl->run->end);
 }
 
-/* Picks the next scenario index: -1 ends the bot, -2 is a picker error (counted). */
-static int next_scenario(struct run *run, mob_worker *w, int *single_pos)
+/* Picks the next scenario index in the bot's kind: -1 ends the bot, -2 is a picker error
+ * (counted). */
+static int next_scenario(const struct mob__kind *k, const mob_options *o, mob_worker *w,
+                         int *single_pos)
 {
-    const mob_options *o = run->o;
     if (o->single_run) {
-        if (*single_pos >= run->table.n)
+        if (*single_pos >= k->table.n)
             return -1;
         return (*single_pos)++;
     }
-    if (run->suite->picker && !o->single) {
-        const char *name = run->suite->picker(w);
+    if (k->def.picker && !o->single) {
+        const char *name = k->def.picker(w);
         if (!name)
             return -1;
-        int i = mob__table_find(&run->table, name);
+        int i = mob__table_find(&k->table, name);
         return i >= 0 ? i : -2;
     }
-    return mob__table_pick(&run->table, w);
+    return mob__table_pick(&k->table, w);
 }
 
 /* The first failed setup stops the run (molotov): say which bot and why, once. */
@@ -146,13 +148,14 @@ static intptr_t worker_main(mob_bot *self, void *arg)
     const mob_options *o = run->o;
     mob_result *res = run->res;
     mob_worker *w = &sl->w;
+    const struct mob__kind *kind = sl->kind;
     int single_pos = 0, g = w->id - run->id_base; /* the rate schedule is per machine */
     int64_t backoff = 0; /* after connect failures: see below */
 
     w->bot = self;
     int src = 0;
-    if (run->suite->bot_setup)
-        src = run->suite->bot_setup(w);
+    if (kind->def.bot_setup)
+        src = kind->def.bot_setup(w);
     if (src != 0) {
         setup_failed(run, w, src);
         goto teardown;
@@ -175,7 +178,7 @@ static intptr_t worker_main(mob_bot *self, void *arg)
             if (run->stopping || sl->retire)
                 break;
         }
-        int idx = next_scenario(run, w, &single_pos);
+        int idx = next_scenario(kind, o, w, &single_pos);
         if (idx == -1)
             break;
         int64_t t0 = real_now();
@@ -204,7 +207,8 @@ static intptr_t worker_main(mob_bot *self, void *arg)
             }
             continue;
         }
-        const mob_scenario *sc = run->table.s[idx];
+        const mob_scenario *sc = kind->table.s[idx];
+        int ri = kind->first + idx; /* in the result */
         sl->in_run = 1;
         int rc = sc->fn(w);
         sl->in_run = 0;
@@ -216,19 +220,19 @@ static intptr_t worker_main(mob_bot *self, void *arg)
             /* Cut by the end of the run (forced, a signal, or no --timeout to wait for): not
              * the server's fault, but counted, so a dead server never reads as a clean run. */
             res->t.cancelled++;
-            res->scen[idx].cut++;
+            res->scen[ri].cut++;
             if (!o->force_shutdown && !mob__stop_signal && !cut_at_end &&
                 (run->stopping || t1 >= run->end) &&
                 !(run->grace_end && mob_now(run->loop) >= run->grace_end))
                 res->t.cut_graceful++;
             break;
         }
-        mob__result_record(res, idx, cls, t1 - due);
+        mob__result_record(res, ri, cls, t1 - due);
         if (cls > 0 && w->reason)
             mob__result_reason(res, cls, w->reason);
         if (cls > 0 && o->verbose && run->printed < VERBOSE_MAX) {
             run->printed++;
-            fprintf(stderr, "[W:%d] %s failed: %s%s%s%s%s%s\n", w->id, sc->name,
+            fprintf(stderr, "[W:%d] %s failed: %s%s%s%s%s%s\n", w->id, res->scen[ri].name,
                     mob_fail_name(cls), rc < 0 ? " " : "", rc < 0 ? mob_errname(rc) : "",
                     w->reason ? ": " : "", w->reason ? w->reason : "",
                     run->printed == VERBOSE_MAX ? " (no more failures shown)" : "");
@@ -258,7 +262,7 @@ static intptr_t worker_main(mob_bot *self, void *arg)
         }
     }
 teardown:
-    if (run->suite->bot_teardown && run->suite->bot_teardown(w) != 0)
+    if (kind->def.bot_teardown && kind->def.bot_teardown(w) != 0)
         res->t.teardown_failed++;
     if (o->rate > 0) {
         int64_t until = run->end < mob_now(run->loop) ? run->end : mob_now(run->loop);
@@ -284,10 +288,11 @@ static int spawn_one(struct run *run)
         sl->run = run;
         sl->index = i;
         sl->retire = 0;
+        sl->kind = &run->kinds.k[run->kinds.of_slot[i]];
         sl->w.id = run->id_base + run->p->process * run->cap + i;
         sl->w.local = i;
         sl->w.process = run->p->process;
-        sl->w.ud = run->ud;
+        sl->w.ud = sl->kind->def.ud ? sl->kind->def.ud : run->ud;
         sl->w.opt = run->o;
         sl->w.deadline = MOB_FOREVER;
         sl->ws.res = run->res;
@@ -297,10 +302,12 @@ static int spawn_one(struct run *run)
         mob__rng_seed(sl->w.rng, run->o->seed, (uint64_t)sl->w.id);
         mob_spawn_options so = {0};
         so.stack_size = run->o->stack_size;
-        so.storage_size = run->suite->state_size;
+        so.storage_size = sl->kind->def.state_size;
         sl->bot = mob_spawn_ex(run->loop, worker_main, sl, &so);
         if (!sl->bot)
             return errno == EINVAL ? -EINVAL : -ENOMEM;
+        if (!sl->used && run->res->nkinds)
+            run->res->kinds[run->kinds.of_slot[i]].bots++;
         sl->used = sl->running = sl->counted = 1;
         run->active++;
         run->alive++;
@@ -473,28 +480,25 @@ int mob__run_process(const struct mob__proc *p, mob_result **out)
     run.suite = p->suite;
     run.ud = p->ud;
     *out = NULL;
-    int rc = mob__table_build(&run.table, p->suite, o->single);
+    int rc = mob__kinds_build(&run.kinds, p->suite, o->single);
     if (rc < 0)
-        return -EINVAL;
-    const char **names = MOB_CALLOC((size_t)run.table.n + 1, sizeof *names);
-    if (!names) {
-        mob__table_free(&run.table);
-        return -ENOMEM;
-    }
-    for (int i = 0; i < run.table.n; i++)
-        names[i] = run.table.s[i]->name;
-    run.res = mob__result_new(p->suite->name ? p->suite->name : "mob", o->target, names,
-                              run.table.n);
-    MOB_FREE(names);
+        return rc == -ENOMEM ? rc : -EINVAL;
+    run.res = mob__result_new(p->suite->name ? p->suite->name : "mob", o->target,
+                              run.kinds.names, run.kinds.nnames);
     run.cap = mob__max_bots(o);
     run.bots_total = run.cap * (p->processes > 0 ? p->processes : 1);
     run.id_base = o->nindex > 0 ? o->index * run.bots_total : 0;
     run.slots = MOB_CALLOC((size_t)(run.cap > 0 ? run.cap : 1), sizeof *run.slots);
+    int procs = p->processes > 0 ? p->processes : 1, nindex = o->nindex > 0 ? o->nindex : 1;
+    if (!run.res || mob__kinds_result(&run.kinds, run.res) < 0 ||
+        mob__kinds_assign(&run.kinds, run.cap, o->nindex > 0 ? o->index * procs + p->process
+                                                             : p->process, procs * nindex) < 0)
+        rc = -ENOMEM;
     mob_loop_options lo = {0};
     lo.stack_size = o->stack_size;
     lo.timer_slack_ns = 1000; /* latency is what a run measures: 1 us, not Linux's 50 */
     run.loop = mob_loop_new(&lo);
-    if (!run.res || !run.slots || !run.loop) {
+    if (rc < 0 || !run.res || !run.slots || !run.loop) {
         rc = -ENOMEM;
         goto out;
     }
@@ -530,7 +534,7 @@ out:
     if (run.loop)
         mob_loop_free(run.loop);
     MOB_FREE(run.slots);
-    mob__table_free(&run.table);
+    mob__kinds_free(&run.kinds);
     if (rc == 0) {
         mob__result_take_msgs(run.res, &run.msgs);
         *out = run.res;

@@ -49,11 +49,11 @@ static int by_name(const void *a, const void *b)
     return strcmp((*(const mob_scenario *const *)a)->name, (*(const mob_scenario *const *)b)->name);
 }
 
-int mob__table_build(struct mob__table *t, const mob_suite *s, const char *single)
+int mob__table_build(struct mob__table *t, const mob_scenario *scenarios, const char *single)
 {
     memset(t, 0, sizeof *t);
     int n = 0;
-    for (const mob_scenario *sc = s->scenarios; sc && sc->name; sc++)
+    for (const mob_scenario *sc = scenarios; sc && sc->name; sc++)
         n++;
     t->s = MOB_CALLOC((size_t)n + 1, sizeof *t->s);
     t->cum = MOB_CALLOC((size_t)n + 1, sizeof *t->cum);
@@ -61,7 +61,7 @@ int mob__table_build(struct mob__table *t, const mob_suite *s, const char *singl
         mob__table_free(t);
         return -ENOMEM;
     }
-    for (const mob_scenario *sc = s->scenarios; sc && sc->name; sc++) {
+    for (const mob_scenario *sc = scenarios; sc && sc->name; sc++) {
         /* -s NAME runs that one whatever its weight; otherwise weight 0 disables. */
         if (single ? strcmp(sc->name, single) == 0 : sc->weight > 0)
             t->s[t->n++] = sc;

@@ -74,6 +74,7 @@ void mob_result_free(mob_result *r)
     for (int c = 0; c < MOB_FAIL_NCLASS; c++)
         MOB_FREE(r->reason[c]);
     MOB_FREE(r->th);
+    mob__result_kinds_free(r);
     MOB_FREE(r->suite);
     MOB_FREE(r->target);
     MOB_FREE(r);
@@ -313,7 +314,9 @@ int mob_result_merge(mob_result *dst, const mob_result *src)
         dst->runs = runs;
         dst->nruns += src->nruns;
     }
-    int over = 0;
+    int over = mob__result_kinds_merge(dst, src);
+    if (over == -ENOMEM)
+        return over;
     add_u64(&dst->msgs_dropped, src->msgs_dropped, &over);
     for (int i = 0; i < src->nmsgs; i++)
         mob__result_add_msg(dst, &src->msgs[i]);
