@@ -179,7 +179,7 @@ check-layers:
 # run apart from both: on two cores, those processes starve a timed test of its CPU and a
 # correct build fails a bound. TEST_ARGS runs the whole suite once with the given arguments.
 TIMED_SUITES = run|cli|time|deadline|endings
-HEAVY_SUITES = hostile|live|tls
+HEAVY_SUITES = hostile|live|tls|sizing
 test: criterion check-layers
 	@$(MAKE) --no-print-directory all $(BUILD)/tests/run $(BUILD)/tests/hostile
 ifneq ($(TEST_ARGS),)

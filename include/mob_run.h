@@ -277,6 +277,14 @@ typedef struct mob_options {
     int64_t start_at_ns;      /* --start-at: wall-clock (CLOCK_REALTIME) ns since the epoch at
                                  which the bots start, after global setup; 0: at once. With one
                                  agreed time, runs on several machines line up (mob merge). */
+    int sizing;               /* --sizing (molotov's): the run ends, gracefully, once the
+                                 failure ratio over the last sizing_window_ns passes
+                                 sizing_tolerance; the result says with how many bots
+                                 (mob_result_sizing). The bots and ramp-up are the options';
+                                 the command line's defaults are molotov's (500, 300 s). */
+    double sizing_tolerance;  /* --sizing-tolerance: percent of the runs in the window that
+                                 may fail, 0 to under 100 (default 5) */
+    int64_t sizing_window_ns; /* --sizing-window: 1 s to 1 h, whole seconds (default 1 min) */
 } mob_options;
 
 /* Fills the defaults: 10 bots, 10 s, 1 process, no rate, fail threshold -1, live auto,
@@ -329,6 +337,22 @@ void mob_result_totals(const mob_result *r, mob_totals *out);
  * range returns -ENOENT. */
 int mob_result_threshold(const mob_result *r, int i, const char **expr, double *value,
                          int *pass);
+/* What --sizing found: molotov's "Sizing is over! Error Ratio X % obtained with N workers". */
+typedef struct mob_sizing_result {
+    int asked;              /* the run was a sizing run */
+    int reached;            /* the ratio passed the tolerance, and the run stopped there */
+    double ratio;           /* percent of the window's runs that failed: when it was crossed,
+                               or (not reached) the worst window's */
+    int bots;               /* bots alive then, over all processes (not reached: the most at
+                               once) */
+    uint64_t ok, failures;  /* the runs of that window (0 and 0: no window held enough) */
+    int64_t at_ns;          /* when that window ended, since the start */
+    double tolerance;       /* percent, as asked */
+    int64_t window_ns;
+} mob_sizing_result;
+
+/* The sizing verdict of r. Returns 0, or -ENOENT when r was not a sizing run. */
+int mob_result_sizing(const mob_result *r, mob_sizing_result *out);
 /* The first reason a scenario gave for a failure of class cls (mob_worker.reason), or NULL. */
 const char *mob_result_reason(const mob_result *r, int cls);
 int mob_result_nscenarios(const mob_result *r);

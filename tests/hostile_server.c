@@ -287,6 +287,28 @@ static void m_ok(int fd)
     ANSWER_EACH(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
 }
 
+/* Mode cap[:N]: a server with room for N connections at once (default 10). Those are served;
+ * a connection that finds no room gets a keep-alive 503 to every request. Every answer, 200
+ * or 503, goes out 1 ms after its request, so each bot's pace is the server's and the same
+ * for all: the failed share of the runs follows the share of the bots past the room. */
+static int cap_room = 10, cap_used;
+
+static void m_cap(int fd)
+{
+    static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 2\r\n\r\nno";
+    int mine = __atomic_add_fetch(&cap_used, 1, __ATOMIC_SEQ_CST) <= cap_room;
+    if (!mine)
+        __atomic_sub_fetch(&cap_used, 1, __ATOMIC_SEQ_CST);
+    struct reader r = {.have = 0};
+    while (read_request(fd, &r) == 0) {
+        pause_ms(1);
+        if (send_str(fd, mine ? ok_response : busy) < 0)
+            break;
+    }
+    if (mine)
+        __atomic_sub_fetch(&cap_used, 1, __ATOMIC_SEQ_CST);
+}
+
 static const struct mode {
     const char *name;
     void (*serve)(int fd);
@@ -313,6 +335,7 @@ static const struct mode {
     {"304-body", m_304_body, "304 followed by 4 body bytes"},
     {"doubled", m_doubled, "two responses to each request"},
     {"ok", m_ok, "a well-behaved server (the control)"},
+    {"cap", m_cap, "cap[:N]: room for N connections at once (10), 503 to the rest; 1 ms each"},
     {NULL, NULL, NULL},
 };
 
@@ -341,9 +364,17 @@ int main(int argc, char **argv)
             name = argv[i];
         }
     }
+    const char *param = name ? strchr(name, ':') : NULL; /* MODE:N, for cap */
+    size_t nl = param ? (size_t)(param - name) : name ? strlen(name) : 0;
     for (const struct mode *m = modes; name && m->name; m++)
-        if (strcmp(m->name, name) == 0)
+        if (strlen(m->name) == nl && strncmp(m->name, name, nl) == 0)
             mode = m;
+    if (mode && param)
+        cap_room = mode->serve == m_cap ? atoi(param + 1) : -1;
+    if (cap_room < 0) {
+        fprintf(stderr, "hostile: only cap takes a number (cap:N)\n");
+        return 2;
+    }
     if (!mode) {
         fprintf(stderr, "usage: hostile [--lifetime SECONDS] MODE (--list for the modes)\n");
         return 2;

@@ -37,10 +37,24 @@ static int validate(struct mob__cli *cli, const mob_suite **sp, mob_suite_choose
                                    "under 2^31");
         return MOB__EXIT_USAGE;
     }
+    if (o->sizing && o->rate > 0) {
+        mob__cli_usage_error("%s", "--sizing and -R cannot be used together (sizing grows the "
+                                   "load by adding bots; a rate fixes it)");
+        return MOB__EXIT_USAGE;
+    }
+    if (o->sizing) { /* molotov's defaults, and the largest load held one window long */
+        o->bots = cli->bots_set ? o->bots : 500;
+        o->ramp_up_ns = cli->ramp_set ? o->ramp_up_ns : 300 * MOB_NS_PER_SEC;
+        if (!cli->duration_set) {
+            o->duration_ns = o->sizing_window_ns + (o->nstages ? 0 : o->ramp_up_ns);
+            for (int i = 0; i < o->nstages; i++)
+                o->duration_ns += o->stages[i].duration_ns;
+        }
+    }
     int w = mob__cli_watch_check(o);
     if (w >= 0)
         return w;
-    if (o->nstages > 0 && !cli->duration_set)
+    if (o->nstages > 0 && !cli->duration_set && !o->sizing)
         o->duration_ns = 0; /* the stages' sum */
     if (cli->ntargets < 2 && (!s || (!s->scenarios && !s->kinds)) && builtin) {
         char err[256] = "";

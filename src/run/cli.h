@@ -28,6 +28,7 @@ struct mob__cli {
     int kind_weights[MOB__MAX_TARGETS * 4];
     int nkinds;
     int show_kinds;   /* --show-kinds */
+    int bots_set, ramp_set; /* -w, --ramp-up were given (--sizing otherwise sets molotov's) */
 };
 
 /* Prints "mob: " and fmt (with one %s for arg), then the --help hint, on stderr. */

@@ -28,9 +28,9 @@ static const char usage_text[] =
     "      --ramp-up T, --delay T  start the bots evenly over T; think time after every run\n"
     "      --stages SPEC      DUR:BOTS[:SPAWN_PER_S],... e.g. 10s:100:20,30s:100,10s:0\n"
     "      --timeout T        per-run timeout, default 10s (failures of class timeout)\n"
+    "      --sizing           ramp up until 5% of a minute's runs fail (see --help sizing)\n"
     "      --force-shutdown   at the end, cut runs in flight (default: they finish)\n"
-    "  -x, --exception        stop on the first failure (exit 1)\n"
-    "  -f, --fail N           exit 1 when failures + cut runs >= N\n"
+    "  -x, --exception        stop on the first failure   -f, --fail N  exit 1 at N failures\n"
     "  -s, --single-mode NAME run only scenario NAME    --single-run  each scenario once\n"
     "      --seed N           seed of the picks (replayable)  --stack N  bytes per bot (64Ki)\n"
     "      --start-at T       start at unix time T (seconds) or +DURATION: line up machines\n"
@@ -43,9 +43,9 @@ static const char usage_text[] =
     "      --token T, --statsd udp://H:P, --index I/N (machine I of N: unique bot ids)\n"
     "  -q, --quiet  print nothing   -v, --verbose  say more   --no-live  no progress line\n"
     "      --config FILE NAME molotov.json's named run NAME (the command line overrides it)\n"
-    "  -h, --help [TOPIC]     this, or: http (https, requests), thresholds, kinds  --version\n"
-    "Exit: 0 ok; 1 failures or cut runs past -f or -x, a bot setup failed, a -p child lost,\n"
-    "  or nothing succeeded; 2 usage or set-up error, before any load; 128+N: signal N.\n";
+    "  -h, --help [TOPIC]     this, or: http (https, requests), thresholds, kinds, sizing\n"
+    "Exit: 0 ok; 1 failures/cut runs past -f or -x, a bot setup failed, a -p child lost, nothing\n"
+    "  succeeded, --sizing not reached; 2 usage or set-up error, before any load; 128+N: signal N\n";
 
 /* mob --help http: what the built-in protocol suites take. */
 static const char help_http[] =
@@ -101,26 +101,40 @@ static const char help_kinds[] =
     "by id; those that start first (ramp-up, stages) follow the split of their own number.\n"
     "Reports name a kind's scenarios KIND/SCENARIO (http/get) and list the bots per kind.\n";
 
+/* mob --help sizing */
+static const char help_sizing[] =
+    "--sizing [--sizing-tolerance PCT] [--sizing-window T]   (molotov's auto-sizing)\n"
+    "\n"
+    "  The bots ramp up (-w, default 500; --ramp-up, default 5m) while the failed share of\n"
+    "  the runs in a sliding window is watched, once a second over all processes. Once the\n"
+    "  window holds 100 runs and more than PCT percent of them failed, the run ends as at -d,\n"
+    "  and the report says \"Sizing is over! Error Ratio X % obtained with N workers\".\n"
+    "  --sizing-tolerance PCT  0 to under 100 (default 5)\n"
+    "  --sizing-window T       1s to 1h, whole seconds (default 1m; mob's, molotov has 1m)\n"
+    "  Without -d the run lasts the ramp plus one window. A run that ends without crossing\n"
+    "  says \"Sizing not reached\" and exits 1. Example:\n"
+    "  mob http://127.0.0.1:8080/ --sizing -w 200 --ramp-up 2m --sizing-tolerance 1\n";
+
 /* Prints the help of `topic` (NULL: the main one). Returns 0, or 2 for an unknown topic. */
 static int print_help(const char *topic)
 {
+    static const struct {
+        const char *name, *text;
+    } topics[] = {{"http", help_http},
+                  {"thresholds", help_thresholds},
+                  {"kinds", help_kinds},
+                  {"sizing", help_sizing}};
     if (!topic) {
         fputs(usage_text, stdout);
         return 0;
     }
-    if (strcmp(topic, "http") == 0) {
-        fputs(help_http, stdout);
-        return 0;
+    for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++) {
+        if (strcmp(topic, topics[i].name) == 0) {
+            fputs(topics[i].text, stdout);
+            return 0;
+        }
     }
-    if (strcmp(topic, "thresholds") == 0) {
-        fputs(help_thresholds, stdout);
-        return 0;
-    }
-    if (strcmp(topic, "kinds") == 0) {
-        fputs(help_kinds, stdout);
-        return 0;
-    }
-    mob__cli_usage_error("no help topic '%s' (topics: http, thresholds, kinds)", topic);
+    mob__cli_usage_error("no help topic '%s' (topics: http, thresholds, kinds, sizing)", topic);
     return MOB__EXIT_USAGE;
 }
 
@@ -263,6 +277,7 @@ int mob__cli_parse(int argc, char **argv, struct mob__cli *cli)
             if (!v || mob__cli_parse_int64(v, 1, 10000000, &n) < 0)
                 BAD("bots (-w): a whole number from 1 to 10M");
             o->bots = (int)n;
+            cli->bots_set = 1;
         } else if (VAL("-d", "--duration")) {
             if (!v || mob_parse_duration(v, &o->duration_ns) < 0 || o->duration_ns > MAX_SPAN)
                 BAD("duration (-d): 0 (none) to 365d, like 30s or 1h30m");
@@ -282,6 +297,18 @@ int mob__cli_parse(int argc, char **argv, struct mob__cli *cli)
         } else if (VAL(NULL, "--ramp-up")) {
             if (!v || mob_parse_duration(v, &o->ramp_up_ns) < 0 || o->ramp_up_ns > MAX_SPAN)
                 BAD("--ramp-up: 0 to 365d");
+            cli->ramp_set = 1;
+        } else if (mob__cli_is_flag(a, NULL, "--sizing")) {
+            o->sizing = 1;
+        } else if (VAL(NULL, "--sizing-tolerance")) {
+            char *e;
+            if (!v || !*v || (d = strtod(v, &e), *e) || !(d >= 0 && d < 100))
+                BAD("--sizing-tolerance: a percentage from 0 to under 100, like 5 or 2.5");
+            o->sizing_tolerance = d;
+        } else if (VAL(NULL, "--sizing-window")) {
+            if (!v || mob_parse_duration(v, &o->sizing_window_ns) < 0 ||
+                o->sizing_window_ns < MOB_NS_PER_SEC || o->sizing_window_ns > 3600 * MOB_NS_PER_SEC)
+                BAD("--sizing-window: 1s to 1h, like 30s or 1m");
         } else if (VAL(NULL, "--stages")) {
             if (!v || mob__cli_parse_stages(v, o) < 0)
                 BAD("--stages (DUR:BOTS[:RATE],... with up to 32 stages, DUR over 0 and up to "

@@ -245,6 +245,14 @@ static void run_table(FILE *f, const mob_result *r, int exit_code)
     fprintf(f, "<tr><td>ended</td><td>%s%s</td></tr>\n",
             t->interrupted ? "interrupted by a signal" : "normally",
             t->stopped_on_failure ? ", stopped on the first failure (-x)" : "");
+    if (r->sizing.asked) {
+        char line[400];
+        mob__sizing_format(&r->sizing, line, sizeof line);
+        fprintf(f, "<tr><td>sizing</td><td id=\"sizing\" class=\"%s\">",
+                r->sizing.reached ? "good" : "bad");
+        mob__html_text(f, line);
+        fputs("</td></tr>\n", f);
+    }
     if (exit_code >= 0)
         fprintf(f, "<tr><td>exit status</td><td id=\"exit-status\" class=\"%s\">%d</td></tr>\n",
                 exit_code ? "bad" : "good", exit_code);

@@ -32,6 +32,8 @@ void mob_options_init(mob_options *o)
     o->processes = 1;
     o->fail_threshold = -1;
     o->live = -1;
+    o->sizing_tolerance = 5;
+    o->sizing_window_ns = 60 * MOB_NS_PER_SEC;
 }
 
 int mob__max_bots(const mob_options *o)
@@ -62,6 +64,11 @@ static int check_options(const mob_suite *s, const mob_options *o)
         return -EINVAL; /* molotov refuses the pair too */
     if (mob__kinds_check(s) < 0)
         return -EINVAL;
+    /* A rate fixes the load that sizing grows by adding bots. */
+    if (o->sizing && (o->rate > 0 || !(o->sizing_tolerance >= 0 && o->sizing_tolerance < 100) ||
+                      o->sizing_window_ns < MOB_NS_PER_SEC ||
+                      o->sizing_window_ns > 3600 * MOB_NS_PER_SEC))
+        return -EINVAL;
     return 0;
 }
 
@@ -80,6 +87,7 @@ struct kids {
     uint64_t last_total;
     int64_t next, start;
     struct mob__live *live;
+    struct mob__sizing *sizing; /* --sizing: judged here on the sum of the children */
 };
 
 /* One look at the children: forward a stop, reap the ones that ended, draw the live line
@@ -110,6 +118,9 @@ static int watch_step(void *ud)
             bots += k->live[i].bots;
         }
         mob__live_merge(k->live, k->n, &p50, &p99);
+        if (mob__sizing_second(k->sizing, now - k->start, ok, fail, bots))
+            for (int i = 0; i < k->n; i++)
+                k->live[i].stop = 1;
         if (mob__live_enabled(k->o))
             mob__live_print(k->o, now - k->start, k->o->duration_ns, bots, ok, fail,
                             (double)(ok + fail - k->last_total), p50, p99);
@@ -173,7 +184,8 @@ static int run_children(const struct mob__proc *base, mob_result **out)
     memset(live, 0, map_len);
     pid_t *pids = MOB_CALLOC((size_t)n, sizeof *pids);
     int *status = MOB_CALLOC((size_t)n * 2, sizeof *status), *fork_err = status + n;
-    if (!pids || !status) {
+    struct mob__sizing *sizing = NULL;
+    if (!pids || !status || mob__sizing_new(&sizing, o) < 0) {
         MOB_FREE(pids);
         MOB_FREE(status);
         munmap(live, map_len);
@@ -225,7 +237,7 @@ static int run_children(const struct mob__proc *base, mob_result **out)
     for (int i = 0; i < n && fds; i++)
         close(fds[n + i]); /* the children's ends */
     struct kids k = {o,     pids, status, n, started, started, 0, 0, start + MOB_NS_PER_SEC,
-                     start, live};
+                     start, live, sizing};
     if (!fds || mob__watch_children(o, fds, n, watch_step, &k) < 0) {
         while (watch_step(&k) > 0)
             sleep_ns(20 * MOB_NS_PER_MS);
@@ -281,6 +293,7 @@ static int run_children(const struct mob__proc *base, mob_result **out)
             nlost++;
         }
     }
+    mob__sizing_end(sizing, all); /* the verdict is the parent's: children never judge */
     rmdir(dir);
     munmap(live, map_len);
     MOB_FREE(pids);

@@ -135,6 +135,11 @@ void mob_result_print(const mob_result *r, FILE *out)
     }
     fprintf(out, "  %llu runs in %.2fs\n", (unsigned long long)(t->ok + t->failures), secs);
     fprintf(out, "Requests/sec: %10.2f\n", secs > 0 ? (double)(t->ok + t->failures) / secs : 0.0);
+    if (r->sizing.asked) {
+        char line[400];
+        mob__sizing_format(&r->sizing, line, sizeof line);
+        fprintf(out, "%s\n", line);
+    }
     /* molotov's line, kept as it is for the scripts that read it; cut runs follow it. */
     fprintf(out, "SUCCESSES: %llu | FAILURES: %llu", (unsigned long long)t->ok,
             (unsigned long long)t->failures);
@@ -278,6 +283,13 @@ void mob__result_json_write(const mob_result *r, FILE *f)
     }
     fprintf(f, "],\"threshold_stop\":");
     json_str(f, r->threshold_stop);
+    const mob_sizing_result *z = &r->sizing;
+    if (z->asked)
+        fprintf(f, ",\n\"sizing\":{\"reached\":%s,\"ratio\":%.17g,\"bots\":%d,\"ok\":%llu,"
+                   "\"failures\":%llu,\"at_ns\":%lld,\"tolerance\":%.17g,\"window_ns\":%lld}",
+                z->reached ? "true" : "false", z->ratio, z->bots, (unsigned long long)z->ok,
+                (unsigned long long)z->failures, (long long)z->at_ns, z->tolerance,
+                (long long)z->window_ns);
     fprintf(f, ",\n\"latency\":");
     json_hist(f, r->all);
     fprintf(f, ",\n\"scenarios\":[");

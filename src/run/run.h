@@ -89,6 +89,7 @@ struct mob_result {
     struct mob__th *th;        /* the thresholds evaluated at the end (threshold.c), nth */
     int nth;
     char threshold_stop[96];   /* the threshold that stopped the run early, or "" */
+    mob_sizing_result sizing;  /* --sizing's verdict (sizing.c); asked 0 otherwise */
     int64_t duration_ns;
     double rate;
     /* The bots' info messages (mob_info): the latest MOB__MSG_RING by time, oldest first, and
@@ -247,6 +248,23 @@ int mob__max_bots(const mob_options *o);
 int mob__check_limits(const mob_options *o, int fds_per_bot, char *err, size_t errlen,
                       char *warn, size_t warnlen);
 
+/* ---- sizing.c ------------------------------------------------------------------------- */
+
+/* The --sizing judge of one run: fed the whole run's cumulative counts once a second. */
+struct mob__sizing;
+
+/* A judge for o in *out, or NULL when o asks no sizing. 0 or -ENOMEM. */
+int mob__sizing_new(struct mob__sizing **out, const mob_options *o);
+/* One second's totals so far (runs that succeeded, failed) and bots alive, elapsed_ns after
+ * the start. Returns 1 the first time the window's ratio passes the tolerance: stop the run.
+ * A NULL judge never says stop. */
+int mob__sizing_second(struct mob__sizing *s, int64_t elapsed_ns, uint64_t ok, uint64_t fail,
+                       int bots);
+/* Keeps the verdict in r (when r is not NULL) and frees s (NULL: nothing). */
+void mob__sizing_end(struct mob__sizing *s, mob_result *r);
+/* The verdict in a line: molotov's "Sizing is over! ..." or "Sizing not reached: ...". */
+void mob__sizing_format(const mob_sizing_result *z, char *buf, size_t cap);
+
 /* ---- shape.c -------------------------------------------------------------------------- */
 
 /* How many bots should be active t ns after the start (ramp-up, stages, or all at once), and
@@ -305,6 +323,7 @@ struct mob__live {
     volatile int64_t p50, p99, max; /* the last second */
     volatile int bots;
     volatile int done;
+    volatile int stop;      /* set by the parent: end the run gracefully (--sizing decided) */
     /* The last second's latencies, so the parent can merge them (mob__live_publish); written
      * under `seq`, odd while a write is in progress. ncb -1: not known. */
     uint32_t seq;

@@ -57,6 +57,8 @@ struct run {
     struct mob__info_log msgs;    /* the bots' info messages (span.c) */
     struct mob__watch *watch; /* dashboard, reporters, statsd (watch.c), or NULL */
     int id_base;              /* --index I/N: machine I's bots start at I * processes * cap */
+    struct mob__sizing *sizing; /* --sizing in one process (sizing.c); a -p parent judges its
+                                   children and raises p->live->stop */
 };
 
 struct slot {
@@ -413,7 +415,7 @@ static intptr_t controller_main(mob_bot *self, void *arg)
             run->res->t.interrupted = mob__stop_signal;
             stop_run(run);
         }
-        if (now >= run->end)
+        if (now >= run->end || (run->p->live && run->p->live->stop))
             stop_run(run);
         if (run->stopping)
             break;
@@ -441,6 +443,9 @@ static intptr_t controller_main(mob_bot *self, void *arg)
                 snprintf(run->res->threshold_stop, sizeof run->res->threshold_stop, "%s", th);
                 stop_run(run);
             }
+            if (mob__sizing_second(run->sizing, now - run->start, run->res->t.ok,
+                                   run->res->t.failures, run->alive))
+                stop_run(run);
         }
         int64_t wake = next_sec;
         if (next_change < wake)
@@ -503,7 +508,7 @@ int mob__run_process(const struct mob__proc *p, mob_result **out)
         goto out;
     }
     run.wake = mob_event_new(run.loop);
-    if (!run.wake) {
+    if (!run.wake || (!p->live && mob__sizing_new(&run.sizing, o) < 0)) {
         rc = -ENOMEM;
         goto out;
     }
@@ -535,6 +540,7 @@ out:
         mob_loop_free(run.loop);
     MOB_FREE(run.slots);
     mob__kinds_free(&run.kinds);
+    mob__sizing_end(run.sizing, rc == 0 ? run.res : NULL);
     if (rc == 0) {
         mob__result_take_msgs(run.res, &run.msgs);
         *out = run.res;

@@ -486,6 +486,8 @@ int mob_result_exit_code(const mob_result *r, const mob_options *o)
         return 128 + t->interrupted; /* as a shell reports a process the signal ended */
     if (t->processes_lost || t->stopped_on_failure || t->setup_failed_rc || r->threshold_stop[0])
         return 1;
+    if (r->sizing.asked && !r->sizing.reached)
+        return 1; /* a sizing run that found no limit has no answer to give */
     for (int i = 0; i < r->nth; i++)
         if (!r->th[i].pass)
             return 1; /* k6: a threshold that fails fails the run */
