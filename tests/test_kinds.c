@@ -238,6 +238,19 @@ Test(kinds, one_bot_goes_to_the_heaviest_kind, .timeout = 10)
     mob_result_free(r);
 }
 
+Test(kinds, the_first_bot_of_a_ramp_gets_the_split_of_one_bot, .timeout = 10)
+{
+    mob_options o = quiet_options();
+    o.bots = 9;                          /* 3 of a and 6 of b in the end, */
+    o.ramp_up_ns = 18 * MOB_NS_PER_SEC;  /* but the second bot would start at 2 s */
+    o.duration_ns = 300 * MS;
+    mob_result *r;
+    cr_assert_eq(mob_run_suite(&ab_suite, &o, &r), 0);
+    expect_kind(r, 0, "a", 1, 0);
+    expect_kind(r, 1, "b", 2, 1);
+    mob_result_free(r);
+}
+
 Test(kinds, fewer_bots_than_kinds_leave_the_lightest_out, .timeout = 10)
 {
     const mob_kind three[] = {{"x", 1, one, NULL, NULL, NULL, 0, NULL},

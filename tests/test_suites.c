@@ -3,8 +3,10 @@
  * test_suites.c: the mob command's built-in suites for ws:// and arena:// (src/suites/) under
  * the real load runner (mob_run_suite), against servers run by mob in a forked child: an
  * arena with both listeners, and a WebSocket echo server built on mob_ws_accept. (http:// and
- * tcp:// run through the command in test_cli.c.)
+ * tcp:// run through the command in test_cli.c.) Also: http:// and ws:// bots in one command,
+ * one kind of bot each (kinds.c).
  */
+
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
@@ -13,11 +15,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "mob.h"
 #include "mob_arena.h"
 #include "mob_run.h"
 #include "mob_suites.h"
 #include "mob_ws.h"
+#include "test_run.h"
 
 static intptr_t echo_conn(mob_bot *self, void *arg)
 {
@@ -131,6 +135,38 @@ Test(suites, ws_echo_bots_run_under_the_load_runner, .timeout = 20)
     stop_servers(pid);
     cr_assert_gt(t.ok, 100, "%llu echoes", (unsigned long long)t.ok);
     cr_assert_eq(t.failures, 0);
+}
+
+Test(suites, http_and_ws_bots_run_as_two_kinds_of_one_command, .timeout = 20)
+{
+    int ports[3], hport;
+    pid_t pid = start_servers(ports), hpid = run_server_start(&hport, 0, 0, 0);
+    char http[64], ws[64], json[] = "/tmp/mob-suites-kinds-XXXXXX";
+    close(mkstemp(json));
+    snprintf(http, sizeof http, "http://127.0.0.1:%d/", hport);
+    snprintf(ws, sizeof ws, "ws://127.0.0.1:%d/echo", ports[2]);
+    struct test_out o;
+    MOB(&o, "-q", "-w", "8", "-r", "10", "--kind", "http=3", "--kind", "ws=1", "--json", json,
+        http, ws);
+    stop_servers(pid);
+    run_server_stop(hpid);
+    cr_assert_eq(o.code, 0, "%s", o.err);
+    mob_result *r;
+    cr_assert_eq(mob_result_read_json(json, &r), 0);
+    unlink(json);
+    mob_kind_stats k;
+    mob_scenario_stats st;
+    cr_assert_eq(mob_result_kind(r, 0, &k), 0);
+    cr_expect(strcmp(k.name, "http") == 0 && k.weight == 3 && k.bots == 6);
+    cr_assert_eq(mob_result_kind(r, 1, &k), 0);
+    cr_expect(strcmp(k.name, "ws") == 0 && k.weight == 1 && k.bots == 2);
+    cr_assert_eq(mob_result_scenario(r, 0, &st), 0);
+    cr_expect(strcmp(st.name, "http/get") == 0 && st.ok == 60 && st.failures == 0, "%s %llu",
+              st.name, (unsigned long long)st.ok);
+    cr_assert_eq(mob_result_scenario(r, 1, &st), 0);
+    cr_expect(strcmp(st.name, "ws/ws-echo") == 0 && st.ok == 20 && st.failures == 0, "%s %llu",
+              st.name, (unsigned long long)st.ok);
+    mob_result_free(r);
 }
 
 Test(suites, ws_echo_against_a_non_websocket_server_fails_as_protocol, .timeout = 20)

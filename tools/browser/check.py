@@ -9,6 +9,8 @@
   3. mob view with two reporting processes: the page lists both, its final count is the
      viewer's merged report, which equals mob merge of the reporters' own files.
   4. The HTML report of run 1, opened from disk: it renders, with the JSON's totals.
+  5. The HTML report of a run of two kinds of bot (examples/10-kinds): its kinds and
+     KIND/SCENARIO rows are the JSON's.
 
 With --screenshots DIR it saves dashboard.png, view.png and report.png there (README's).
 Usage: tools/browser/check.py [--build build] [--screenshots DIR]
@@ -205,6 +207,21 @@ def main():
         check(b.eval("document.querySelectorAll('#messages tr').length") == (kept + 1 if kept else 0)
               and b.eval("document.getElementById('messages-dropped') !== null"),
               f"the HTML report lists the JSON's {kept} kept messages")
+        # 5. A run of two kinds of bot: the HTML report's kinds table and KIND/ scenario rows
+        # are the JSON's.
+        kj, kh = os.path.join(tmp, "kinds.json"), os.path.join(tmp, "kinds.html")
+        subprocess.run([os.path.join(os.path.dirname(mob), "examples", "10-kinds"), "-w", "8",
+                        "-r", "20", "-q", "--json", kj, "--html", kh], check=True)
+        kinds = json.load(open(kj))["kinds"]
+        open_page(b, "file://" + kh)
+        rows = b.eval("Array.from(document.querySelectorAll('#kinds tr')).slice(1)"
+                      ".map(r => Array.from(r.cells).map(c => c.textContent).join(' '))")
+        want = [f"{k['name']} {k['weight']} {k['bots']}" for k in kinds]
+        check(rows == want, f"the HTML report's kinds are the JSON's: {rows} vs {want}")
+        names = b.eval("Array.from(document.querySelectorAll('#scenarios tr')).slice(1)"
+                       ".map(r => r.cells[0].textContent)")
+        check(names == ["browser/browse", "browser/search", "buyer/add", "buyer/pay"],
+              f"the HTML report names each kind's scenarios KIND/SCENARIO: {names}")
         if shots:
             open_page(b, "file://" + os.path.join(tmp, "ex.html"))
             b.screenshot(os.path.join(shots, "report.png"))
