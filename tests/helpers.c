@@ -198,3 +198,9 @@ unsigned long long test_json_num(const char *text, const char *key)
     cr_assert_not_null(p, "no %s in %.300s", key, text);
     return strtoull(p + strlen(k), NULL, 10);
 }
+
+void test_nap_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}

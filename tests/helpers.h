@@ -70,6 +70,9 @@ int test_hostile_start(const char *mode, int *port);
 /* Kills and reaps it. */
 void test_hostile_stop(int pid);
 
+/* Sleeps ms milliseconds (host side). */
+void test_nap_ms(int ms);
+
 /* The number after "key": in a JSON text (its first occurrence); asserts it is there. */
 unsigned long long test_json_num(const char *text, const char *key);
 

@@ -61,7 +61,12 @@ Test(hub, refuses_garbage_and_wrong_tokens_and_keeps_the_rest)
         "GET / HTTP/1.1\n",                        /* not a reporter */
         "S 0 1 0 0 0 0 0 0 0 0 1 1 1 0\n",         /* numbers before hello */
         "H 1 wrong run1 0 1 x\n",                  /* wrong token */
-        "H 2 secret run1 0 1 x\n",                 /* another protocol */
+        "H 3 secret run1 0 1 x\n",                 /* another protocol */
+        "H 2 secret run1 0 1 x\n",                 /* version 2 without its gates */
+        "H 2 secret run1 0 1 x 5 2\n",             /* -x neither 0 nor 1 */
+        "H 2 secret run1 0 1 x -1 0\n",            /* -f neither a count nor "-" */
+        "H 2 secret run1 0 1 x - 0\nT 1 0 0 0 0 0\n", /* version 2 totals without cuts */
+        "H 1 secret run1 0 1 x\nT 1 0 0 0 0 0 0\n",   /* version 1 totals with them */
         "H 1 secret run1 0 1 x\nS -1 1\n",         /* a negative second */
         "H 1 secret run1 0 1 x\nS 0 1  0\n",       /* an empty field */
         "H 1 secret run1 0 1 x\nC s 0 1 0 0 0 0 0 0 0 1 1 0\n", /* a name never declared */
@@ -88,6 +93,36 @@ Test(hub, refuses_garbage_and_wrong_tokens_and_keeps_the_rest)
     mob__hub_free(h);
 }
 
+Test(hub, carries_graceful_cuts_and_gates_and_still_reads_version_1)
+{
+    struct mob__hub *h = mob__hub_new("t", NULL);
+    struct mob__hsrc *a = mob__hub_connect(h, "a"), *b = mob__hub_connect(h, "b");
+    cr_assert_eq(feed(h, a, "H 2 - run1 0 2 alpha 10 0\n" SEC0 "T 10 1 4 5 1000000000 0 3\n"), 0);
+    cr_assert_eq(feed(h, b, "H 1 - run1 1 2 beta\nT 20 0 2 5 1000000000 0\n"), 0);
+    mob_result *r = mob__hub_result(h);
+    cr_assert_not_null(r);
+    mob_totals t;
+    mob_result_totals(r, &t);
+    mob_result_free(r);
+    cr_assert_eq(t.ok, 30);
+    cr_assert_eq(t.cancelled, 6);
+    cr_assert_eq(t.cut_graceful, 3, "alpha's 3, none from beta's version 1 stream");
+    struct mob__str s = {0};
+    mob__hub_state_json(h, &s, 0);
+    cr_assert_not_null(strstr(s.s, "\"cut_graceful\":3,"), "%s", s.s);
+    mob__str_free(&s);
+    mob_options o = {0};
+    mob__hub_gates(h, &o);
+    cr_assert_eq(o.fail_threshold, 10, "alpha's -f; beta set none");
+    cr_assert_eq(o.stop_on_failure, 0);
+    struct mob__hsrc *c = mob__hub_connect(h, "c");
+    cr_assert_eq(feed(h, c, "H 2 - run1 2 3 gamma 4 1\n"), 0);
+    mob__hub_gates(h, &o);
+    cr_assert_eq(o.fail_threshold, 4, "the strictest -f");
+    cr_assert_eq(o.stop_on_failure, 1);
+    mob__hub_free(h);
+}
+
 static int quick(mob_worker *w)
 {
     return w->step % 7 == 3 ? MOB_FAIL_TIMEOUT : 0;
@@ -104,7 +139,7 @@ Test(hub, takes_a_final_report_in_pieces_and_merges_it, .timeout = 10)
     mob_result *r;
     cr_assert_eq(mob_result_read_json(path, &r), 0);
     struct mob__feed f = {0};
-    mob__feed_hello(&f, NULL, "run3", 0, 1, "x");
+    mob__feed_hello(&f, NULL, "run3", 0, 1, "x", NULL);
     mob__feed_final(&f, r);
     struct mob__hub *h = mob__hub_new("t", NULL);
     struct mob__hsrc *c = mob__hub_connect(h, "x");

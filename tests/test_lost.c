@@ -24,12 +24,6 @@
 pid_t run_server_start(int *port, int64_t delay_ns, int64_t stall_at_ns, int64_t stall_len_ns);
 void run_server_stop(pid_t pid);
 
-static void nap_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
-}
-
 Test(lost, a_killed_child_loses_only_its_own_results, .timeout = 30)
 {
     int port;
@@ -54,7 +48,7 @@ Test(lost, a_killed_child_loses_only_its_own_results, .timeout = 30)
     /* The third child, once all three run: /proc lists a process's children. */
     pid_t victim = 0;
     for (int tries = 0; tries < 100 && !victim; tries++) {
-        nap_ms(20);
+        test_nap_ms(20);
         char path[64], buf[256] = "";
         snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)mob, (int)mob);
         FILE *f = fopen(path, "r");
@@ -68,7 +62,7 @@ Test(lost, a_killed_child_loses_only_its_own_results, .timeout = 30)
             victim = c;
     }
     cr_assert_gt(victim, 0, "three children seen");
-    nap_ms(300);
+    test_nap_ms(300);
     kill(victim, SIGKILL);
     int st;
     waitpid(mob, &st, 0);

@@ -52,11 +52,16 @@ static void strv_free(char **v, int n)
 static char *text_of(const struct mob__jnode *n)
 {
     switch (n->type) {
-    case MOB__J_STR: return strdup(n->str);
-    case MOB__J_NUM: return strndup(n->num, (size_t)n->numlen);
-    case MOB__J_BOOL: return strdup(n->b ? "true" : "false");
-    case MOB__J_NULL: return strdup("null");
-    default: return NULL;
+    case MOB__J_STR:
+        return strdup(n->str);
+    case MOB__J_NUM:
+        return strndup(n->num, (size_t)n->numlen);
+    case MOB__J_BOOL:
+        return strdup(n->b ? "true" : "false");
+    case MOB__J_NULL:
+        return strdup("null");
+    default:
+        return NULL;
     }
 }
 
@@ -112,8 +117,10 @@ static int test_options(struct cfg *c, const char *name, const struct mob__jnode
         const struct mob__jnode *v = o->type == MOB__J_ARR ? o->child : o;
         for (; v; v = o->type == MOB__J_ARR ? v->next : NULL) {
             if (!scalar(v->type)) {
-                snprintf(c->err, c->errlen, "molotov.tests.%s.%s holds %s, not a string, number "
-                         "or boolean", name, o->key, mob__jtype_name(v->type));
+                snprintf(c->err, c->errlen,
+                         "molotov.tests.%s.%s holds %s, not a string, number "
+                         "or boolean",
+                         name, o->key, mob__jtype_name(v->type));
                 return -1;
             }
             if (option(c, o->key, v) < 0)
@@ -204,8 +211,7 @@ int mob__cli_config(const char *path, const char *name, char ***argv, int *argc)
         snprintf(err, sizeof err, "%s", mob_strerror(-EIO));
     fclose(f);
     if (rc == 0 && n > CONFIG_MAX) {
-        snprintf(err, sizeof err, "over %zu MiB, too large for a molotov config",
-                 CONFIG_MAX >> 20);
+        snprintf(err, sizeof err, "over %zu MiB, too large for a molotov config", CONFIG_MAX >> 20);
         rc = -1;
     }
     static struct mob__config_run kept; /* for the life of the process: options point into it */

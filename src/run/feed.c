@@ -74,13 +74,16 @@ void mob__feed_free(struct mob__feed *f)
 }
 
 void mob__feed_hello(struct mob__feed *f, const char *token, const char *runid, int process,
-                     int processes, const char *name)
+                     int processes, const char *name, const mob_options *gates)
 {
-    char t[256], id[128], nm[256];
+    char t[256], id[128], nm[256], fail[24] = "-";
     mob__feed_escape(t, sizeof t, token && *token ? token : "-");
     mob__feed_escape(id, sizeof id, runid);
     mob__feed_escape(nm, sizeof nm, name);
-    put(f, "H %d %s %s %d %d %s\n", MOB__FEED_PROTO, t, id, process, processes, nm);
+    if (gates && gates->fail_threshold >= 0)
+        snprintf(fail, sizeof fail, "%lld", (long long)gates->fail_threshold);
+    put(f, "H %d %s %s %d %d %s %s %d\n", MOB__FEED_PROTO, t, id, process, processes, nm, fail,
+        gates && gates->stop_on_failure ? 1 : 0);
 }
 
 static void put_buckets(struct mob__feed *f, const struct mob__cbucket *cb, int n)
@@ -132,9 +135,10 @@ void mob__feed_update(struct mob__feed *f, const mob_result *r, const struct mob
     }
     put_stats(f, 's', r->scen, r->nscen, &f->names_s);
     put_stats(f, 'p', r->spans, r->nspans, &f->names_p);
-    put(f, "T %llu %llu %llu %d %lld %llu\n", (unsigned long long)r->t.ok,
+    put(f, "T %llu %llu %llu %d %lld %llu %llu\n", (unsigned long long)r->t.ok,
         (unsigned long long)r->t.failures, (unsigned long long)r->t.cancelled, bots,
-        (long long)r->t.elapsed_ns, (unsigned long long)(m ? m->dropped : 0));
+        (long long)r->t.elapsed_ns, (unsigned long long)(m ? m->dropped : 0),
+        (unsigned long long)r->t.cut_graceful);
     if (!m)
         return;
     if (m->seq - f->msg_seq > MOB__MSG_RING)

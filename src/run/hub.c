@@ -133,6 +133,18 @@ void mob__hub_tick(struct mob__hub *h)
     h->ticks++;
 }
 
+void mob__hub_gates(const struct mob__hub *h, mob_options *o)
+{
+    o->fail_threshold = -1;
+    o->stop_on_failure = 0;
+    for (const struct hrep *r = h->reps; r; r = r->next) {
+        int64_t f = r->fail_threshold;
+        if (f >= 0 && (o->fail_threshold < 0 || f < o->fail_threshold))
+            o->fail_threshold = f;
+        o->stop_on_failure |= r->stop_on_failure;
+    }
+}
+
 void mob__hub_set_done(struct mob__hub *h)
 {
     h->done = 1;
@@ -343,9 +355,9 @@ static int line_cumul(struct hrep *r, char **t, int n)
 
 static int line_totals(struct hrep *r, char **t, int n)
 {
-    int64_t v[6];
-    for (int i = 0; i < 6; i++)
-        if (n != 7 || num(t[i + 1], &v[i]) < 0)
+    int64_t v[7] = {0}, nv = r->proto == 1 ? 6 : 7; /* version 1 has no CUTGRACEFUL */
+    for (int i = 0; i < nv; i++)
+        if (n != nv + 1 || num(t[i + 1], &v[i]) < 0)
             return -1;
     r->ok = (uint64_t)v[0];
     r->fail = (uint64_t)v[1];
@@ -353,6 +365,7 @@ static int line_totals(struct hrep *r, char **t, int n)
     r->bots = v[3];
     r->elapsed = v[4];
     r->dropped = (uint64_t)v[5];
+    r->cut_graceful = (uint64_t)v[6] < r->cancelled ? (uint64_t)v[6] : r->cancelled;
     r->last_ns = mob_clock_ns();
     return 0;
 }
@@ -370,13 +383,17 @@ static int line_message(struct mob__hub *h, struct hrep *r, char **t, int n)
     return 0;
 }
 
-/* H: finds the reporter this connection resumes, or makes a new one. */
+/* H: finds the reporter this connection resumes, or makes a new one. Version 1 (no gates)
+ * or the current one. */
 static int line_hello(struct mob__hub *h, struct mob__hsrc *c, char **t, int n)
 {
-    int64_t proto, process, processes;
-    if (n != 7 || num(t[1], &proto) < 0 || proto != MOB__FEED_PROTO || unescape(t[2]) < 0 ||
-        unescape(t[3]) < 0 || num(t[4], &process) < 0 || num(t[5], &processes) < 0 ||
-        unescape(t[6]) < 0)
+    int64_t proto, process, processes, fail = -1;
+    if (n < 2 || num(t[1], &proto) < 0 || (proto != 1 && proto != MOB__FEED_PROTO) ||
+        n != (proto == 1 ? 7 : 9) || unescape(t[2]) < 0 || unescape(t[3]) < 0 ||
+        num(t[4], &process) < 0 || num(t[5], &processes) < 0 || unescape(t[6]) < 0)
+        return -1;
+    if (proto > 1 && ((strcmp(t[7], "-") != 0 && num(t[7], &fail) < 0) ||
+                      (strcmp(t[8], "0") != 0 && strcmp(t[8], "1") != 0)))
         return -1;
     const char *token = strcmp(t[2], "-") == 0 ? "" : t[2];
     if (h->token && strcmp(token, h->token) != 0)
@@ -401,6 +418,9 @@ static int line_hello(struct mob__hub *h, struct mob__hsrc *c, char **t, int n)
         h->nreps++;
     }
     r->state = MOB__SRC_CONNECTED;
+    r->proto = (int)proto;
+    r->fail_threshold = fail;
+    r->stop_on_failure = proto > 1 && t[8][0] == '1';
     r->conn = c;
     r->conns++;
     c->rep = r;

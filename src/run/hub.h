@@ -35,8 +35,11 @@ struct hrep {
     int nsec;                  /* its seconds 0 .. nsec-1 are in the hub's timeline */
     struct hstat *st[2];       /* [0] scenarios, [1] spans, by the reporter's own index */
     int nst[2];
-    uint64_t ok, fail, cancelled, dropped;
+    uint64_t ok, fail, cancelled, dropped, cut_graceful;
     int64_t bots, elapsed;
+    int proto;                 /* the stream version of its latest hello */
+    int64_t fail_threshold;    /* its -f N, or -1 */
+    int stop_on_failure;       /* its -x */
     int64_t last_ns;           /* mob_clock_ns of its latest totals: how fresh its numbers are */
     mob_result *final;
 };

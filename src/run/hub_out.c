@@ -153,12 +153,14 @@ static const char *const state_names[] = {"connected", "done", "lost", "refused"
 
 void mob__hub_state_json(struct mob__hub *h, struct mob__str *b, int from)
 {
-    uint64_t ok = 0, fail = 0, cancelled = 0, dropped = 0, fails[MOB_FAIL_NCLASS] = {0};
+    uint64_t ok = 0, fail = 0, cancelled = 0, cut_graceful = 0, dropped = 0;
+    uint64_t fails[MOB_FAIL_NCLASS] = {0};
     int64_t bots = 0, elapsed = 0;
     for (const struct hrep *r = h->reps; r; r = r->next) {
         ok += r->ok;
         fail += r->fail;
         cancelled += r->cancelled;
+        cut_graceful += r->cut_graceful;
         dropped += r->dropped;
         if (r->state == MOB__SRC_CONNECTED)
             bots += r->bots;
@@ -170,9 +172,11 @@ void mob__hub_state_json(struct mob__hub *h, struct mob__str *b, int from)
     mob__str_printf(b, "{\"t\":\"state\",\"title\":");
     mob__str_json(b, h->title);
     mob__str_printf(b, ",\"done\":%d,\"elapsed_ns\":%lld,\"ok\":%llu,\"fail\":%llu,"
-                       "\"cancelled\":%llu,\"bots\":%lld,\"msg_dropped\":%llu,\"classes\":[",
+                       "\"cancelled\":%llu,\"cut_graceful\":%llu,\"bots\":%lld,"
+                       "\"msg_dropped\":%llu,\"classes\":[",
                     h->done, (long long)elapsed, (unsigned long long)ok,
-                    (unsigned long long)fail, (unsigned long long)cancelled, (long long)bots,
+                    (unsigned long long)fail, (unsigned long long)cancelled,
+                    (unsigned long long)cut_graceful, (long long)bots,
                     (unsigned long long)dropped);
     for (int c = 1; c < MOB_FAIL_NCLASS; c++)
         mob__str_printf(b, "%s\"%s\"", c > 1 ? "," : "", mob_fail_name(c));
@@ -341,6 +345,7 @@ mob_result *mob__hub_result(struct mob__hub *h)
         r->t.ok += p->ok;
         r->t.failures += p->fail;
         r->t.cancelled += p->cancelled;
+        r->t.cut_graceful += p->cut_graceful;
         r->t.elapsed_ns = p->elapsed > r->t.elapsed_ns ? p->elapsed : r->t.elapsed_ns;
         r->t.processes++;
         for (int i = 0; i < p->nst[0]; i++)

@@ -6,7 +6,8 @@
  * until --expect N reporters have ended, or for --for T; then it writes the merged report:
  * the exact merge (`mob merge`'s) of the final reports the reporters sent. A reporter that
  * never sent one (it lost the viewer at the end) is named, and its numbers are missing from
- * the merge but not from its own JSON file. Beyond loopback it needs --token.
+ * the merge but not from its own JSON file. Beyond loopback it needs --token. Its exit status
+ * is the merged run's, with the reporters' -f and -x (their thresholds are not carried).
  *
  * Read next: src/run/hub.c.
  */
@@ -96,8 +97,13 @@ static int view_output(struct view *v)
         fprintf(stderr, "mob view: cannot write %s_*.csv\n", v->csv);
         rc = 1;
     }
+    /* The merged run's status, as mob gives its own: the reporters' -f and -x applied to the
+     * sum, so a CI job can wait on the viewer alone. */
+    mob_options gates = {0};
+    mob__hub_gates(v->hub, &gates);
+    int code = mob_result_exit_code(fin, &gates);
     mob_result_free(live);
-    return rc;
+    return code ? code : rc;
 }
 
 int mob__view_main(int argc, char **argv)

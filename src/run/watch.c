@@ -84,7 +84,8 @@ static intptr_t reporter_main(mob_bot *self, void *arg)
     int connected = rp->fd >= 0, lost = 0;
     if (connected) {
         mob_fd_adopt(self, rp->fd);
-        mob__feed_hello(&rp->feed, w->o->token, w->p->runid, w->process, w->processes, w->name);
+        mob__feed_hello(&rp->feed, w->o->token, w->p->runid, w->process, w->processes,
+                        w->name, w->o);
     }
     int64_t give_up = -1;
     for (;;) {
@@ -102,7 +103,7 @@ static intptr_t reporter_main(mob_bot *self, void *arg)
             if (connected) {
                 mob__feed_restart(&rp->feed);
                 mob__feed_hello(&rp->feed, w->o->token, w->p->runid, w->process, w->processes,
-                                w->name);
+                                w->name, w->o);
             } else if (rp->fd == -ECANCELED) {
                 break;
             }
@@ -190,7 +191,7 @@ static int start_dashboard(struct mob__watch *w)
     w->local = w->hub ? mob__hub_connect(w->hub, "this process") : NULL;
     if (!w->local)
         return -ENOMEM;
-    mob__feed_hello(&w->lfeed, NULL, w->p->runid, w->process, w->processes, w->name);
+    mob__feed_hello(&w->lfeed, NULL, w->p->runid, w->process, w->processes, w->name, w->o);
     local_feed(w);
     int rc = mob__dash_start(w->loop, w->hub, host, port, w->o->token, 0, local_report, w->res,
                              &w->dash);

@@ -13,11 +13,13 @@
  * The report stream is text, one record per line, fields separated by one space, names and
  * messages percent-escaped (no space, newline or '%' inside a field):
  *
- *   H 1 TOKEN RUNID PROCESS PROCESSES NAME      hello (TOKEN "-" for none)
+ *   H 2 TOKEN RUNID PROCESS PROCESSES NAME FAIL STOP    hello (TOKEN "-" for none; FAIL
+ *                                               and STOP the reporter's -f N ("-": none) and
+ *                                               -x (0 or 1), for the viewer's exit status)
  *   N s|p INDEX NAME                            names scenario or span INDEX
  *   S SEC OK FAIL F1..F7 BOTS SUMNS MAXNS NCB [LOWEST COUNT]*NCB    one second of the run
  *   C s|p INDEX OK F1..F7 MAXNS SUMNS NCB [LOWEST COUNT]*NCB       a scenario/span so far
- *   T OK FAIL CANCELLED BOTS ELAPSEDNS MSGDROPPED                  the totals so far
+ *   T OK FAIL CANCELLED BOTS ELAPSEDNS MSGDROPPED CUTGRACEFUL      the totals so far
  *   M UNIXMS BOT TEXT                           an info message from a bot
  *   R LEN                                       the final JSON report: LEN bytes follow
  *   E                                           the end
@@ -25,13 +27,16 @@
  * Seconds are numbered from the run's start; a reporter that reconnects sends its seconds
  * again from 0 and the hub skips those it has (so a reconnect neither loses nor doubles one).
  * F1..F7 are failures by class (connect ... other) within the second or, in C, so far.
+ * CUTGRACEFUL counts the cut runs that ended themselves at a graceful end (not held against
+ * -f). A hub also takes version 1 streams, whose hello lacks FAIL STOP and whose T lacks
+ * CUTGRACEFUL (read as none); other versions are refused at their hello.
  */
 #ifndef MOB_RUN_WATCH_H
 #define MOB_RUN_WATCH_H
 
 #include "run.h"
 
-#define MOB__FEED_PROTO 1
+#define MOB__FEED_PROTO 2
 #define MOB__LINE_MAX (256 * 1024)          /* longest line a hub accepts */
 
 /* ---- hub_out.c: strings ---------------------------------------------------------------- */
@@ -81,8 +86,9 @@ struct mob__feed {
 /* Starts a new connection: everything but the messages will be sent again. */
 void mob__feed_restart(struct mob__feed *f);
 void mob__feed_free(struct mob__feed *f);
+/* gates: the options whose -f and -x the viewer applies to the merged run (NULL: none). */
 void mob__feed_hello(struct mob__feed *f, const char *token, const char *runid, int process,
-                     int processes, const char *name);
+                     int processes, const char *name, const mob_options *gates);
 /* New seconds, names, every scenario and span so far, the totals, new messages. */
 void mob__feed_update(struct mob__feed *f, const mob_result *r, const struct mob__secrecs *rec,
                       const struct mob__info_log *m, int bots);
@@ -125,6 +131,9 @@ double mob__hub_lag(const struct mob__hub *h);
 void mob__hub_missing_finals(const struct mob__hub *h, FILE *f);
 /* Closes the hub's current second: called once a second by its owner. */
 void mob__hub_tick(struct mob__hub *h);
+/* The gates the reporters run with, into o: the lowest -f N of those that set one (else -1)
+ * and -x if any set it. */
+void mob__hub_gates(const struct mob__hub *h, mob_options *o);
 /* Marks the run over (the page says so). */
 void mob__hub_set_done(struct mob__hub *h);
 int mob__hub_is_done(const struct mob__hub *h);
