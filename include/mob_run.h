@@ -460,15 +460,16 @@ int mob_run_suite(const mob_suite *s, const mob_options *o, mob_result **out);
 typedef struct mob_suite_args {
     size_t payload_size; /* --size: bytes per echo (tcp://, ws://); 0: the suite's default */
     size_t buffer_size;  /* --buffer: http:// read buffer, the largest head; 0: 512 */
-    const char *cacert;  /* --cacert FILE: https:// trusts these CAs instead of the system's */
-    int insecure;        /* --insecure: https:// checks neither certificate nor name */
+    const char *cacert;  /* --cacert FILE: https://, wss:// trust these CAs, not the system's */
+    int insecure;        /* --insecure: https://, wss:// check neither certificate nor name */
     /* http(s):// requests and checks (mob --help http) */
     const char *method;  /* -m: the request method; NULL: GET */
     const char *headers[MOB_MAX_HEADERS]; /* -H "Name: value", as given, nheaders of them */
     int nheaders;
     const char *body;    /* --body TEXT, or the bytes of --body @FILE (body_len of them) */
     size_t body_len;
-    int conn_close;      /* --connection close: a new connection for every request */
+    int conn_close;      /* --connection close: a new connection for every request (ws[s]://:
+                            for every run) */
     int expect_status;   /* --expect-status given: statuses outside it fail as check (and
                             statuses >= 400 in it succeed) */
     unsigned char expect_status_set[125]; /* bit s: status s (0..999) passes */

@@ -19,6 +19,11 @@
  *    Bytes go through mob_read/mob_write_all2 with MOB_NOW, so the I/O layer's readiness
  *    hints keep working (no EAGAIN system call when the socket is known to be drained).
  *
+ * Above both, what every client of the protocol layer shares (src/proto/dial.c):
+ * mob_tls_dial connects and, when asked, runs the handshake; mob_tls_maybe_read and
+ * mob_tls_maybe_write_all go through TLS or straight to the socket. The HTTP client (https://)
+ * and the WebSocket client (wss://) open and use their connections through these alone.
+ *
  * Failures of the handshake (a bad certificate, a protocol alert, no shared cipher) return
  * -ECONNABORTED with the reason in words in mob_tls_conn.reason ("certificate verify failed:
  * self-signed certificate"); load layers count them as their own class (tls). A timeout is
@@ -34,6 +39,7 @@
 #include <sys/types.h>
 
 #include "mob.h"
+#include "mob_fail.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -153,6 +159,42 @@ void mob_tls_conn_free(mob_bot *self, mob_tls_conn *t);
 
 /* 1 when the current connection's handshake resumed a session. */
 int mob_tls_resumed(const mob_tls_conn *t);
+
+/* ======================================================================================== */
+/* Either transport: what the clients of src/proto share (HTTP, WebSocket)                  */
+/* ======================================================================================== */
+
+/*
+ * Connects to addr (mob_connect, with copt: may be NULL) and, when t is not NULL and has a
+ * context, completes the TLS handshake over the new socket by deadline (mob_tls_handshake:
+ * server_name for SNI and the certificate; t's last session offered for resumption). Returns
+ * the fd, owned by self, or -errno with nothing left open (t keeps its session and, after a
+ * failed handshake, t->reason). *phase (may be NULL) gets where it ended: MOB_PHASE_CONNECT,
+ * or MOB_PHASE_TLS once the socket was connected and TLS was asked for; classify a failure
+ * with mob_fail_classify(rc, *phase).
+ */
+int mob_tls_dial(mob_bot *self, mob_tls_conn *t, const struct sockaddr *addr, socklen_t addrlen,
+                 const mob_connect_options *copt, const char *server_name, int64_t deadline,
+                 int *phase);
+
+/* Reads from fd, or through TLS when t is not NULL and has a context (then fd is the one its
+ * handshake ran on). Returns as mob_read / mob_tls_read. One test on the plain path. */
+static inline ssize_t mob_tls_maybe_read(mob_bot *self, mob_tls_conn *t, int fd, void *buf,
+                                         size_t len, int64_t deadline)
+{
+    if (t && t->ctx)
+        return mob_tls_read(self, t, buf, len, deadline);
+    return mob_read(self, fd, buf, len, deadline);
+}
+
+/* Writes all of buf to fd, or through TLS as mob_tls_maybe_read reads. Returns len or -errno. */
+static inline ssize_t mob_tls_maybe_write_all(mob_bot *self, mob_tls_conn *t, int fd,
+                                              const void *buf, size_t len, int64_t deadline)
+{
+    if (t && t->ctx)
+        return mob_tls_write_all(self, t, buf, len, deadline);
+    return mob_write_all(self, fd, buf, len, deadline);
+}
 
 #ifdef __cplusplus
 }

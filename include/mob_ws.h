@@ -8,7 +8,9 @@
  * use it alone.
  *
  * The connection layer (mob_ws_connect, mob_ws_accept, mob_ws_send, mob_ws_recv, mob_ws_close)
- * runs over mob_io.h in a bot. It owns no memory: the caller hands it one buffer for incoming
+ * runs over mob_io.h in a bot, on a plain socket or, for a client (wss://, mob_ws_dial), over
+ * TLS through the same seam as https:// (mob_tls.h): one code path, the transport chosen when
+ * the connection opens. It owns no memory: the caller hands it one buffer for incoming
  * bytes and reassembled messages, so a message costs no allocation. It answers pings with
  * pongs on its own, reassembles fragments, checks every rule that keeps a peer from hurting
  * us (size limits, masking direction, control frames short and unfragmented, UTF-8 in text,
@@ -16,7 +18,7 @@
  * -EPROTO / -EMSGSIZE return, never a crash.
  *
  * What it does not do: extensions (permessage-deflate), subprotocol negotiation beyond
- * passing one header through, TLS, redirects.
+ * passing one header through, a TLS server side, redirects.
  *
  * Read next: src/proto/ws.c (codec), src/proto/ws_conn.c (connection), include/mob_arena.h
  * (a server built on it).
@@ -28,6 +30,7 @@
 #include <stdint.h>
 
 #include "mob.h"
+#include "mob_tls.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -202,6 +205,8 @@ typedef struct mob_ws {
     void *send_ud;
     int64_t io_timeout_ns; /* deadline for our own control-frame writes; default 5 s */
     uint64_t pings_answered;
+    mob_tls_conn *tls;    /* wss: the caller's TLS state every byte goes through; NULL: plain */
+    int phase;            /* after a failed mob_ws_dial: enum mob_fail_phase, where it failed */
 } mob_ws;
 
 /*
@@ -213,8 +218,9 @@ typedef struct mob_ws {
 void mob_ws_init(mob_ws *ws, int fd, int role, void *buf, size_t cap);
 
 /*
- * Client: connects to host:port, sends the opening handshake for `path` (with `extra` header
- * lines, may be NULL) and checks the server's answer. On success returns 0 with *ws ready
+ * Client, plain ws:// (mob_ws_dial with only `extra`): connects to host:port, sends the
+ * opening handshake for `path` (with `extra` header lines, may be NULL) and checks the
+ * server's answer. On success returns 0 with *ws ready
  * (fd owned by self; mob_ws_close or the bot's end closes it). Returns -ECONNREFUSED,
  * -ETIMEDOUT, -EPROTO (bad handshake), -EMSGSIZE (response head too long), ... and closes the
  * socket on failure.
@@ -222,7 +228,35 @@ void mob_ws_init(mob_ws *ws, int fd, int role, void *buf, size_t cap);
 int mob_ws_connect(mob_bot *self, mob_ws *ws, const char *host, int port, const char *path,
                    const char *extra, void *buf, size_t cap, int64_t deadline);
 
-/* Client: the handshake only, on an already connected fd. Same returns as mob_ws_connect,
+/* Options of mob_ws_dial; zero them for plain ws:// with the defaults. */
+typedef struct mob_ws_options {
+    const char *extra;            /* header lines for the opening handshake (each ending in
+                                     "\r\n"), or NULL */
+    mob_tls_conn *tls;            /* wss://: the bot's TLS state (mob_tls_conn_init with a
+                                     context), kept by the caller between connections so that
+                                     a reconnect resumes its session; NULL: plain ws:// */
+    const char *server_name;      /* TLS: SNI and the name the certificate must carry; NULL:
+                                     host */
+    mob_connect_options connect;  /* source address, nodelay, buffer sizes */
+} mob_ws_options;
+
+/*
+ * Client, ws:// or wss://: connects to host:port (mob_addr_parse: numeric, /etc/hosts or a
+ * name mob_resolve resolved), runs the TLS handshake when opt->tls has a context (SNI, the
+ * certificate and its name checked, ALPN http/1.1, the last session offered), then the
+ * opening handshake for `path`. On success returns 0 with *ws ready: every later call on ws
+ * goes through the same TLS. mob_ws_close ends TLS (keeping the session in opt->tls) and
+ * closes the fd; mob_tls_conn_free(opt->tls) when the bot is done with it. On failure
+ * returns -errno with nothing left open and ws->phase saying where (classify with
+ * mob_fail_classify(rc, ws->phase)): MOB_PHASE_CONNECT (-ECONNREFUSED, ...), MOB_PHASE_TLS
+ * (-ECONNABORTED: the handshake failed, opt->tls->reason says why; or the socket's error),
+ * MOB_PHASE_ANY for the upgrade (-EPROTO, -EMSGSIZE, ...); -ETIMEDOUT, -ECANCELED in any.
+ * `opt` may be NULL (plain ws://).
+ */
+int mob_ws_dial(mob_bot *self, mob_ws *ws, const char *host, int port, const char *path,
+                const mob_ws_options *opt, void *buf, size_t cap, int64_t deadline);
+
+/* Client: the handshake only, on an already connected fd (plain). Same returns as mob_ws_connect,
  * but the fd is left open on failure. */
 int mob_ws_handshake(mob_bot *self, mob_ws *ws, int fd, const char *host, int port,
                      const char *path, const char *extra, void *buf, size_t cap,
@@ -272,8 +306,10 @@ ssize_t mob_ws_recv(mob_bot *self, mob_ws *ws, const void **data, int *opcode,
 /*
  * Starts or completes the closing handshake: sends a close frame with `code` (0: no code)
  * and waits up to the deadline for the peer's close, discarding data messages meanwhile,
- * then closes the fd. Returns 0 when the peer answered, -ETIMEDOUT or another error
- * otherwise (the fd is closed in every case).
+ * then ends TLS if the connection has it (close_notify; the session stays in ws->tls) and
+ * closes the fd. Returns 0 when the peer answered, -ETIMEDOUT or another error otherwise (the
+ * fd is closed in every case). A cancelled bot sends its close frame in one try on a plain
+ * socket and none over TLS (that would need the loop), then closes: -ECANCELED.
  */
 int mob_ws_close(mob_bot *self, mob_ws *ws, int code, int64_t deadline);
 

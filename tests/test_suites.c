@@ -2,7 +2,7 @@
 /*
  * test_suites.c: the mob command's built-in suites for ws:// and arena:// (src/suites/) under
  * the real load runner (mob_run_suite), against servers run by mob in a forked child: an
- * arena with both listeners, and a WebSocket echo server built on mob_ws_accept. (http:// and
+ * arena with both listeners, and the WebSocket echo server of test_ws_echo.h. (http:// and
  * tcp:// run through the command in test_cli.c.) Also: http:// and ws:// bots in one command,
  * one kind of bot each (kinds.c).
  */
@@ -20,42 +20,8 @@
 #include "mob_arena.h"
 #include "mob_run.h"
 #include "mob_suites.h"
-#include "mob_ws.h"
 #include "test_run.h"
-
-static intptr_t echo_conn(mob_bot *self, void *arg)
-{
-    int fd = (int)(intptr_t)arg;
-    mob_fd_adopt(self, fd);
-    uint8_t buf[16384];
-    mob_ws ws;
-    if (mob_ws_accept(self, &ws, fd, buf, sizeof buf, NULL, MOB_FOREVER) < 0)
-        return 0;
-    for (;;) {
-        const void *d;
-        int op;
-        ssize_t n = mob_ws_recv(self, &ws, &d, &op, MOB_FOREVER);
-        if (n < 0 || mob_ws_send(self, &ws, op, d, (size_t)n, MOB_FOREVER) < 0)
-            break;
-    }
-    mob_ws_close(self, &ws, 0, mob_now(mob_bot_loop(self)) + MOB_NS_PER_SEC / 10);
-    return 0;
-}
-
-static intptr_t echo_acceptor(mob_bot *self, void *arg)
-{
-    int lfd = (int)(intptr_t)arg;
-    for (;;) {
-        int fd = mob_accept(self, lfd, MOB_FOREVER);
-        if (fd == -ECANCELED)
-            break;
-        if (fd < 0)
-            continue;
-        mob_fd_release(self, fd);
-        mob_spawn(mob_bot_loop(self), echo_conn, (void *)(intptr_t)fd);
-    }
-    return 0;
-}
+#include "test_ws_echo.h"
 
 /* The servers die with their test: when the parent goes (a failed assert ends it at once),
  * or after 30 s whatever happens. */
@@ -87,7 +53,7 @@ static pid_t start_servers(int ports[3])
             _exit(1);
         int lfd = mob_tcp_listen(NULL, "127.0.0.1", 0, 128);
         int out[3] = {mob_arena_port(a), mob_arena_ws_port(a), mob_local_port(lfd)};
-        mob_spawn(loop, echo_acceptor, (void *)(intptr_t)lfd);
+        test_ws_echo_serve(loop, lfd);
         mob_spawn(loop, orphan_watch, (void *)(intptr_t)parent);
         if (write(p[1], out, sizeof out) != sizeof out)
             _exit(1);

@@ -3,9 +3,9 @@
  * test_tls.c: the TLS seam (mob_tls.h, src/proto/tls.c) and HTTPS through the HTTP client and
  * the mob command, against real TLS servers the tests start on 127.0.0.1:
  *
- *   - a server thread speaking OpenSSL (blocking, one thread per connection) with a
- *     certificate made here for IP 127.0.0.1 and "localhost"; it counts handshakes and
- *     resumed ones, records the ALPN protocols offered, and answers GET / and GET /big;
+ *   - the TLS test server (test_tls_server.h: OpenSSL, a certificate for IP 127.0.0.1 and
+ *     "localhost", handshakes and resumptions counted, ALPN offers recorded) answering GET /
+ *     and GET /big;
  *   - a listener that accepts and never says a word (a handshake that stalls);
  *   - a pass-through backend of our own, to show that the seam is not tied to OpenSSL.
  *
@@ -29,6 +29,7 @@
 #include "mob.h"
 #include "mob_http.h"
 #include "mob_tls.h"
+#include "test_tls_server.h"
 
 #define SEC MOB_NS_PER_SEC
 #define BIG 100000
@@ -97,21 +98,7 @@ static void *plain_conn(void *arg)
     return NULL;
 }
 
-/* Both servers' accept loop: each connection on its own detached thread running conn(fd),
- * until the listening socket is closed. */
-static void *accept_threads(int lfd, void *(*conn)(void *))
-{
-    for (;;) {
-        int fd = accept(lfd, NULL, NULL);
-        if (fd < 0)
-            return NULL;
-        pthread_t t;
-        pthread_create(&t, NULL, conn, (void *)(intptr_t)fd);
-        pthread_detach(t);
-    }
-}
-
-static void *plain_accept(void *arg) { return accept_threads((int)(intptr_t)arg, plain_conn); }
+static void *plain_accept(void *arg) { return test_accept_threads((int)(intptr_t)arg, plain_conn); }
 
 static int start_plain_server(void)
 {
@@ -259,79 +246,7 @@ Test(tls, without_a_backend_a_context_says_how_to_get_one)
 
 #else /* MOB_TLS_OPENSSL: the OpenSSL backend against an OpenSSL server */
 
-#include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-
-static struct tls_server {
-    SSL_CTX *ctx;
-    int port;
-    char cert_path[64];
-    int stall;               /* accept and say nothing */
-    pthread_mutex_t mu;
-    int handshakes, resumed;
-    char alpn_offered[64];
-} srv = {.mu = PTHREAD_MUTEX_INITIALIZER};
-
-/* A P-256 key and a self-signed certificate for IP 127.0.0.1 and DNS localhost, CA:TRUE so
- * that --cacert can name it as its own trust anchor. Written to srv.cert_path too. */
-static void make_cert(SSL_CTX *ctx)
-{
-    EVP_PKEY *pk = EVP_EC_gen("P-256");
-    X509 *x = X509_new();
-    cr_assert(pk && x);
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-    X509_set_pubkey(x, pk);
-    X509_NAME *nm = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC, (const unsigned char *)"mob test", -1,
-                               -1, 0);
-    X509_set_issuer_name(x, nm);
-    X509V3_CTX v3;
-    X509V3_set_ctx_nodb(&v3);
-    X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
-    X509_EXTENSION *san =
-        X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost");
-    X509_EXTENSION *bc = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, "critical,CA:TRUE");
-    X509_add_ext(x, san, -1);
-    X509_add_ext(x, bc, -1);
-    X509_EXTENSION_free(san);
-    X509_EXTENSION_free(bc);
-    cr_assert(X509_sign(x, pk, EVP_sha256()) > 0);
-    cr_assert_eq(SSL_CTX_use_certificate(ctx, x), 1);
-    cr_assert_eq(SSL_CTX_use_PrivateKey(ctx, pk), 1);
-    snprintf(srv.cert_path, sizeof srv.cert_path, "/tmp/mob-tls-test-%d.pem", (int)getpid());
-    FILE *f = fopen(srv.cert_path, "w");
-    cr_assert_not_null(f);
-    PEM_write_X509(f, x);
-    fclose(f);
-    X509_free(x);
-    EVP_PKEY_free(pk);
-}
-
-static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
-                       const unsigned char *in, unsigned inlen, void *arg)
-{
-    (void)ssl, (void)arg;
-    pthread_mutex_lock(&srv.mu);
-    size_t k = 0;
-    for (unsigned i = 0; i < inlen && k + 1 < sizeof srv.alpn_offered;) {
-        unsigned l = in[i++];
-        for (unsigned j = 0; j < l && i < inlen && k + 1 < sizeof srv.alpn_offered; j++)
-            srv.alpn_offered[k++] = (char)in[i++];
-        if (i < inlen && k + 1 < sizeof srv.alpn_offered)
-            srv.alpn_offered[k++] = ',';
-    }
-    srv.alpn_offered[k] = 0;
-    pthread_mutex_unlock(&srv.mu);
-    return SSL_select_next_proto((unsigned char **)out, outlen, in, inlen, in, inlen) ==
-                   OPENSSL_NPN_NEGOTIATED
-               ? SSL_TLSEXT_ERR_OK
-               : SSL_TLSEXT_ERR_NOACK;
-}
 
 static int ssl_read_fn(void *io, char *buf, int len)
 {
@@ -343,71 +258,33 @@ static int ssl_write_fn(void *io, const char *buf, int len)
     return SSL_write(io, buf, len);
 }
 
-static void *tls_conn(void *arg)
+/* The TLS server's answer: HTTP, as the plain server gives it. */
+static void serve_https(SSL *ssl, void *arg)
 {
-    int fd = (int)(intptr_t)arg;
-    if (srv.stall) {
-        char b[4096];
-        while (read(fd, b, sizeof b) > 0) /* take the ClientHello, answer nothing */
-            ;
-        close(fd);
-        return NULL;
-    }
-    SSL *ssl = SSL_new(srv.ctx);
-    SSL_set_fd(ssl, fd);
-    if (SSL_accept(ssl) == 1) {
-        pthread_mutex_lock(&srv.mu);
-        srv.handshakes++;
-        srv.resumed += SSL_session_reused(ssl);
-        pthread_mutex_unlock(&srv.mu);
-        serve_http(ssl, ssl_read_fn, ssl_write_fn);
-        SSL_shutdown(ssl);
-    }
-    SSL_free(ssl);
-    close(fd);
-    return NULL;
+    (void)arg;
+    serve_http(ssl, ssl_read_fn, ssl_write_fn);
 }
-
-static void *tls_accept(void *arg) { return accept_threads((int)(intptr_t)arg, tls_conn); }
 
 static void start_tls_server(int stall)
 {
-    srv.stall = stall;
-    srv.ctx = SSL_CTX_new(TLS_server_method());
-    cr_assert_not_null(srv.ctx);
-    make_cert(srv.ctx);
-    SSL_CTX_set_alpn_select_cb(srv.ctx, alpn_select, NULL);
-    int lfd = test_listen_loopback(&srv.port);
-    cr_assert_gt(lfd, 0);
-    pthread_t t;
-    pthread_create(&t, NULL, tls_accept, (void *)(intptr_t)lfd);
-    pthread_detach(t);
+    test_tls_server_start(stall, serve_https, NULL);
 }
 
 static void stop_tls_server(void)
 {
-    unlink(srv.cert_path);
-}
-
-static mob_tls_ctx *client_ctx(const char *cafile, int insecure)
-{
-    char err[256] = "";
-    mob_tls_config cfg = {.cafile = cafile, .insecure = insecure};
-    mob_tls_ctx *ctx = mob_tls_ctx_new(NULL, &cfg, err, sizeof err);
-    cr_assert_not_null(ctx, "%s", err);
-    return ctx;
+    test_tls_server_stop();
 }
 
 Test(tls, https_get_verifies_against_cacert_and_offers_http11, .timeout = 10)
 {
     start_tls_server(0);
-    mob_tls_ctx *ctx = client_ctx(srv.cert_path, 0);
-    struct client cl = {.ctx = ctx, .port = srv.port, .path = "/big", .n = 3};
+    mob_tls_ctx *ctx = test_tls_client_ctx(tls_srv.cert_path, 0);
+    struct client cl = {.ctx = ctx, .port = tls_srv.port, .path = "/big", .n = 3};
     run_client(&cl);
     cr_assert_eq(cl.ok, 3, "rc %d (%s)", cl.rc[0], cl.reason);
     cr_assert_eq(cl.body_len[0], BIG, "a body over many TLS records arrives whole");
     cr_assert_eq(cl.handshakes, 1, "keep-alive: one handshake for three requests");
-    cr_assert_str_eq(srv.alpn_offered, "http/1.1");
+    cr_assert_str_eq(tls_srv.alpn_offered, "http/1.1");
     mob_tls_ctx_free(ctx);
     stop_tls_server();
 }
@@ -415,15 +292,15 @@ Test(tls, https_get_verifies_against_cacert_and_offers_http11, .timeout = 10)
 Test(tls, a_bot_that_reconnects_resumes_its_session, .timeout = 10)
 {
     start_tls_server(0);
-    mob_tls_ctx *ctx = client_ctx(srv.cert_path, 0);
-    struct client cl = {.ctx = ctx, .port = srv.port, .n = 4, .close_between = 1};
+    mob_tls_ctx *ctx = test_tls_client_ctx(tls_srv.cert_path, 0);
+    struct client cl = {.ctx = ctx, .port = tls_srv.port, .n = 4, .close_between = 1};
     run_client(&cl);
     cr_assert_eq(cl.ok, 4, "rc %d (%s)", cl.rc[0], cl.reason);
     cr_assert_eq(cl.handshakes, 4);
     cr_assert_eq(cl.resumed, 3, "every handshake after the first resumes");
-    pthread_mutex_lock(&srv.mu);
-    cr_assert_eq(srv.resumed, 3, "the server agrees");
-    pthread_mutex_unlock(&srv.mu);
+    int hs, resumed;
+    test_tls_server_counts(&hs, &resumed);
+    cr_assert_eq(resumed, 3, "the server agrees");
     mob_tls_ctx_free(ctx);
     stop_tls_server();
 }
@@ -432,8 +309,8 @@ Test(tls, a_self_signed_certificate_without_cacert_is_a_tls_failure_with_its_rea
      .timeout = 10)
 {
     start_tls_server(0);
-    mob_tls_ctx *ctx = client_ctx(NULL, 0); /* the system store does not know our cert */
-    struct client cl = {.ctx = ctx, .port = srv.port, .n = 1};
+    mob_tls_ctx *ctx = test_tls_client_ctx(NULL, 0); /* the system store does not know our cert */
+    struct client cl = {.ctx = ctx, .port = tls_srv.port, .n = 1};
     run_client(&cl);
     cr_assert_eq(cl.ok, 0);
     cr_assert_eq(cl.rc[0], -ECONNABORTED);
@@ -448,13 +325,13 @@ Test(tls, a_self_signed_certificate_without_cacert_is_a_tls_failure_with_its_rea
 Test(tls, a_name_the_certificate_does_not_carry_is_refused, .timeout = 10)
 {
     start_tls_server(0);
-    mob_tls_ctx *ctx = client_ctx(srv.cert_path, 0);
-    struct client cl = {.ctx = ctx, .server_name = "wrong.example", .port = srv.port, .n = 1};
+    mob_tls_ctx *ctx = test_tls_client_ctx(tls_srv.cert_path, 0);
+    struct client cl = {.ctx = ctx, .server_name = "wrong.example", .port = tls_srv.port, .n = 1};
     run_client(&cl);
     cr_assert_eq(cl.cls[0], MOB_FAIL_TLS);
     cr_assert(strstr(cl.reason, "hostname mismatch"), "reason: %s", cl.reason);
     /* The same with localhost, which the certificate names: accepted. */
-    struct client ok = {.ctx = ctx, .server_name = "localhost", .port = srv.port, .n = 1};
+    struct client ok = {.ctx = ctx, .server_name = "localhost", .port = tls_srv.port, .n = 1};
     run_client(&ok);
     cr_assert_eq(ok.ok, 1, "rc %d (%s)", ok.rc[0], ok.reason);
     mob_tls_ctx_free(ctx);
@@ -464,8 +341,8 @@ Test(tls, a_name_the_certificate_does_not_carry_is_refused, .timeout = 10)
 Test(tls, insecure_accepts_any_certificate, .timeout = 10)
 {
     start_tls_server(0);
-    mob_tls_ctx *ctx = client_ctx(NULL, 1);
-    struct client cl = {.ctx = ctx, .server_name = "wrong.example", .port = srv.port, .n = 2};
+    mob_tls_ctx *ctx = test_tls_client_ctx(NULL, 1);
+    struct client cl = {.ctx = ctx, .server_name = "wrong.example", .port = tls_srv.port, .n = 2};
     run_client(&cl);
     cr_assert_eq(cl.ok, 2, "rc %d (%s)", cl.rc[0], cl.reason);
     mob_tls_ctx_free(ctx);
@@ -475,8 +352,8 @@ Test(tls, insecure_accepts_any_certificate, .timeout = 10)
 Test(tls, a_server_that_stalls_mid_handshake_meets_the_deadline, .timeout = 10)
 {
     start_tls_server(1);
-    mob_tls_ctx *ctx = client_ctx(srv.cert_path, 0);
-    struct client cl = {.ctx = ctx, .port = srv.port, .n = 1, .timeout_ns = 300 * MOB_NS_PER_MS};
+    mob_tls_ctx *ctx = test_tls_client_ctx(tls_srv.cert_path, 0);
+    struct client cl = {.ctx = ctx, .port = tls_srv.port, .n = 1, .timeout_ns = 300 * MOB_NS_PER_MS};
     run_client(&cl);
     cr_assert_eq(cl.rc[0], -ETIMEDOUT);
     cr_assert_eq(cl.cls[0], MOB_FAIL_TIMEOUT);
@@ -500,17 +377,8 @@ Test(tls_cli, https_with_cacert_succeeds_and_without_it_fails_as_tls, .timeout =
 {
     start_tls_server(0);
     char url[64];
-    snprintf(url, sizeof url, "https://127.0.0.1:%d/", srv.port);
-    struct test_out o;
-    MOB(&o, url, "-w", "2", "-r", "5", "-q", "--cacert", srv.cert_path, "--json", "/dev/null");
-    cr_assert_eq(o.code, 0, "stderr: %s", o.err);
-    MOB(&o, url, "-w", "2", "-r", "5", "-f", "1", "--no-live");
-    cr_assert_eq(o.code, 1, "failures past -f 1: %s", o.out);
-    cr_assert(strstr(o.out, "tls 10"), "%s", o.out);
-    cr_assert(strstr(o.out, "tls: certificate verify failed: self-signed certificate"), "%s",
-              o.out);
-    MOB(&o, url, "-w", "1", "-r", "1", "-q", "--insecure");
-    cr_assert_eq(o.code, 0, "stderr: %s", o.err);
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/", tls_srv.port);
+    test_tls_cli_trust(url);
     stop_tls_server();
 }
 

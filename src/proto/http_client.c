@@ -11,8 +11,9 @@
  * is no pipelining, so such bytes are the server's error and fail the request (-EPROTO).
  *
  * Over TLS (mob_http_conn_options.tls), the same exchange runs through the TLS seam
- * (src/proto/tls.c): a handshake after each connect, then mob_tls_read/mob_tls_write_all in
- * place of mob_read/mob_write_all. The bot's last session is kept, so reconnects resume.
+ * (src/proto/tls.c): connections open with mob_tls_dial (a handshake after each connect), then
+ * mob_tls_maybe_read/_write_all go through TLS. The bot's last session is kept, so reconnects
+ * resume.
  *
  * What it does not do: pipelining, redirects, cookies, DNS lookups of its own (names come
  * from mob_addr_parse: resolve them once before the load with mob_resolve).
@@ -66,21 +67,18 @@ void mob_http_conn_free(mob_bot *self, mob_http_conn *c)
         mob_tls_conn_free(self, &c->tls);
 }
 
-/* The socket or TLS over it: one test per call, no indirect call on the plain path. */
+/* The socket or TLS over it (mob_tls.h): one test per call, no indirect call on the plain
+ * path. */
 static inline ssize_t conn_read(mob_bot *self, mob_http_conn *c, void *buf, size_t len,
                                 int64_t deadline)
 {
-    if (c->tls.ctx)
-        return mob_tls_read(self, &c->tls, buf, len, deadline);
-    return mob_read(self, c->fd, buf, len, deadline);
+    return mob_tls_maybe_read(self, &c->tls, c->fd, buf, len, deadline);
 }
 
 static inline ssize_t conn_write(mob_bot *self, mob_http_conn *c, const void *buf, size_t len,
                                  int64_t deadline)
 {
-    if (c->tls.ctx)
-        return mob_tls_write_all(self, &c->tls, buf, len, deadline);
-    return mob_write_all(self, c->fd, buf, len, deadline);
+    return mob_tls_maybe_write_all(self, &c->tls, c->fd, buf, len, deadline);
 }
 
 /* Ends a failed exchange: the connection is in an unknown state, so it goes. */
@@ -224,19 +222,16 @@ again:
     reused = c->fd >= 0;
     if (!reused) {
         res->start_ns = mob_clock_ns();
-        int fd = mob_connect(self, (const struct sockaddr *)&c->addr, c->addrlen, &c->copt,
-                             deadline);
+        int phase;
+        int fd = mob_tls_dial(self, &c->tls, (const struct sockaddr *)&c->addr, c->addrlen,
+                              &c->copt, c->server_name, deadline, &phase);
+        int connected = fd >= 0 || phase == MOB_PHASE_TLS;
+        c->connects += connected;
+        res->reconnected = connected;
         if (fd < 0)
-            return exchange_fail(self, c, res, fd, MOB_PHASE_CONNECT);
+            return exchange_fail(self, c, res, fd, phase);
         c->fd = fd;
-        c->connects++;
         c->conn_requests = 0;
-        res->reconnected = 1;
-        if (c->tls.ctx) {
-            int rc = mob_tls_handshake(self, &c->tls, fd, c->server_name, deadline);
-            if (rc < 0)
-                return exchange_fail(self, c, res, rc, MOB_PHASE_TLS);
-        }
     }
     c->conn_requests++;
 

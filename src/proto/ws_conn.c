@@ -17,6 +17,10 @@
  * It does not allocate, does not spawn, and does not write from more than the calling bot:
  * a server whose writes go through a queue sets ws->send_fn for the frames we send on our own.
  *
+ * Every byte goes through ws_read and ws_write: straight to the socket, or through TLS when
+ * the client opened with a TLS state (mob_ws_dial, wss://). Connecting, with or without TLS, is
+ * mob_tls_dial's, shared with the HTTP client (src/proto/dial.c).
+ *
  * Read next: src/arena/arena_conn.c (a server built on it), tests/test_ws.c.
  */
 #include <errno.h>
@@ -39,6 +43,14 @@ static uint32_t next_rand(mob_ws *ws)
     return x;
 }
 
+/* Seeds the mask generator from the clock and the fd. */
+static void seed(mob_ws *ws, int fd)
+{
+    ws->rng = (uint32_t)mob_clock_ns() ^ (uint32_t)fd * 2654435761u;
+    if (!ws->rng)
+        ws->rng = 0x9E3779B9u;
+}
+
 void mob_ws_init(mob_ws *ws, int fd, int role, void *buf, size_t cap)
 {
     MOB_ASSERT(cap >= 512, "mob_ws_init: buffer of %zu bytes is below 512", cap);
@@ -49,10 +61,20 @@ void mob_ws_init(mob_ws *ws, int fd, int role, void *buf, size_t cap)
     ws->buf = buf;
     ws->cap = cap;
     ws->max_message = cap - 256;
-    ws->rng = (uint32_t)mob_clock_ns() ^ (uint32_t)fd * 2654435761u;
-    if (!ws->rng)
-        ws->rng = 0x9E3779B9u;
+    seed(ws, fd);
     ws->io_timeout_ns = DEFAULT_IO_TIMEOUT;
+}
+
+/* The socket, or TLS over it: one test per call on the plain path. */
+static ssize_t ws_read(mob_bot *self, mob_ws *ws, void *buf, size_t len, int64_t deadline)
+{
+    return mob_tls_maybe_read(self, ws->tls, ws->fd, buf, len, deadline);
+}
+
+static ssize_t ws_write(mob_bot *self, mob_ws *ws, const void *buf, size_t len,
+                        int64_t deadline)
+{
+    return mob_tls_maybe_write_all(self, ws->tls, ws->fd, buf, len, deadline);
 }
 
 /* Writes bytes we send on our own (control frames), through the hook when there is one. */
@@ -61,7 +83,7 @@ static int raw_send(mob_bot *self, mob_ws *ws, const void *bytes, size_t len)
     if (ws->send_fn)
         return ws->send_fn(ws->send_ud, bytes, len);
     int64_t dl = mob_now(mob_bot_loop(self)) + ws->io_timeout_ns;
-    ssize_t n = mob_write_all(self, ws->fd, bytes, len, dl);
+    ssize_t n = ws_write(self, ws, bytes, len, dl);
     return n < 0 ? (int)n : 0;
 }
 
@@ -121,7 +143,7 @@ static ssize_t fill(mob_bot *self, mob_ws *ws, size_t need, int64_t deadline)
         ws->state = MOB_WS_CLOSED;
         return -EMSGSIZE;
     }
-    ssize_t n = mob_read(self, ws->fd, ws->buf + ws->end, ws->cap - ws->end, deadline);
+    ssize_t n = ws_read(self, ws, ws->buf + ws->end, ws->cap - ws->end, deadline);
     if (n == 0) {
         ws->state = MOB_WS_CLOSED;
         ws->close_code = MOB_WS_CLOSE_ABNORMAL;
@@ -138,11 +160,10 @@ static ssize_t fill(mob_bot *self, mob_ws *ws, size_t need, int64_t deadline)
 
 /* ---- handshake ------------------------------------------------------------------------- */
 
-int mob_ws_handshake(mob_bot *self, mob_ws *ws, int fd, const char *host, int port,
-                     const char *path, const char *extra, void *buf, size_t cap,
-                     int64_t deadline)
+/* The client's opening handshake on ws, already set up on its connected fd (and TLS). */
+static int upgrade(mob_bot *self, mob_ws *ws, const char *host, int port, const char *path,
+                   const char *extra, int64_t deadline)
 {
-    mob_ws_init(ws, fd, MOB_WS_CLIENT, buf, cap);
     uint8_t nonce[16];
     for (int i = 0; i < 16; i += 4) {
         uint32_t r = next_rand(ws);
@@ -153,7 +174,7 @@ int mob_ws_handshake(mob_bot *self, mob_ws *ws, int fd, const char *host, int po
     int n = mob_ws_build_request((char *)ws->buf, ws->cap, host, port, path, key, extra);
     if (n < 0)
         return n;
-    ssize_t w = mob_write_all(self, fd, ws->buf, (size_t)n, deadline);
+    ssize_t w = ws_write(self, ws, ws->buf, (size_t)n, deadline);
     if (w < 0)
         return (int)w;
     for (;;) {
@@ -172,16 +193,52 @@ int mob_ws_handshake(mob_bot *self, mob_ws *ws, int fd, const char *host, int po
     }
 }
 
+int mob_ws_handshake(mob_bot *self, mob_ws *ws, int fd, const char *host, int port,
+                     const char *path, const char *extra, void *buf, size_t cap,
+                     int64_t deadline)
+{
+    mob_ws_init(ws, fd, MOB_WS_CLIENT, buf, cap);
+    return upgrade(self, ws, host, port, path, extra, deadline);
+}
+
+int mob_ws_dial(mob_bot *self, mob_ws *ws, const char *host, int port, const char *path,
+                const mob_ws_options *opt, void *buf, size_t cap, int64_t deadline)
+{
+    static const mob_ws_options none;
+    if (!opt)
+        opt = &none;
+    mob_ws_init(ws, -1, MOB_WS_CLIENT, buf, cap);
+    ws->phase = MOB_PHASE_CONNECT;
+    struct sockaddr_storage ss;
+    int len = mob_addr_parse(host, port, &ss);
+    if (len < 0)
+        return len;
+    mob_tls_conn *tls = opt->tls && opt->tls->ctx ? opt->tls : NULL;
+    int fd = mob_tls_dial(self, tls, (const struct sockaddr *)&ss, (socklen_t)len,
+                          &opt->connect, opt->server_name ? opt->server_name : host, deadline,
+                          &ws->phase);
+    if (fd < 0)
+        return fd;
+    ws->fd = fd;
+    ws->tls = tls;
+    ws->phase = MOB_PHASE_ANY;
+    seed(ws, fd);
+    int rc = upgrade(self, ws, host, port, path, opt->extra, deadline);
+    if (rc < 0) {
+        if (tls)
+            mob_tls_close(self, tls);
+        mob_close(self, fd);
+        ws->fd = -1;
+        ws->state = MOB_WS_CLOSED;
+    }
+    return rc;
+}
+
 int mob_ws_connect(mob_bot *self, mob_ws *ws, const char *host, int port, const char *path,
                    const char *extra, void *buf, size_t cap, int64_t deadline)
 {
-    int fd = mob_tcp_connect(self, host, port, NULL, deadline);
-    if (fd < 0)
-        return fd;
-    int rc = mob_ws_handshake(self, ws, fd, host, port, path, extra, buf, cap, deadline);
-    if (rc < 0)
-        mob_close(self, fd);
-    return rc;
+    mob_ws_options o = {.extra = extra};
+    return mob_ws_dial(self, ws, host, port, path, &o, buf, cap, deadline);
 }
 
 int mob_ws_accept(mob_bot *self, mob_ws *ws, int fd, void *buf, size_t cap,
@@ -232,12 +289,12 @@ static ssize_t send_frame(mob_bot *self, mob_ws *ws, int fin, int opcode, const 
         size_t hl = mob_ws_frame_encode(out, fin, opcode, NULL, len);
         if (hl + len <= sizeof out) {
             memcpy(out + hl, p, len);
-            ssize_t w = mob_write_all(self, ws->fd, out, hl + len, deadline);
+            ssize_t w = ws_write(self, ws, out, hl + len, deadline);
             return w < 0 ? w : (ssize_t)len;
         }
-        ssize_t w = mob_write_all(self, ws->fd, out, hl, deadline);
+        ssize_t w = ws_write(self, ws, out, hl, deadline);
         if (w >= 0)
-            w = mob_write_all(self, ws->fd, p, len, deadline);
+            w = ws_write(self, ws, p, len, deadline);
         return w < 0 ? w : (ssize_t)len;
     }
     uint8_t mask[4];
@@ -249,7 +306,7 @@ static ssize_t send_frame(mob_bot *self, mob_ws *ws, int fin, int opcode, const 
         size_t k = len - off < sizeof out - used ? len - off : sizeof out - used;
         memcpy(out + used, p + off, k);
         mob_ws_mask(out + used, k, mask, off);
-        ssize_t w = mob_write_all(self, ws->fd, out, used + k, deadline);
+        ssize_t w = ws_write(self, ws, out, used + k, deadline);
         if (w < 0)
             return w;
         off += k;
@@ -381,6 +438,12 @@ ssize_t mob_ws_recv(mob_bot *self, mob_ws *ws, const void **data, int *opcode,
 int mob_ws_close(mob_bot *self, mob_ws *ws, int code, int64_t deadline)
 {
     int rc = 0;
+    if (ws->state == MOB_WS_OPEN && mob_cancelled(self) && ws->tls) {
+        /* Over TLS a close frame is a record the backend writes through the loop, which a
+         * cancelled bot cannot use: the peer sees the connection end. */
+        ws->state = MOB_WS_CLOSED;
+        rc = -ECANCELED;
+    }
     if (ws->state == MOB_WS_OPEN && mob_cancelled(self) && !ws->send_fn && ws->fd >= 0) {
         /* A cancelled bot cannot wait for anything, but the peer should still hear a close
          * rather than a bare end of stream: one try, outside the loop, a few bytes. */
@@ -412,6 +475,8 @@ int mob_ws_close(mob_bot *self, mob_ws *ws, int code, int64_t deadline)
         }
     }
     ws->state = MOB_WS_CLOSED;
+    if (ws->tls)
+        mob_tls_close(self, ws->tls);
     if (ws->fd >= 0)
         mob_close(self, ws->fd);
     ws->fd = -1;

@@ -90,7 +90,7 @@ static int validate(struct mob__cli *cli, const mob_suite **sp, mob_suite_choose
         }
     }
     /* The built-in targets hold one socket per bot: check the machine's limits now. */
-    static const char *const sockets[] = {"http://", "https://", "tcp://", "ws://",
+    static const char *const sockets[] = {"http://", "https://", "tcp://", "ws://", "wss://",
                                           "arena://", "arena+ws://"};
     int fds = 0;
     for (size_t i = 0; o->target && i < sizeof sockets / sizeof sockets[0]; i++)

@@ -16,7 +16,7 @@
 
 static const char usage_text[] =
     "usage: mob [options] TARGET... TARGET: http[s]://HOST:PORT/PATH | tcp://H:P |\n"
-    "                                 ws://HOST:PORT/PATH | arena://HOST:PORT | ./x.so | ./x.c\n"
+    "                                 ws[s]://HOST:PORT/PATH | arena://HOST:PORT | ./x.so | ./x.c\n"
     "       mob merge FILE.json... [--json OUT]   mob report FILE.json... [--html OUT] [--csv P]\n"
     "       mob view [HOST:]PORT [--token T] [--json OUT] [--html OUT] [--expect N]\n"
     "\n"
@@ -49,23 +49,24 @@ static const char usage_text[] =
 
 /* mob --help http: what the built-in protocol suites take. */
 static const char help_http[] =
-    "http://, https://, tcp://, ws://: what the built-in bots send\n"
+    "http://, https://, tcp://, ws://, wss://: what the built-in bots send\n"
     "\n"
     "  -m, --method M         the request method (default GET)\n"
     "  -H, --header 'N: V'    a header field, repeatable (Host replaces the URL's)\n"
     "      --body TEXT|@FILE  the request body (Content-Length is set)\n"
     "      --connection close a new connection (and TLS handshake) for every request\n"
+    "                         (ws[s]://: a new WebSocket for every run)\n"
     "      --expect-status L  statuses that pass, e.g. 200,204 or 2xx or 200-299; any other\n"
     "                         fails as class check (and a listed status >= 400 passes)\n"
     "      --expect-body TEXT the body must contain TEXT in its first 16 KiB (else: check)\n"
-    "      --cacert FILE      https://: trust the CAs in FILE (PEM) instead of the system's\n"
-    "      --insecure         https://: check neither the certificate nor its name\n"
+    "      --cacert FILE      https://, wss://: trust the CAs in FILE (PEM), not the system's\n"
+    "      --insecure         https://, wss://: check neither the certificate nor its name\n"
     "      --buffer N         http(s):// read buffer: the largest response head (default 512)\n"
-    "      --size N           payload bytes of tcp:// and ws:// echoes (default 64)\n"
+    "      --size N           payload bytes of tcp:// and ws[s]:// echoes (default 64)\n"
     "\n"
-    "https:// verifies the server's certificate against the system store (or --cacert) and its\n"
-    "name, sends SNI, offers ALPN http/1.1 and resumes the bot's last session on reconnect.\n"
-    "A failed handshake is a failure of class tls, with the reason in the summary.\n";
+    "https:// and wss:// verify the server's certificate against the system store (or\n"
+    "--cacert) and its name, send SNI, offer ALPN http/1.1 and resume the bot's last session on\n"
+    "reconnect. A failed handshake is a failure of class tls, with the reason in the summary.\n";
 
 /* mob --help thresholds */
 static const char help_thresholds[] =

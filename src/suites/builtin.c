@@ -94,11 +94,11 @@ const mob_suite *mob_builtin_suite(const char *target, const mob_suite_args *arg
         return mob__suite_http(target, args, err, errlen);
     if (has_scheme(target, "tcp://"))
         return mob__suite_tcp(target, args, err, errlen);
-    if (has_scheme(target, "ws://"))
+    if (has_scheme(target, "ws://") || has_scheme(target, "wss://"))
         return mob__suite_ws_echo(target, args, err, errlen);
     if (has_scheme(target, "arena://") || has_scheme(target, "arena+ws://"))
         return mob__suite_arena(target, args, err, errlen);
-    snprintf(err, errlen, "bad target '%s' (want http[s]://, tcp://, ws://, arena:// or a .so)",
+    snprintf(err, errlen, "bad target '%s' (want http[s]://, tcp://, ws[s]://, arena:// or a .so)",
              target);
     return NULL;
 }

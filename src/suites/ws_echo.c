@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ws_echo.c: the suite behind `mob ws://HOST:PORT/PATH`: WebSocket echo bots. Each run sends
- * one --size message (64 bytes by default, at most 4096) and waits for the same bytes back; the runner times
- * the runs and counts the errors by class, and each bot keeps its connection (struct
- * echo_state) in its state between runs.
+ * ws_echo.c: the suite behind `mob ws://HOST:PORT/PATH` and `mob wss://HOST:PORT/PATH`:
+ * WebSocket echo bots. Each run sends one --size message (64 bytes by default, at most 4096)
+ * and waits for the same bytes back; the runner times the runs and counts the errors by
+ * class, and each bot keeps its connection (struct echo_state) in its state between runs.
+ * wss:// runs the same bots over TLS (mob_ws_dial with the bot's mob_tls_conn): one context
+ * for the process from --cacert and --insecure, as https:// has; a failed handshake is a
+ * failure of class tls with the TLS library's reason, and a bot that reconnects resumes its
+ * session. --connection close makes every run open (and, over TLS, resume) a connection of its
+ * own, as it does for http(s)://.
  *
  * Read next: src/suites/builtin.c.
  */
@@ -15,17 +20,20 @@
 #include "suites.h"
 
 struct echo_options {
+    mob_tls_ctx *tls;     /* wss://; NULL: ws:// */
     const char *host;
     int port;
     const char *path;
     size_t message_size;  /* bytes per message; 0: 32 */
     int binary;           /* send binary frames instead of text */
     int64_t timeout_ns;   /* per step when no deadline is given; default 5 s */
+    int conn_close;       /* --connection close: every run opens and closes its WebSocket */
 };
 
 /* One echo bot's connection and buffers, kept between steps; zeroed before the first. */
 struct echo_state {
     mob_ws ws;
+    mob_tls_conn tls;     /* wss://: keeps the session between connections */
     int connected;
     uint64_t seq;
     uint8_t buf[8192];
@@ -36,8 +44,9 @@ struct echo_state {
  * One step of the echo bot: connects on first use (or after an error), sends one message
  * and waits for the same bytes to come back, by `deadline` (0: now + opt->timeout_ns).
  * *latency_ns gets the round-trip time of this step (connect included on the first).
- * Returns 0, or -errno (after which the next step reconnects): -ECONNREFUSED, -ETIMEDOUT,
- * -EPROTO (bad handshake or frame), -EBADMSG (the echo differed), ...
+ * Returns 0, or a failure class (after which the next step reconnects): connect, tls (the
+ * reason in st->tls.reason), timeout, protocol (a bad handshake or frame, or the echo
+ * differed), read, write, ...
  */
 static int echo_step(mob_bot *self, struct echo_state *st, const struct echo_options *opt,
                      int64_t deadline, int64_t *latency_ns)
@@ -52,11 +61,13 @@ static int echo_step(mob_bot *self, struct echo_state *st, const struct echo_opt
         deadline = t0 + timeout;
     *latency_ns = 0;
     if (!st->connected) {
-        int rc = mob_ws_connect(self, &st->ws, opt->host, opt->port,
-                                opt->path ? opt->path : "/", NULL, st->buf, sizeof st->buf,
-                                deadline);
+        if (opt->tls && !st->tls.ctx)
+            mob_tls_conn_init(&st->tls, opt->tls);
+        mob_ws_options wo = {.tls = &st->tls};
+        int rc = mob_ws_dial(self, &st->ws, opt->host, opt->port, opt->path ? opt->path : "/",
+                             &wo, st->buf, sizeof st->buf, deadline);
         if (rc < 0)
-            return rc;
+            return mob_fail_classify(rc, st->ws.phase);
         st->connected = 1;
     }
     /* A message that changes every step, so a stale echo cannot pass for a fresh one. */
@@ -79,20 +90,22 @@ static int echo_step(mob_bot *self, struct echo_state *st, const struct echo_opt
         int code = rc == -EBADMSG ? MOB_WS_CLOSE_PROTOCOL : MOB_WS_CLOSE_GOING_AWAY;
         mob_ws_close(self, &st->ws, code, mob_now(loop) + MOB_NS_PER_SEC / 10);
         st->connected = 0;
-        return rc;
+        return mob_fail_classify(rc, MOB_PHASE_ANY);
     }
     *latency_ns = mob_now(loop) - t0;
     return 0;
 }
 
-/* Closes an echo bot's connection (close handshake with a short deadline). */
+/* Closes an echo bot's connection (close handshake with a short deadline) and drops its TLS
+ * session. */
 static void echo_finish(mob_bot *self, struct echo_state *st)
 {
-    if (!st->connected)
-        return;
-    mob_ws_close(self, &st->ws, MOB_WS_CLOSE_NORMAL,
-                 mob_now(mob_bot_loop(self)) + MOB_NS_PER_SEC);
+    if (st->connected)
+        mob_ws_close(self, &st->ws, MOB_WS_CLOSE_NORMAL,
+                     mob_now(mob_bot_loop(self)) + MOB_NS_PER_SEC);
     st->connected = 0;
+    if (st->tls.ctx)
+        mob_tls_conn_free(self, &st->tls);
 }
 
 static struct {
@@ -110,8 +123,18 @@ static int echo_bot_teardown(mob_worker *w)
 
 static int echo_run(mob_worker *w)
 {
+    struct echo_state *st = w->state;
     int64_t lat;
-    return echo_step(w->bot, w->state, &echo.o, w->deadline, &lat);
+    int cls = echo_step(w->bot, st, &echo.o, w->deadline, &lat);
+    if (cls == MOB_FAIL_NONE && echo.o.conn_close) {
+        mob_ws_close(w->bot, &st->ws, MOB_WS_CLOSE_NORMAL, w->deadline);
+        st->connected = 0;
+    }
+    if (cls == MOB_FAIL_CANCELED)
+        return -ECANCELED;
+    if (cls == MOB_FAIL_TLS)
+        w->reason = st->tls.reason;
+    return cls;
 }
 
 static const mob_scenario echo_scenarios[] = {
@@ -129,14 +152,16 @@ static const mob_suite echo_suite = {
 const mob_suite *mob__suite_ws_echo(const char *target, const mob_suite_args *args, char *err,
                                     size_t errlen)
 {
-    if (strncmp(target, "ws://", 5) != 0 ||
-        mob__suite_host_port(target + 5, echo.host, sizeof echo.host, &echo.port, echo.path,
-                             sizeof echo.path) < 0) {
-        snprintf(err, errlen, "bad URL '%s' (want ws://HOST:PORT/PATH)", target);
+    int tls = strncmp(target, "wss://", 6) == 0;
+    if ((!tls && strncmp(target, "ws://", 5) != 0) ||
+        mob__suite_host_port(target + (tls ? 6 : 5), echo.host, sizeof echo.host, &echo.port,
+                             echo.path, sizeof echo.path) < 0) {
+        snprintf(err, errlen, "bad URL '%s' (want ws[s]://HOST:PORT/PATH)", target);
         return NULL;
     }
     if (mob__suite_resolve(echo.host, echo.port, target, err, errlen) < 0)
         return NULL;
+    mob_tls_ctx_free(echo.o.tls); /* a previous choice's, in a program that runs several */
     memset(&echo.o, 0, sizeof echo.o);
     echo.o.message_size = args->payload_size ? args->payload_size : 64;
     if (echo.o.message_size > sizeof(((struct echo_state *)0)->msg)) {
@@ -144,6 +169,13 @@ const mob_suite *mob__suite_ws_echo(const char *target, const mob_suite_args *ar
                  echo.o.message_size, sizeof(((struct echo_state *)0)->msg));
         return NULL;
     }
+    if (tls) {
+        mob_tls_config cfg = {.cafile = args->cacert, .insecure = args->insecure};
+        echo.o.tls = mob_tls_ctx_new(NULL, &cfg, err, errlen);
+        if (!echo.o.tls)
+            return NULL;
+    }
+    echo.o.conn_close = args->conn_close;
     echo.o.host = echo.host;
     echo.o.port = echo.port;
     echo.o.path = echo.path;
