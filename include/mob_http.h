@@ -226,6 +226,19 @@ typedef struct mob_http_conn_options {
                                     mob_http_conn_init. Borrowed: must outlive the conn. */
 } mob_http_conn_options;
 
+struct mob_http_conn;
+struct mob_http_result;
+
+/*
+ * An observer of a connection's exchanges (the load layer's events: mob_run.h): called just
+ * before a request is sent, connect included (res NULL), and once its response is complete
+ * (res filled; not after a failure, which has no response). It runs on the bot's fiber,
+ * inside the exchange: it must not block, and its time counts in the exchange's latency.
+ */
+typedef void (*mob_http_observer)(mob_bot *self, const struct mob_http_conn *c,
+                                  const struct mob_http_request *req,
+                                  const struct mob_http_result *res, void *ud);
+
 /*
  * One bot's keep-alive connection to one server. The caller owns the struct (on the bot's
  * stack or in its state) and the read buffer; nothing is allocated. The socket is opened on
@@ -248,6 +261,8 @@ typedef struct mob_http_conn {
     /* the caller may set these at any time */
     char *body_buf;
     size_t body_cap;
+    mob_http_observer observe; /* NULL: none, and nothing is paid for it */
+    void *observe_ud;
     /* state */
     int fd;                    /* -1 when not connected */
     uint64_t conn_requests;    /* requests sent on the current connection */

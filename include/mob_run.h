@@ -6,8 +6,9 @@
  * timeline, reports in text, JSON and HdrHistogram's .hgrm format. mob_main() gives a program
  * the whole `mob` command line in one call.
  *
- * The model, in one paragraph. A run has `bots` bots per process. Each bot calls bot_setup,
- * then repeats: pick a scenario (by weight from its own seeded stream, or by the picker), run
+ * The model, in one paragraph. A run has `bots` bots per process. Each bot calls bot_setup
+ * (and session_setup before its first run, session_teardown after its last), then repeats:
+ * pick a scenario (by weight from its own seeded stream, or by the picker), run
  * it, count it, think; until the run's one global deadline, its max runs, or a stop. Then
  * bot_teardown. global_setup runs once before any process is forked, global_teardown once
  * after all of them end. At the deadline every bot still inside a scenario is cancelled
@@ -144,9 +145,21 @@ int mob_kinds_apportion(const int *weights, int n, int64_t amount, int64_t *out)
  * with stop_on_failure); a failing bot_teardown or global_teardown is counted and nothing else
  * happens: teardown always runs to the end.
  *
- * Order: global_setup (once, before forking) → per bot: bot_setup, scenarios..., bot_teardown
- * (also after a failed setup, so it can free what setup made) → global_teardown (once, after
- * every process ended).
+ * The session (molotov's setup_session / teardown_session). A bot's session is what its
+ * scenarios share from one run to the next: its state (w->state) and the connections it holds
+ * there, open from the first scenario run to the bot's end. session_setup runs when the
+ * session is made, just before the bot's first scenario run (after bot_setup; never for a bot
+ * whose bot_setup failed or that ends before its first run): it may open connections, log in,
+ * fill w->state. A failing session_setup is counted (mob_totals.session_setup_failed), the
+ * bot runs no scenario, and the whole run stops (exit 1), as molotov's SESSION_SETUP_FAILED.
+ * session_teardown runs at the bot's end, before bot_teardown, for a session whose setup
+ * succeeded (molotov keeps no session whose setup failed); a failing one is counted
+ * (session_teardown_failed) and nothing else happens. With kinds, the session hooks and the
+ * listeners are the suite's, for the bots of every kind.
+ *
+ * Order: global_setup (once, before forking) → per bot: bot_setup, [session_setup,
+ * scenarios..., session_teardown], bot_teardown (also after a failed setup, so it can free
+ * what setup made) → global_teardown (once, after every process ended).
  */
 typedef struct mob_suite {
     const char *name;                 /* shown in reports; NULL: "mob" */
@@ -159,6 +172,9 @@ typedef struct mob_suite {
      * NULL to end this bot. An unknown name counts as an "other" failure. */
     const char *(*picker)(mob_worker *w);
     void *ud;
+    int (*session_setup)(mob_worker *w);
+    int (*session_teardown)(mob_worker *w);
+    const struct mob_listener *listeners; /* mob_events.h: ended by a NULL fn; NULL: none */
     /* Bytes of per-bot state the runner reserves, zeroed, as the bot's storage (beside the
      * bot, not on its stack: mob_spawn_options.storage_size, at most MOB_STORAGE_MAX) and
      * hands over as w->state before bot_setup (0: none; then bot_setup may set w->state). */
@@ -185,7 +201,7 @@ typedef struct mob_suite {
  * mob_options change layout.
  */
 #define MOB_PLUGIN_SYMBOL "mob_plugin_suite"
-#define MOB_PLUGIN_ABI 2u
+#define MOB_PLUGIN_ABI 3u
 
 /* ======================================================================================== */
 /* Options                                                                                  */
@@ -316,12 +332,15 @@ typedef struct mob_totals {
     uint64_t cancelled;          /* runs cut short by the end of the run (a class of its own:
                                     --force-shutdown, a signal, a run without --timeout) */
     uint64_t setup_failed, teardown_failed, global_teardown_failed;
+    uint64_t session_setup_failed, session_teardown_failed; /* molotov's SESSION_SETUP_FAILED */
+    uint64_t listener_failed;    /* listener calls that returned nonzero (ignored otherwise) */
     uint64_t scheduled, late, dropped; /* rate mode: runs due; begun > 1 ms late; never begun */
     int64_t elapsed_ns;
     int bots_max;                /* most bots alive at once, over all processes */
     int processes;
     int interrupted;             /* the signal that stopped the run (SIGINT, SIGTERM, SIGHUP) */
     int setup_failed_rc;         /* why the first bot setup failed (-errno), which stopped it */
+    int session_setup_failed_rc; /* the same for the first failed session setup */
     int processes_lost;          /* -p children whose results are missing (died, or no fork) */
     uint64_t cut_graceful;       /* of cancelled: runs that ended themselves at a graceful end,
                                     before its grace, because they could not finish (the bots

@@ -49,7 +49,7 @@ public_layer() {
     case $1 in
     mob_base.h | mob.h | mob_io.h) echo core ;;
     mob_fail.h | mob_http.h | mob_tls.h | mob_ws.h) echo proto ;;
-    mob_hist.h | mob_run.h) echo run ;;
+    mob_hist.h | mob_run.h | mob_events.h) echo run ;;
     mob_arena.h) echo arena ;;
     mob_suites.h) echo suites ;;
     mob_test_hooks.h) echo hooks ;;

@@ -215,6 +215,8 @@ int mob_http_exchange(mob_bot *self, mob_http_conn *c, const mob_http_request *r
     MOB_ASSERT(c != NULL && req != NULL && res != NULL, "mob_http_exchange: NULL argument");
     memset(res, 0, sizeof *res);
     c->requests++;
+    if (c->observe)
+        c->observe(self, c, req, NULL, c->observe_ud);
     int retried = 0;
     int reused;
 
@@ -317,6 +319,8 @@ again:
         mob_http_conn_close(self, c);
     res->rc = res->status;
     res->fail = res->status >= 400 ? MOB_FAIL_STATUS : MOB_FAIL_NONE;
+    if (c->observe)
+        c->observe(self, c, req, res, c->observe_ud);
     return res->status;
 }
 

@@ -63,6 +63,7 @@ static const char help_http[] =
     "      --insecure         https://, wss://: check neither the certificate nor its name\n"
     "      --buffer N         http(s):// read buffer: the largest response head (default 512)\n"
     "      --size N           payload bytes of tcp:// and ws[s]:// echoes (default 64)\n"
+    "  -vv                    print each request and response line (20 a second at most)\n"
     "\n"
     "https:// and wss:// verify the server's certificate against the system store (or\n"
     "--cacert) and its name, send SNI, offer ALPN http/1.1 and resume the bot's last session on\n"

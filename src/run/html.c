@@ -238,10 +238,13 @@ static void run_table(FILE *f, const mob_result *r, int exit_code)
     fprintf(f, "<tr><td>seed</td><td>%llu</td></tr>\n", (unsigned long long)t->seed);
     fprintf(f, "<tr><td>runs cut by the end</td><td>%llu</td></tr>\n",
             (unsigned long long)t->cancelled);
-    fprintf(f, "<tr><td>hooks failed</td><td>setup %llu, teardown %llu, global teardown %llu"
-               "</td></tr>\n",
+    fprintf(f, "<tr><td>hooks failed</td><td>setup %llu, teardown %llu, global teardown %llu, "
+               "session setup %llu, session teardown %llu; listener calls %llu</td></tr>\n",
             (unsigned long long)t->setup_failed, (unsigned long long)t->teardown_failed,
-            (unsigned long long)t->global_teardown_failed);
+            (unsigned long long)t->global_teardown_failed,
+            (unsigned long long)t->session_setup_failed,
+            (unsigned long long)t->session_teardown_failed,
+            (unsigned long long)t->listener_failed);
     fprintf(f, "<tr><td>ended</td><td>%s%s</td></tr>\n",
             t->interrupted ? "interrupted by a signal" : "normally",
             t->stopped_on_failure ? ", stopped on the first failure (-x)" : "");

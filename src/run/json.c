@@ -278,6 +278,10 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
     r->t.setup_failed = get_u64(t, "setup_failed");
     r->t.teardown_failed = get_u64(t, "teardown_failed");
     r->t.global_teardown_failed = get_u64(t, "global_teardown_failed");
+    r->t.session_setup_failed = get_u64(t, "session_setup_failed");
+    r->t.session_teardown_failed = get_u64(t, "session_teardown_failed");
+    r->t.session_setup_failed_rc = (int)get_i64(t, "session_setup_failed_rc");
+    r->t.listener_failed = get_u64(t, "listener_failed");
     r->t.scheduled = get_u64(t, "scheduled");
     r->t.late = get_u64(t, "late");
     r->t.dropped = get_u64(t, "dropped");

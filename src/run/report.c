@@ -104,10 +104,20 @@ void mob_result_print(const mob_result *r, FILE *out)
     }
     if (t->setup_failed_rc)
         fprintf(out, "  Stopped: a bot's setup failed (%s)\n", mob_strerror(t->setup_failed_rc));
+    if (t->session_setup_failed_rc)
+        fprintf(out, "  Stopped: a bot's session setup failed (%s)\n",
+                mob_strerror(t->session_setup_failed_rc));
     if (t->setup_failed || t->teardown_failed || t->global_teardown_failed)
         fprintf(out, "  Hooks failed: setup %llu, teardown %llu, global teardown %llu\n",
                 (unsigned long long)t->setup_failed, (unsigned long long)t->teardown_failed,
                 (unsigned long long)t->global_teardown_failed);
+    if (t->session_setup_failed || t->session_teardown_failed)
+        fprintf(out, "  Session hooks failed: setup %llu, teardown %llu\n",
+                (unsigned long long)t->session_setup_failed,
+                (unsigned long long)t->session_teardown_failed);
+    if (t->listener_failed)
+        fprintf(out, "  Listener calls failed: %llu (ignored)\n",
+                (unsigned long long)t->listener_failed);
     if (r->rate > 0)
         fprintf(out, "  Rate %.1f/s: %llu scheduled, %llu late (>1ms), %llu dropped\n", r->rate,
                 (unsigned long long)t->scheduled, (unsigned long long)t->late,
@@ -262,14 +272,18 @@ void mob__result_json_write(const mob_result *r, FILE *f)
                "\"global_teardown_failed\":%llu,\"scheduled\":%llu,\"late\":%llu,"
                "\"dropped\":%llu,\"elapsed_ns\":%lld,\"bots_max\":%d,\"processes\":%d,"
                "\"interrupted\":%d,\"stopped_on_failure\":%d,\"setup_failed_rc\":%d,\"processes_lost\":%d,"
-               "\"cut_graceful\":%llu,"
+               "\"cut_graceful\":%llu,\"session_setup_failed\":%llu,"
+               "\"session_teardown_failed\":%llu,\"session_setup_failed_rc\":%d,"
+               "\"listener_failed\":%llu,"
                "\"seed\":\"%llu\"},\n",
             (unsigned long long)t->cancelled, (unsigned long long)t->setup_failed,
             (unsigned long long)t->teardown_failed, (unsigned long long)t->global_teardown_failed,
             (unsigned long long)t->scheduled, (unsigned long long)t->late,
             (unsigned long long)t->dropped, (long long)t->elapsed_ns, t->bots_max, t->processes,
             t->interrupted, t->stopped_on_failure, t->setup_failed_rc, t->processes_lost,
-            (unsigned long long)t->cut_graceful,
+            (unsigned long long)t->cut_graceful, (unsigned long long)t->session_setup_failed,
+            (unsigned long long)t->session_teardown_failed, t->session_setup_failed_rc,
+            (unsigned long long)t->listener_failed,
             (unsigned long long)t->seed);
     fprintf(f, "\"thresholds\":[");
     for (int i = 0; i < r->nth; i++) {

@@ -10,6 +10,7 @@
 #include <signal.h>
 
 #include "mob_base.h"
+#include "mob_events.h"
 #include "mob_run.h"
 
 /* ---- stats.c -------------------------------------------------------------------------- */
@@ -227,10 +228,78 @@ void mob__result_add_msg(mob_result *r, const struct mob__info_entry *e);
 /* The log's messages and losses into r, at the end of the run. */
 void mob__result_take_msgs(mob_result *r, const struct mob__info_log *m);
 
-/* What mob_worker.internal points to: the bot's open spans. */
+/* A budget of `max` a second (by the real clock): 1 and one more taken when the current
+ * second has room, else 0. */
+static inline int mob__per_second(int64_t *window, int *in_window, int max)
+{
+    int64_t sec = mob_clock_ns() / MOB_NS_PER_SEC;
+    if (sec != *window) {
+        *window = sec;
+        *in_window = 0;
+    }
+    if (*in_window >= max)
+        return 0;
+    (*in_window)++;
+    return 1;
+}
+
+/* ---- events.c ------------------------------------------------------------------------- */
+
+/* One process's listeners and session hooks (events.c). */
+struct mob__events {
+    const mob_suite *suite;
+    const mob_options *o;
+    mob_result *res;
+    int n;                    /* listeners in the suite's table: 0 costs nothing */
+    int vv;                   /* -vv: print the HTTP request and response lines */
+    int workers;              /* the count current_workers last said */
+    uint64_t told[MOB_EV_NKINDS]; /* bit i: listener i's failure on this kind was reported */
+    int64_t window;           /* -vv's rate limit, and what it did not show */
+    int in_window;
+    uint64_t vv_dropped;
+};
+
+void mob__events_init(struct mob__events *ev, const mob_suite *s, const mob_options *o,
+                      mob_result *res);
+/* The end of the process: -vv says how many exchanges it did not show. */
+void mob__events_finish(struct mob__events *ev);
+void mob__events_scenario(struct mob__events *ev, mob_worker *w, const char *scenario,
+                          int kind, int cls, int rc);
+void mob__events_workers_changed(struct mob__events *ev, int n);
+/* Makes w's session if it has none (session_setup): 0, or the failure, counted and said
+ * (stopping: the run is ending, so the failure stops nothing). */
+int mob__session_make(struct mob__events *ev, mob_worker *w, int stopping);
+/* Ends w's session if it has one (session_teardown). */
+void mob__session_end(struct mob__events *ev, mob_worker *w);
+
+static inline void mob__events_start(struct mob__events *ev, mob_worker *w, const char *sc)
+{
+    if (ev->n)
+        mob__events_scenario(ev, w, sc, MOB_EV_SCENARIO_START, 0, 0);
+}
+
+/* cls: the run's class (0 success; MOB_FAIL_CANCELED when the end of the run cut it). */
+static inline void mob__events_end(struct mob__events *ev, mob_worker *w, const char *sc,
+                                   int cls, int rc)
+{
+    if (ev->n)
+        mob__events_scenario(ev, w, sc, cls ? MOB_EV_SCENARIO_FAILURE : MOB_EV_SCENARIO_SUCCESS,
+                             cls, rc);
+}
+
+static inline void mob__events_workers(struct mob__events *ev, int n)
+{
+    if (ev->n && n != ev->workers)
+        mob__events_workers_changed(ev, n);
+}
+
+/* What mob_worker.internal points to: the bot's open spans, its session, its events. */
 struct mob__wstate {
     mob_result *res;
     struct mob__info_log *msgs;
+    struct mob__events *ev;
+    int session;              /* made: session_teardown is due at the bot's end */
+    int vv_shown;             /* -vv showed this exchange's request: show its response */
     int depth;
     struct {
         int idx;

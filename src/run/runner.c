@@ -56,6 +56,7 @@ struct run {
     void *ud;
     struct mob__info_log msgs;    /* the bots' info messages (span.c) */
     struct mob__watch *watch; /* dashboard, reporters, statsd (watch.c), or NULL */
+    struct mob__events ev;    /* listeners and session hooks (events.c) */
     int id_base;              /* --index I/N: machine I's bots start at I * processes * cap */
     struct mob__sizing *sizing; /* --sizing in one process (sizing.c); a -p parent judges its
                                    children and raises p->live->stop */
@@ -183,6 +184,10 @@ static intptr_t worker_main(mob_bot *self, void *arg)
         int idx = next_scenario(kind, o, w, &single_pos);
         if (idx == -1)
             break;
+        if (!sl->ws.session && mob__session_make(&run->ev, w, run->stopping) < 0) {
+            stop_run(run); /* molotov: a session that cannot be made stops the run */
+            break;
+        }
         int64_t t0 = real_now();
         if (o->rate > 0) {
             if (t0 - due > LATE_NS)
@@ -211,6 +216,7 @@ static intptr_t worker_main(mob_bot *self, void *arg)
         }
         const mob_scenario *sc = kind->table.s[idx];
         int ri = kind->first + idx; /* in the result */
+        mob__events_start(&run->ev, w, res->scen[ri].name);
         sl->in_run = 1;
         int rc = sc->fn(w);
         sl->in_run = 0;
@@ -221,6 +227,7 @@ static intptr_t worker_main(mob_bot *self, void *arg)
         if (cls < 0 || (cls > 0 && (mob_cancelled(self) || (cut_at_end && t1 >= run->end)))) {
             /* Cut by the end of the run (forced, a signal, or no --timeout to wait for): not
              * the server's fault, but counted, so a dead server never reads as a clean run. */
+            mob__events_end(&run->ev, w, res->scen[ri].name, MOB_FAIL_CANCELED, rc);
             res->t.cancelled++;
             res->scen[ri].cut++;
             if (!o->force_shutdown && !mob__stop_signal && !cut_at_end &&
@@ -230,6 +237,7 @@ static intptr_t worker_main(mob_bot *self, void *arg)
             break;
         }
         mob__result_record(res, ri, cls, t1 - due);
+        mob__events_end(&run->ev, w, res->scen[ri].name, cls, rc);
         if (cls > 0 && w->reason)
             mob__result_reason(res, cls, w->reason);
         if (cls > 0 && o->verbose && run->printed < VERBOSE_MAX) {
@@ -264,6 +272,7 @@ static intptr_t worker_main(mob_bot *self, void *arg)
         }
     }
 teardown:
+    mob__session_end(&run->ev, w);
     if (kind->def.bot_teardown && kind->def.bot_teardown(w) != 0)
         res->t.teardown_failed++;
     if (o->rate > 0) {
@@ -275,6 +284,7 @@ teardown:
     }
     sl->running = 0;
     run->alive--;
+    mob__events_workers(&run->ev, run->alive);
     if (run->alive == 0)
         mob_event_set(run->wake);
     return 0;
@@ -297,9 +307,7 @@ static int spawn_one(struct run *run)
         sl->w.ud = sl->kind->def.ud ? sl->kind->def.ud : run->ud;
         sl->w.opt = run->o;
         sl->w.deadline = MOB_FOREVER;
-        sl->ws.res = run->res;
-        sl->ws.msgs = &run->msgs;
-        sl->ws.depth = 0;
+        sl->ws = (struct mob__wstate){.res = run->res, .msgs = &run->msgs, .ev = &run->ev};
         sl->w.internal = &sl->ws;
         mob__rng_seed(sl->w.rng, run->o->seed, (uint64_t)sl->w.id);
         mob_spawn_options so = {0};
@@ -315,6 +323,7 @@ static int spawn_one(struct run *run)
         run->alive++;
         if (run->alive > run->res->t.bots_max)
             run->res->t.bots_max = run->alive;
+        mob__events_workers(&run->ev, run->alive);
         return 0;
     }
     return -ENOSPC;
@@ -512,6 +521,7 @@ int mob__run_process(const struct mob__proc *p, mob_result **out)
         rc = -ENOMEM;
         goto out;
     }
+    mob__events_init(&run.ev, p->suite, o, run.res);
     run.msgs.print = o->verbose > 0;
     run.msgs.watched = 1; /* the report keeps the latest, even when no live view shows them */
     run.res->t.seed = o->seed;
@@ -543,6 +553,7 @@ out:
     mob__sizing_end(run.sizing, rc == 0 ? run.res : NULL);
     if (rc == 0) {
         mob__result_take_msgs(run.res, &run.msgs);
+        mob__events_finish(&run.ev);
         *out = run.res;
     } else
         mob_result_free(run.res);

@@ -53,16 +53,10 @@ void mob_info(mob_worker *w, const char *fmt, ...)
     struct mob__info_log *m = ws ? ws->msgs : NULL;
     if (!m || !m->watched)
         return;
-    int64_t now = mob_clock_ns(), sec = now / MOB_NS_PER_SEC;
-    if (sec != m->window) {
-        m->window = sec;
-        m->in_window = 0;
-    }
-    if (m->in_window >= MOB__MSG_PER_S) {
+    if (!mob__per_second(&m->window, &m->in_window, MOB__MSG_PER_S)) {
         m->dropped++;
         return;
     }
-    m->in_window++;
     struct mob__info_entry *e = &m->ring[m->seq % MOB__MSG_RING];
     va_list ap;
     va_start(ap, fmt);

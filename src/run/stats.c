@@ -373,11 +373,16 @@ int mob_result_merge(mob_result *dst, const mob_result *src)
     add_u64(&a->setup_failed, b->setup_failed, &over);
     add_u64(&a->teardown_failed, b->teardown_failed, &over);
     add_u64(&a->global_teardown_failed, b->global_teardown_failed, &over);
+    add_u64(&a->session_setup_failed, b->session_setup_failed, &over);
+    add_u64(&a->session_teardown_failed, b->session_teardown_failed, &over);
+    add_u64(&a->listener_failed, b->listener_failed, &over);
     add_u64(&a->scheduled, b->scheduled, &over);
     add_u64(&a->late, b->late, &over);
     add_u64(&a->dropped, b->dropped, &over);
     if (!a->setup_failed_rc)
         a->setup_failed_rc = b->setup_failed_rc;
+    if (!a->session_setup_failed_rc)
+        a->session_setup_failed_rc = b->session_setup_failed_rc;
     a->processes_lost += b->processes_lost;
     if (src->lost) {
         size_t la = dst->lost ? strlen(dst->lost) : 0, lb = strlen(src->lost);
@@ -484,7 +489,8 @@ int mob_result_exit_code(const mob_result *r, const mob_options *o)
     const mob_totals *t = &r->t;
     if (t->interrupted > 0 && t->interrupted < 64)
         return 128 + t->interrupted; /* as a shell reports a process the signal ended */
-    if (t->processes_lost || t->stopped_on_failure || t->setup_failed_rc || r->threshold_stop[0])
+    if (t->processes_lost || t->stopped_on_failure || t->setup_failed_rc ||
+        t->session_setup_failed_rc || r->threshold_stop[0])
         return 1;
     if (r->sizing.asked && !r->sizing.reached)
         return 1; /* a sizing run that found no limit has no answer to give */
@@ -493,7 +499,8 @@ int mob_result_exit_code(const mob_result *r, const mob_options *o)
             return 1; /* k6: a threshold that fails fails the run */
     /* Cut runs count against the gates: a server that never answers must not pass them. Not
      * those that ended themselves at a graceful end because the bots they waited on had left. */
-    uint64_t bad = t->failures + (t->cancelled - t->cut_graceful) + t->setup_failed;
+    uint64_t bad = t->failures + (t->cancelled - t->cut_graceful) + t->setup_failed +
+                   t->session_setup_failed;
     if (o && o->fail_threshold >= 0 && bad >= (uint64_t)o->fail_threshold)
         return 1;
     if (o && o->stop_on_failure && bad > 0)

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mob_events.h"
 #include "mob_http.h"
 #include "suites.h"
 
@@ -54,6 +55,7 @@ static int http_bot_setup(mob_worker *w)
     int rc = mob_http_conn_init(&st->conn, http.url.host, http.url.port, st->buf, buffer_size,
                                 &copt);
     st->conn.req = &http.req;
+    mob_worker_observe_http(w, &st->conn); /* events and -vv, when something listens */
     if (http.expect_body) {
         st->conn.body_buf = st->buf + buffer_size;
         st->conn.body_cap = EXPECT_BODY_CAP;

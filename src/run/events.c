@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * events.c: molotov's session fixtures and events. A bot's session is made just before its
+ * first scenario run (session_setup) and ended at the bot's end, before bot_teardown
+ * (session_teardown); mob_run.h says what a session is and what a failure of each does.
+ * Events go to the suite's listeners on the fiber of the bot they are about: scenario start,
+ * success and failure (sent by the runner), current workers (each time the process's count of
+ * live bots changes), HTTP requests and responses (an observer the HTTP client calls, set on
+ * a bot's connection only when something listens), and custom events. A failing listener is
+ * counted, reported once per listener and event kind, and otherwise ignored. -vv is molotov's
+ * StdoutListener: each HTTP request and response line on stderr, at most MOB__MSG_PER_S
+ * exchanges a second per process (the rest are counted and said at the end), so that it
+ * cannot turn a load test into a test of the terminal.
+ *
+ * With no listener and no -vv, the runner's calls stop at one test of ev->n (run.h's inline
+ * wrappers) and no connection has an observer.
+ *
+ * Read next: src/run/runner.c (where the calls are), src/proto/http_client.c (the observer).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mob_http.h"
+#include "run.h"
+
+static const char *const kind_names[MOB_EV_NKINDS] = {
+    "sending_request", "response_received", "scenario_start", "scenario_success",
+    "scenario_failure", "current_workers", "custom",
+};
+
+void mob__events_init(struct mob__events *ev, const mob_suite *s, const mob_options *o,
+                      mob_result *res)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->suite = s;
+    ev->o = o;
+    ev->res = res;
+    for (const mob_listener *l = s->listeners; l && l->fn; l++)
+        ev->n++;
+    ev->vv = o->verbose >= 2 && !o->quiet;
+}
+
+void mob__events_finish(struct mob__events *ev)
+{
+    if (ev->vv && ev->vv_dropped)
+        fprintf(stderr, "mob: -vv: %llu HTTP exchanges not shown (at most %d a second are)\n",
+                (unsigned long long)ev->vv_dropped, MOB__MSG_PER_S);
+}
+
+/* The first failure of listener i on this kind of event is said once, with its reason. */
+static void listener_failed(struct mob__events *ev, int i, const mob_run_event *e, int rc)
+{
+    ev->res->t.listener_failed++;
+    uint64_t bit = (uint64_t)1 << (i < 63 ? i : 63);
+    if ((ev->told[e->kind] & bit) || ev->o->quiet)
+        return;
+    ev->told[e->kind] |= bit;
+    const mob_listener *l = &ev->suite->listeners[i];
+    char who[64], why[32];
+    if (l->name)
+        snprintf(who, sizeof who, "%s", l->name);
+    else
+        snprintf(who, sizeof who, "listener %d", i);
+    snprintf(why, sizeof why, "it returned %d", rc);
+    fprintf(stderr, "mob: %s failed on %s%s: %s; ignored (said once per listener and event "
+            "kind)\n", who, e->kind == MOB_EV_CUSTOM ? "custom event " : "", e->name,
+            rc < 0 ? mob_strerror(rc) : why);
+}
+
+/* Calls every listener with e, in the table's order. Returns how many were called. */
+static int emit(struct mob__events *ev, mob_worker *w, mob_run_event *e)
+{
+    if (!e->name)
+        e->name = kind_names[e->kind];
+    for (int i = 0; i < ev->n; i++) {
+        const mob_listener *l = &ev->suite->listeners[i];
+        int rc = l->fn(w, e, l->ud);
+        if (rc != 0)
+            listener_failed(ev, i, e, rc);
+    }
+    return ev->n;
+}
+
+void mob__events_scenario(struct mob__events *ev, mob_worker *w, const char *scenario,
+                          int kind, int cls, int rc)
+{
+    mob_run_event e = {.kind = kind, .scenario = scenario, .fail = cls};
+    if (kind == MOB_EV_SCENARIO_FAILURE)
+        e.reason = w->reason ? w->reason : rc < 0 ? mob_errname(rc) : NULL;
+    emit(ev, w, &e);
+}
+
+void mob__events_workers_changed(struct mob__events *ev, int n)
+{
+    ev->workers = n;
+    mob_run_event e = {.kind = MOB_EV_CURRENT_WORKERS, .workers = n};
+    emit(ev, NULL, &e);
+}
+
+int mob_run_event_send(mob_worker *w, const char *name, const void *data)
+{
+    if (!name)
+        return -EINVAL;
+    struct mob__wstate *ws = w ? w->internal : NULL;
+    if (!ws || !ws->ev || ws->ev->n == 0)
+        return 0;
+    mob_run_event e = {.kind = MOB_EV_CUSTOM, .name = name, .data = data};
+    return emit(ws->ev, w, &e);
+}
+
+/* Why a hook failed, in words: the reason it gave, its error, or that it returned nonzero. */
+static const char *hook_why(const mob_worker *w, int rc)
+{
+    if (w->reason)
+        return w->reason;
+    return rc < 0 ? mob_strerror(rc) : "it returned nonzero";
+}
+
+int mob__session_make(struct mob__events *ev, mob_worker *w, int stopping)
+{
+    struct mob__wstate *ws = w->internal;
+    int rc = ev->suite->session_setup ? ev->suite->session_setup(w) : 0;
+    if (rc == 0) {
+        ws->session = 1;
+        return 0;
+    }
+    mob_totals *t = &ev->res->t;
+    t->session_setup_failed++;
+    if (!stopping && !t->session_setup_failed_rc) { /* cut by the end: not the bot's fault */
+        t->session_setup_failed_rc = rc < 0 ? rc : -EINVAL;
+        if (!ev->o->quiet)
+            fprintf(stderr, "mob: bot %d: session setup failed: %s; the run stops\n", w->id,
+                    hook_why(w, rc));
+    }
+    w->reason = NULL;
+    return rc < 0 ? rc : -EINVAL;
+}
+
+void mob__session_end(struct mob__events *ev, mob_worker *w)
+{
+    struct mob__wstate *ws = w->internal;
+    if (!ws->session)
+        return;
+    ws->session = 0;
+    int rc = ev->suite->session_teardown ? ev->suite->session_teardown(w) : 0;
+    if (rc == 0)
+        return;
+    /* Reported and ignored, as molotov prints teardown_session's error and goes on. */
+    if (!ev->res->t.session_teardown_failed++ && !ev->o->quiet)
+        fprintf(stderr, "mob: bot %d: session teardown failed: %s (counted, ignored)\n", w->id,
+                hook_why(w, rc));
+    w->reason = NULL;
+}
+
+/* -vv: the request line, or the response's, of one exchange in MOB__MSG_PER_S a second. */
+static void print_exchange(struct mob__events *ev, struct mob__wstate *ws, const mob_worker *w,
+                           const mob_run_event *e)
+{
+    if (e->kind == MOB_EV_SENDING_REQUEST) {
+        ws->vv_shown = mob__per_second(&ev->window, &ev->in_window, MOB__MSG_PER_S);
+        if (!ws->vv_shown) {
+            ev->vv_dropped++;
+            return;
+        }
+        fprintf(stderr, "[W:%d] > %.*s %.*s (%zu bytes)\n", w->id, (int)e->method_len,
+                e->method, (int)e->target_len, e->target, e->request_len);
+    } else if (ws->vv_shown) {
+        ws->vv_shown = 0;
+        fprintf(stderr, "[W:%d] < %d, %d header fields, %llu body bytes, %.3f ms\n", w->id,
+                e->status, e->nheaders, (unsigned long long)e->body_len,
+                (double)e->latency_ns / 1e6);
+    }
+}
+
+/* The HTTP client's observer (mob_http_observer): the exchange as an event. */
+static void observe(mob_bot *self, const struct mob_http_conn *c, const mob_http_request *req,
+                    const mob_http_result *res, void *ud)
+{
+    (void)self, (void)c;
+    mob_worker *w = ud;
+    struct mob__wstate *ws = w->internal;
+    mob_run_event e = {.kind = res ? MOB_EV_RESPONSE_RECEIVED : MOB_EV_SENDING_REQUEST};
+    /* The request line, "METHOD TARGET HTTP/1.1": prebuilt, so always well formed. */
+    const char *p = req->data, *end = req->data + req->len;
+    const char *sp = memchr(p, ' ', req->len);
+    const char *sp2 = sp ? memchr(sp + 1, ' ', (size_t)(end - sp - 1)) : NULL;
+    e.method = p;
+    e.method_len = sp ? (size_t)(sp - p) : 0;
+    e.target = sp ? sp + 1 : p;
+    e.target_len = sp2 ? (size_t)(sp2 - sp - 1) : 0;
+    e.request_len = req->len;
+    if (res) {
+        e.status = res->status;
+        e.nheaders = res->resp ? (int)res->resp->f.num_headers : 0;
+        e.body_len = res->body_len;
+        e.latency_ns = res->end_ns - res->start_ns;
+    }
+    if (ws->ev->vv)
+        print_exchange(ws->ev, ws, w, &e);
+    if (ws->ev->n)
+        emit(ws->ev, w, &e);
+}
+
+void mob_worker_observe_http(mob_worker *w, struct mob_http_conn *c)
+{
+    struct mob__wstate *ws = w ? w->internal : NULL;
+    if (!c || !ws || !ws->ev || (ws->ev->n == 0 && !ws->ev->vv))
+        return;
+    c->observe = observe;
+    c->observe_ud = w;
+}
