@@ -96,6 +96,21 @@ Test(sizing, stops_once_the_failure_ratio_passes_the_tolerance_with_the_bots_pas
     cr_assert_not_null(strstr(o.out, want), "the summary says what the JSON says: %s", o.out);
     cr_assert_eq(json_double(z, "tolerance"), TOLERANCE);
     cr_assert_geq(json_double(z, "ok") + json_double(z, "failures"), 100, "molotov's floor");
+    /* Read back by `mob report`: the same verdict in its summary and in the HTML report. */
+    char json[] = "/tmp/mob-sizing-XXXXXX", html[] = "/tmp/mob-sizing-XXXXXX";
+    FILE *f = fdopen(mkstemp(json), "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+    close(mkstemp(html));
+    MOB(&o, "report", json, "--html", html);
+    unlink(json);
+    cr_assert_not_null(strstr(o.out, want), "mob report: %s%s", o.out, o.err);
+    const char *page = test_read_file(html);
+    unlink(html);
+    const char *row = strstr(page, "id=\"sizing\"");
+    cr_assert(row && strstr(row, "Sizing is over! Error Ratio") && strstr(row, want), "%.2000s",
+              page);
 }
 
 Test(sizing, with_two_processes_the_verdict_is_the_whole_runs, .timeout = 30)

@@ -268,6 +268,18 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
     const struct mob__jnode *stop = mob__jget(root, "threshold_stop");
     if (stop && stop->type == MOB__J_STR)
         snprintf(r->threshold_stop, sizeof r->threshold_stop, "%s", stop->str);
+    const struct mob__jnode *z = mob__jget(root, "sizing"), *zr = mob__jget(z, "reached");
+    if (z && z->type == MOB__J_OBJ) { /* --sizing's verdict (sizing.c) */
+        r->sizing.asked = 1;
+        r->sizing.reached = zr && zr->type == MOB__J_BOOL && zr->b;
+        r->sizing.ratio = get_d(z, "ratio");
+        r->sizing.bots = (int)get_i64(z, "bots");
+        r->sizing.ok = get_u64(z, "ok");
+        r->sizing.failures = get_u64(z, "failures");
+        r->sizing.at_ns = get_i64(z, "at_ns");
+        r->sizing.tolerance = get_d(z, "tolerance");
+        r->sizing.window_ns = get_i64(z, "window_ns");
+    }
     const struct mob__jnode *why = mob__jget(t, "reasons");
     for (int c = 1; why && why->type == MOB__J_OBJ && c < MOB_FAIL_NCLASS; c++) {
         const struct mob__jnode *v = mob__jget(why, mob_fail_name(c));

@@ -11,6 +11,8 @@
   4. The HTML report of run 1, opened from disk: it renders, with the JSON's totals.
   5. The HTML report of a run of two kinds of bot (examples/10-kinds): its kinds and
      KIND/SCENARIO rows are the JSON's.
+  6. The HTML report of a --sizing run against tests/hostile cap:10: its sizing row says the
+     JSON's verdict (molotov's "Sizing is over! ... obtained with N workers").
 
 With --screenshots DIR it saves dashboard.png, view.png and report.png there (README's).
 Usage: tools/browser/check.py [--build build] [--screenshots DIR]
@@ -225,6 +227,22 @@ def main():
         if shots:
             open_page(b, "file://" + os.path.join(tmp, "ex.html"))
             b.screenshot(os.path.join(shots, "report.png"))
+
+        # 6. A sizing run's HTML report, against a server with room for 10 connections.
+        hostile = subprocess.Popen([os.path.join(os.path.dirname(mob), "tests", "hostile"),
+                                    "--lifetime", "30", "cap:10"], stdout=subprocess.PIPE)
+        procs.append(hostile)
+        hport = int(hostile.stdout.readline())
+        sj, sh = os.path.join(tmp, "sizing.json"), os.path.join(tmp, "sizing.html")
+        subprocess.run([mob, f"http://127.0.0.1:{hport}/", "--sizing", "-w", "40", "--ramp-up",
+                        "4s", "--sizing-window", "1s", "--no-live", "-q", "--json", sj,
+                        "--html", sh], check=False, timeout=30)
+        verdict = json.load(open(sj)).get("sizing", {})
+        open_page(b, "file://" + sh)
+        row = b.eval("(document.getElementById('sizing') || {}).textContent || ''")
+        check(verdict.get("reached") is True and "Sizing is over! Error Ratio" in row and
+              f"obtained with {verdict.get('bots')} workers" in row,
+              f"the HTML report of a --sizing run shows the JSON's verdict: {row!r}")
     finally:
         b.close()
         for q in procs:
