@@ -5,13 +5,14 @@
  * tests start on 127.0.0.1: the TLS test server (test_tls_server.h) forwarding to the plain
  * WebSocket echo server (test_ws_echo.h) in a thread of its own. Its certificate is
  * self-signed for IP 127.0.0.1 and DNS localhost; the stalling mode never answers the
- * ClientHello. The suites are named tls_ws* so that the TLS=0 leg of .ci/run runs them too.
+ * ClientHello, and one test's server answers the handshake with bytes that are no TLS record. The suites are named tls_ws* so that the TLS=0 leg of .ci/run runs them too.
  *
  * Bots record what they saw; assertions run on the main stack after mob_loop_run returns.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -240,6 +241,31 @@ Test(tls_ws_cli, a_stalled_handshake_ends_at_timeout, .timeout = 30)
     cr_assert_eq(o.code, 1, "nothing succeeded: %s", o.out);
     cr_assert(strstr(o.out, "timeout 1"), "%s", o.out);
     cr_assert_lt(o.wall_ns, 5 * SEC, "ended by its deadline, not hung");
+    test_tls_server_stop();
+}
+
+/* A hostile server: after the handshake, bytes that are no TLS record. */
+static void serve_garbage(SSL *ssl, void *arg)
+{
+    (void)arg;
+    static const char junk[] = "HTTP/1.1 101 Switching Protocols\r\n\r\n";
+    char b[4096];
+    if (write(SSL_get_fd(ssl), junk, sizeof junk - 1) > 0)
+        while (read(SSL_get_fd(ssl), b, sizeof b) > 0) /* until the client gives up */
+            ;
+}
+
+Test(tls_ws_cli, a_broken_record_is_a_protocol_failure_with_the_tls_reason, .timeout = 30)
+{
+    test_tls_server_start(0, serve_garbage, NULL);
+    char url[64];
+    snprintf(url, sizeof url, "wss://127.0.0.1:%d/", tls_srv.port);
+    struct test_out o;
+    MOB(&o, url, "-w", "1", "-r", "2", "--cacert", tls_srv.cert_path, "--no-live");
+    cr_assert_eq(o.code, 1, "%s", o.out);
+    cr_assert(strstr(o.out, "protocol 2"), "%s", o.out);
+    cr_assert(strstr(o.out, "protocol: TLS record error"), "the TLS library's reason: %s",
+              o.out);
     test_tls_server_stop();
 }
 

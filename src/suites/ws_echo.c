@@ -132,7 +132,9 @@ static int echo_run(mob_worker *w)
     }
     if (cls == MOB_FAIL_CANCELED)
         return -ECANCELED;
-    if (cls == MOB_FAIL_TLS)
+    /* A failed handshake says why; so does a broken record later (the reason is cleared by
+     * each handshake, so a WebSocket protocol error on a sound record has none). */
+    if (cls == MOB_FAIL_TLS || (cls == MOB_FAIL_PROTOCOL && st->tls.ctx && st->tls.reason[0]))
         w->reason = st->tls.reason;
     return cls;
 }
