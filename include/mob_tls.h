@@ -6,7 +6,8 @@
  *
  * 1. The seam (mob_tls_backend): what a TLS library must provide. Nine small functions over
  *    an opaque per-connection object: handshake, read, write, shutdown, session save and
- *    restore for resumption, the reason of the last failure, free. A backend never touches
+ *    restore for resumption, the reason of the last failure, free, and an optional
+ *    `pending` that lets a bot whose socket is drained park at once. A backend never touches
  *    the socket: it moves bytes through the two callbacks of mob_tls_io, which say
  *    MOB_TLS_WANT_READ / MOB_TLS_WANT_WRITE instead of blocking, and returns those same codes
  *    when it needs the network. The OpenSSL 3 backend (src/proto/tls_openssl.c) is built
@@ -94,6 +95,11 @@ typedef struct mob_tls_backend {
     const char *(*reason)(void *conn);   /* the last failure in words, never NULL */
     const char *(*alpn)(void *conn);     /* the protocol agreed ("" when none) */
     void (*conn_free)(void *conn);
+    /* Optional (NULL: read always asks the backend first). 1 when the connection holds
+     * received bytes, decrypted or not, that read may return without the socket; 0 when a
+     * read would have to go to the socket. With it, a bot whose socket is drained parks at
+     * once instead of calling read only to hear MOB_TLS_WANT_READ. */
+    int (*pending)(void *conn);
 } mob_tls_backend;
 
 /* The backend this build of mob carries (OpenSSL with TLS=1 or auto), or NULL. */
@@ -126,6 +132,7 @@ typedef struct mob_tls_conn {
     mob_bot *bot;      /* the bot inside the current call */
     int fd;
     int io_err;        /* the last -errno of the socket, for the backend's SYSCALL cases */
+    int drained;       /* the backend's last read of the socket emptied it */
     mob_tls_io io;
     uint64_t handshakes, resumed; /* counters since init */
     char reason[192];  /* why the last call failed */

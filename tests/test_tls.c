@@ -121,6 +121,7 @@ struct client {
     int n;              /* requests to make */
     int close_between;  /* close the connection after each request (forces a new handshake) */
     int64_t timeout_ns; /* per request */
+    void (*before)(void); /* called before each request, on the bot's stack */
     /* results */
     int ok, status[8], rc[8], cls[8];
     uint64_t body_len[8];
@@ -145,6 +146,8 @@ static intptr_t client_bot(mob_bot *self, void *arg)
     for (int i = 0; i < cl->n && i < 8; i++) {
         mob_http_result res;
         int64_t dl = mob_now(mob_bot_loop(self)) + (cl->timeout_ns ? cl->timeout_ns : 5 * SEC);
+        if (cl->before)
+            cl->before();
         cl->rc[i] = mob_http_exchange(self, &c, &req, &res, dl);
         cl->status[i] = res.status;
         cl->cls[i] = res.fail;
@@ -196,10 +199,13 @@ static int pt_handshake(void *p)
     ((struct pt_conn *)p)->handshakes++;
     return 0;
 }
+static int pt_want_reads; /* reads that came back with MOB_TLS_WANT_READ */
 static ssize_t pt_read(void *p, void *buf, size_t len)
 {
     struct pt_conn *c = p;
-    return c->io->recv(c->io->arg, buf, len);
+    ssize_t n = c->io->recv(c->io->arg, buf, len);
+    pt_want_reads += n == MOB_TLS_WANT_READ;
+    return n;
 }
 static ssize_t pt_write(void *p, const void *buf, size_t len)
 {
@@ -213,11 +219,18 @@ static int pt_resumed(void *p) { (void)p; return 0; }
 static const char *pt_reason(void *p) { (void)p; return ""; }
 static const char *pt_alpn(void *p) { (void)p; return ""; }
 static void pt_conn_free(void *p) { free(p); }
+static int pt_pending(void *p) { (void)p; return 0; } /* it never holds a byte */
 
 static const mob_tls_backend passthrough = {
     "pass-through", pt_ctx_new, pt_ctx_free, pt_conn_new, pt_handshake, pt_read, pt_write,
     pt_shutdown, pt_session_take, pt_session_free, pt_resumed, pt_reason, pt_alpn,
-    pt_conn_free,
+    pt_conn_free, NULL,
+};
+
+static const mob_tls_backend passthrough_pending = {
+    "pass-through", pt_ctx_new, pt_ctx_free, pt_conn_new, pt_handshake, pt_read, pt_write,
+    pt_shutdown, pt_session_take, pt_session_free, pt_resumed, pt_reason, pt_alpn,
+    pt_conn_free, pt_pending,
 };
 
 Test(tls, a_backend_of_our_own_plugs_into_the_seam, .timeout = 10)
@@ -234,6 +247,25 @@ Test(tls, a_backend_of_our_own_plugs_into_the_seam, .timeout = 10)
     mob_tls_ctx_free(ctx);
 }
 
+/* The server answers each request a while after it came (its thread has to wake), in two
+ * writes (head, then body). A backend that says it holds nothing lets a bot whose socket is
+ * drained park at once: reads that only hear WANT_READ are then rare (the first one of the
+ * connection, or an edge the poller reported for bytes already read), not one or two per
+ * request. */
+Test(tls, a_drained_bot_parks_without_asking_a_backend_that_holds_nothing, .timeout = 10)
+{
+    int port = start_plain_server();
+    char err[128];
+    mob_tls_ctx *ctx = mob_tls_ctx_new(&passthrough_pending, NULL, err, sizeof err);
+    cr_assert_not_null(ctx);
+    struct client cl = {.ctx = ctx, .port = port, .n = 8};
+    pt_want_reads = 0;
+    run_client(&cl);
+    cr_assert_eq(cl.ok, 8, "rc %d %d %d", cl.rc[0], cl.rc[1], cl.rc[2]);
+    cr_assert_lt(pt_want_reads, cl.n / 2, "%d reads only heard WANT_READ", pt_want_reads);
+    mob_tls_ctx_free(ctx);
+}
+
 #ifndef MOB_TLS_OPENSSL
 
 Test(tls, without_a_backend_a_context_says_how_to_get_one)
@@ -246,6 +278,7 @@ Test(tls, without_a_backend_a_context_says_how_to_get_one)
 
 #else /* MOB_TLS_OPENSSL: the OpenSSL backend against an OpenSSL server */
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 static int ssl_read_fn(void *io, char *buf, int len)
@@ -285,6 +318,24 @@ Test(tls, https_get_verifies_against_cacert_and_offers_http11, .timeout = 10)
     cr_assert_eq(cl.body_len[0], BIG, "a body over many TLS records arrives whole");
     cr_assert_eq(cl.handshakes, 1, "keep-alive: one handshake for three requests");
     cr_assert_str_eq(tls_srv.alpn_offered, "http/1.1");
+    mob_tls_ctx_free(ctx);
+    stop_tls_server();
+}
+
+/* What a scenario's own use of OpenSSL may leave in the thread's error queue. */
+static void leave_an_error(void)
+{
+    ERR_raise(ERR_LIB_USER, ERR_R_INTERNAL_ERROR);
+}
+
+Test(tls, an_error_left_in_the_thread_by_other_code_fails_no_read, .timeout = 10)
+{
+    start_tls_server(0);
+    mob_tls_ctx *ctx = test_tls_client_ctx(tls_srv.cert_path, 0);
+    struct client cl = {.ctx = ctx, .port = tls_srv.port, .path = "/big", .n = 8,
+                        .before = leave_an_error};
+    run_client(&cl);
+    cr_assert_eq(cl.ok, 8, "rc %d %d %d (%s)", cl.rc[0], cl.rc[1], cl.rc[2], cl.reason);
     mob_tls_ctx_free(ctx);
     stop_tls_server();
 }

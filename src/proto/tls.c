@@ -64,6 +64,8 @@ static ssize_t io_recv(void *arg, void *buf, size_t len)
 {
     mob_tls_conn *t = arg;
     ssize_t n = mob_read(t->bot, t->fd, buf, len, MOB_NOW);
+    /* Short, as for mob_read: nothing more is waiting, and the I/O layer knows it too. */
+    t->drained = n == -ETIMEDOUT || (n > 0 && (size_t)n < len);
     if (n == -ETIMEDOUT)
         return MOB_TLS_WANT_READ;
     if (n < 0)
@@ -108,6 +110,7 @@ int mob_tls_handshake(mob_bot *self, mob_tls_conn *t, int fd, const char *server
     t->bot = self;
     t->fd = fd;
     t->io_err = 0;
+    t->drained = 0;
     t->reason[0] = 0;
     t->io = (mob_tls_io){io_recv, io_send, t};
     t->be = b->conn_new(t->ctx->be, &t->io, server_name, t->session);
@@ -150,9 +153,19 @@ ssize_t mob_tls_read(mob_bot *self, mob_tls_conn *t, void *buf, size_t len, int6
 {
     if (!t->be)
         return -ENOTCONN;
+    const mob_tls_backend *b = t->ctx->b;
     t->bot = self;
+    /* The socket is drained and the backend holds nothing: a read now would only come back
+     * with WANT_READ, the whole record layer walked for nothing. Park first; the parked bot
+     * costs no system call, because the I/O layer knows the socket is empty. */
+    if (t->drained && b->pending && !b->pending(t->be)) {
+        int w = wait_for(self, t, MOB_TLS_WANT_READ, deadline);
+        if (w < 0)
+            return w;
+        t->drained = 0;
+    }
     for (;;) {
-        ssize_t n = t->ctx->b->read(t->be, buf, len);
+        ssize_t n = b->read(t->be, buf, len);
         if (n >= 0)
             return n;
         if (n == MOB_TLS_WANT_READ || n == MOB_TLS_WANT_WRITE) {

@@ -8,9 +8,15 @@
  * OpenSSL never sees the socket: a BIO of our own hands its reads and writes to the seam's
  * callbacks (mob_tls_io), which never block, and SSL_ERROR_WANT_READ/WRITE go back to
  * src/proto/tls.c as MOB_TLS_WANT_*, where the bot parks. OpenSSL's error queue is per
- * thread and every bot shares the thread, so each call clears it first and reads it before
- * returning: no bot can park in between (the BIO never parks), so no bot sees another's
- * errors.
+ * thread and every bot shares the thread. No bot can park inside a call (the BIO never
+ * parks), and every way out of this file leaves the queue empty: a failure takes its reason
+ * and clears it, a finished handshake clears what verification or decoding left behind.
+ * Reads and writes, the hot path, do not touch the queue at all: a clear walks every slot
+ * and even a look costs a few hundred instructions, against a few thousand for a whole
+ * small record (`callgrind` on `mob https://`, tools/PERFORMANCE.md). "Would block" is known
+ * from our own BIO instead of SSL_get_error, and a failure tells its own errors from what
+ * other code (a scenario's own use of OpenSSL) left in the thread by the library of the
+ * newest one (fail).
  *
  * Sessions: the client cache is off (SSL_SESS_CACHE_NO_INTERNAL_STORE) and every new session
  * (TLS 1.2 at the end of the handshake, TLS 1.3 tickets whenever they come) is caught by the
@@ -40,6 +46,7 @@ struct oconn {
     SSL *ssl;
     const mob_tls_io *io;
     SSL_SESSION *fresh; /* the newest session the server gave, not taken yet */
+    int want;           /* MOB_TLS_WANT_* when the BIO said "would block" in this call */
     char reason[192];
 };
 
@@ -52,8 +59,10 @@ static int bio_read(BIO *b, char *buf, int len)
     ssize_t n = c->io->recv(c->io->arg, buf, (size_t)len);
     if (n >= 0)
         return (int)n;
-    if (n == MOB_TLS_WANT_READ)
+    if (n == MOB_TLS_WANT_READ) {
         BIO_set_retry_read(b);
+        c->want = MOB_TLS_WANT_READ;
+    }
     return -1;
 }
 
@@ -64,8 +73,10 @@ static int bio_write(BIO *b, const char *buf, int len)
     ssize_t n = c->io->send(c->io->arg, buf, (size_t)len);
     if (n > 0)
         return (int)n;
-    if (n == MOB_TLS_WANT_WRITE)
+    if (n == MOB_TLS_WANT_WRITE) {
         BIO_set_retry_write(b);
+        c->want = MOB_TLS_WANT_WRITE;
+    }
     return -1;
 }
 
@@ -233,15 +244,21 @@ static void *oconn_new(void *ctxp, const mob_tls_io *io, const char *name, void 
 static int fail(struct oconn *c, int ret, int in_handshake)
 {
     int e = SSL_get_error(c->ssl, ret);
+    /* SSL_get_error answers from the oldest error in the queue. When the newest one is not
+     * the TLS library's, this call pushed nothing and the queue holds what other code left:
+     * ask again without it, or a clean close would look like a broken record. */
+    if ((e == SSL_ERROR_SSL || e == SSL_ERROR_SYSCALL) &&
+        ERR_GET_LIB(ERR_peek_last_error()) != ERR_LIB_SSL) {
+        ERR_clear_error();
+        e = SSL_get_error(c->ssl, ret);
+    }
+    /* SSL_get_error answers WANT_* and ZERO_RETURN only when the queue is empty. */
     switch (e) {
     case SSL_ERROR_WANT_READ:
-        ERR_clear_error();
         return MOB_TLS_WANT_READ;
     case SSL_ERROR_WANT_WRITE:
-        ERR_clear_error();
         return MOB_TLS_WANT_WRITE;
     case SSL_ERROR_ZERO_RETURN:
-        ERR_clear_error();
         return 0;
     case SSL_ERROR_SYSCALL:
         take_error(c->reason, sizeof c->reason,
@@ -268,26 +285,33 @@ static int oconn_handshake(void *p)
     struct oconn *c = p;
     ERR_clear_error();
     int r = SSL_do_handshake(c->ssl);
-    return r == 1 ? 0 : fail(c, r, 1);
+    if (r != 1)
+        return fail(c, r, 1);
+    ERR_clear_error(); /* anything a successful handshake left would fail the next read */
+    return 0;
 }
 
 static ssize_t oconn_read(void *p, void *buf, size_t len)
 {
     struct oconn *c = p;
     size_t n = 0;
-    ERR_clear_error();
+    c->want = 0;
     int r = SSL_read_ex(c->ssl, buf, len, &n);
-    return r == 1 ? (ssize_t)n : fail(c, r, 0);
+    if (r == 1)
+        return (ssize_t)n;
+    return c->want ? c->want : fail(c, r, 0);
 }
 
 static ssize_t oconn_write(void *p, const void *buf, size_t len)
 {
     struct oconn *c = p;
     size_t n = 0;
-    ERR_clear_error();
+    c->want = 0;
     int r = SSL_write_ex(c->ssl, buf, len, &n);
     if (r == 1)
         return (ssize_t)n;
+    if (c->want)
+        return c->want;
     int rc = fail(c, r, 0);
     return rc == 0 ? -EPIPE : rc;
 }
@@ -317,6 +341,12 @@ static void osession_free(void *s)
 static int oconn_resumed(void *p)
 {
     return SSL_session_reused(((struct oconn *)p)->ssl);
+}
+
+/* Decrypted bytes, or record bytes read ahead and not yet opened. */
+static int oconn_pending(void *p)
+{
+    return SSL_has_pending(((struct oconn *)p)->ssl);
 }
 
 static const char *oconn_reason(void *p)
@@ -364,6 +394,7 @@ const mob_tls_backend mob__tls_openssl = {
     .reason = oconn_reason,
     .alpn = oconn_alpn,
     .conn_free = oconn_free,
+    .pending = oconn_pending,
 };
 
 #else
