@@ -184,8 +184,9 @@ typedef struct mob_suite {
      * linked into its program. */
     unsigned abi;
     /* Kinds of bot, ended by a NULL name (NULL: none). A suite with kinds leaves scenarios,
-     * bot_setup, bot_teardown, picker and state_size unset: each kind has its own; the global
-     * hooks and ud stay the suite's. */
+     * bot_setup, bot_teardown, picker and state_size unset: each kind has its own. The global
+     * and session hooks, the listeners and ud (unless a kind has its own) stay the suite's,
+     * for the bots of every kind. */
     const mob_kind *kinds;
 } mob_suite;
 

@@ -378,3 +378,44 @@ Test(kinds, kind_flag_errors_exit_2_with_one_clear_line, .timeout = 10)
     cr_assert_eq(o.code, 2, "http:// and https:// share one built-in suite");
     cr_assert_not_null(strstr(o.err, "one target per built-in suite"), "%s", o.err);
 }
+
+/* A plugin of two kinds, built by `mob ./file.c`: --kind reweights a suite's own kinds. */
+static const char kinds_c[] =
+    "#include \"mob_run.h\"\n"
+    "static int ok(mob_worker *w) { (void)w; return 0; }\n"
+    "static const mob_scenario sc[] = {{\"hit\", ok, 1, 0}, {0, 0, 0, 0}};\n"
+    "static const mob_kind k[] = {{\"reader\", 4, sc, 0, 0, 0, 0, 0},\n"
+    "                             {\"writer\", 1, sc, 0, 0, 0, 0, 0}, {0}};\n"
+    "const mob_suite mob_plugin_suite = {.abi = MOB_PLUGIN_ABI, .kinds = k};\n";
+
+Test(kinds, kind_flags_reweight_the_kinds_of_a_plugin, .timeout = 60)
+{
+    char dir[] = "/tmp/mob-kinds-src-XXXXXX", src[600], json[640], cmd[700];
+    cr_assert_not_null(mkdtemp(dir));
+    setenv("XDG_CACHE_HOME", dir, 1);
+    snprintf(src, sizeof src, "%s/two_kinds.c", dir);
+    snprintf(json, sizeof json, "%s/run.json", dir);
+    FILE *f = fopen(src, "w");
+    cr_assert_not_null(f);
+    fputs(kinds_c, f);
+    fclose(f);
+    struct test_out o;
+    MOB(&o, src, "--show-kinds", "-w", "10", "--kind", "writer=4");
+    cr_assert_eq(o.code, 0, "%s", o.err);
+    cr_assert_not_null(strstr(o.out, "reader                  4          5\n"), "%s", o.out);
+    cr_assert_not_null(strstr(o.out, "writer                  4          5\n"), "%s", o.out);
+    MOB(&o, src, "-q", "-w", "4", "-r", "2", "--kind", "reader=0", "--json", json);
+    cr_assert_eq(o.code, 0, "%s", o.err);
+    mob_result *r;
+    cr_assert_eq(mob_result_read_json(json, &r), 0);
+    expect_kind(r, 0, "reader", 0, 0);
+    expect_kind(r, 1, "writer", 1, 4);
+    cr_assert_eq(scen_ok(r, "writer/hit"), 8);
+    mob_result_free(r);
+    MOB(&o, src, "--kind", "rider=1");
+    cr_assert_eq(o.code, 2);
+    cr_assert_not_null(strstr(o.err, "no kind named 'rider' (kinds: reader, writer)"), "%s",
+                       o.err);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
