@@ -228,6 +228,30 @@ Test(kinds, with_two_processes_the_split_is_over_the_whole_run, .timeout = 10)
     mob_result_free(r);
 }
 
+Test(kinds, with_index_the_split_is_over_every_machine, .timeout = 10)
+{
+    mob_result *all = NULL;
+    for (int m = 0; m < 2; m++) { /* two machines of 5 bots: --index 0/2 and 1/2 */
+        mob_options o = quiet_options();
+        o.bots = 5;
+        o.max_runs = 3;
+        o.duration_ns = 0;
+        o.index = m;
+        o.nindex = 2;
+        mob_result *r;
+        cr_assert_eq(mob_run_suite(&ab_suite, &o, &r), 0);
+        if (!all)
+            all = r;
+        else {
+            cr_assert_eq(mob_result_merge(all, r), 0);
+            mob_result_free(r);
+        }
+    }
+    expect_kind(all, 0, "a", 1, 3);
+    expect_kind(all, 1, "b", 2, 7);
+    mob_result_free(all);
+}
+
 Test(kinds, one_bot_goes_to_the_heaviest_kind, .timeout = 10)
 {
     mob_result *r = run_ab(1, 1);
