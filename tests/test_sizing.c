@@ -15,6 +15,7 @@
  *     which the ramp adds RATE bots a second.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,4 +218,24 @@ Test(sizing, the_judge_counts_only_the_last_window_and_needs_100_runs_above_the_
     cr_assert_eq(mob__sizing_new(&s, &o), 0);
     cr_assert_null(s, "no sizing asked, no judge");
     cr_assert_eq(mob__sizing_second(NULL, MOB_NS_PER_SEC, 0, 1000, 1), 0);
+}
+
+Test(sizing, a_merge_of_runs_has_no_verdict)
+{
+    /* Each run judged its own window; their sum was never judged, so it claims nothing. */
+    mob_result *a = mob__result_new("s", "t", NULL, 0), *b = mob__result_new("s", "t", NULL, 0);
+    cr_assert(a && b);
+    char id[MOB__RUN_ID_LEN];
+    mob__run_id_new(id);
+    cr_assert_eq(mob__result_set_run(a, id), 0);
+    mob__run_id_new(id);
+    cr_assert_eq(mob__result_set_run(b, id), 0);
+    a->sizing = (mob_sizing_result){.asked = 1, .reached = 1, .ratio = 9, .bots = 20};
+    b->sizing = a->sizing;
+    mob_sizing_result z;
+    cr_assert_eq(mob_result_sizing(a, &z), 0);
+    cr_assert_eq(mob_result_merge(a, b), 0);
+    cr_assert_eq(mob_result_sizing(a, &z), -ENOENT);
+    mob_result_free(a);
+    mob_result_free(b);
 }

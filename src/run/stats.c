@@ -353,6 +353,9 @@ int mob_result_merge(mob_result *dst, const mob_result *src)
         mob__result_reason(dst, c, src->reason[c]);
     if (!dst->threshold_stop[0])
         memcpy(dst->threshold_stop, src->threshold_stop, sizeof dst->threshold_stop);
+    /* A sizing verdict is one run's judgement of its own window: two runs added up have none
+     * (a -p parent sets its whole run's after merging its children, which have none). */
+    memset(&dst->sizing, 0, sizeof dst->sizing);
     for (int i = 0; i < src->nsecs; i++) {
         if (i >= dst->nsecs) {
             struct mob__second z = {0};
