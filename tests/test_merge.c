@@ -82,7 +82,7 @@ Test(merge, nonsense_is_refused_with_one_line_and_exit_2, .timeout = 30)
     /* The merged report lists both runs: merging it with either part again is refused. */
     REFUSED("the same run twice", file("ok.json"), a);
     REFUSED("the same run twice", a, a);
-    REFUSED("format version 2", report("v2.json", "r:v", "http://x/", "5", "5", "2"), a);
+    REFUSED("format version 3", report("v3.json", "r:v", "http://x/", "5", "5", "3"), a);
     const char *tcp = report("tcp.json", "r:t", "tcp://x:1", "5", "5", "1");
     REFUSED("--force", a, tcp);
     MOB(&o, "merge", "--force", "-q", a, tcp);

@@ -2,7 +2,8 @@
 /*
  * test_report_html.c: spans and info messages from bots, and the reports that show them: the
  * JSON (spans read back and merged exactly), the text summary, and the HTML report of a run
- * and of `mob report` on saved files (self-contained: no script, nothing fetched).
+ * and of `mob report` on saved files (self-contained: no script, nothing fetched); failures
+ * per second by class, from the timeline through JSON and merges to the HTML chart.
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -180,4 +181,119 @@ Test(report_html, messages_are_bounded_to_the_latest_and_count_the_rest)
     cr_assert_str_eq(r.msgs[MOB__MSG_RING - 1].text, "m1099");
     for (int i = 1; i < r.nmsgs; i++)
         cr_assert_lt(r.msgs[i - 1].t_ms, r.msgs[i].t_ms);
+}
+
+/* ---- failures per second by class ------------------------------------------------------- */
+
+static char *json_text(const mob_result *r, size_t *len)
+{
+    char *text = NULL;
+    FILE *f = open_memstream(&text, len);
+    cr_assert_not_null(f);
+    mob__result_json_write(r, f);
+    cr_assert_eq(fclose(f), 0);
+    return text;
+}
+
+static mob_result *json_read(const char *text, const char *run_id)
+{
+    mob_result *r;
+    cr_assert_eq(mob__result_parse_json(text, strlen(text), &r), 0, "%s", mob__json_why());
+    cr_assert_eq(mob__result_set_run(r, run_id), 0);
+    return r;
+}
+
+/* The failures chart of an HTML page, up to its end. */
+static char *failures_chart(mob_result *r)
+{
+    char h[] = "/tmp/mob-html-fc-XXXXXX";
+    tmpname(h);
+    cr_assert_eq(mob_result_write_html(r, h, -1), 0);
+    char *page = test_read_file(h);
+    char *fig = strstr(page, "<figure class=\"chart\" id=\"failures-chart\"");
+    unlink(h);
+    cr_assert_not_null(fig, "%.2000s", page);
+    char *end = strstr(fig, "</figure>");
+    cr_assert_not_null(end);
+    end[0] = 0;
+    return fig;
+}
+
+/* Two seconds: 2 ok, 3 timeouts and 1 refused connect, then 2 status failures. */
+static mob_result *two_seconds(void)
+{
+    static const char *const names[] = {"s"};
+    mob_result *r = mob__result_new("suite", "http://127.0.0.1:1/", names, 1);
+    cr_assert_not_null(r);
+    cr_assert_eq(mob__result_set_run(r, "r:classes"), 0);
+    mob__result_record(r, 0, 0, 1000000);
+    mob__result_record(r, 0, 0, 2000000);
+    for (int i = 0; i < 3; i++)
+        mob__result_record(r, 0, MOB_FAIL_TIMEOUT, 0);
+    mob__result_record(r, 0, MOB_FAIL_CONNECT, 0);
+    mob__result_tick(r);
+    mob__result_record(r, 0, MOB_FAIL_STATUS, 0);
+    mob__result_record(r, 0, MOB_FAIL_STATUS, 0);
+    mob__result_tick(r);
+    return r;
+}
+
+Test(report_html, failures_per_second_keep_their_class_through_json_merge_and_html)
+{
+    mob_result *r = two_seconds();
+    size_t len;
+    char *text = json_text(r, &len);
+    cr_assert_not_null(strstr(text, "{\"mob\":2,"), "format version 2: %.40s", text);
+    cr_assert_not_null(strstr(text, "\"fail\":{\"connect\":1,\"timeout\":3}"), "%s", text);
+    mob_result *a = json_read(text, "r:a"), *b = json_read(text, "r:b");
+    cr_assert_eq(mob_result_merge(a, b), 0);
+    cr_assert_eq(a->nsecs, 2);
+    cr_assert(a->secs[0].byclass && a->secs[1].byclass);
+    cr_assert_eq(a->secs[0].f[MOB_FAIL_TIMEOUT], 6, "merged exactly");
+    cr_assert_eq(a->secs[0].f[MOB_FAIL_CONNECT], 2);
+    cr_assert_eq(a->secs[1].f[MOB_FAIL_STATUS], 4);
+    cr_assert_eq(a->secs[1].f[MOB_FAIL_TIMEOUT], 0);
+    char *fig = failures_chart(a);
+    cr_assert_not_null(strstr(fig, "by class"), "%s", fig);
+    for (int c = 1; c < MOB_FAIL_NCLASS; c++) {
+        const char *legend = "class=\"legend\" x=", *p = fig;
+        int found = 0;
+        while ((p = strstr(p, legend))) {
+            p = strchr(p, '>') + 1;
+            found |= strncmp(p, mob_fail_name(c), strlen(mob_fail_name(c))) == 0 &&
+                     p[strlen(mob_fail_name(c))] == '<';
+        }
+        int want = c == MOB_FAIL_TIMEOUT || c == MOB_FAIL_CONNECT || c == MOB_FAIL_STATUS;
+        cr_assert_eq(found, want, "class %s in the legend: %s", mob_fail_name(c), fig);
+    }
+    /* A second whose classes do not add up to its failures is refused. */
+    char *bad = strdup(text), *tl = strstr(bad, "\"timeline\":");
+    cr_assert_not_null(tl);
+    char *t3 = strstr(tl, "\"timeout\":3");
+    cr_assert_not_null(t3);
+    t3[10] = '4';
+    mob_result *x;
+    cr_assert_eq(mob__result_parse_json(bad, strlen(bad), &x), -EBADMSG);
+    cr_assert_str_eq(mob__json_why(), "a second's failures are not the sum of their classes");
+    /* A version 1 report (seconds without classes) still reads; merged, those seconds have only
+     * their totals, and the chart says so. */
+    char *old = strdup(text);
+    memcpy(strstr(old, "{\"mob\":2,"), "{\"mob\":1,", 9);
+    for (char *p = strstr(old, "\"timeline\":"); (p = strstr(p, ",\"fail\":{"));)
+        memmove(p, strchr(p, '}') + 1, strlen(strchr(p, '}') + 1) + 1);
+    mob_result *o = json_read(old, "r:old");
+    cr_assert(!o->secs[0].byclass && o->secs[0].fail == 4);
+    cr_assert_eq(mob_result_merge(a, o), 0);
+    cr_assert(!a->secs[0].byclass, "a merge with an unknown second is unknown");
+    cr_assert_eq(a->secs[0].fail, 12);
+    fig = failures_chart(a);
+    cr_assert_not_null(strstr(fig, "this report has no classes per second"), "%s", fig);
+    cr_assert_not_null(strstr(fig, ">failures/s<"), "the total instead: %s", fig);
+    free(bad);
+    free(old);
+    free(text);
+    mob_result_free(o);
+    mob_result_free(a);
+    mob_result_free(b);
+    mob_result_free(r);
 }

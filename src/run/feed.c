@@ -2,7 +2,7 @@
 /*
  * feed.c: a process's numbers as the report stream (the format is in watch.h). The runner
  * closes a second, mob__secrecs_update notes what the result's timeline does not keep
- * (failures by class and bots of that second), and each destination's mob__feed turns what it
+ * (the bots of that second), and each destination's mob__feed turns what it
  * has not sent yet into lines: the new seconds (with their latency buckets, the same coarse
  * buckets `mob merge` sums), every scenario and span so far, the totals and the new messages.
  * Sending is the caller's business (watch.c for sockets, or straight into a hub).
@@ -20,14 +20,7 @@ int mob__secrecs_update(struct mob__secrecs *s, const mob_result *r, int bots)
     while (s->n < r->nsecs) {
         if (mob_grow(&s->v, &s->cap, s->n + 1, sizeof *s->v, 64))
             return -ENOMEM;
-        struct mob__secrec *e = &s->v[s->n++];
-        /* Several seconds closed at once (a stalled loop) share the classes of the gap. */
-        for (int c = 0; c < MOB_FAIL_NCLASS; c++) {
-            e->fail[c] = s->n == r->nsecs ? r->t.fail[c] - s->prev[c] : 0;
-        }
-        if (s->n == r->nsecs)
-            memcpy(s->prev, r->t.fail, sizeof s->prev);
-        e->bots = bots;
+        s->v[s->n++].bots = bots;
     }
     return 0;
 }
@@ -128,7 +121,7 @@ void mob__feed_update(struct mob__feed *f, const mob_result *r, const struct mob
         const struct mob__secrec *e = &rec->v[f->secs_sent];
         put(f, "S %d %llu %llu", f->secs_sent, (unsigned long long)s->ok,
             (unsigned long long)s->fail);
-        put_classes(f, e->fail);
+        put_classes(f, s->f); /* a runner's seconds always have them */
         put(f, " %d %.0f %lld", e->bots, s->sum_ns, (long long)s->max);
         put_buckets(f, s->cb, s->ncb);
         put(f, "\n");

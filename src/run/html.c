@@ -2,11 +2,11 @@
 /*
  * html.c: the HTML report (`--html FILE`, `mob report RUN.json --html FILE`). One file that a
  * browser opens with no network and no JavaScript: the totals, SVG charts of throughput,
- * latency percentiles and failures per second of the timeline, the latency distribution as a
- * percentile curve, the per-scenario, per-kind and per-span tables, failures by class, the
- * run's options and its exit status. It reads only the mob_result, so a report read back from JSON (saved,
- * or merged from other machines) gives the same page as the run itself. The numbers the tests
- * and a browser check carry ids (total-ok, total-failures, ...).
+ * latency percentiles and failures per second (a line per class) of the timeline, the latency
+ * distribution as a percentile curve, the per-scenario, per-kind and per-span tables, failures
+ * by class, the run's options and its exit status. It reads only the mob_result, so a report
+ * read back from JSON (saved, or merged from other machines) gives the same page as the run
+ * itself. The numbers the tests and a browser check carry ids (total-ok, total-failures, ...).
  *
  * Read next: src/run/svg.c (the charts).
  */
@@ -70,10 +70,39 @@ static double second_pct(const struct mob__second *s, double p)
     return NAN;
 }
 
+/* Failures per second, one line per class that failed at all, so that a burst of timeouts
+ * is told from refused connections. A report without classes per second (format 1, or merged
+ * with one) has only the total. fc: room for MOB_FAIL_NCLASS series of r->nsecs values. */
+static void failures_chart(FILE *f, const mob_result *r, const double *x, const double *total,
+                           double *fc)
+{
+    static const char *const colors[] = {"", "#d62728", "#ff7f0e", "#8c564b", "#9467bd",
+                                         "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#1f77b4"};
+    _Static_assert(sizeof colors / sizeof colors[0] >= MOB_FAIL_NCLASS, "a color per class");
+    int n = r->nsecs, byclass = 1, ns = 0;
+    for (int i = 0; i < n; i++)
+        byclass &= r->secs[i].byclass;
+    struct mob__series s[MOB_FAIL_NCLASS];
+    for (int c = 1; byclass && c < MOB_FAIL_NCLASS; c++) {
+        double *y = fc + (size_t)c * n, any = 0;
+        for (int i = 0; i < n; i++)
+            any += y[i] = (double)r->secs[i].f[c];
+        if (any > 0)
+            s[ns++] = (struct mob__series){mob_fail_name(c), colors[c], y};
+    }
+    if (ns == 0)
+        s[ns++] = (struct mob__series){"failures/s", "#d62728", total};
+    struct mob__chart c = {byclass ? "Failures per second, by class"
+                                   : "Failures per second (this report has no classes per second)",
+                           "second of the run", MOB__SVG_SEC, MOB__SVG_COUNT, x, n, s, ns,
+                           "failures-chart"};
+    mob__svg_chart(f, &c);
+}
+
 static void charts(FILE *f, const mob_result *r)
 {
     int n = r->nsecs;
-    double *v = MOB_CALLOC((size_t)(n > 0 ? n : 1) * 6, sizeof *v);
+    double *v = MOB_CALLOC((size_t)(n > 0 ? n : 1) * (6 + MOB_FAIL_NCLASS), sizeof *v);
     if (!v)
         return;
     double *ok = v, *fail = v + n, *p50 = v + 2 * n, *p90 = v + 3 * n, *p99 = v + 4 * n,
@@ -89,17 +118,14 @@ static void charts(FILE *f, const mob_result *r)
     }
     struct mob__series tput[2] = {{"ok/s", "#1f77b4", ok}, {"failed/s", "#d62728", fail}};
     struct mob__chart c = {"Throughput (runs per second)", "second of the run", MOB__SVG_SEC,
-                           MOB__SVG_COUNT, x, n, tput, 2};
+                           MOB__SVG_COUNT, x, n, tput, 2, "throughput-chart"};
     mob__svg_chart(f, &c);
     struct mob__series lat[3] = {
         {"p50", "#2ca02c", p50}, {"p90", "#ff7f0e", p90}, {"p99", "#9467bd", p99}};
     struct mob__chart c2 = {"Latency per second (successful runs)", "second of the run",
-                            MOB__SVG_SEC, MOB__SVG_NS, x, n, lat, 3};
+                            MOB__SVG_SEC, MOB__SVG_NS, x, n, lat, 3, "latency-chart"};
     mob__svg_chart(f, &c2);
-    struct mob__series fs[1] = {{"failures/s", "#d62728", fail}};
-    struct mob__chart c3 = {"Failures per second", "second of the run", MOB__SVG_SEC,
-                            MOB__SVG_COUNT, x, n, fs, 1};
-    mob__svg_chart(f, &c3);
+    failures_chart(f, r, x, fail, v + 6 * n);
     MOB_FREE(v);
 }
 
@@ -154,7 +180,8 @@ static void distribution(FILE *f, const mob_result *r)
             xs[k++] = ps[i] >= 100 ? 99.9999 : ps[i];
     struct mob__series s = {"latency", "#1f77b4", y};
     struct mob__chart c = {"Latency by percentile (all successful runs)", "percentile",
-                           MOB__SVG_PCT, MOB__SVG_NS, xs, count ? n : 0, &s, 1};
+                           MOB__SVG_PCT, MOB__SVG_NS, xs, count ? n : 0, &s, 1,
+                           "percentile-chart"};
     mob__svg_chart(f, &c);
     fputs("<table id=\"percentiles\"><tr><th>percentile</th><th>latency</th></tr>\n", f);
     static const double shown[] = {50, 75, 90, 95, 99, 99.9, 99.99, 100};

@@ -23,6 +23,7 @@ struct mob__chart {
     int n;
     const struct mob__series *series;
     int nseries;
+    const char *id;            /* the figure's id, or NULL */
 };
 
 void mob__svg_chart(FILE *f, const struct mob__chart *c);

@@ -354,7 +354,9 @@ mob_result *mob__hub_result(struct mob__hub *h)
     }
     for (int i = 0; i < h->nsecs; i++) {
         const struct hsec *s = &h->secs[i];
-        struct mob__second sec = {s->ok, s->fail, s->sum, 0, 0, s->max, NULL, 0};
+        struct mob__second sec = {.ok = s->ok, .fail = s->fail, .sum_ns = s->sum, .max = s->max,
+                                  .byclass = 1};
+        memcpy(sec.f, s->f, sizeof sec.f);
         if (s->bots > r->t.bots_max)
             r->t.bots_max = (int)s->bots;
         if (s->ncb > 0 && !(sec.cb = MOB_MALLOC((size_t)s->ncb * sizeof *sec.cb))) {

@@ -239,10 +239,11 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
     const struct mob__jnode *root = j.root, *ver = mob__jget(root, "mob");
     if (!ver)
         goto done;
-    if (ver->type != MOB__J_NUM || ver->numlen != 1 || ver->num[0] != '1') {
-        snprintf(jr.why, sizeof jr.why, "format version %.*s, and this mob reads version 1",
+    if (ver->type != MOB__J_NUM || ver->numlen != 1 || ver->num[0] < '1' ||
+        ver->num[0] > '0' + MOB__REPORT_FORMAT) {
+        snprintf(jr.why, sizeof jr.why, "format version %.*s, and this mob reads 1 to %d",
                  ver->type == MOB__J_NUM ? (ver->numlen < 20 ? ver->numlen : 20) : 1,
-                 ver->type == MOB__J_NUM ? ver->num : "?");
+                 ver->type == MOB__J_NUM ? ver->num : "?", MOB__REPORT_FORMAT);
         rc = -ENOTSUP;
         goto done;
     }
@@ -374,9 +375,14 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
     }
     const struct mob__jnode *tl = mob__jget(root, "timeline");
     for (const struct mob__jnode *e = tl ? tl->child : NULL; rc == 0 && e; e = e->next) {
-        struct mob__second sec = {get_u64(e, "ok"), get_u64(e, "failures"), get_d(e, "sum_ns"),
-                                  get_i64(e, "p50_ns"), get_i64(e, "p99_ns"),
-                                  get_i64(e, "max_ns"), NULL, 0};
+        struct mob__second sec = {.ok = get_u64(e, "ok"), .fail = get_u64(e, "failures"),
+                                  .sum_ns = get_d(e, "sum_ns"), .p50 = get_i64(e, "p50_ns"),
+                                  .p99 = get_i64(e, "p99_ns"), .max = get_i64(e, "max_ns")};
+        const struct mob__jnode *byclass = mob__jget(e, "fail");
+        if (byclass && byclass->type == MOB__J_OBJ) {
+            read_fail(byclass, sec.f);
+            sec.byclass = 1;
+        }
         rc = read_coarse(mob__jget(e, "hist"), &sec);
         if (rc == 0)
             rc = mob__result_add_second(r, &sec);

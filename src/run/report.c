@@ -208,19 +208,25 @@ static void json_hist(FILE *f, const mob_hist *h)
     fprintf(f, "]}");
 }
 
-static void json_fail(FILE *f, const uint64_t *fail)
+/* Failures by class; with sparse, only the classes that have some (a second of the timeline:
+ * most have none, and a reader takes a missing class as 0). */
+static void json_fail(FILE *f, const uint64_t *fail, int sparse)
 {
     fputc('{', f);
-    for (int c = 1; c < MOB_FAIL_NCLASS; c++)
-        fprintf(f, "%s\"%s\":%llu", c > 1 ? "," : "", mob_fail_name(c),
-                (unsigned long long)fail[c]);
+    const char *sep = "";
+    for (int c = 1; c < MOB_FAIL_NCLASS; c++) {
+        if (sparse && !fail[c])
+            continue;
+        fprintf(f, "%s\"%s\":%llu", sep, mob_fail_name(c), (unsigned long long)fail[c]);
+        sep = ",";
+    }
     fputc('}', f);
 }
 
 void mob__result_json_write(const mob_result *r, FILE *f)
 {
     const mob_totals *t = &r->t;
-    fprintf(f, "{\"mob\":1,\"version\":");
+    fprintf(f, "{\"mob\":%d,\"version\":", MOB__REPORT_FORMAT);
     json_str(f, mob_version());
     fprintf(f, ",\n\"suite\":");
     json_str(f, r->suite);
@@ -259,7 +265,7 @@ void mob__result_json_write(const mob_result *r, FILE *f)
     }
     fprintf(f, "\"totals\":{\"ok\":%llu,\"failures\":%llu,\"fail\":", (unsigned long long)t->ok,
             (unsigned long long)t->failures);
-    json_fail(f, t->fail);
+    json_fail(f, t->fail, 0);
     fprintf(f, ",\"reasons\":{");
     for (int c = 1, n = 0; c < MOB_FAIL_NCLASS; c++) {
         if (!r->reason[c])
@@ -313,7 +319,7 @@ void mob__result_json_write(const mob_result *r, FILE *f)
         json_str(f, s->name);
         fprintf(f, ",\"ok\":%llu,\"cut\":%llu,\"fail\":", (unsigned long long)s->ok,
                 (unsigned long long)s->cut);
-        json_fail(f, s->fail);
+        json_fail(f, s->fail, 0);
         fprintf(f, ",\"latency\":");
         json_hist(f, s->hist);
         fprintf(f, ",\"timeline\":[");
@@ -328,7 +334,7 @@ void mob__result_json_write(const mob_result *r, FILE *f)
         fprintf(f, "%s\n{\"name\":", i ? "," : "");
         json_str(f, s->name);
         fprintf(f, ",\"ok\":%llu,\"fail\":", (unsigned long long)s->ok);
-        json_fail(f, s->fail);
+        json_fail(f, s->fail, 0);
         fprintf(f, ",\"latency\":");
         json_hist(f, s->hist);
         fputc('}', f);
@@ -356,6 +362,11 @@ void mob__result_json_write(const mob_result *r, FILE *f)
                 fprintf(f, "%s[%lld,%llu]", k ? "," : "", (long long)s->cb[k].lowest,
                         (unsigned long long)s->cb[k].count);
             fputc(']', f);
+        }
+        /* Present only when known, so that a reader tells "none" from "not recorded". */
+        if (s->byclass) {
+            fprintf(f, ",\"fail\":");
+            json_fail(f, s->f, 1);
         }
         fputc('}', f);
     }

@@ -2,8 +2,8 @@
 /*
  * report_check.c: whether the counts of a report read from elsewhere tell one story (json.c
  * refuses one that does not, and so `mob merge` and `mob report` do): totals are the sums of
- * their failure classes and of their scenarios, and each histogram holds exactly the
- * successes it stands for. The histograms' own buckets are checked as they are read.
+ * their failure classes and of their scenarios, so is each second's failures of its classes
+ * where the report has them, and each histogram holds exactly the successes it stands for. The histograms' own buckets are checked as they are read.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -46,6 +46,14 @@ int mob__result_check(const mob_result *r, char *why, size_t whylen)
     for (int c = 1; !bad && c < MOB_FAIL_NCLASS; c++)
         if (r->nscen > 0 && cls[c] != t->fail[c])
             bad = "its failures and its scenarios' do not agree";
+    for (int i = 0; !bad && i < r->nsecs; i++) {
+        const struct mob__second *s = &r->secs[i];
+        uint64_t sf = 0;
+        for (int c = 1; c < MOB_FAIL_NCLASS; c++)
+            over |= __builtin_add_overflow(sf, s->f[c], &sf);
+        if (s->byclass && (over || sf != s->fail))
+            bad = "a second's failures are not the sum of their classes";
+    }
     if (!bad && (t->elapsed_ns < 0 || t->bots_max < 0 || t->processes < 0 || r->bots < 0 ||
                  t->processes_lost < 0))
         bad = "a count is negative";

@@ -31,6 +31,11 @@ struct mob__second {
      * Owned by the result. */
     struct mob__cbucket *cb;
     int ncb;
+    /* The second's failures by class, when byclass is 1 (they add up to fail). byclass 0:
+     * unknown, a report written before timelines kept them (format version 1), or a merge
+     * with one; the second then has only its total. */
+    uint64_t f[MOB_FAIL_NCLASS];
+    int byclass;
 };
 
 /* hist.c: a histogram in coarse buckets (returns how many, or -ENOMEM; *out NULL if none);
@@ -81,6 +86,7 @@ struct mob_result {
     mob_hist *all;             /* every scenario, successful runs */
     mob_hist *sec_hist;        /* the current second (runner only) */
     uint64_t sec_ok, sec_fail; /* the current second (runner only) */
+    uint64_t sec_f[MOB_FAIL_NCLASS];
     double sec_sum;
     struct mob__second *secs;
     int nsecs, secs_cap;
@@ -479,6 +485,10 @@ int mob__result_check(const mob_result *r, char *why, size_t whylen);
  * the error printed. */
 int mob__merge_files(const char *const *files, int n, int force, const char *who,
                      mob_result **out);
+
+/* The JSON report's format version ("mob": N). 2 added each second's failures by class
+ * ("timeline": [{"fail": {...}}]); version 1 reports still read, their seconds without them. */
+#define MOB__REPORT_FORMAT 2
 
 /* The largest report mob reads: an hour-long run of a hundred scenarios is a few MB. */
 #define MOB__REPORT_MAX ((size_t)64 << 20)

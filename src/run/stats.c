@@ -215,6 +215,7 @@ void mob__result_record(mob_result *r, int i, int cls, int64_t latency_ns)
         r->t.fail[cls]++;
         r->t.failures++;
         r->sec_fail++;
+        r->sec_f[cls]++;
     }
 }
 
@@ -233,8 +234,10 @@ void mob__result_tick(mob_result *r)
     static const double ps[2] = {50, 99};
     int64_t v[2];
     mob_hist_percentiles(r->sec_hist, ps, v, 2);
-    struct mob__second s = {r->sec_ok, r->sec_fail, r->sec_sum, v[0], v[1],
-                            mob_hist_max(r->sec_hist), NULL, 0};
+    struct mob__second s = {.ok = r->sec_ok, .fail = r->sec_fail, .sum_ns = r->sec_sum,
+                            .p50 = v[0], .p99 = v[1], .max = mob_hist_max(r->sec_hist),
+                            .byclass = 1};
+    memcpy(s.f, r->sec_f, sizeof s.f);
     s.ncb = mob__hist_coarse(r->sec_hist, &s.cb);
     if (s.ncb < 0)
         s.ncb = -1; /* out of memory: this second merges the old, inexact way */
@@ -250,6 +253,7 @@ void mob__result_tick(mob_result *r)
     mob_hist_merge(r->all, r->sec_hist);
     mob_hist_reset(r->sec_hist);
     r->sec_ok = r->sec_fail = 0;
+    memset(r->sec_f, 0, sizeof r->sec_f);
     r->sec_sum = 0;
 }
 
@@ -262,6 +266,9 @@ static int merge_second(struct mob__second *d, const struct mob__second *s)
     int64_t p50 = d->ok ? d->p50 : s->p50, p99 = d->ok ? d->p99 : s->p99;
     d->ok += s->ok;
     d->fail += s->fail;
+    d->byclass &= s->byclass;
+    for (int c = 0; c < MOB_FAIL_NCLASS; c++)
+        d->f[c] = d->byclass ? d->f[c] + s->f[c] : 0;
     d->sum_ns += s->sum_ns;
     if (s->max > d->max)
         d->max = s->max;
@@ -358,7 +365,7 @@ int mob_result_merge(mob_result *dst, const mob_result *src)
     memset(&dst->sizing, 0, sizeof dst->sizing);
     for (int i = 0; i < src->nsecs; i++) {
         if (i >= dst->nsecs) {
-            struct mob__second z = {0};
+            struct mob__second z = {.byclass = 1}; /* none yet, of any class */
             if (mob__result_add_second(dst, &z) < 0)
                 return -ENOMEM;
         }

@@ -19,6 +19,8 @@
 #define RIGHT 12.0
 #define TOP 30.0
 #define BOTTOM 34.0
+#define LEGEND_ROW 16.0  /* a legend line of its own, under the title */
+#define LEGEND_STEP 85.0 /* room for a swatch and a name of about 10 letters */
 
 /* The largest "nice" step (1, 2 or 5 times a power of ten) giving at most `most` intervals. */
 static double nice_step(double span, int most)
@@ -102,12 +104,16 @@ void mob__svg_chart(FILE *f, const struct mob__chart *c)
         x1 = x0 + 1;
     double ystep = nice_step(y1 > 0 ? y1 : 1, 5);
     y1 = ystep * ceil((y1 > 0 ? y1 : 1) / ystep);
-    double pw = W - LEFT - RIGHT, ph = H - TOP - BOTTOM;
+    /* Up to three series, the legend shares the title's line; more get a line of their own
+     * under it, left to right, and the plot starts lower. */
+    int wide = c->nseries > 3;
+    double top = TOP + (wide ? LEGEND_ROW : 0), pw = W - LEFT - RIGHT, ph = H - top - BOTTOM;
 #define PX(x) (LEFT + ((x) - x0) / (x1 - x0) * pw)
-#define PY(y) (TOP + ph - (y) / y1 * ph)
-    fprintf(f, "<figure class=\"chart\"><svg viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-               "aria-label=\"",
-            W, H);
+#define PY(y) (top + ph - (y) / y1 * ph)
+    fputs("<figure class=\"chart\"", f);
+    if (c->id)
+        fprintf(f, " id=\"%s\"", c->id);
+    fprintf(f, "><svg viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"", W, H);
     mob__html_text(f, c->title);
     fprintf(f, "\" xmlns=\"http://www.w3.org/2000/svg\" font-family=\"sans-serif\" "
                "font-size=\"11\">\n<text x=\"%.0f\" y=\"16\" font-size=\"13\" "
@@ -131,7 +137,7 @@ void mob__svg_chart(FILE *f, const struct mob__chart *c)
             mob__svg_fmt(lab, sizeof lab, marks[i], MOB__SVG_PCT);
             fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
                        "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
-                    PX(x), PX(x), TOP, TOP + ph, PX(x), H - BOTTOM + 16, lab);
+                    PX(x), PX(x), top, top + ph, PX(x), H - BOTTOM + 16, lab);
         }
     } else {
         double xstep = nice_step(x1 - x0, 8);
@@ -143,7 +149,7 @@ void mob__svg_chart(FILE *f, const struct mob__chart *c)
     }
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
                "stroke=\"#888\"/>\n",
-            LEFT, TOP, pw, ph);
+            LEFT, top, pw, ph);
     if (c->xlabel)
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#555\">%s</text>\n",
                 LEFT + pw / 2, H - 4, c->xlabel);
@@ -167,11 +173,12 @@ void mob__svg_chart(FILE *f, const struct mob__chart *c)
         }
         if (open)
             fputs("\"/>\n", f);
-        /* The legend: one swatch and name per series, along the top right. */
-        double lx = W - RIGHT - 110.0 * (c->nseries - s);
-        fprintf(f, "<rect x=\"%.1f\" y=\"8\" width=\"12\" height=\"4\" fill=\"%s\"/>"
-                   "<text x=\"%.1f\" y=\"14\">",
-                lx, se->color, lx + 16);
+        /* The legend: one swatch and name per series. */
+        double lx = wide ? LEFT + LEGEND_STEP * s : W - RIGHT - 110.0 * (c->nseries - s);
+        double ly = wide ? 8 + LEGEND_ROW : 8;
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.0f\" width=\"12\" height=\"4\" fill=\"%s\"/>"
+                   "<text class=\"legend\" x=\"%.1f\" y=\"%.0f\">",
+                lx, ly, se->color, lx + 16, ly + 6);
         mob__html_text(f, se->name);
         fputs("</text>\n", f);
     }

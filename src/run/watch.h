@@ -58,17 +58,15 @@ void mob__str_free(struct mob__str *b);
 
 /* ---- feed.c --------------------------------------------------------------------------- */
 
-/* What the result's timeline lacks and the stream carries: per second, failures by class
- * and the bots alive. One per process, appended at each closed second. */
+/* What the result's timeline lacks and the stream carries: per second, the bots alive. One
+ * per process, appended at each closed second. */
 struct mob__secrec {
-    uint64_t fail[MOB_FAIL_NCLASS];
     int bots;
 };
 
 struct mob__secrecs {
     struct mob__secrec *v;
     int n, cap;
-    uint64_t prev[MOB_FAIL_NCLASS]; /* class totals at the last record */
 };
 
 /* Appends a record for each second the result closed since the last call. */

@@ -13,6 +13,9 @@
      KIND/SCENARIO rows are the JSON's.
   6. The HTML report of a --sizing run against tests/hostile cap:10: its sizing row says the
      JSON's verdict (molotov's "Sizing is over! ... obtained with N workers").
+  7. The HTML report of two runs merged, one failing with declined payments (status), the
+     other with refused connections (connect): the failures chart draws one line per class
+     that failed, named in its legend, and no other.
 
 With --screenshots DIR it saves dashboard.png, view.png and report.png there (README's).
 Usage: tools/browser/check.py [--build build] [--screenshots DIR]
@@ -224,6 +227,24 @@ def main():
                        ".map(r => r.cells[0].textContent)")
         check(names == ["browser/browse", "browser/search", "buyer/add", "buyer/pay"],
               f"the HTML report names each kind's scenarios KIND/SCENARIO: {names}")
+        # 7. Failures per second by class, in a report merged from two runs.
+        sj, cj = os.path.join(tmp, "shop.json"), os.path.join(tmp, "refused.json")
+        fh, fj = os.path.join(tmp, "classes.html"), os.path.join(tmp, "classes.json")
+        subprocess.run([os.path.join(os.path.dirname(mob), "examples", "09-watch"), "-w", "8",
+                        "-d", "3s", "-q", "--json", sj], check=True)
+        subprocess.run([mob, f"http://127.0.0.1:{free_port()}/", "-w", "2", "-d", "2s", "-q",
+                        "--json", cj], check=False)
+        subprocess.run([mob, "report", "-q", "--force", sj, cj, "--html", fh, "--json", fj],
+                       check=True)
+        fails = json.load(open(fj))["totals"]["fail"]
+        want = [c for c, v in fails.items() if v > 0]
+        open_page(b, "file://" + fh)
+        legend = b.eval("Array.from(document.querySelectorAll('#failures-chart .legend'))"
+                        ".map(e => e.textContent)")
+        lines = b.eval("document.querySelectorAll('#failures-chart polyline').length")
+        check(legend == want and "status" in want and "connect" in want,
+              f"the failures chart names each failing class: {legend} vs {want}")
+        check(lines >= len(want), f"the failures chart draws a line per class: {lines}")
         if shots:
             open_page(b, "file://" + os.path.join(tmp, "ex.html"))
             b.screenshot(os.path.join(shots, "report.png"))
