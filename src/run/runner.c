@@ -46,6 +46,8 @@ struct run {
     mob_event *wake;          /* set by a bot when the controller should look */
     struct slot *slots;       /* capacity: max bots of this process */
     int cap;
+    int low_free, top;        /* no slot below low_free can be spawned, none from top counts:
+                                 each spawn and retire is O(1) amortized, not a scan of cap */
     int active;               /* spawned, not retired, not finished */
     int alive;                /* spawned and not returned */
     int64_t start, end;       /* end: the global deadline, INT64_MAX for none */
@@ -283,6 +285,8 @@ teardown:
             res->t.dropped += due - (uint64_t)w->step;
     }
     sl->running = 0;
+    if (!sl->counted && sl->index < run->low_free)
+        run->low_free = sl->index;
     run->alive--;
     mob__events_workers(&run->ev, run->alive);
     if (run->alive == 0)
@@ -292,10 +296,12 @@ teardown:
 
 static int spawn_one(struct run *run)
 {
-    for (int i = 0; i < run->cap; i++) {
+    for (int i = run->low_free; i < run->cap; i++) {
         struct slot *sl = &run->slots[i];
         if (sl->running || sl->counted)
             continue;
+        run->low_free = i + 1;
+        run->top = i + 1 > run->top ? i + 1 : run->top;
         memset(&sl->w, 0, sizeof sl->w);
         sl->run = run;
         sl->index = i;
@@ -331,12 +337,14 @@ static int spawn_one(struct run *run)
 
 static void retire_one(struct run *run)
 {
-    for (int i = run->cap - 1; i >= 0; i--) {
+    for (int i = run->top - 1; i >= 0; i--) {
         struct slot *sl = &run->slots[i];
         if (sl->counted) {
             sl->retire = 1;
             sl->counted = 0;
             run->active--;
+            run->top = i;
+            run->low_free = sl->running || i > run->low_free ? run->low_free : i;
             return;
         }
     }
