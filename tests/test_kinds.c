@@ -275,6 +275,26 @@ Test(kinds, the_first_bot_of_a_ramp_gets_the_split_of_one_bot, .timeout = 10)
     mob_result_free(r);
 }
 
+Test(kinds, bots_that_stages_stop_and_start_again_keep_their_kind, .timeout = 10)
+{
+    mob_options o = quiet_options();
+    o.stages[0] = (mob_stage){300 * MS, 6, 0}; /* by start order: b a b b a b */
+    o.stages[1] = (mob_stage){300 * MS, 2, 0}; /* the last four stop: b b a b */
+    o.stages[2] = (mob_stage){300 * MS, 6, 0}; /* and start again, as the same kinds */
+    o.nstages = 3;
+    o.duration_ns = 0; /* the stages' sum */
+    o.delay_ns = MS;
+    mob_result *r;
+    cr_assert_eq(mob_run_suite(&ab_suite, &o, &r), 0);
+    expect_kind(r, 0, "a", 1, 2); /* bots: ids that ever ran */
+    expect_kind(r, 1, "b", 2, 4);
+    cr_assert_eq(a_setups, 3);
+    cr_assert_eq(b_setups, 7);
+    cr_assert_eq(a_teardowns, 3);
+    cr_assert_eq(b_teardowns, 7);
+    mob_result_free(r);
+}
+
 Test(kinds, fewer_bots_than_kinds_leave_the_lightest_out, .timeout = 10)
 {
     const mob_kind three[] = {{"x", 1, one, NULL, NULL, NULL, 0, NULL},
