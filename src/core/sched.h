@@ -104,15 +104,17 @@ static inline __attribute__((always_inline)) void sched_wake(mob_bot *bot, int r
 
 /*
  * Warms up the bot that will run after the one being picked now: its stack top (through its
- * saved stack pointer, in the struct fetched one pick earlier), what it last waited on (for a
- * socket, the fd entry mob_read looks at first), and the struct of the bot after it. Every
- * bot has a page of stack of its own, so with a few thousand bots a resume after a long wait
- * misses not only the cache but the TLB, and that page walk (two levels of page tables under
- * a hypervisor) stalls the switch, which depends on it. Issued a bot ahead, it overlaps the
- * current bot's work. Measured by `mob-bench echo --conns 1000` against raw epoll
- * (tools/compare-selectors.sh) and `mob-bench switch --case 10000`; it costs a few
- * instructions per yield (`--case 2`). Figures: tools/PERFORMANCE.md. `next` and `after` are
- * queued, so alive; `last_wait` may be stale, which is harmless: a prefetch never faults.
+ * saved stack pointer, in the struct fetched one pick earlier; for a new bot, the lines its
+ * first frame will be written to, at the top of a stack it has not touched yet), what it last
+ * waited on (for a socket, the fd entry mob_read looks at first), and the struct of the bot
+ * after it. Every bot has a page of stack of its own, so with a few thousand bots a resume
+ * after a long wait, or a first run, misses not only the cache but the TLB, and that page
+ * walk (two levels of page tables under a hypervisor) stalls the switch, which depends on it.
+ * Issued a bot ahead, it overlaps the current bot's work. Measured by `mob-bench echo --conns
+ * 1000` against raw epoll (tools/compare-selectors.sh), `mob-bench switch --case 10000` and,
+ * for new bots, `mob-bench spawn` (warm, on a CPU); it costs a few instructions per yield
+ * (`--case 2`). Figures: tools/PERFORMANCE.md. `next` and `after` are queued, so alive;
+ * `last_wait` may be stale, which is harmless: a prefetch never faults.
  * Always inlined, and sched_pick with it: GCC sees a function that only prefetches as free of
  * side effects and may delete its calls when it does not inline it (the codegen leg of .ci/run
  * checks that the prefetches are in the library).
@@ -123,8 +125,13 @@ static inline __attribute__((always_inline)) void sched_prefetch(mob_bot *next, 
         /* Never a prefetch of NULL (nor of a new bot's unset stack pointer): a prefetch that
          * cannot translate its address can cost a failing page walk every time (seen with 2
          * bots yielding, `mob-bench switch --case 2`). */
-        if (!next->fresh)
+        if (!next->fresh) {
             mob__ctx_prefetch(&next->ctx);
+        } else {
+            char *top = (char *)next->stack.lo + next->stack.size; /* set at spawn */
+            __builtin_prefetch(top - 64, 1);
+            __builtin_prefetch(top - 192, 1);
+        }
         if (next->last_wait)
             __builtin_prefetch(next->last_wait, 1);
         if (after)
