@@ -12,8 +12,9 @@
 #   testtoolkit  testtoolkit's own model in Python (tools/compare/idle_testtoolkit.py):
 #                generator bots, a select over every socket after each tick, 0.5 s timeout.
 #                Listening sockets only (see that file for why)
-#   poll         a plain poll(2) loop over the descriptors, 0.5 s timeout (idle_peers.c)
-#   libuv        a uv_poll_t per socket and a timer to end the run (idle_peers.c; needs
+#   poll         a plain poll(2) loop over the descriptors, 0.5 s timeout
+#                (tools/compare/src/idle_peers.c)
+#   libuv        a uv_poll_t per socket and a timer to end the run (the same file; needs
 #                libuv1-dev, installed with apt-get when missing)
 #
 # Two cases, as mob-bench idle's: listening TCP sockets on 127.0.0.1, and connected
@@ -33,7 +34,7 @@ if [ ! -f /usr/include/uv.h ]; then
 fi
 make -s --no-print-directory BUILD="$BUILD" "$BUILD/mob-bench"
 mkdir -p "$BUILD/compare"
-${CC:-cc} -std=c11 -O2 -o "$BUILD/compare/idle_peers" tools/compare/idle_peers.c \
+${CC:-cc} -std=c11 -O2 -o "$BUILD/compare/idle_peers" tools/compare/src/idle_peers.c \
     $(pkg-config --cflags --libs libuv 2>/dev/null || echo -luv)
 
 TMP=$(mktemp -d)
