@@ -537,3 +537,26 @@ Test(events, vv_prints_each_request_and_response_line_at_most_20_a_second, .time
     cr_assert_leq(shown, 40, "20 a second: the run spans two seconds at most");
     cr_assert_eq(count_lines(o.err, "[W:0] < 200"), shown, "a response line per request shown");
 }
+
+static int slow_for_bot_1(mob_worker *w)
+{
+    return w->id == 1 ? mob_sleep(w->bot, 10 * MOB_NS_PER_SEC) : 0;
+}
+
+Test(events, a_session_setup_cut_by_the_end_of_the_run_is_no_failure, .timeout = 10)
+{
+    static const mob_scenario sc[] = {{"s", ok_fn, 1, 0}, {NULL, NULL, 0, 0}};
+    mob_suite s = {.scenarios = sc, .session_setup = slow_for_bot_1};
+    mob_options o = quiet_options();
+    o.bots = 2;
+    o.duration_ns = 200 * MS;
+    o.delay_ns = MS;
+    mob_result *r;
+    cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
+    mob_totals t;
+    mob_result_totals(r, &t);
+    cr_assert_eq(t.session_setup_failed, 0, "bot 1 was still logging in at the end");
+    cr_assert_gt(t.ok, 0);
+    cr_assert_eq(mob_result_exit_code(r, &o), 0);
+    mob_result_free(r);
+}

@@ -117,7 +117,7 @@ static const char *hook_why(const mob_worker *w, int rc)
     return rc < 0 ? mob_strerror(rc) : "it returned nonzero";
 }
 
-int mob__session_make(struct mob__events *ev, mob_worker *w, int stopping)
+int mob__session_make(struct mob__events *ev, mob_worker *w)
 {
     struct mob__wstate *ws = w->internal;
     int rc = ev->suite->session_setup ? ev->suite->session_setup(w) : 0;
@@ -125,9 +125,13 @@ int mob__session_make(struct mob__events *ev, mob_worker *w, int stopping)
         ws->session = 1;
         return 0;
     }
+    /* The end of the run cancels a bot waiting in its session setup: not a failure of the
+     * setup (molotov's cancellation is no Exception either), and nothing to stop. */
+    if (mob_cancelled(w->bot) || mob_worker_ending(w))
+        return -ECANCELED;
     mob_totals *t = &ev->res->t;
     t->session_setup_failed++;
-    if (!stopping && !t->session_setup_failed_rc) { /* cut by the end: not the bot's fault */
+    if (!t->session_setup_failed_rc) {
         t->session_setup_failed_rc = rc < 0 ? rc : -EINVAL;
         if (!ev->o->quiet)
             fprintf(stderr, "mob: bot %d: session setup failed: %s; the run stops\n", w->id,

@@ -272,9 +272,9 @@ void mob__events_finish(struct mob__events *ev);
 void mob__events_scenario(struct mob__events *ev, mob_worker *w, const char *scenario,
                           int kind, int cls, int rc);
 void mob__events_workers_changed(struct mob__events *ev, int n);
-/* Makes w's session if it has none (session_setup): 0, or the failure, counted and said
- * (stopping: the run is ending, so the failure stops nothing). */
-int mob__session_make(struct mob__events *ev, mob_worker *w, int stopping);
+/* Makes w's session (session_setup): 0, or the failure, counted and said unless the end of
+ * the run cut it (then the bot just leaves). */
+int mob__session_make(struct mob__events *ev, mob_worker *w);
 /* Ends w's session if it has one (session_teardown). */
 void mob__session_end(struct mob__events *ev, mob_worker *w);
 

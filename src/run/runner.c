@@ -186,7 +186,7 @@ static intptr_t worker_main(mob_bot *self, void *arg)
         int idx = next_scenario(kind, o, w, &single_pos);
         if (idx == -1)
             break;
-        if (!sl->ws.session && mob__session_make(&run->ev, w, run->stopping) < 0) {
+        if (!sl->ws.session && mob__session_make(&run->ev, w) < 0) {
             stop_run(run); /* molotov: a session that cannot be made stops the run */
             break;
         }
