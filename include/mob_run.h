@@ -121,7 +121,8 @@ typedef struct mob_scenario {
  * fixed by bot id, so it is the same in every process and machine; the bots that start first
  * (ramp-up, stages, -p) are spread over the kinds so that the bots alive follow the same rule
  * for their own number as closely as the final split allows (mob_kinds_apportion).
- * In reports, a kind's scenarios are named "KIND/SCENARIO", so names stay unique.
+ * In reports, a kind's scenarios are named "KIND/SCENARIO", so names stay unique. A bot's
+ * w->id and w->local count every bot of the run, whatever its kind.
  */
 typedef struct mob_kind {
     const char *name;              /* unique, without '/'; NULL ends a table */

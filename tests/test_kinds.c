@@ -418,6 +418,9 @@ Test(kinds, kind_flag_errors_exit_2_with_one_clear_line, .timeout = 10)
     MOB(&o, "--kind", "http=0", "--kind", "ws=0", "http://127.0.0.1:1/", "ws://127.0.0.1:1/");
     cr_assert_eq(o.code, 2);
     cr_assert_not_null(strstr(o.err, "no kind of bot has a weight"), "%s", o.err);
+    MOB(&o, "http://127.0.0.1:1/", "arena://in-process");
+    cr_assert_eq(o.code, 2, "arena players fill rooms with every bot of the process");
+    cr_assert_not_null(strstr(o.err, "arena players run alone"), "%s", o.err);
     MOB(&o, "http://127.0.0.1:1/", "https://127.0.0.1:2/");
     cr_assert_eq(o.code, 2, "http:// and https:// share one built-in suite");
     cr_assert_not_null(strstr(o.err, "one target per built-in suite"), "%s", o.err);

@@ -76,6 +76,11 @@ static int mix(struct mob__cli *cli, const mob_suite **sp, mob_suite_chooser bui
         }
         memcpy(mix_names[i], t, nl);
         mix_names[i][nl] = 0;
+        if (strncmp(t, "arena", 5) == 0) {
+            /* its players fill rooms by their index in the process: all bots must be theirs */
+            mob__cli_usage_error("'%s': arena players run alone, not as one kind of several", t);
+            return MOB__EXIT_USAGE;
+        }
         for (int j = 0; j < i; j++)
             if (mix_parts[j] == p || strcmp(mix_names[j], mix_names[i]) == 0) {
                 /* the built-in suites keep their target in static storage */
