@@ -79,6 +79,12 @@ uint64_t mob_worker_rand(mob_worker *w);
  * instead of waiting out its --timeout. */
 int mob_worker_ending(const mob_worker *w);
 
+/* The protocol status this run got, an HTTP status in 100..599 (others are ignored): --statsd
+ * counts the run under it, as molotov counts each response under its status, rather than
+ * under its class. The http suite calls it; a scenario of one's own may. The last call of a
+ * run counts. */
+void mob_worker_status(mob_worker *w, int status);
+
 /*
  * Spans: named sections of a bot's work (aiotesttoolkit's profiler), nestable. Each span
  * name gets its own count, failures by class and duration histogram in every report, beside

@@ -157,11 +157,44 @@ Test(live, dashboard_beyond_loopback_needs_a_token_and_checks_it, .timeout = 20)
 pid_t run_server_start(int *port, int64_t delay_ns, int64_t stall_at_ns, int64_t stall_len_ns);
 void run_server_stop(pid_t pid);
 
-/* Runs mob on target with --statsd to a UDP socket of ours, 4 bots for 2 s, and checks every
- * line: it starts with prefix (then ':' or '.'), the ok counters and the timings' sample
- * rates both add up to the report's successes. With exact, a timing's name is prefix itself. */
-static void statsd_check(const char *target, const char *prefix, int exact)
+/* What the statsd lines of a run added up to: counters by class (0: ok) and by status, and
+ * the runs the timings stand for; and the run's own report. */
+struct statsd_sums {
+    unsigned long long cls[MOB_FAIL_NCLASS], status[600], timed;
+    int timings;
+    mob_totals t;
+};
+
+/* The counter's suffix (after the label's last dot) into s: a status or a class. */
+static void statsd_count(struct statsd_sums *s, char *line)
 {
+    char *colon = strchr(line, ':');
+    cr_assert_not_null(colon, "%s", line);
+    *colon = 0;
+    const char *suffix = strrchr(line, '.') + 1;
+    unsigned long long n = strtoull(colon + 1, NULL, 10);
+    char *end;
+    long code = strtol(suffix, &end, 10);
+    if (*end == 0 && end != suffix) {
+        cr_assert(code >= 100 && code <= 599, "status %ld", code);
+        s->status[code] += n;
+        return;
+    }
+    for (int c = 0; c < MOB_FAIL_NCLASS; c++)
+        if (strcmp(suffix, mob_fail_name(c)) == 0) {
+            s->cls[c] += n;
+            return;
+        }
+    cr_assert_fail("a counter that is neither a status nor a class: %s", line);
+}
+
+/* Runs mob on target with --statsd to a UDP socket of ours, 4 bots (or `bots`) for 2 s, and
+ * sums every line, each of which must start with prefix (then ':' or '.'). With exact, a
+ * timing's name is prefix itself. The run must exit with code. */
+static void statsd_run(const char *target, const char *bots, const char *prefix, int exact,
+                       int code, struct statsd_sums *s)
+{
+    memset(s, 0, sizeof *s);
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -173,13 +206,11 @@ static void statsd_check(const char *target, const char *prefix, int exact)
     char url[64], json[] = "/tmp/mob-live-statsd-XXXXXX";
     close(mkstemp(json));
     snprintf(url, sizeof url, "udp://127.0.0.1:%d", ntohs(sa.sin_port));
-    pid_t pid =
-        LIVE_START("statsd", target, "-w", "4", "-d", "2s", "-q", "--statsd", url, "--json", json);
-    cr_assert_eq(live_wait(pid), 0);
+    pid_t pid = LIVE_START("statsd", target, "-w", bots, "-d", "2s", "-q", "--statsd", url,
+                           "--json", json);
+    cr_assert_eq(live_wait(pid), code);
     struct timeval tv = {0, 200000};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    unsigned long long oks = 0, timed = 0;
-    int timings = 0;
     size_t plen = strlen(prefix);
     char d[2048];
     ssize_t n;
@@ -188,24 +219,20 @@ static void statsd_check(const char *target, const char *prefix, int exact)
         for (char *line = strtok(d, "\n"); line; line = strtok(NULL, "\n")) {
             cr_assert(strncmp(line, prefix, plen) == 0 && strchr(".:", line[plen]),
                       "%s does not start with %s", line, prefix);
-            char *ok = strstr(line, ".ok:");
-            if (ok && strstr(line, "|c"))
-                oks += strtoull(ok + 4, NULL, 10);
             char *ms = strstr(line, "|ms");
             if (ms) {
                 cr_assert(!exact || line[plen] == ':', "a timing is the label itself: %s", line);
-                timings++;
+                s->timings++;
                 char *at = strstr(ms, "|@");
-                timed += at ? (unsigned long long)(1.0 / strtod(at + 2, NULL) + 0.5) : 1;
+                s->timed += at ? (unsigned long long)(1.0 / strtod(at + 2, NULL) + 0.5) : 1;
+            } else {
+                cr_assert_not_null(strstr(line, "|c"), "%s", line);
+                statsd_count(s, line);
             }
         }
     }
     close(fd);
-    cr_assert_gt(timings, 0);
-    unsigned long long want = live_report_totals(json).ok;
-    cr_assert_gt(want, 0);
-    cr_assert_eq(oks, want, "counters add up to the report: %llu vs %llu", oks, want);
-    cr_assert_eq(timed, want, "timings stand for every run: %llu vs %llu", timed, want);
+    s->t = live_report_totals(json);
     unlink(json);
 }
 
@@ -223,21 +250,59 @@ Test(live, statsd_lines_carry_molotov_names_and_every_run, .timeout = 20)
 {
     char prefix[128];
     statsd_host(prefix, sizeof prefix);
-    statsd_check("arena://in-process", prefix, 0); /* then the scenario's name */
+    struct statsd_sums s;
+    statsd_run("arena://in-process", "4", prefix, 0, 0, &s); /* then the scenario's name */
+    cr_assert_gt(s.t.ok, 0);
+    cr_assert_eq(s.cls[0], s.t.ok, "counters add up to the report: %llu vs %llu", s.cls[0],
+                 (unsigned long long)s.t.ok);
+    cr_assert_gt(s.timings, 0);
+    cr_assert_eq(s.timed, s.t.ok, "timings stand for every run: %llu vs %llu", s.timed,
+                 (unsigned long long)s.t.ok);
 }
 
-/* molotov's per-request label: molotov.<hostname>.<METHOD>.<host>.<path>, no port, no query. */
-Test(live, statsd_http_lines_carry_molotovs_request_labels, .timeout = 20)
+/* molotov's per-request label, molotov.<hostname>.<METHOD>.<host>.<path> (no port, no query),
+ * and its counters, label + "." + status. */
+static void http_prefix(char *prefix, size_t cap, const char *path)
+{
+    statsd_host(prefix, cap);
+    size_t n = strlen(prefix);
+    snprintf(prefix + n, cap - n, ".GET.127.0.0.1.%s", path);
+}
+
+Test(live, statsd_http_lines_carry_molotovs_request_labels_and_statuses, .timeout = 30)
 {
     int port;
     pid_t srv = run_server_start(&port, 0, 0, 0);
     char target[96], prefix[160];
     snprintf(target, sizeof target, "http://127.0.0.1:%d/api/v1.items?q=1", port);
-    statsd_host(prefix, sizeof prefix);
-    size_t n = strlen(prefix);
-    snprintf(prefix + n, sizeof prefix - n, ".GET.127.0.0.1./api/v1.items");
-    statsd_check(target, prefix, 1);
+    http_prefix(prefix, sizeof prefix, "/api/v1.items");
+    struct statsd_sums s;
+    statsd_run(target, "4", prefix, 1, 0, &s);
     run_server_stop(srv);
+    cr_assert_gt(s.t.ok, 0);
+    cr_assert_eq(s.status[200], s.t.ok, "every answer under its status: %llu vs %llu",
+                 s.status[200], (unsigned long long)s.t.ok);
+    cr_assert_eq(s.cls[0], 0, "no .ok counter where there is a status");
+    cr_assert_eq(s.timed, s.t.ok, "timings stand for every run");
+    /* Room for 2 connections, 503 to the rest: each status its own counter, none as a class. */
+    int hpid = test_hostile_start("cap:2", &port);
+    cr_assert_gt(hpid, 0);
+    snprintf(target, sizeof target, "http://127.0.0.1:%d/", port);
+    http_prefix(prefix, sizeof prefix, "/");
+    statsd_run(target, "6", prefix, 1, 0, &s);
+    test_hostile_stop(hpid);
+    cr_assert_gt(s.t.fail[MOB_FAIL_STATUS], 0);
+    cr_assert_eq(s.status[200], s.t.ok);
+    cr_assert_eq(s.status[503], s.t.fail[MOB_FAIL_STATUS], "%llu vs %llu", s.status[503],
+                 (unsigned long long)s.t.fail[MOB_FAIL_STATUS]);
+    cr_assert_eq(s.cls[MOB_FAIL_STATUS] + s.cls[0], 0);
+    /* No answer at all: the class stays. */
+    snprintf(target, sizeof target, "http://127.0.0.1:%d/", live_free_port());
+    statsd_run(target, "1", prefix, 1, 1, &s);
+    cr_assert_gt(s.t.fail[MOB_FAIL_CONNECT], 0);
+    cr_assert_eq(s.cls[MOB_FAIL_CONNECT], s.t.fail[MOB_FAIL_CONNECT]);
+    for (int k = 100; k < 600; k++)
+        cr_assert_eq(s.status[k], 0, "status %d without an answer", k);
 }
 
 Test(live, csv_files_have_locusts_columns_and_the_runs_totals, .timeout = 20)

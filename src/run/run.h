@@ -54,6 +54,11 @@ struct mob__sstats {
     uint64_t cut;              /* runs cut short by the end of the run */
     mob_hist *hist;
     uint64_t cur_ok, cur_fail; /* the current second (runner only) */
+    /* Runs by the status they reported (mob_worker_status), status - MOB__STATUS_MIN, or
+     * NULL until one did; and how many of each class (0: ok) reported one. Runner only, for
+     * statsd: not in the reports. */
+    uint64_t *bystatus;
+    uint64_t statused[MOB_FAIL_NCLASS];
     uint64_t *tl;              /* per second: ok, failures (2 values a second) */
     int ntl, tl_cap;
 };
@@ -123,6 +128,10 @@ int mob__result_span(mob_result *r, const char *name);
 void mob__result_span_record(mob_result *r, int i, int cls, int64_t ns);
 /* Counts one finished run of scenario i: class 0 with its latency, or a failure class. */
 void mob__result_record(mob_result *r, int i, int cls, int64_t latency_ns);
+#define MOB__STATUS_MIN 100
+#define MOB__STATUS_MAX 599
+/* Counts one finished run of scenario i of class cls under the status it reported (0: none). */
+void mob__result_status(mob_result *r, int i, int cls, int status);
 /* Keeps `why` as the reason of class cls unless one is kept already. */
 void mob__result_reason(mob_result *r, int cls, const char *why);
 
@@ -305,6 +314,7 @@ struct mob__wstate {
     struct mob__info_log *msgs;
     struct mob__events *ev;
     int session;              /* made: session_teardown is due at the bot's end */
+    int status;               /* the current run's mob_worker_status, or 0 */
     int vv_shown;             /* -vv showed this exchange's request: show its response */
     int depth;
     struct {

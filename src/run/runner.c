@@ -220,6 +220,7 @@ static intptr_t worker_main(mob_bot *self, void *arg)
         int ri = kind->first + idx; /* in the result */
         mob__events_start(&run->ev, w, res->scen[ri].name);
         sl->in_run = 1;
+        sl->ws.status = 0;
         int rc = sc->fn(w);
         sl->in_run = 0;
         int64_t t1 = real_now();
@@ -239,6 +240,7 @@ static intptr_t worker_main(mob_bot *self, void *arg)
             break;
         }
         mob__result_record(res, ri, cls, t1 - due);
+        mob__result_status(res, ri, cls, sl->ws.status);
         mob__events_end(&run->ev, w, res->scen[ri].name, cls, rc);
         if (cls > 0 && w->reason)
             mob__result_reason(res, cls, w->reason);

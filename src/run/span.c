@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * span.c: what a bot says about itself while it runs. Spans are named, nestable sections
+ * span.c: what a bot says about itself while it runs: the status a run got (for statsd, which
+ * counts runs by it), spans and messages. Spans are named, nestable sections
  * timed with the real clock and counted in the result beside the scenarios (stats.c); the
  * runner drops whatever a scenario left open. Info messages go into a small ring that the
  * live views read (dashboard, reporters), rate-limited per process (the refused are only
@@ -15,6 +16,13 @@
 #include <time.h>
 
 #include "run.h"
+
+void mob_worker_status(mob_worker *w, int status)
+{
+    struct mob__wstate *ws = w ? w->internal : NULL;
+    if (ws)
+        ws->status = status;
+}
 
 int mob_span_enter(mob_worker *w, const char *name)
 {

@@ -57,6 +57,7 @@ void mob_result_free(mob_result *r)
         MOB_FREE(r->scen[i].name);
         mob_hist_free(r->scen[i].hist);
         MOB_FREE(r->scen[i].tl);
+        MOB_FREE(r->scen[i].bystatus);
     }
     MOB_FREE(r->scen);
     for (int i = 0; i < r->nspans; i++) {
@@ -217,6 +218,18 @@ void mob__result_record(mob_result *r, int i, int cls, int64_t latency_ns)
         r->sec_fail++;
         r->sec_f[cls]++;
     }
+}
+
+void mob__result_status(mob_result *r, int i, int cls, int status)
+{
+    struct mob__sstats *s = &r->scen[i];
+    if (status < MOB__STATUS_MIN || status > MOB__STATUS_MAX || cls < 0)
+        return;
+    if (!s->bystatus &&
+        !(s->bystatus = MOB_CALLOC(MOB__STATUS_MAX - MOB__STATUS_MIN + 1, sizeof *s->bystatus)))
+        return; /* out of memory: statsd counts the run under its class */
+    s->bystatus[status - MOB__STATUS_MIN]++;
+    s->statused[cls]++;
 }
 
 int mob__result_add_second(mob_result *r, const struct mob__second *s)

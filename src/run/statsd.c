@@ -7,6 +7,11 @@
  *   molotov.web1.get.ok:1234|c          successes in the second
  *   molotov.web1.get.timeout:3|c        failures by class, when there were any
  *
+ * Runs that reported a status (mob_worker_status: the http suite's responses) are counted
+ * under it instead of their class, as molotov counts each response under label + "." +
+ * status: molotov.web1.GET.127.0.0.1./api.200:1230|c, ....404:4|c; those that got no answer
+ * (refused, timed out before a status) keep their class, .connect:2|c.
+ *
  * molotov sends one timing per request; at mob's rates that is a datagram per request, so
  * mob sends each second's latencies as its coarse buckets (0.8-1.6% wide), one line per
  * bucket with a sample rate that makes the statsd server count the bucket's runs. Lines are
@@ -25,8 +30,10 @@
 
 #define DGRAM 1400
 
+/* What was sent of a scenario so far: runs without a status by class (0: ok), runs by status. */
 struct prev {
-    uint64_t ok, fail[MOB_FAIL_NCLASS];
+    uint64_t nost[MOB_FAIL_NCLASS];
+    uint64_t *bystatus;
     struct mob__cbucket *cb;
     int ncb;
 };
@@ -73,8 +80,10 @@ void mob__statsd_free(struct mob__statsd *s)
 {
     if (!s)
         return;
-    for (int i = 0; i < s->nprev; i++)
+    for (int i = 0; i < s->nprev; i++) {
         MOB_FREE(s->prev[i].cb);
+        MOB_FREE(s->prev[i].bystatus);
+    }
     MOB_FREE(s->prev);
     close(s->fd);
     MOB_FREE(s);
@@ -180,6 +189,25 @@ static void timings(struct mob__statsd *s, const char *name, const struct mob__c
     }
 }
 
+/* The runs by status since the last second, a counter each: molotov's label + "." + status. */
+static void statuses(struct mob__statsd *s, const char *name, const struct mob__sstats *sc,
+                     struct prev *p)
+{
+    enum { N = MOB__STATUS_MAX - MOB__STATUS_MIN + 1 };
+    if (!sc->bystatus || (!p->bystatus && !(p->bystatus = MOB_CALLOC(N, sizeof *p->bystatus))))
+        return;
+    char text[512];
+    for (int k = 0; k < N; k++) {
+        if (sc->bystatus[k] == p->bystatus[k])
+            continue;
+        int n = snprintf(text, sizeof text, "%s.%d:%llu|c", name, MOB__STATUS_MIN + k,
+                         (unsigned long long)(sc->bystatus[k] - p->bystatus[k]));
+        if (n > 0 && (size_t)n < sizeof text)
+            line(s, text, (size_t)n);
+        p->bystatus[k] = sc->bystatus[k];
+    }
+}
+
 void mob__statsd_second(struct mob__statsd *s, const mob_result *r)
 {
     if (s->nprev < r->nscen) {
@@ -204,17 +232,18 @@ void mob__statsd_second(struct mob__statsd *s, const mob_result *r)
             p->cb = cb;
             p->ncb = ncb;
         }
+        statuses(s, name, sc, p);
         for (int c = 0; c < MOB_FAIL_NCLASS; c++) {
-            uint64_t now = c ? sc->fail[c] : sc->ok, was = c ? p->fail[c] : p->ok;
-            if (now == was && c)
+            uint64_t now = (c ? sc->fail[c] : sc->ok) - sc->statused[c], was = p->nost[c];
+            /* ok goes every second, zero too, unless the scenario's runs report statuses. */
+            if (now == was && (c || sc->bystatus))
                 continue;
             int n = snprintf(text, sizeof text, "%s.%s:%llu|c", name, mob_fail_name(c),
                              (unsigned long long)(now - was));
             if (n > 0 && (size_t)n < sizeof text)
                 line(s, text, (size_t)n);
+            p->nost[c] = now;
         }
-        p->ok = sc->ok;
-        memcpy(p->fail, sc->fail, sizeof p->fail);
     }
     flush(s);
 }

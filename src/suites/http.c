@@ -109,6 +109,7 @@ static int http_run(mob_worker *w)
     mob_http_result res;
     mob_http_exchange(w->bot, &st->conn, &http.req, &res, w->deadline);
     w->reason = res.reason;
+    mob_worker_status(w, res.status);
     if (http.conn_close)
         mob_http_conn_close(w->bot, &st->conn);
     if (res.fail == MOB_FAIL_CANCELED)
