@@ -187,7 +187,9 @@ static int parse_fields(const char *p, const char *end, mob_http_fields *f, stru
         }
         if (*p == ' ' || *p == '\t')
             FAIL(f, "obsolete line folding");
-        while (p < end && HTTP_IS(C_TCHAR, *p))
+        /* No bound test: the head ends in CRLF CRLF and CR is not a token byte, so the scan
+         * stops before `end` whatever the line holds. */
+        while (HTTP_IS(C_TCHAR, *p))
             p++;
         if (p == line)
             FAIL(f, "bad header field name");
