@@ -356,6 +356,39 @@ Test(tls, a_bot_that_reconnects_resumes_its_session, .timeout = 10)
     stop_tls_server();
 }
 
+/* The ClientHellos the server saw, and how many offered TLS 1.3 (supported_versions). */
+static int hellos, hellos_offering_tls13;
+
+static int count_hello(SSL *ssl, int *alert, void *arg)
+{
+    (void)alert, (void)arg;
+    const unsigned char *ext;
+    size_t len;
+    int tls13 = SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &ext, &len);
+    pthread_mutex_lock(&tls_srv.mu);
+    hellos++;
+    hellos_offering_tls13 += tls13;
+    pthread_mutex_unlock(&tls_srv.mu);
+    return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+/* Offering TLS 1.3 beside a TLS 1.2 session costs a key share per connection for nothing. */
+Test(tls, a_tls12_session_resumes_without_offering_tls13, .timeout = 10)
+{
+    start_tls_server(0);
+    SSL_CTX_set_max_proto_version(tls_srv.ctx, TLS1_2_VERSION); /* no connection yet */
+    SSL_CTX_set_client_hello_cb(tls_srv.ctx, count_hello, NULL);
+    mob_tls_ctx *ctx = test_tls_client_ctx(tls_srv.cert_path, 0);
+    struct client cl = {.ctx = ctx, .port = tls_srv.port, .n = 4, .close_between = 1};
+    run_client(&cl);
+    cr_assert_eq(cl.ok, 4, "rc %d (%s)", cl.rc[0], cl.reason);
+    cr_assert_eq(cl.resumed, 3, "every handshake after the first resumes");
+    cr_assert_eq(hellos, 4);
+    cr_assert_eq(hellos_offering_tls13, 1, "only the first hello, without a session, offers 1.3");
+    mob_tls_ctx_free(ctx);
+    stop_tls_server();
+}
+
 Test(tls, a_self_signed_certificate_without_cacert_is_a_tls_failure_with_its_reason,
      .timeout = 10)
 {

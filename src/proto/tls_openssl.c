@@ -234,8 +234,15 @@ static void *oconn_new(void *ctxp, const mob_tls_io *io, const char *name, void 
                 SSL_set1_host(c->ssl, name);
         }
     }
-    if (session)
+    if (session) {
         SSL_set_session(c->ssl, session);
+        /* A session resumes only in the version that made it. Offering TLS 1.3 beside a
+         * TLS 1.2 session would make the client generate a key share for every connection
+         * (the bulk of a resumed handshake's cost) that a 1.2 server never uses. */
+        int v = SSL_SESSION_get_protocol_version(session);
+        if (v >= TLS1_2_VERSION && v < TLS1_3_VERSION)
+            SSL_set_max_proto_version(c->ssl, v);
+    }
     ERR_clear_error();
     return c;
 }
