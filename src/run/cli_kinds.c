@@ -92,8 +92,8 @@ static int mix(struct mob__cli *cli, const mob_suite **sp, mob_suite_chooser bui
                                   p->picker, p->state_size, NULL};
         snprintf(mix_title + strlen(mix_title), sizeof mix_title - strlen(mix_title), "%s%s",
                  i ? "+" : "", mix_names[i]);
-        tl += (size_t)snprintf(mix_target + tl, tl < sizeof mix_target ? sizeof mix_target - tl : 0,
-                               "%s%s", i ? " " : "", t);
+        size_t room = tl < sizeof mix_target ? sizeof mix_target - tl : 0;
+        tl += (size_t)snprintf(room ? mix_target + tl : NULL, room, "%s%s", i ? " " : "", t);
     }
     mix_suite = (mob_suite){.name = mix_title, .global_setup = mix_global_setup,
                             .global_teardown = mix_global_teardown, .kinds = mix_kinds};
