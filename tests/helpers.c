@@ -12,10 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 #include <unistd.h>
 
 #include "helpers.h"
 #include "mob.h"
+#include "mob_run.h"
 
 int test_slow_factor(void)
 {
@@ -163,17 +167,64 @@ int test_hostile_start(const char *mode, int *port)
     line[n] = 0;
     *port = atoi(line);
     if (*port <= 0) {
-        test_hostile_stop(pid);
+        test_child_stop(pid);
         return -ENOENT;
     }
     return pid;
 }
 
-void test_hostile_stop(int pid)
+void test_child_stop(int pid)
 {
     kill(pid, SIGKILL);
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
         ;
+}
+
+static intptr_t (*server_conn)(mob_bot *self, void *fd);
+static int server_lfd;
+
+static intptr_t server_accept(mob_bot *self, void *arg)
+{
+    (void)arg;
+    for (;;) {
+        int fd = mob_accept(self, server_lfd, MOB_FOREVER);
+        if (fd == -ECANCELED)
+            return 0;
+        if (fd < 0)
+            continue;
+        mob_fd_release(self, fd);
+        if (!mob_spawn(mob_bot_loop(self), server_conn, (void *)(intptr_t)fd))
+            close(fd);
+    }
+}
+
+int test_server_fork(int *port, intptr_t (*conn)(mob_bot *self, void *fd), void (*init)(void))
+{
+    int lfd = mob_tcp_listen(NULL, "127.0.0.1", 0, 1024);
+    cr_assert_geq(lfd, 0, "listen: %s", mob_strerror(lfd));
+    *port = mob_local_port(lfd);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        /* Never outlive the test: a failed cr_assert ends the test process without stopping
+         * the server, and an orphaned one would hold the runner's pipes open. */
+#if defined(__linux__)
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+        alarm(60);
+        server_lfd = lfd;
+        server_conn = conn;
+        if (init)
+            init();
+        mob_loop *loop = mob_loop_new(NULL);
+        if (!loop || !mob_spawn(loop, server_accept, NULL))
+            _exit(3);
+        mob_loop_run(loop);
+        _exit(0);
+    }
+    close(lfd);
+    return pid;
 }
 
 mob_loop *test_loop_new(int mode)
@@ -203,4 +254,15 @@ void test_nap_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
+}
+
+mob_totals test_report_totals(const char *path)
+{
+    mob_result *r;
+    int rc = mob_result_read_json(path, &r);
+    cr_assert_eq(rc, 0, "%s: %s", path, mob_strerror(rc));
+    mob_totals t;
+    mob_result_totals(r, &t);
+    mob_result_free(r);
+    return t;
 }

@@ -65,10 +65,22 @@ void test_copy_as_new_run(const char *src, const char *dst);
 char *test_read_file(const char *path);
 
 /* Starts `$MOB_BUILD/tests/hostile MODE` (tests/hostile_server.c) and reads the port it
- * listens on. Returns its pid (> 0), or -errno. */
+ * listens on. Returns its pid (> 0), or -errno. Stop it with test_child_stop. */
 int test_hostile_start(const char *mode, int *port);
-/* Kills and reaps it. */
-void test_hostile_stop(int pid);
+/* Kills and reaps a child process of the test. */
+void test_child_stop(int pid);
+
+struct mob_bot;
+/* A server of the test's own in a forked child, listening on 127.0.0.1 (*port): its mob loop
+ * runs conn(self, (void *)(intptr_t)fd) as a bot for each connection, and conn adopts fd.
+ * init, if not NULL, runs first in the child; what the parent set before the call is there
+ * too (the child is a copy). The child dies with the test process (PR_SET_PDEATHSIG, on
+ * Linux) and after 60 s. Returns its pid; stop it with test_child_stop. Host side only. */
+int test_server_fork(int *port, intptr_t (*conn)(struct mob_bot *self, void *fd),
+                     void (*init)(void));
+
+/* The totals of the JSON report at path, which must read (host side). */
+struct mob_totals test_report_totals(const char *path);
 
 /* Sleeps ms milliseconds (host side). */
 void test_nap_ms(int ms);

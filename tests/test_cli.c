@@ -19,7 +19,6 @@
 #include "mob_run.h"
 
 pid_t run_server_start(int *port, int64_t delay_ns, int64_t stall_at_ns, int64_t stall_len_ns);
-void run_server_stop(pid_t pid);
 
 #define MS MOB_NS_PER_MS
 
@@ -129,7 +128,7 @@ Test(cli, sigint_leaves_a_complete_json_report, .timeout = 15)
     test_run_mob(&o, SIGINT, 700 * MS,
             (const char *const[]){"-w", "4", "-d", "30s", "--json", json, url, NULL});
     int64_t took = mob_clock_ns() - t0;
-    run_server_stop(srv);
+    test_child_stop(srv);
     cr_assert_eq(o.code, 128 + SIGINT, "exit %d: %s", o.code, o.err);
     cr_assert_lt(took, 5000 * MS);
     cr_assert_not_null(strstr(o.out, "SUCCESSES: "), "%s", o.out);
@@ -156,7 +155,7 @@ Test(cli, ctrl_c_on_a_multi_process_run_still_merges_every_process, .timeout = 1
     struct test_out o;
     test_run_mob(&o, -SIGINT, 700 * MS,
             (const char *const[]){"-p", "2", "-w", "2", "-d", "30s", "--json", json, url, NULL});
-    run_server_stop(srv);
+    test_child_stop(srv);
     cr_assert_eq(o.code, 128 + SIGINT, "exit %d: %s", o.code, o.err);
     mob_result *r;
     cr_assert_eq(mob_result_read_json(json, &r), 0);
@@ -187,7 +186,7 @@ Test(cli, merge_adds_result_files_exactly, .timeout = 15)
     MOB(&o, "-q", "-w", "3", "-r", "100", "-p", "2", "--json", b, url);
     cr_assert_eq(o.code, 0, "%s", o.err);
     MOB(&o, "merge", "--json", c, a, b);
-    run_server_stop(srv);
+    test_child_stop(srv);
     cr_assert_eq(o.code, 0, "%s", o.err);
     cr_assert_not_null(strstr(o.out, "SUCCESSES: 800 | FAILURES: 0"), "%s", o.out);
     mob_result *r;
@@ -228,7 +227,7 @@ static int64_t cli_best_p50(int64_t delay_ns)
         if (p50 < best)
             best = p50;
     }
-    run_server_stop(srv);
+    test_child_stop(srv);
     unlink(json);
     return best;
 }

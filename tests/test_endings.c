@@ -15,9 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#if defined(__linux__)
-#include <sys/prctl.h>
-#endif
 #include <unistd.h>
 
 #include "helpers.h"
@@ -30,7 +27,6 @@ enum mode { HANG, ENDLESS, SLOW };
 static struct {
     enum mode mode;
     int64_t delay_ns;
-    int lfd;
 } srv;
 
 static intptr_t conn_bot(mob_bot *self, void *arg)
@@ -73,50 +69,14 @@ static intptr_t conn_bot(mob_bot *self, void *arg)
     }
 }
 
-static intptr_t accept_bot(mob_bot *self, void *arg)
-{
-    (void)arg;
-    for (;;) {
-        int fd = mob_accept(self, srv.lfd, MOB_FOREVER);
-        if (fd == -ECANCELED)
-            return 0;
-        if (fd < 0)
-            continue;
-        mob_fd_release(self, fd);
-        if (!mob_spawn(mob_bot_loop(self), conn_bot, (void *)(intptr_t)fd))
-            close(fd);
-    }
-}
-
 static pid_t server_start(enum mode mode, int64_t delay_ns, char *url, size_t urlcap)
 {
-    int lfd = mob_tcp_listen(NULL, "127.0.0.1", 0, 1024);
-    cr_assert_geq(lfd, 0);
-    snprintf(url, urlcap, "http://127.0.0.1:%d/", mob_local_port(lfd));
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-#if defined(__linux__)
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-#endif
-        alarm(60);
-        srv.mode = mode;
-        srv.delay_ns = delay_ns;
-        srv.lfd = lfd;
-        mob_loop *loop = mob_loop_new(NULL);
-        mob_spawn(loop, accept_bot, NULL);
-        mob_loop_run(loop);
-        _exit(0);
-    }
-    close(lfd);
+    srv.mode = mode;
+    srv.delay_ns = delay_ns;
+    int port;
+    pid_t pid = test_server_fork(&port, conn_bot, NULL);
+    snprintf(url, urlcap, "http://127.0.0.1:%d/", port);
     return pid;
-}
-
-static void server_stop(pid_t pid)
-{
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
 }
 
 static mob_result *read_report(const char *path)
@@ -143,17 +103,14 @@ Test(endings, an_endless_body_times_out_and_the_run_ends_on_time, .timeout = 20)
     int64_t t0 = mob_clock_ns();
     MOB(&o, "-w", "8", "-d", "1s", "--timeout", "300ms", "--no-live", "--json", json, url);
     int64_t took = mob_clock_ns() - t0;
-    server_stop(s);
+    test_child_stop(s);
     cr_assert_eq(o.code, 1, "nothing succeeded: exit 1, got %d: %s", o.code, o.err);
     /* The last runs begin just before 1 s and time out 300 ms later; 200 ms for the rest. */
     cr_assert_lt(took, 1500 * MS * test_slow_factor(), "took %lld ms", (long long)(took / MS));
-    mob_result *r = read_report(json);
-    mob_totals t;
-    mob_result_totals(r, &t);
+    mob_totals t = test_report_totals(json);
     cr_assert_geq(t.fail[MOB_FAIL_TIMEOUT], 8 * 3, "%llu timeouts",
                   (unsigned long long)t.fail[MOB_FAIL_TIMEOUT]);
     cr_assert_eq(t.cancelled, 0, "graceful: every run ran to its timeout");
-    mob_result_free(r);
     unlink(json);
 }
 
@@ -169,15 +126,12 @@ Test(endings, a_server_that_never_answers_fails_the_gate_gracefully, .timeout = 
     MOB(&o, "-w", "6", "-d", "300ms", "--timeout", "700ms", "-f", "1", "--no-live", "--json",
         json, url);
     int64_t took = mob_clock_ns() - t0;
-    server_stop(s);
+    test_child_stop(s);
     cr_assert_eq(o.code, 1, "exit %d: %s", o.code, o.err);
     TIME_EXPECT(took, 700 * MS, 300);
-    mob_result *r = read_report(json);
-    mob_totals t;
-    mob_result_totals(r, &t);
+    mob_totals t = test_report_totals(json);
     cr_assert_eq(t.fail[MOB_FAIL_TIMEOUT], 6);
     cr_assert_eq(t.ok + t.cancelled, 0);
-    mob_result_free(r);
     cr_assert_not_null(strstr(o.out, "SUCCESSES: 0 | FAILURES: 6\n"), "%s", o.out);
 }
 
@@ -192,7 +146,7 @@ Test(endings, force_shutdown_cuts_runs_in_flight_and_counts_them, .timeout = 20)
     int64_t t0 = mob_clock_ns();
     MOB(&o, "-w", "6", "-d", "300ms", "--force-shutdown", "--no-live", "--json", json, url);
     int64_t took = mob_clock_ns() - t0;
-    server_stop(s);
+    test_child_stop(s);
     cr_assert_eq(o.code, 1, "a run where nothing succeeded exits 1, got %d", o.code);
     TIME_EXPECT(took, 300 * MS, 200);
     cr_assert_not_null(strstr(o.out, "SUCCESSES: 0 | FAILURES: 0 | CUT: 6\n"), "%s", o.out);
@@ -228,24 +182,19 @@ Test(endings, graceful_end_counts_the_run_in_flight, .timeout = 20)
     int64_t took = mob_clock_ns() - t0;
     cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
     TIME_EXPECT(took, 500 * MS, 200);
-    mob_result *r = read_report(json);
-    mob_totals t;
-    mob_result_totals(r, &t);
+    mob_totals t = test_report_totals(json);
     cr_assert_eq(t.ok, 2, "%llu ok", (unsigned long long)t.ok);
     cr_assert_eq(t.cancelled, 0);
-    mob_result_free(r);
 
     t0 = mob_clock_ns();
     MOB(&o, "-w", "1", "-d", "400ms", "--force-shutdown", "--no-live", "--json", json, url);
     took = mob_clock_ns() - t0;
-    server_stop(s);
+    test_child_stop(s);
     cr_assert_eq(o.code, 0, "one success, no gate: exit 0, got %d: %s", o.code, o.err);
     TIME_EXPECT(took, 400 * MS, 200);
-    r = read_report(json);
-    mob_result_totals(r, &t);
+    t = test_report_totals(json);
     cr_assert_eq(t.ok, 1);
     cr_assert_eq(t.cancelled, 1);
-    mob_result_free(r);
     unlink(json);
 }
 
@@ -273,14 +222,11 @@ Test(endings, exit_codes_follow_the_table, .timeout = 30)
                                            url, NULL});
         cr_assert_eq(o.code, 128 + sigs[i], "signal %d: exit %d: %s", sigs[i], o.code, o.err);
         cr_assert_not_null(strstr(o.out, "SUCCESSES: "), "the summary is printed: %s", o.out);
-        mob_result *r = read_report(json);
-        mob_totals t;
-        mob_result_totals(r, &t);
+        mob_totals t = test_report_totals(json);
         cr_assert_eq(t.interrupted, sigs[i]);
         cr_assert_gt(t.ok, 10);
-        mob_result_free(r);
     }
-    server_stop(s);
+    test_child_stop(s);
     unlink(json);
 }
 

@@ -423,7 +423,7 @@ Test(events, an_http_run_sends_each_request_and_response_to_the_listeners, .time
     char url[64];
     pid_t srv = server_at(url, sizeof url);
     mob_result *r = run_http(url, 2, 3);
-    run_server_stop(srv);
+    test_child_stop(srv);
     mob_totals t;
     mob_result_totals(r, &t);
     mob_result_free(r);
@@ -445,7 +445,7 @@ Test(events, responses_carry_their_status_and_a_failed_exchange_has_none, .timeo
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/x", port);
     mob_result *r = run_http(url, 1, 2);
-    test_hostile_stop(pid);
+    test_child_stop(pid);
     mob_result_free(r);
     cr_assert_eq(seen.nstatus, 2);
     cr_assert_eq(seen.status[0], 204);
@@ -455,7 +455,7 @@ Test(events, responses_carry_their_status_and_a_failed_exchange_has_none, .timeo
     cr_assert_gt(pid, 0);
     snprintf(url, sizeof url, "http://127.0.0.1:%d/x", port);
     r = run_http(url, 1, 2);
-    test_hostile_stop(pid);
+    test_child_stop(pid);
     mob_totals t;
     mob_result_totals(r, &t);
     mob_result_free(r);
@@ -529,7 +529,7 @@ Test(events, vv_prints_each_request_and_response_line_at_most_20_a_second, .time
     MOB(&o, url, "-v", "-r", "3", "-w", "1", "--no-live");
     cr_assert_null(strstr(o.err, "> GET"), "-v alone shows no requests: %s", o.err);
     MOB(&o, url, "-vv", "-r", "100", "-w", "1", "--no-live");
-    run_server_stop(srv);
+    test_child_stop(srv);
     int shown = count_lines(o.err, "> GET /x (");
     const char *drop = strstr(o.err, "mob: -vv: ");
     cr_assert_not_null(drop, "%s", o.err);

@@ -41,29 +41,17 @@ static int x87_flags(void)
 #endif
 }
 
-/* Inexact in the SSE unit only (a double division), divide-by-zero in the x87 unit only (a
- * long double division). */
-static void raise_sse_inexact(void)
+/* 1 / *d in double, which only the SSE unit computes, and in long double, which only the x87
+ * unit does: by three it raises inexact in that unit alone, by zero divide-by-zero. */
+static void sse_divide(const volatile double *d)
 {
-    volatile double r = 1.0 / three;
+    volatile double r = 1.0 / *d;
     (void)r;
 }
 
-static void raise_x87_divbyzero(void)
+static void x87_divide(const volatile long double *d)
 {
-    volatile long double r = 1.0L / zero_ld;
-    (void)r;
-}
-
-static void raise_sse_divbyzero(void)
-{
-    volatile double r = 1.0 / zero;
-    (void)r;
-}
-
-static void raise_x87_inexact(void)
-{
-    volatile long double r = 1.0L / three_ld;
+    volatile long double r = 1.0L / *d;
     (void)r;
 }
 
@@ -109,23 +97,34 @@ struct seen {
 
 static struct seen seen_a, seen_b;
 
-/* Rounds up; inexact in SSE, divide-by-zero in x87. */
-static intptr_t keeper(mob_bot *self, void *arg)
+static void note_start(struct seen *s)
 {
-    struct seen *s = arg;
     s->round_at_start = fegetround();
     s->flags_at_start = sse_flags() | x87_flags();
-    fesetround(FE_UPWARD);
-    feclearexcept(FE_ALL_EXCEPT);
-    raise_sse_inexact();
-    raise_x87_divbyzero();
-    for (int i = 0; i < 3; i++)
-        mob_yield(self);
+}
+
+/* After the other bot ran: the mode and flags, and 1/3 rounded by that mode in each unit. */
+static void note_end(struct seen *s)
+{
     s->round = fegetround();
     s->sse = sse_flags();
     s->x87 = x87_flags();
     s->third_sse = 1.0 / three;
     s->third_x87 = 1.0L / three_ld;
+}
+
+/* Rounds up; inexact in SSE, divide-by-zero in x87. */
+static intptr_t keeper(mob_bot *self, void *arg)
+{
+    struct seen *s = arg;
+    note_start(s);
+    fesetround(FE_UPWARD);
+    feclearexcept(FE_ALL_EXCEPT);
+    sse_divide(&three);
+    x87_divide(&zero_ld);
+    for (int i = 0; i < 3; i++)
+        mob_yield(self);
+    note_end(s);
     return 0;
 }
 
@@ -133,20 +132,15 @@ static intptr_t keeper(mob_bot *self, void *arg)
 static intptr_t changer(mob_bot *self, void *arg)
 {
     struct seen *s = arg;
-    s->round_at_start = fegetround();
-    s->flags_at_start = sse_flags() | x87_flags();
+    note_start(s);
     for (int i = 0; i < 3; i++) {
         fesetround(FE_DOWNWARD);
         feclearexcept(FE_ALL_EXCEPT);
-        raise_sse_divbyzero();
-        raise_x87_inexact();
+        sse_divide(&zero);
+        x87_divide(&three_ld);
         mob_yield(self);
     }
-    s->round = fegetround();
-    s->sse = sse_flags();
-    s->x87 = x87_flags();
-    s->third_sse = 1.0 / three;
-    s->third_x87 = 1.0L / three_ld;
+    note_end(s);
     return 0;
 }
 
@@ -179,17 +173,30 @@ static void check_changer(const struct seen *s)
     cr_assert(s->third_x87 == ld, "the x87 unit did not round down");
 }
 
-Test(fpenv, own_env_survives_a_bot_sharing_the_threads)
+/* The keeper and the changer in a loop made with lo, each spawned with its fpenv (-1: plain
+ * mob_spawn, the loop's default), run to the end; then what each saw is checked. */
+static void keeper_and_changer(const mob_loop_options *lo, int keeper_env, int changer_env)
 {
-    reset_thread_env();
-    mob_loop *loop = mob_loop_new(NULL);
+    mob_loop *loop = mob_loop_new(lo);
     cr_assert_not_null(loop);
-    spawn_fp(loop, keeper, &seen_a, MOB_FPENV_OWN);
-    spawn_fp(loop, changer, &seen_b, MOB_FPENV_DEFAULT);
+    if (keeper_env < 0)
+        cr_assert_not_null(mob_spawn(loop, keeper, &seen_a));
+    else
+        spawn_fp(loop, keeper, &seen_a, keeper_env);
+    if (changer_env < 0)
+        cr_assert_not_null(mob_spawn(loop, changer, &seen_b));
+    else
+        spawn_fp(loop, changer, &seen_b, changer_env);
     cr_assert_eq(mob_loop_run(loop), 0);
     cr_assert_eq(mob_loop_free(loop), 0);
     check_keeper(&seen_a);
     check_changer(&seen_b);
+}
+
+Test(fpenv, own_env_survives_a_bot_sharing_the_threads)
+{
+    reset_thread_env();
+    keeper_and_changer(NULL, MOB_FPENV_OWN, MOB_FPENV_DEFAULT);
     if (per_context()) {
         cr_assert_eq(fegetround(), FE_TONEAREST);
         cr_assert_eq(sse_flags() | x87_flags(), 0);
@@ -207,15 +214,8 @@ Test(fpenv, two_own_envs_keep_apart)
 {
     reset_thread_env();
     fesetround(FE_TOWARDZERO);
-    raise_sse_inexact();
-    mob_loop *loop = mob_loop_new(NULL);
-    cr_assert_not_null(loop);
-    spawn_fp(loop, keeper, &seen_a, MOB_FPENV_OWN);
-    spawn_fp(loop, changer, &seen_b, MOB_FPENV_OWN);
-    cr_assert_eq(mob_loop_run(loop), 0);
-    cr_assert_eq(mob_loop_free(loop), 0);
-    check_keeper(&seen_a);
-    check_changer(&seen_b);
+    sse_divide(&three);
+    keeper_and_changer(NULL, MOB_FPENV_OWN, MOB_FPENV_OWN);
     cr_assert_eq(seen_b.round_at_start, FE_TONEAREST, "not the thread's FE_TOWARDZERO");
     cr_assert_eq(seen_b.flags_at_start, 0, "not the thread's inexact flag");
     /* Neither touched the thread's environment. */
@@ -231,14 +231,7 @@ Test(fpenv, loop_default_gives_every_bot_its_own)
     mob_loop_options lo;
     memset(&lo, 0, sizeof lo);
     lo.fpenv = MOB_FPENV_OWN;
-    mob_loop *loop = mob_loop_new(&lo);
-    cr_assert_not_null(loop);
-    mob_spawn(loop, keeper, &seen_a);
-    mob_spawn(loop, changer, &seen_b);
-    cr_assert_eq(mob_loop_run(loop), 0);
-    cr_assert_eq(mob_loop_free(loop), 0);
-    check_keeper(&seen_a);
-    check_changer(&seen_b);
+    keeper_and_changer(&lo, -1, -1);
     cr_assert_eq(fegetround(), FE_TONEAREST);
     cr_assert_eq(sse_flags() | x87_flags(), 0);
     reset_thread_env();
@@ -252,7 +245,7 @@ static intptr_t set_up_and_yield(mob_bot *self, void *arg)
 {
     (void)arg;
     fesetround(FE_UPWARD);
-    raise_sse_inexact();
+    sse_divide(&three);
     mob_yield(self);
     return 0;
 }
@@ -314,7 +307,7 @@ Test(fpenv, thread_env_is_restored_around_own_bots)
 {
     reset_thread_env();
     fesetround(FE_DOWNWARD);
-    raise_x87_inexact();
+    x87_divide(&three_ld);
     mob_loop *loop = mob_loop_new(NULL);
     cr_assert_not_null(loop);
     spawn_fp(loop, keeper, &seen_a, MOB_FPENV_OWN);

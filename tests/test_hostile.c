@@ -66,7 +66,7 @@ static void hostile_run(const struct hcase *c)
 
     struct test_out o;
     test_run_mob(&o, c->sig, c->sig_ms * MS, args);
-    test_hostile_stop(srv);
+    test_child_stop(srv);
     int64_t wall_ms = o.wall_ns / MS;
     int64_t bound_ms = c->end_ms + 200 + (int64_t)WALL_SLACK_MS * test_slow_factor();
     cr_log_info("hostile %s: exit %d, %" PRId64 " ms", c->mode, o.code, wall_ms);

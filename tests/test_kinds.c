@@ -376,7 +376,7 @@ Test(kinds, two_builtin_targets_make_a_mixed_horde_from_the_command_line, .timeo
     struct test_out o;
     MOB(&o, "-q", "-w", "4", "-r", "20", "--kind", "http=1", "--kind", "tcp=3", "--json", json,
         http, tcp);
-    run_server_stop(srv);
+    test_child_stop(srv);
     cr_assert_eq(o.code, 0, "%s", o.err);
     mob_result *r;
     cr_assert_eq(mob_result_read_json(json, &r), 0);

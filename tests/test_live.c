@@ -128,7 +128,7 @@ Test(live, dashboard_page_feed_and_metrics_advance_and_end_equal_to_the_json, .t
     cr_assert(done, "the last message says the run is over");
     cr_assert_geq(advanced, 2, "the numbers advanced during the run (%d messages)", messages);
     cr_assert_lt(first, last);
-    cr_assert_eq(last, live_report_totals(json).ok, "the page's last number is the report's");
+    cr_assert_eq(last, test_report_totals(json).ok, "the page's last number is the report's");
     unlink(json);
 }
 
@@ -155,7 +155,6 @@ Test(live, dashboard_beyond_loopback_needs_a_token_and_checks_it, .timeout = 20)
 /* ---- statsd, CSV, --index ------------------------------------------------------------- */
 
 pid_t run_server_start(int *port, int64_t delay_ns, int64_t stall_at_ns, int64_t stall_len_ns);
-void run_server_stop(pid_t pid);
 
 /* What the statsd lines of a run added up to: counters by class (0: ok) and by status, and
  * the runs the timings stand for; and the run's own report. */
@@ -232,7 +231,7 @@ static void statsd_run(const char *target, const char *bots, const char *prefix,
         }
     }
     close(fd);
-    s->t = live_report_totals(json);
+    s->t = test_report_totals(json);
     unlink(json);
 }
 
@@ -278,7 +277,7 @@ Test(live, statsd_http_lines_carry_molotovs_request_labels_and_statuses, .timeou
     http_prefix(prefix, sizeof prefix, "/api/v1.items");
     struct statsd_sums s;
     statsd_run(target, "4", prefix, 1, 0, &s);
-    run_server_stop(srv);
+    test_child_stop(srv);
     cr_assert_gt(s.t.ok, 0);
     cr_assert_eq(s.status[200], s.t.ok, "every answer under its status: %llu vs %llu",
                  s.status[200], (unsigned long long)s.t.ok);
@@ -290,7 +289,7 @@ Test(live, statsd_http_lines_carry_molotovs_request_labels_and_statuses, .timeou
     snprintf(target, sizeof target, "http://127.0.0.1:%d/", port);
     http_prefix(prefix, sizeof prefix, "/");
     statsd_run(target, "6", prefix, 1, 0, &s);
-    test_hostile_stop(hpid);
+    test_child_stop(hpid);
     cr_assert_gt(s.t.fail[MOB_FAIL_STATUS], 0);
     cr_assert_eq(s.status[200], s.t.ok);
     cr_assert_eq(s.status[503], s.t.fail[MOB_FAIL_STATUS], "%llu vs %llu", s.status[503],
@@ -323,7 +322,7 @@ Test(live, csv_files_have_locusts_columns_and_the_runs_totals, .timeout = 20)
               "%s", t);
     char want[64];
     snprintf(want, sizeof want, "\"\",\"Aggregated\",%llu,0,",
-             (unsigned long long)live_report_totals(json).ok);
+             (unsigned long long)test_report_totals(json).ok);
     cr_assert_not_null(strstr(t, want), "%s", t);
     unlink(p);
     snprintf(p, sizeof p, "%s_stats_history.csv", prefix);

@@ -26,7 +26,5 @@ int live_connect(int port);
 int live_http_get(int port, const char *path, char *buf, size_t cap);
 /* Polls until port answers HTTP (the server is up), at most 5 s. */
 void live_wait_http(int port);
-/* The totals of the JSON report at path (which must read). */
-mob_totals live_report_totals(const char *path);
 
 #endif

@@ -106,13 +106,3 @@ void live_wait_http(int port)
     }
     cr_assert_fail("nothing answers on port %d", port);
 }
-
-mob_totals live_report_totals(const char *path)
-{
-    mob_result *r;
-    cr_assert_eq(mob_result_read_json(path, &r), 0, "%s", path);
-    mob_totals t;
-    mob_result_totals(r, &t);
-    mob_result_free(r);
-    return t;
-}

@@ -22,7 +22,6 @@
 #include "mob_run.h"
 
 pid_t run_server_start(int *port, int64_t delay_ns, int64_t stall_at_ns, int64_t stall_len_ns);
-void run_server_stop(pid_t pid);
 
 Test(lost, a_killed_child_loses_only_its_own_results, .timeout = 30)
 {
@@ -66,7 +65,7 @@ Test(lost, a_killed_child_loses_only_its_own_results, .timeout = 30)
     kill(victim, SIGKILL);
     int st;
     waitpid(mob, &st, 0);
-    run_server_stop(srv);
+    test_child_stop(srv);
     cr_assert(WIFEXITED(st), "mob itself ended normally");
     cr_assert_eq(WEXITSTATUS(st), 1, "incomplete: exit 1");
     const char *text = test_read_file(out);
@@ -137,7 +136,7 @@ Test(lost, a_fork_that_fails_loses_only_that_child, .timeout = 30)
     }
     int st;
     waitpid(mob, &st, 0);
-    run_server_stop(srv);
+    test_child_stop(srv);
     const char *text = test_read_file(out);
     cr_assert(WIFEXITED(st), "mob itself ended normally: %s", text);
     cr_assert_eq(WEXITSTATUS(st), 1, "incomplete: exit 1: %s", text);

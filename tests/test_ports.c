@@ -25,7 +25,6 @@
 #include "mob_run.h"
 
 pid_t run_server_start(int *port, int64_t delay_ns, int64_t stall_at_ns, int64_t stall_len_ns);
-void run_server_stop(pid_t pid);
 
 #define NO_NETNS 120 /* the child could not make its namespace: skip, do not fail */
 
@@ -80,7 +79,7 @@ Test(ports, more_bots_than_ports_warn_of_source_addresses_and_d_holds, .timeout 
         int ms = 127;
         if (m > 0)
             waitpid(m, &ms, 0);
-        run_server_stop(srv);
+        test_child_stop(srv);
         _exit(WIFEXITED(ms) ? WEXITSTATUS(ms) : 127);
     }
     int st;

@@ -21,7 +21,6 @@
 #include "mob_run.h"
 
 pid_t run_server_start(int *port, int64_t delay_ns, int64_t stall_at_ns, int64_t stall_len_ns);
-void run_server_stop(pid_t pid);
 
 Test(resolve, a_name_resolves_once_and_is_remembered)
 {
@@ -51,7 +50,7 @@ Test(resolve, the_command_resolves_before_the_load_or_exits_2, .timeout = 30)
     snprintf(url, sizeof url, "tcp://LOCALHOST:%d", port);
     struct test_out o;
     MOB(&o, "-w", "2", "-r", "3", "--no-live", url);
-    run_server_stop(srv);
+    test_child_stop(srv);
     cr_assert_eq(o.code, 0, "exit %d: %s", o.code, o.err);
     cr_assert_not_null(strstr(o.out, "SUCCESSES: 6 | FAILURES: 0"), "%s", o.out);
     MOB(&o, "-w", "2", "-d", "10s", "http://no.such.host.invalid/");

@@ -95,12 +95,10 @@ Test(run, picker_sequence_is_followed_and_unknown_names_fail, .timeout = 5)
     mob_options o = quiet_options();
     o.bots = 1;
     nseen = 0;
-    mob_result *r;
-    cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
+    mob_totals t;
+    mob_result *r = run_totals(&s, &o, &t);
     seen[nseen] = 0;
     cr_assert_str_eq(seen, "abbaa");
-    mob_totals t;
-    mob_result_totals(r, &t);
     cr_assert_eq(t.ok, 5);
     cr_assert_eq(t.failures, 1);
     cr_assert_eq(t.fail[MOB_FAIL_OTHER], 1);
@@ -202,15 +200,13 @@ Test(run, hooks_run_in_order_and_their_failures_are_counted, .timeout = 5)
     o.bots = 2;
     o.max_runs = 2;
     hooklog[0] = 0;
-    mob_result *r;
-    cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
+    mob_totals t;
+    mob_result *r = run_totals(&s, &o, &t);
     /* Global hooks bracket everything; each bot's own events are in order. */
     cr_assert(strncmp(hooklog, "GS ", 3) == 0, "got: %s", hooklog);
     cr_assert(strcmp(hooklog + strlen(hooklog) - 3, "GT ") == 0, "got: %s", hooklog);
     cr_assert_str_eq(bot_events(0), "S0 R0 R0 T0 ", "got: %s", hooklog);
     cr_assert_str_eq(bot_events(1), "S1 T1 ", "a failed setup still tears down: %s", hooklog);
-    mob_totals t;
-    mob_result_totals(r, &t);
     cr_assert_eq(t.ok, 2);
     cr_assert_eq(t.setup_failed, 1);
     cr_assert_eq(t.teardown_failed, 1);
@@ -247,17 +243,13 @@ static int sleepy(mob_worker *w)
 
 Test(run, duration_is_one_global_deadline_that_cancels_in_flight_runs, .timeout = 5)
 {
-    static const mob_scenario sc[] = {{"sleep", sleepy, 1, 0}, {NULL, 0, 0, 0}};
-    mob_suite s = {.scenarios = sc};
     mob_options o = quiet_options();
     o.bots = 5;
     o.duration_ns = 305 * MS;
-    mob_result *r;
     int64_t t0 = mob_clock_ns();
-    cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
-    int64_t took = mob_clock_ns() - t0;
     mob_totals t;
-    mob_result_totals(r, &t);
+    mob_result *r = run_one(sleepy, &o, &t);
+    int64_t took = mob_clock_ns() - t0;
     cr_assert_geq(took, 300 * MS);
     cr_assert_lt(took, 450 * MS, "took %lld ms", (long long)(took / MS));
     cr_assert_eq(t.failures, 0, "cut runs are not failures");
@@ -270,15 +262,11 @@ Test(run, duration_is_one_global_deadline_that_cancels_in_flight_runs, .timeout 
 
 Test(run, max_runs_are_exact_per_bot, .timeout = 5)
 {
-    static const mob_scenario sc[] = {{"f", fail_every_5th, 1, 0}, {NULL, 0, 0, 0}};
-    mob_suite s = {.scenarios = sc};
     mob_options o = quiet_options();
     o.bots = 3;
     o.max_runs = 50;
-    mob_result *r;
-    cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
     mob_totals t;
-    mob_result_totals(r, &t);
+    mob_result *r = run_one(fail_every_5th, &o, &t);
     cr_assert_eq(t.ok, 120);
     cr_assert_eq(t.failures, 30);
     cr_assert_eq(t.fail[MOB_FAIL_STATUS], 30);
@@ -293,16 +281,12 @@ Test(run, max_runs_are_exact_per_bot, .timeout = 5)
 
 Test(run, stop_on_first_failure_stops_everyone, .timeout = 5)
 {
-    static const mob_scenario sc[] = {{"f", fail_every_5th, 1, 0}, {NULL, 0, 0, 0}};
-    mob_suite s = {.scenarios = sc};
     mob_options o = quiet_options();
     o.bots = 3;
     o.max_runs = 1000;
     o.stop_on_failure = 1;
-    mob_result *r;
-    cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
     mob_totals t;
-    mob_result_totals(r, &t);
+    mob_result *r = run_one(fail_every_5th, &o, &t);
     cr_assert_eq(t.stopped_on_failure, 1);
     cr_assert_geq(t.failures, 1);
     cr_assert_leq(t.failures, 3);
@@ -379,10 +363,8 @@ Test(run, stages_move_the_bot_count_at_their_spawn_rate, .timeout = 5)
     memset(alive_at, 0, sizeof alive_at);
     alive_now = 0;
     base_time = mob_clock_ns();
-    mob_result *r;
-    cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
     mob_totals t;
-    mob_result_totals(r, &t);
+    mob_result *r = run_totals(&s, &o, &t);
     cr_assert_eq(t.bots_max, 6);
     cr_assert(t.elapsed_ns >= 400 * MS && t.elapsed_ns < 500 * MS);
     cr_assert_leq(alive_at[3], 3, "at 30-40 ms: %d bots", alive_at[3]);   /* 2 spawned */
@@ -453,7 +435,7 @@ Test(run, rate_mode_shows_a_server_stall_in_the_percentiles, .timeout = 10)
     mob_result_free(r);
 
     /* The closed model (no rate) hides the same stall: one slow sample per bot. */
-    run_server_stop(pid);
+    test_child_stop(pid);
     pid = run_server_start(&srv_port, 0, 300 * MS, 300 * MS);
     o.rate = 0;
     r = echo_run_with(&o);
@@ -461,7 +443,7 @@ Test(run, rate_mode_shows_a_server_stall_in_the_percentiles, .timeout = 10)
     cr_assert_lt(mob_hist_percentile(h, 90), 50 * MS, "closed model p90 %lld",
                  (long long)mob_hist_percentile(h, 90));
     mob_result_free(r);
-    run_server_stop(pid);
+    test_child_stop(pid);
 }
 
 /* The best p50 of three 0.5 s runs of one bot against a server answering after delay_ns
@@ -483,7 +465,7 @@ static int64_t best_p50_against(int64_t delay_ns)
         if (p50 < best)
             best = p50;
     }
-    run_server_stop(pid);
+    test_child_stop(pid);
     return best;
 }
 

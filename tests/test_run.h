@@ -6,6 +6,7 @@
 #ifndef MOB_TEST_RUN_H
 #define MOB_TEST_RUN_H
 
+#include <criterion/criterion.h>
 #include <sys/types.h>
 
 #include "mob_run.h"
@@ -15,7 +16,6 @@
 /* A server in a forked child on 127.0.0.1 (test_run_server.c): answers after delay_ns, and
  * stalls for stall_len_ns at stall_at_ns. */
 pid_t run_server_start(int *port, int64_t delay_ns, int64_t stall_at_ns, int64_t stall_len_ns);
-void run_server_stop(pid_t pid);
 
 static inline mob_options quiet_options(void)
 {
@@ -36,6 +36,23 @@ static inline int ok_fn(mob_worker *w)
 static inline int fail_every_5th(mob_worker *w)
 {
     return w->step % 5 == 4 ? MOB_FAIL_STATUS : 0;
+}
+
+/* Runs s with o (asserted to run), its totals in *t. Host side only. */
+static inline mob_result *run_totals(const mob_suite *s, const mob_options *o, mob_totals *t)
+{
+    mob_result *r;
+    cr_assert_eq(mob_run_suite(s, o, &r), 0);
+    mob_result_totals(r, t);
+    return r;
+}
+
+/* The same for a suite of one scenario, "f", that runs fn. */
+static inline mob_result *run_one(mob_scenario_fn fn, const mob_options *o, mob_totals *t)
+{
+    const mob_scenario sc[] = {{"f", fn, 1, 0}, {NULL, 0, 0, 0}};
+    mob_suite s = {.scenarios = sc};
+    return run_totals(&s, o, t);
 }
 
 #endif /* MOB_TEST_RUN_H */

@@ -21,19 +21,14 @@
 
 Test(run, two_processes_merge_to_the_same_totals_as_one, .timeout = 10)
 {
-    static const mob_scenario sc[] = {{"f", fail_every_5th, 1, 0}, {NULL, 0, 0, 0}};
-    mob_suite s = {.scenarios = sc};
     mob_options o = quiet_options();
     o.bots = 6;
     o.max_runs = 50;
-    mob_result *one, *two;
-    cr_assert_eq(mob_run_suite(&s, &o, &one), 0);
+    mob_totals a, b;
+    mob_result *one = run_one(fail_every_5th, &o, &a);
     o.bots = 3;
     o.processes = 2;
-    cr_assert_eq(mob_run_suite(&s, &o, &two), 0);
-    mob_totals a, b;
-    mob_result_totals(one, &a);
-    mob_result_totals(two, &b);
+    mob_result *two = run_one(fail_every_5th, &o, &b);
     cr_assert_eq(b.processes, 2);
     cr_assert_eq(a.ok, b.ok);
     cr_assert_eq(a.failures, b.failures);
@@ -53,14 +48,12 @@ static int fast_or_slow(mob_worker *w)
 
 Test(run, merged_timeline_percentiles_come_from_the_summed_distribution, .timeout = 10)
 {
-    static const mob_scenario sc[] = {{"f", fast_or_slow, 1, 0}, {NULL, 0, 0, 0}};
-    mob_suite s = {.scenarios = sc};
     mob_options o = quiet_options();
     o.bots = 2;
     o.processes = 2;
     o.duration_ns = 2500 * MS;
-    mob_result *r;
-    cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
+    mob_totals t;
+    mob_result *r = run_one(fast_or_slow, &o, &t);
     cr_assert_geq(mob_result_seconds(r), 2);
     /* In a full second about 2,000 runs take 1 ms and 200 take 10 ms: the median is near 1 ms
      * (the worse process's median would say 10) and p99 near 10 ms. */
@@ -134,13 +127,11 @@ static void strip_second_hists(const char *from, const char *to)
 
 Test(run, a_report_without_second_buckets_merges_with_the_worse_percentiles, .timeout = 10)
 {
-    static const mob_scenario sc[] = {{"f", fast_or_slow, 1, 0}, {NULL, 0, 0, 0}};
-    mob_suite s = {.scenarios = sc};
     mob_options o = quiet_options();
     o.bots = 2;
     o.duration_ns = 1200 * MS;
-    mob_result *fast;
-    cr_assert_eq(mob_run_suite(&s, &o, &fast), 0); /* one process: every run takes 1 ms */
+    mob_totals t;
+    mob_result *fast = run_one(fast_or_slow, &o, &t); /* one process: every run takes 1 ms */
     char path[] = "/tmp/mob-test-old-XXXXXX", old[64];
     int fd = mkstemp(path);
     cr_assert_geq(fd, 0);
@@ -155,10 +146,7 @@ Test(run, a_report_without_second_buckets_merges_with_the_worse_percentiles, .ti
     unlink(old);
     /* A slow second merged into each: the one that kept its buckets gets the true median of
      * the sum (still near 1 ms), the old one can only say the worse of the two (10 ms). */
-    static const mob_scenario slow_sc[] = {{"f", slow_10ms, 1, 0}, {NULL, 0, 0, 0}};
-    mob_suite ss_suite = {.scenarios = slow_sc};
-    mob_result *slow = NULL;
-    cr_assert_eq(mob_run_suite(&ss_suite, &o, &slow), 0);
+    mob_result *slow = run_one(slow_10ms, &o, &t);
     cr_assert_eq(mob_result_merge(a, slow), 0);
     cr_assert_eq(mob_result_merge(b, slow), 0);
     mob_second sa, sb, ss;
@@ -234,8 +222,8 @@ Test(run, bot_ids_are_unique_across_processes, .timeout = 10)
     o.bots = 3;
     o.processes = 3;
     o.max_runs = 2;
-    mob_result *r;
-    cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
+    mob_totals t;
+    mob_result *r = run_totals(&s, &o, &t);
     close(ids_fd);
     FILE *f = fopen(path, "r");
     int seen_ids[9] = {0}, id, proc, n = 0;
@@ -250,8 +238,6 @@ Test(run, bot_ids_are_unique_across_processes, .timeout = 10)
     cr_assert_eq(n, 9);
     for (int i = 0; i < 9; i++)
         cr_assert_eq(seen_ids[i], 1, "id %d seen %d times", i, seen_ids[i]);
-    mob_totals t;
-    mob_result_totals(r, &t);
     cr_assert_eq(t.ok, 18);
     mob_result_free(r);
 }

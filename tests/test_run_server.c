@@ -5,27 +5,21 @@
  * It echoes what it reads; a request starting with "GET " is answered as HTTP once its head is
  * complete. Each answer waits `delay_ns` first (busy-waiting on the clock, to be exact to the
  * microsecond), and answers due inside [stall_at, stall_at + stall_len) from the server's
- * start are held until the stall ends. Shared by test_run_*.c through test_run_server.h-less
- * prototypes (see run_server_start).
+ * start are held until the stall ends. Declared in test_run.h; the fork, the accept loop and
+ * test_child_stop are helpers.c's.
  */
 #include <criterion/criterion.h>
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <sys/wait.h>
-#if defined(__linux__)
-#include <sys/prctl.h>
-#endif
 #include <unistd.h>
 
+#include "helpers.h"
 #include "mob.h"
 
 struct run_server {
     int64_t delay_ns, stall_at_ns, stall_len_ns;
     int64_t start;
-    int lfd;
 };
 
 static struct run_server srv;
@@ -85,59 +79,18 @@ static intptr_t conn_bot(mob_bot *self, void *arg)
     return 0;
 }
 
-static intptr_t accept_bot(mob_bot *self, void *arg)
+/* In the child, before its loop: the stall is timed from the server's start. */
+static void server_init(void)
 {
-    (void)arg;
-    for (;;) {
-        int fd = mob_accept(self, srv.lfd, MOB_FOREVER);
-        if (fd < 0) {
-            if (fd == -ECANCELED)
-                return 0;
-            continue;
-        }
-        mob_fd_release(self, fd);
-        mob_bot *b = mob_spawn(mob_bot_loop(self), conn_bot, (void *)(intptr_t)fd);
-        if (!b)
-            close(fd);
-    }
+    srv.start = mob_clock_ns();
 }
 
 /* Starts the server in a child process. Returns its pid and sets *port. */
 pid_t run_server_start(int *port, int64_t delay_ns, int64_t stall_at_ns, int64_t stall_len_ns);
 pid_t run_server_start(int *port, int64_t delay_ns, int64_t stall_at_ns, int64_t stall_len_ns)
 {
-    int lfd = mob_tcp_listen(NULL, "127.0.0.1", 0, 1024);
-    cr_assert_geq(lfd, 0, "listen: %s", mob_strerror(lfd));
-    *port = mob_local_port(lfd);
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        /* Never outlive the test: a failed cr_assert ends the test process without calling
-         * run_server_stop, and an orphaned server would hold the runner's pipes open. */
-#if defined(__linux__)
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-#endif
-        alarm(60);
-        srv.lfd = lfd;
-        srv.delay_ns = delay_ns;
-        srv.stall_at_ns = stall_at_ns;
-        srv.stall_len_ns = stall_len_ns;
-        srv.start = mob_clock_ns();
-        mob_loop *loop = mob_loop_new(NULL);
-        if (!loop)
-            _exit(3);
-        mob_spawn(loop, accept_bot, NULL);
-        mob_loop_run(loop);
-        _exit(0);
-    }
-    close(lfd);
-    return pid;
-}
-
-void run_server_stop(pid_t pid);
-void run_server_stop(pid_t pid)
-{
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
+    srv.delay_ns = delay_ns;
+    srv.stall_at_ns = stall_at_ns;
+    srv.stall_len_ns = stall_len_ns;
+    return test_server_fork(port, conn_bot, server_init);
 }

@@ -68,7 +68,7 @@ static const char *sizing_run(struct test_out *o, const char *mode, const char *
         args[n++] = *flags++;
     args[n] = NULL;
     test_run_mob(o, 0, 0, args);
-    test_hostile_stop(srv);
+    test_child_stop(srv);
     const char *text = test_read_file(json);
     unlink(json);
     return text;

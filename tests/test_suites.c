@@ -115,7 +115,7 @@ Test(suites, http_and_ws_bots_run_as_two_kinds_of_one_command, .timeout = 20)
     MOB(&o, "-q", "-w", "8", "-r", "10", "--kind", "http=3", "--kind", "ws=1", "--json", json,
         http, ws);
     stop_servers(pid);
-    run_server_stop(hpid);
+    test_child_stop(hpid);
     cr_assert_eq(o.code, 0, "%s", o.err);
     mob_result *r;
     cr_assert_eq(mob_result_read_json(json, &r), 0);

@@ -20,7 +20,6 @@
 #include "run/run.h"
 
 pid_t run_server_start(int *port, int64_t delay_ns, int64_t stall_at_ns, int64_t stall_len_ns);
-void run_server_stop(pid_t pid);
 
 #define MS MOB_NS_PER_MS
 
@@ -139,7 +138,7 @@ Test(threshold_cli, the_table_the_json_and_the_exit_code, .timeout = 30)
     j = test_read_file(json);
     cr_assert(strstr(j, "\"pass\":false}"), "%s", j);
     unlink(json);
-    run_server_stop(srv);
+    test_child_stop(srv);
 }
 
 Test(threshold_cli, abort_stops_the_run_when_crossed, .timeout = 30)
@@ -164,7 +163,7 @@ Test(threshold_cli, abort_stops_the_run_when_crossed, .timeout = 30)
     cr_assert_eq(o.code, 1, "%s%s", o.out, o.err);
     cr_assert(strstr(o.out, "Stopped early"), "%s", o.out);
     cr_assert_lt(took, 5 * MOB_NS_PER_SEC * test_slow_factor());
-    run_server_stop(srv);
+    test_child_stop(srv);
 }
 
 Test(threshold_cli, malformed_thresholds_exit_2_with_a_message)

@@ -43,8 +43,8 @@ Test(live, view_sums_reporters_exactly_and_survives_liars_and_quitters, .timeout
     cr_assert_eq(live_wait(r2), 0);
     close(g);
     cr_assert_eq(live_wait(view), 0);
-    unsigned long long sum = live_report_totals(a).ok + live_report_totals(b).ok;
-    unsigned long long got = live_report_totals(vj).ok;
+    unsigned long long sum = test_report_totals(a).ok + test_report_totals(b).ok;
+    unsigned long long got = test_report_totals(vj).ok;
     cr_assert_eq(got, sum, "the viewer's merged report is the exact sum: %llu vs %llu", got, sum);
     unlink(vj);
     unlink(a);
@@ -100,11 +100,11 @@ Test(live, view_totals_and_exit_status_are_the_runs_own_with_graceful_cuts, .tim
         pid_t run = LIVE_START("garena", "arena://in-process", "-w", "1000", "-d", "2s", "-f", "1",
                                "--no-live", "--report-to", where, "--json", a);
         int run_code = live_wait(run);
-        own = live_report_totals(a);
+        own = test_report_totals(a);
         mob_totals live = view_live_totals(port);
         same_totals(&live, &own, "the viewer's live sums");
         cr_assert_eq(live_wait(view), run_code, "the viewer exits as the run did (%d)", run_code);
-        mob_totals merged = live_report_totals(vj);
+        mob_totals merged = test_report_totals(vj);
         same_totals(&merged, &own, "the viewer's report");
     }
     cr_assert_gt(own.cut_graceful, 0, "three runs without graceful cuts");
@@ -123,46 +123,45 @@ Test(live, view_totals_and_exit_status_are_the_runs_own_with_graceful_cuts, .tim
     unlink(a);
 }
 
-Test(live, a_reporter_whose_viewer_dies_keeps_running_and_writes_its_report, .timeout = 30)
+/* A viewer on a new port (where), an arena reporter of 10 bots for `secs` writing json, and
+ * the viewer killed 1.2 s in. Returns the reporter's pid. */
+static pid_t reporter_losing_its_viewer(char *where, size_t cap, int *port, const char *secs,
+                                        const char *json)
 {
-    int port = live_free_port();
-    char where[32], a[] = "/tmp/mob-live-orphan-XXXXXX";
-    close(mkstemp(a));
-    snprintf(where, sizeof where, "127.0.0.1:%d", port);
-    pid_t view = LIVE_START("view2", "view", where, "-q");
-    live_wait_http(port);
-    pid_t r = LIVE_START("orphan", "arena://in-process", "-w", "10", "-d", "3s", "--no-live",
-                         "--report-to", where, "--json", a);
+    *port = live_free_port();
+    snprintf(where, cap, "127.0.0.1:%d", *port);
+    pid_t view = LIVE_START("lost-view", "view", where, "-q");
+    live_wait_http(*port);
+    pid_t r = LIVE_START("lost-rep", "arena://in-process", "-w", "10", "-d", secs, "--no-live",
+                         "--report-to", where, "--json", json);
     test_nap_ms(1200);
     kill(view, SIGKILL);
     live_wait(view);
+    return r;
+}
+
+Test(live, a_reporter_whose_viewer_dies_keeps_running_and_writes_its_report, .timeout = 30)
+{
+    char where[32], a[] = "/tmp/mob-live-orphan-XXXXXX";
+    close(mkstemp(a));
+    int port;
+    pid_t r = reporter_losing_its_viewer(where, sizeof where, &port, "3s", a);
     int64_t t0 = mob_clock_ns();
     cr_assert_eq(live_wait(r), 0);
     cr_assert_lt(mob_clock_ns() - t0, 4 * MOB_NS_PER_SEC, "the end does not wait long");
-    cr_assert_gt(live_report_totals(a).ok, 0);
-    mob_result *res;
-    cr_assert_eq(mob_result_read_json(a, &res), 0);
-    mob_totals t;
-    mob_result_totals(res, &t);
+    mob_totals t = test_report_totals(a);
+    cr_assert_gt(t.ok, 0);
     cr_assert_geq(t.elapsed_ns, 3 * MOB_NS_PER_SEC - 50 * MOB_NS_PER_MS, "it ran to its end");
-    mob_result_free(res);
     unlink(a);
 }
 
 Test(live, a_reporter_finds_a_viewer_that_comes_back_on_its_port, .timeout = 30)
 {
-    int port = live_free_port();
     char where[32], a[] = "/tmp/mob-live-back-XXXXXX", vj[] = "/tmp/mob-live-backv-XXXXXX";
     close(mkstemp(a));
     close(mkstemp(vj));
-    snprintf(where, sizeof where, "127.0.0.1:%d", port);
-    pid_t first = LIVE_START("first", "view", where, "-q");
-    live_wait_http(port);
-    pid_t r = LIVE_START("back", "arena://in-process", "-w", "10", "-d", "4s", "--no-live",
-                         "--report-to", where, "--json", a);
-    test_nap_ms(1200);
-    kill(first, SIGKILL);
-    live_wait(first);
+    int port;
+    pid_t r = reporter_losing_its_viewer(where, sizeof where, &port, "4s", a);
     test_nap_ms(300);
     /* A new viewer on the same port: the reporter, retrying once a second, says hello again
      * and sends its seconds from the start, then its final report. */
@@ -181,7 +180,7 @@ Test(live, a_reporter_finds_a_viewer_that_comes_back_on_its_port, .timeout = 30)
     cr_assert_gt(test_json_num(tl, "ok"), 0, "second 0, from before, was sent again: %.200s", tl);
     cr_assert_eq(live_wait(r), 0);
     cr_assert_eq(live_wait(second), 0);
-    cr_assert_eq(live_report_totals(vj).ok, live_report_totals(a).ok,
+    cr_assert_eq(test_report_totals(vj).ok, test_report_totals(a).ok,
                  "the viewer that came back has the whole run");
     unlink(a);
     unlink(vj);
