@@ -63,8 +63,9 @@ typedef struct mob_run_event {
  * It runs inside the bot's work, so it must not block (no I/O wait, no sleep): a slow
  * listener slows the load and counts in the latency. Returns 0, or nonzero for a failure:
  * counted (mob_totals.listener_failed), reported on stderr once per listener and event kind
- * with its reason (-errno: its message; else the value), and otherwise ignored: the run and
- * its exit code go on as if it had succeeded (molotov's rule).
+ * in each process, with its reason (-errno: its message; else the value), and otherwise
+ * ignored: the run and its exit code go on as if it had succeeded (molotov's rule). With -p,
+ * each process calls the listeners of its own bots (current_workers counts its own).
  */
 typedef int (*mob_listener_fn)(mob_worker *w, const mob_run_event *ev, void *ud);
 

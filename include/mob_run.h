@@ -348,7 +348,8 @@ typedef struct mob_totals {
     int processes;
     int interrupted;             /* the signal that stopped the run (SIGINT, SIGTERM, SIGHUP) */
     int setup_failed_rc;         /* why the first bot setup failed (-errno), which stopped it */
-    int session_setup_failed_rc; /* the same for the first failed session setup */
+    int session_setup_failed_rc; /* what the first failed session setup returned (-errno, or
+                                    a failure class), which stopped the run */
     int processes_lost;          /* -p children whose results are missing (died, or no fork) */
     uint64_t cut_graceful;       /* of cancelled: runs that ended themselves at a graceful end,
                                     before its grace, because they could not finish (the bots

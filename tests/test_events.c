@@ -560,3 +560,38 @@ Test(events, a_session_setup_cut_by_the_end_of_the_run_is_no_failure, .timeout =
     cr_assert_eq(mob_result_exit_code(r, &o), 0);
     mob_result_free(r);
 }
+
+static int wrong_password(mob_worker *w)
+{
+    w->reason = "wrong password";
+    return MOB_FAIL_OTHER;
+}
+
+static mob_result *pw_result;
+
+static void run_wrong_password(void)
+{
+    static const mob_scenario sc[] = {{"s", ok_fn, 1, 0}, {NULL, NULL, 0, 0}};
+    static mob_suite s = {.scenarios = sc, .session_setup = wrong_password};
+    static mob_options o;
+    o = quiet_options();
+    o.quiet = 0;
+    pw_result = run_n(&s, &o, 2, 3);
+    mob_result_print(pw_result, stderr);
+}
+
+Test(events, a_failing_session_setup_says_its_reason_once_and_the_summary_counts_it,
+     .timeout = 10)
+{
+    char *err = stderr_of(run_wrong_password);
+    const char *line = "mob: bot 0: session setup failed: wrong password; the run stops\n";
+    const char *at = strstr(err, line);
+    cr_assert_not_null(at, "%s", err);
+    cr_assert_null(strstr(at + strlen(line), "session setup failed:"), "said once: %s", err);
+    cr_assert_not_null(strstr(err, "Session hooks failed: setup 1, teardown 0"), "%s", err);
+    cr_assert_not_null(strstr(err, "Stopped: a bot's session setup failed (other)"), "%s", err);
+    mob_totals t;
+    mob_result_totals(pw_result, &t);
+    cr_assert_eq(t.ok, 0, "the run stopped before any scenario");
+    mob_result_free(pw_result);
+}

@@ -120,6 +120,7 @@ static const char *hook_why(const mob_worker *w, int rc)
 int mob__session_make(struct mob__events *ev, mob_worker *w)
 {
     struct mob__wstate *ws = w->internal;
+    w->reason = NULL; /* the hook's own, if it gives one */
     int rc = ev->suite->session_setup ? ev->suite->session_setup(w) : 0;
     if (rc == 0) {
         ws->session = 1;
@@ -132,7 +133,7 @@ int mob__session_make(struct mob__events *ev, mob_worker *w)
     mob_totals *t = &ev->res->t;
     t->session_setup_failed++;
     if (!t->session_setup_failed_rc) {
-        t->session_setup_failed_rc = rc < 0 ? rc : -EINVAL;
+        t->session_setup_failed_rc = rc;
         if (!ev->o->quiet)
             fprintf(stderr, "mob: bot %d: session setup failed: %s; the run stops\n", w->id,
                     hook_why(w, rc));
@@ -147,6 +148,7 @@ void mob__session_end(struct mob__events *ev, mob_worker *w)
     if (!ws->session)
         return;
     ws->session = 0;
+    w->reason = NULL; /* not a reason a cut run left */
     int rc = ev->suite->session_teardown ? ev->suite->session_teardown(w) : 0;
     if (rc == 0)
         return;

@@ -106,7 +106,8 @@ void mob_result_print(const mob_result *r, FILE *out)
         fprintf(out, "  Stopped: a bot's setup failed (%s)\n", mob_strerror(t->setup_failed_rc));
     if (t->session_setup_failed_rc)
         fprintf(out, "  Stopped: a bot's session setup failed (%s)\n",
-                mob_strerror(t->session_setup_failed_rc));
+                t->session_setup_failed_rc < 0 ? mob_strerror(t->session_setup_failed_rc)
+                                               : mob_fail_name(t->session_setup_failed_rc));
     if (t->setup_failed || t->teardown_failed || t->global_teardown_failed)
         fprintf(out, "  Hooks failed: setup %llu, teardown %llu, global teardown %llu\n",
                 (unsigned long long)t->setup_failed, (unsigned long long)t->teardown_failed,
