@@ -404,8 +404,9 @@ static pid_t server_at(char *url, size_t cap)
     return srv;
 }
 
-/* The built-in suite for url, with the two listeners; bots x runs of it. */
-static mob_result *run_http(const char *url, int bots, int runs)
+/* The built-in suite against the server of pid at url, with the two listeners, bots x runs
+ * of it; stops the server and returns the run's totals. */
+static mob_totals run_http(int pid, const char *url, int bots, int runs)
 {
     char err[256];
     const mob_suite *b = mob_builtin_suite(url, NULL, err, sizeof err);
@@ -415,18 +416,30 @@ static mob_result *run_http(const char *url, int bots, int runs)
     mob_options o = quiet_options();
     o.target = url;
     o.timeout_ns = 2 * MOB_NS_PER_SEC;
-    return run_n(&s, &o, bots, runs);
+    mob_result *r = run_n(&s, &o, bots, runs);
+    test_child_stop(pid);
+    mob_totals t;
+    mob_result_totals(r, &t);
+    mob_result_free(r);
+    return t;
+}
+
+/* The same against tests/hostile in this mode. */
+static mob_totals run_hostile(const char *mode, int bots, int runs)
+{
+    int port;
+    int pid = test_hostile_start(mode, &port);
+    cr_assert_gt(pid, 0);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/x", port);
+    return run_http(pid, url, bots, runs);
 }
 
 Test(events, an_http_run_sends_each_request_and_response_to_the_listeners, .timeout = 20)
 {
     char url[64];
     pid_t srv = server_at(url, sizeof url);
-    mob_result *r = run_http(url, 2, 3);
-    test_child_stop(srv);
-    mob_totals t;
-    mob_result_totals(r, &t);
-    mob_result_free(r);
+    mob_totals t = run_http(srv, url, 2, 3);
     cr_assert_eq(t.ok, 6);
     cr_assert_eq(seen.count[MOB_EV_SENDING_REQUEST], 6);
     cr_assert_eq(seen.get_ok, 6, "GET /x, with the request's length");
@@ -439,26 +452,12 @@ Test(events, an_http_run_sends_each_request_and_response_to_the_listeners, .time
 
 Test(events, responses_carry_their_status_and_a_failed_exchange_has_none, .timeout = 20)
 {
-    int port;
-    int pid = test_hostile_start("204", &port);
-    cr_assert_gt(pid, 0);
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/x", port);
-    mob_result *r = run_http(url, 1, 2);
-    test_child_stop(pid);
-    mob_result_free(r);
+    run_hostile("204", 1, 2);
     cr_assert_eq(seen.nstatus, 2);
     cr_assert_eq(seen.status[0], 204);
     cr_assert_eq(seen.status[1], 204);
     memset(&seen, 0, sizeof seen);
-    pid = test_hostile_start("reset", &port);
-    cr_assert_gt(pid, 0);
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/x", port);
-    r = run_http(url, 1, 2);
-    test_child_stop(pid);
-    mob_totals t;
-    mob_result_totals(r, &t);
-    mob_result_free(r);
+    mob_totals t = run_hostile("reset", 1, 2);
     cr_assert_eq(t.failures, 2);
     cr_assert_eq(seen.count[MOB_EV_SENDING_REQUEST], 2);
     cr_assert_eq(seen.count[MOB_EV_RESPONSE_RECEIVED], 0, "no response, no event");
