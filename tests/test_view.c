@@ -108,17 +108,21 @@ Test(live, view_totals_and_exit_status_are_the_runs_own_with_graceful_cuts, .tim
         same_totals(&merged, &own, "the viewer's report");
     }
     cr_assert_gt(own.cut_graceful, 0, "three runs without graceful cuts");
-    /* A run that fails its -f: the viewer fails too. */
-    char url[64];
+    /* A run that fails its -f: the viewer fails too, and its HTML report says so. */
+    char url[64], html[] = "/tmp/mob-live-gvh-XXXXXX";
+    close(mkstemp(html));
     int port = live_free_port();
     snprintf(where, sizeof where, "127.0.0.1:%d", port);
     snprintf(url, sizeof url, "http://127.0.0.1:%d/", live_free_port());
-    pid_t view = LIVE_START("gview2", "view", where, "--expect", "1", "-q");
+    pid_t view = LIVE_START("gview2", "view", where, "--expect", "1", "--html", html, "-q");
     live_wait_http(port);
     pid_t run = LIVE_START("grefused", url, "-w", "1", "-d", "1s", "-f", "1", "--no-live",
                            "--report-to", where);
     cr_assert_eq(live_wait(run), 1);
     cr_assert_eq(live_wait(view), 1, "the viewer exits as the run did");
+    const char *page = test_read_file(html);
+    cr_assert_not_null(strstr(page, "id=\"exit-status\" class=\"bad\">1<"), "%.3000s", page);
+    unlink(html);
     unlink(vj);
     unlink(a);
 }

@@ -83,13 +83,18 @@ static int view_output(struct view *v)
             return 1;
     }
     mob__hub_missing_finals(v->hub, stderr);
+    /* The merged run's status, as mob gives its own: the reporters' -f and -x applied to the
+     * sum, so a CI job can wait on the viewer alone (and the HTML report shows it). */
+    mob_options gates = {0};
+    mob__hub_gates(v->hub, &gates);
+    int code = mob_result_exit_code(fin, &gates);
     if (!v->quiet)
         mob_result_print(fin, stdout);
     if (v->json && mob_result_write_json(fin, v->json) < 0) {
         fprintf(stderr, "mob view: cannot write %s\n", v->json);
         rc = 1;
     }
-    if (v->html && mob_result_write_html(fin, v->html, -1) < 0) {
+    if (v->html && mob_result_write_html(fin, v->html, code) < 0) {
         fprintf(stderr, "mob view: cannot write %s\n", v->html);
         rc = 1;
     }
@@ -97,11 +102,6 @@ static int view_output(struct view *v)
         fprintf(stderr, "mob view: cannot write %s_*.csv\n", v->csv);
         rc = 1;
     }
-    /* The merged run's status, as mob gives its own: the reporters' -f and -x applied to the
-     * sum, so a CI job can wait on the viewer alone. */
-    mob_options gates = {0};
-    mob__hub_gates(v->hub, &gates);
-    int code = mob_result_exit_code(fin, &gates);
     mob_result_free(live);
     return code ? code : rc;
 }
