@@ -339,6 +339,17 @@ Test(kinds, reports_keep_the_kinds_through_json_and_merge, .timeout = 10)
     expect_kind(x, 0, "a", 1, 3);
     expect_kind(x, 1, "b", 2, 8);
     cr_assert_eq(scen_ok(x, "a/work"), 9);
+    struct test_out o; /* the command merges the files the same way */
+    char c[] = "/tmp/mob-kinds-c-XXXXXX";
+    close(mkstemp(c));
+    MOB(&o, "merge", "--json", c, a, b);
+    cr_assert_eq(o.code, 0, "%s", o.err);
+    cr_assert_not_null(strstr(o.out, "Kinds: a 1 (3 bots), b 2 (8 bots)"), "%s", o.out);
+    mob_result *z;
+    cr_assert_eq(mob_result_read_json(c, &z), 0);
+    unlink(c);
+    expect_kind(z, 1, "b", 2, 8);
+    mob_result_free(z);
     cr_assert_eq(scen_ok(x, "b/work") + scen_ok(x, "b/more"), 24);
     cr_assert_eq(mob_result_write_html(x, a, 0), 0);
     FILE *f = fopen(a, "r");
