@@ -457,7 +457,8 @@ void mob_result_free(mob_result *r);
 /*
  * Exit code for a result (README's table): 128 + N when signal N ended the run; 1 when a -p
  * child was lost, -x fired, a bot's setup failed, failures + cut runs reached fail_threshold
- * (>= 0), or nothing succeeded; else 0. (2, usage and set-up errors, is the command's.)
+ * (>= 0), a --sizing run ended without passing its tolerance, or nothing succeeded; else 0.
+ * (2, usage and set-up errors, is the command's.)
  */
 int mob_result_exit_code(const mob_result *r, const mob_options *o);
 
