@@ -46,10 +46,12 @@ typedef struct mob_run_event {
     const char *reason;       /* scenario_failure: the scenario's reason (mob_worker.reason),
                                  else the error's name (-ECONNREFUSED...), or NULL */
     int workers;              /* current_workers: live bots in this process */
-    /* HTTP: the request line's method and target (pointing into the request), its length;
-     * response_received also: status, header fields, body bytes, and the exchange's time. */
-    const char *method, *target;
-    size_t method_len, target_len, request_len;
+    /* HTTP: the request's method, target and Host field (pointing into the request; the URL
+     * is scheme://host + target), its length; response_received also: status, header
+     * fields, body bytes, and the exchange's time. */
+    const char *method, *target, *host;
+    size_t method_len, target_len, host_len, request_len;
+    const char *scheme;       /* "http" or "https" */
     int status;
     int nheaders;
     uint64_t body_len;

@@ -232,7 +232,8 @@ static int first(mob_worker *w, const mob_run_event *ev, void *ud)
     if (ev->kind == MOB_EV_SENDING_REQUEST)
         seen.get_ok += ev->method_len == 3 && memcmp(ev->method, "GET", 3) == 0 &&
                        ev->target_len == 2 && memcmp(ev->target, "/x", 2) == 0 &&
-                       ev->request_len > 20;
+                       ev->request_len > 20 && strcmp(ev->scheme, "http") == 0 &&
+                       ev->host_len > 10 && memcmp(ev->host, "127.0.0.1:", 10) == 0;
     if (ev->kind == MOB_EV_RESPONSE_RECEIVED) {
         if (seen.nstatus < 8)
             seen.status[seen.nstatus++] = ev->status;
@@ -442,7 +443,7 @@ Test(events, an_http_run_sends_each_request_and_response_to_the_listeners, .time
     mob_totals t = run_http(srv, url, 2, 3);
     cr_assert_eq(t.ok, 6);
     cr_assert_eq(seen.count[MOB_EV_SENDING_REQUEST], 6);
-    cr_assert_eq(seen.get_ok, 6, "GET /x, with the request's length");
+    cr_assert_eq(seen.get_ok, 6, "GET http://127.0.0.1:PORT/x, with the request's length");
     cr_assert_eq(seen.count[MOB_EV_RESPONSE_RECEIVED], 6);
     for (int i = 0; i < seen.nstatus; i++)
         cr_assert_eq(seen.status[i], 200);
@@ -522,14 +523,16 @@ Test(events, vv_prints_each_request_and_response_line_at_most_20_a_second, .time
     struct test_out o;
     MOB(&o, url, "-vv", "-r", "3", "-w", "1", "--no-live");
     cr_assert_eq(o.code, 0, "%s", o.err);
-    cr_assert_eq(count_lines(o.err, "[W:0] > GET /x ("), 3, "%s", o.err);
+    char want[96];
+    snprintf(want, sizeof want, "[W:0] > GET %s (", url);
+    cr_assert_eq(count_lines(o.err, want), 3, "molotov's method and URL: %s", o.err);
     cr_assert_eq(count_lines(o.err, "[W:0] < 200, 1 header fields, 2 body bytes, "), 3, "%s",
                  o.err);
     MOB(&o, url, "-v", "-r", "3", "-w", "1", "--no-live");
     cr_assert_null(strstr(o.err, "> GET"), "-v alone shows no requests: %s", o.err);
     MOB(&o, url, "-vv", "-r", "100", "-w", "1", "--no-live");
     test_child_stop(srv);
-    int shown = count_lines(o.err, "> GET /x (");
+    int shown = count_lines(o.err, want);
     const char *drop = strstr(o.err, "mob: -vv: ");
     cr_assert_not_null(drop, "%s", o.err);
     cr_assert_eq(shown + atoi(drop + 10), 100, "shown or counted: %s", o.err);

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mob_http.h"
 #include "run.h"
@@ -169,8 +170,9 @@ static void print_exchange(struct mob__events *ev, struct mob__wstate *ws, const
             ev->vv_dropped++;
             return;
         }
-        fprintf(stderr, "[W:%d] > %.*s %.*s (%zu bytes)\n", w->id, (int)e->method_len,
-                e->method, (int)e->target_len, e->target, e->request_len);
+        fprintf(stderr, "[W:%d] > %.*s %s://%.*s%.*s (%zu bytes)\n", w->id,
+                (int)e->method_len, e->method, e->scheme, (int)e->host_len, e->host,
+                (int)e->target_len, e->target, e->request_len);
     } else if (ws->vv_shown) {
         ws->vv_shown = 0;
         fprintf(stderr, "[W:%d] < %d, %d header fields, %llu body bytes, %.3f ms\n", w->id,
@@ -179,11 +181,30 @@ static void print_exchange(struct mob__events *ev, struct mob__wstate *ws, const
     }
 }
 
+/* The value of the request's Host field (the builder always writes one), or "". */
+static void request_host(const char *p, size_t n, mob_run_event *e)
+{
+    e->host = "";
+    e->host_len = 0;
+    for (size_t i = 0; i + 7 < n; i++) {
+        if (p[i] != '\n' || strncasecmp(p + i + 1, "host:", 5) != 0)
+            continue;
+        size_t a = i + 6, b;
+        while (a < n && (p[a] == ' ' || p[a] == '\t'))
+            a++;
+        for (b = a; b < n && p[b] != '\r' && p[b] != '\n'; b++)
+            ;
+        e->host = p + a;
+        e->host_len = b - a;
+        return;
+    }
+}
+
 /* The HTTP client's observer (mob_http_observer): the exchange as an event. */
 static void observe(mob_bot *self, const struct mob_http_conn *c, const mob_http_request *req,
                     const mob_http_result *res, void *ud)
 {
-    (void)self, (void)c;
+    (void)self;
     mob_worker *w = ud;
     struct mob__wstate *ws = w->internal;
     mob_run_event e = {.kind = res ? MOB_EV_RESPONSE_RECEIVED : MOB_EV_SENDING_REQUEST};
@@ -196,6 +217,8 @@ static void observe(mob_bot *self, const struct mob_http_conn *c, const mob_http
     e.target = sp ? sp + 1 : p;
     e.target_len = sp2 ? (size_t)(sp2 - sp - 1) : 0;
     e.request_len = req->len;
+    request_host(req->data, req->len, &e);
+    e.scheme = c->tls.ctx ? "https" : "http";
     if (res) {
         e.status = res->status;
         e.nheaders = res->resp ? (int)res->resp->f.num_headers : 0;
