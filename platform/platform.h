@@ -130,6 +130,25 @@ static inline void mob__switch_annotated(struct mob__ctx *from, struct mob__ctx 
 }
 #endif
 
+/*
+ * mob__switch_annotated for a context that will be resumed, returning `from` once it is.
+ * With the inline x86-64 switch the pointer comes back in a register (switch_x86_64.h), so a
+ * caller that needs its bot after the switch keeps nothing on the stack across it: no store
+ * before the switch, no reload that waits on it after (mob_yield, `mob-bench switch --case 2`).
+ * Elsewhere it is `from`, kept by the compiler as any other value.
+ */
+static inline __attribute__((always_inline)) struct mob__ctx *
+mob__switch_resume(struct mob__ctx *from, struct mob__ctx *to, const struct mob__stack *to_stack)
+{
+#if defined(MOB__SWITCH_INLINE) && !defined(MOB__ASAN) && !defined(MOB__TSAN)
+    (void)to_stack;
+    return mob__switch(from, to);
+#else
+    mob__switch_annotated(from, to, to_stack, 0);
+    return from;
+#endif
+}
+
 /* "asm-x86_64", "asm-aarch64" or "ucontext". */
 const char *mob__switch_name(void);
 

@@ -15,7 +15,10 @@
  * Registers: the asm names every register the ABI lets a callee keep (rbx, r12-r15) and every
  * scratch register as clobbered, so the compiler saves exactly those it has live, in the
  * enclosing function's prologue, and we only store rbp (which cannot be named as clobbered
- * with frame pointers on) and the resume address.
+ * with frame pointers on) and the resume address. One value does come back in a register:
+ * every switch passes `to` in rsi, so on resuming, rsi holds the context being resumed, our
+ * own; returning it lets a caller find its bot after the switch without keeping a copy on
+ * the stack (mob__switch_resume in platform.h).
  *
  * A suspended context, from ctx->sp upwards:
  *
@@ -44,8 +47,9 @@
 
 #define MOB__SWITCH_INLINE 1
 
-static inline __attribute__((always_inline)) void mob__switch(struct mob__ctx *from,
-                                                               struct mob__ctx *to)
+/* Returns the context it resumed, as mob__switch_resume says (platform.h). */
+static inline __attribute__((always_inline)) struct mob__ctx *mob__switch(struct mob__ctx *from,
+                                                                          struct mob__ctx *to)
 {
     __asm__ volatile("subq   $128, %%rsp\n\t"
                      "pushq  %%rbp\n\t"
@@ -65,6 +69,7 @@ static inline __attribute__((always_inline)) void mob__switch(struct mob__ctx *f
                        "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12",
                        "xmm13", "xmm14", "xmm15", "st", "st(1)", "st(2)", "st(3)", "st(4)",
                        "st(5)", "st(6)", "st(7)");
+    return to; /* rsi: whoever resumed us passed our own context as its `to` */
 }
 
 #endif /* MOB_SWITCH_X86_64_H */

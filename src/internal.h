@@ -90,6 +90,8 @@ struct mob_bot {
     unsigned recv_waiting : 1; /* parked in mob_recv: a matching message wakes it (msg.c) */
     unsigned timed : 1;       /* `timer` is in the loop's heap */
     unsigned fresh : 1;       /* never switched to: its first frame is laid out on the way in */
+    unsigned detour : 1;      /* a switch into or out of it leaves mob_yield's fast path:
+                               * fresh, a canary to check, or its own FP environment */
     int wait_rc;              /* what mob__wake passed */
     mob__unpark_fn unpark;    /* undoes the wait record on timeout or cancel */
     void *wait_obj;           /* what we wait on, for the unpark function */
@@ -146,7 +148,9 @@ struct mob_loop {
     int nready;
     mob_bot **tick;               /* lockstep: this tick's bots in id order */
     int tick_len, tick_pos, tick_cap;
-    int budget;                   /* switches left before we go back to the host to poll */
+    int64_t switch_limit;         /* the step goes back to the host to poll once stats.switches
+                                   * reaches it; reached at all times outside a free step (in
+                                   * lockstep too), which sched_rotate relies on */
     struct mob__heap timers;
     mob_bot **chunks;             /* bots[id] = chunks[id / CHUNK][id % CHUNK] */
     int nchunks, chunks_cap, nbots, alive;
@@ -160,7 +164,7 @@ struct mob_loop {
     int virtual_clock;
     int stop;
     int tick_idle;                /* the last lockstep tick was idle (loop.c, "Idle ticks") */
-    mob_bot *reap;                /* a finished bot whose stack goes back after the switch */
+    mob_bot *reap;                /* a returned bot whose stack waits to go back (sched_reap) */
     struct mob__hook *hooks;
     int nhooks;
     struct mob__io *io;
@@ -217,10 +221,11 @@ static inline void mob__turn_active(mob_loop *loop)
 
 /*
  * The loop whose bots this thread is running now: set by the host's switch into a step's
- * first bot (mob__switch_from_host) and put back when the step returns to it, NULL outside
- * any step. mob_yield reads it instead of self->loop: a thread-local's address depends on
- * nothing, so the yield's loads of the ready queue and of the next bot's stack pointer no
- * longer wait for `self`, which the caller has just reloaded from the stack it resumed on.
+ * first bot (mob__switch_from_host) and put back when the step returns to it; outside any
+ * step, a loop of its own that has no current bot (loop.c). mob_yield reads it instead of
+ * self->loop: a thread-local's address depends on nothing, so the yield's loads of the ready
+ * queue and of the next bot's stack pointer do not wait for `self`, which the caller has just
+ * reloaded from the stack it resumed on.
  * Initial-exec: one load, never a call to __tls_get_addr, in the shared library too.
  */
 #if defined(__GNUC__)
@@ -242,6 +247,8 @@ void mob__interrupt(mob_bot *bot, int rc);
 /* Gives up the CPU: switches to the next runnable bot of the step, or to the host. The caller
  * has already set its state (READY, PARKED, GEN_IDLE, DONE). */
 void mob__schedule(mob_loop *loop);
+/* Gives a returned bot's stack back to its pool, if one still waits (sched_reap in sched.h). */
+void mob__reap(mob_loop *loop);
 /* Switches from `from` to bot `to` (NULL: the host), bypassing the queue. */
 void mob__switch_to(mob_loop *loop, struct mob__ctx *from, mob_bot *to);
 /* The host's switch into bot `to`; returns when a bot switches back to the host. */

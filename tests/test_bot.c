@@ -383,6 +383,40 @@ Test(bot, run_reports_a_deadlock_instead_of_hanging, .timeout = 5)
     cr_assert_eq(mob_loop_free(loop), 1);
 }
 
+/* ---- stacks ------------------------------------------------------------------------------- */
+
+static uintptr_t stack_seen[2];
+
+static intptr_t note_stack(mob_bot *self, void *arg)
+{
+    (void)self;
+    volatile char here = 0;
+    stack_seen[(intptr_t)arg] = (uintptr_t)&here;
+    return here;
+}
+
+static intptr_t spawn_one_after_the_other(mob_bot *self, void *arg)
+{
+    (void)arg;
+    for (intptr_t i = 0; i < 2; i++) {
+        mob_bot *child = mob_spawn(mob_bot_loop(self), note_stack, (void *)i);
+        cr_expect_eq(mob_join(self, child, NULL, MOB_FOREVER), 0);
+    }
+    return 0;
+}
+
+/* A returning bot cannot give back the stack it runs on; the next spawn does, before it
+ * takes one, so a bot spawned right after another returned runs on that warm stack. */
+Test(bot, a_stack_given_up_in_a_step_is_the_next_spawns, .timeout = 5)
+{
+    mob_loop *loop = mob_loop_new(NULL);
+    mob_spawn(loop, spawn_one_after_the_other, NULL);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_neq(stack_seen[0], 0);
+    cr_assert_eq(stack_seen[1], stack_seen[0]);
+    cr_assert_eq(mob_loop_free(loop), 0);
+}
+
 /* ---- contracts ---------------------------------------------------------------------------- */
 
 static mob_bot *other_bot;
@@ -401,6 +435,13 @@ Test(bot, yielding_on_behalf_of_another_bot_aborts, .signal = SIGABRT, .timeout 
     other_bot = mob_spawn(loop, return_id_plus_one, NULL);
     mob_spawn(loop, yield_for_another, NULL);
     mob_loop_run(loop);
+}
+
+Test(bot, yielding_from_the_host_aborts, .signal = SIGABRT, .timeout = 5)
+{
+    mob_loop *loop = mob_loop_new(NULL);
+    mob_bot *bot = mob_spawn(loop, return_id_plus_one, NULL);
+    mob_yield(bot); /* no step is running: the abort names the contract, not a NULL loop */
 }
 
 static intptr_t run_inside(mob_bot *self, void *arg)

@@ -232,7 +232,7 @@ static void finish_children(mob_bot *self)
 }
 
 /* Every bot starts here, on its own stack, and never returns: when fn is done the bot
- * switches away for good and the next switch's reap() gives its stack back. */
+ * switches away for good and leaves its stack to be given back (sched_reap says by whom). */
 static void bot_main(void *arg)
 {
     mob_bot *self = arg;
@@ -265,6 +265,7 @@ static void bot_main(void *arg)
     self->gen_has_value = 0;
     if (consumer && consumer != MOB__HOST_CONSUMER)
         mob__wake(consumer, 0);
+    mob__reap(loop); /* the bot that returned before us, if its stack still waits */
     loop->reap = self;
     mob__schedule(loop);
     MOB_PANIC("bot %d was resumed after it returned", self->id);
@@ -273,6 +274,7 @@ static void bot_main(void *arg)
 void mob__bot_first_frame(mob_bot *bot)
 {
     bot->fresh = 0;
+    bot->detour = bot->canary || bot->fpenv != NULL;
     mob__ctx_make(&bot->ctx, bot->stack.lo, bot->stack.size, bot_main, bot);
 }
 
@@ -315,6 +317,7 @@ mob_bot *mob_spawn_ex(mob_loop *loop, mob_bot_fn fn, void *arg, const mob_spawn_
         errno = ENOMEM;
         return NULL;
     }
+    mob__reap(loop); /* a stack that just came free is the warmest one to hand out */
     if (mob__stack_get(pool, &b->stack, b->id) != 0) {
         memset(b, 0, sizeof *b);
         MOB_FREE(storage);
@@ -352,6 +355,7 @@ mob_bot *mob_spawn_ex(mob_loop *loop, mob_bot_fn fn, void *arg, const mob_spawn_
      * that spawning does not touch the stack; with a million bots that is one cold cache line
      * and one TLB miss fewer per bot. */
     b->fresh = 1;
+    b->detour = 1;
     if (opt && opt->generator) {
         b->is_generator = 1;
         b->state = MOB__GEN_IDLE;

@@ -223,7 +223,7 @@ int mob__io_breathe(mob_bot *self, int64_t deadline)
      * now, so the host fires it, instead of after the step's whole switch budget. */
     struct mob__timer *t = mob__heap_peek(&loop->timers);
     if (t && t->deadline <= now)
-        loop->budget = 0;
+        loop->switch_limit = loop->stats.switches;
     if (loop->mode == MOB_FREE) { /* lockstep: a bot's turn ends only where it yields */
         int rc = mob_yield(self);
         if (rc < 0)

@@ -36,11 +36,15 @@
 /* Switching                                                                                */
 /* ---------------------------------------------------------------------------------------- */
 
-_Thread_local mob_loop *mob__running MOB__TLS_FAST;
+/* What mob__running points to outside any step: a loop with no current bot, so that mob_yield
+ * catches a call from outside a bot with the one compare it makes anyway. */
+static mob_loop no_loop;
+_Thread_local mob_loop *mob__running MOB__TLS_FAST = &no_loop;
 
 MOB__SWITCHES void mob__switch_to(mob_loop *loop, struct mob__ctx *from, mob_bot *to)
 {
     sched_switch(loop, from, to);
+    sched_reap(loop);
 }
 
 MOB__SWITCHES void mob__switch_from_host(mob_loop *loop, mob_bot *to)
@@ -48,8 +52,11 @@ MOB__SWITCHES void mob__switch_from_host(mob_loop *loop, mob_bot *to)
     mob_loop *outer = mob__running; /* a loop run from inside another loop's bot */
     mob__running = loop;
     sched_switch(loop, &loop->main_ctx, to);
+    sched_reap(loop);
     mob__running = outer;
 }
+
+void mob__reap(mob_loop *loop) { sched_reap(loop); }
 
 MOB__SWITCHES void mob__schedule(mob_loop *loop) { sched_next(loop, loop->current); }
 
@@ -61,25 +68,36 @@ void mob__fpenv_switch(mob_loop *loop, mob_bot *to)
         mob__fpenv_swap(out ? out : &loop->thread_fpenv, in ? in : &loop->thread_fpenv);
 }
 
+/* mob_yield when sched_rotate declines: lockstep, the budget spent, nobody else ready, or a
+ * bot that needs a detour. Apart, so that the fast path's frame stays bare. */
+static MOB__SWITCHES __attribute__((noinline)) int yield_general(mob_loop *loop, mob_bot *self)
+{
+    if (loop->mode == MOB_LOCKSTEP && self->query_tick == loop->stats.ticks &&
+        self->active_tick != loop->stats.ticks)
+        loop->idle_yields++;
+    self->state = MOB__READY;
+    sched_ready_push(loop, self);
+    sched_next(loop, self);
+    return MOB_UNLIKELY(self->cancelled) ? -ECANCELED : 0;
+}
+
+/* A call, so that the common return tests the flag and branches instead of turning it into the
+ * return code with arithmetic on every yield. */
+static __attribute__((noinline, cold)) int yield_cancelled(void) { return -ECANCELED; }
+
 MOB__SWITCHES int mob_yield(mob_bot *self)
 {
     mob_loop *loop = mob__running;
-    if (MOB_UNLIKELY(loop == NULL || loop->current != self))
+    if (MOB_UNLIKELY(loop->current != self)) /* also outside any loop: no_loop */
         MOB_PANIC("mob_yield called from outside bot %d", self->id);
     /* A cancelled bot still yields (so a careless loop cannot starve the others) but is told. */
-    /* A canary-guarded bot takes the general path, where sched_next checks its canary. */
-    mob_bot *next = MOB_LIKELY(!self->canary) ? sched_rotate(loop, self) : NULL;
-    if (MOB_LIKELY(next != NULL)) {
-        sched_switch(loop, &self->ctx, next);
-    } else {
-        if (loop->mode == MOB_LOCKSTEP && self->query_tick == loop->stats.ticks &&
-            self->active_tick != loop->stats.ticks)
-            loop->idle_yields++;
-        self->state = MOB__READY;
-        sched_ready_push(loop, self);
-        sched_next(loop, self);
-    }
-    return MOB_UNLIKELY(self->cancelled) ? -ECANCELED : 0;
+    mob_bot *next = sched_rotate(loop, self);
+    if (MOB_UNLIKELY(next == NULL))
+        return yield_general(loop, self);
+    self = sched_switch_fast(loop, self, next);
+    if (MOB_UNLIKELY(self->cancelled))
+        return yield_cancelled();
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -239,13 +257,13 @@ static int run_bots(mob_loop *loop)
         first = sched_pick(loop);
     } else {
         int n = loop->nready;
-        loop->budget = n > MOB__MIN_BUDGET ? n : MOB__MIN_BUDGET;
+        loop->switch_limit = loop->stats.switches + (n > MOB__MIN_BUDGET ? n : MOB__MIN_BUDGET);
         first = sched_pick(loop);
     }
     if (first)
         mob__switch_from_host(loop, first);
     /* Outside a step nothing runs by itself: generators driven by the host come back here. */
-    loop->budget = 0;
+    loop->switch_limit = loop->stats.switches;
     int ran = loop->tick_len;
     loop->tick_len = loop->tick_pos = 0;
     if (loop->mode == MOB_LOCKSTEP) {
