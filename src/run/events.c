@@ -2,7 +2,8 @@
 /*
  * events.c: molotov's session fixtures and events. A bot's session is made just before its
  * first scenario run (session_setup) and ended at the bot's end, before bot_teardown
- * (session_teardown); mob_run.h says what a session is and what a failure of each does.
+ * (session_teardown); mob_run.h says what a session is and what a failure of each does,
+ * mob_events.h what each event carries.
  * Events go to the suite's listeners on the fiber of the bot they are about: scenario start,
  * success and failure (sent by the runner), current workers (each time the process's count of
  * live bots changes), HTTP requests and responses (an observer the HTTP client calls, set on
@@ -53,7 +54,7 @@ void mob__events_finish(struct mob__events *ev)
 static void listener_failed(struct mob__events *ev, int i, const mob_run_event *e, int rc)
 {
     ev->res->t.listener_failed++;
-    uint64_t bit = (uint64_t)1 << (i < 63 ? i : 63);
+    uint64_t bit = (uint64_t)1 << (i < 63 ? i : 63); /* listeners past the 64th share one */
     if ((ev->told[e->kind] & bit) || ev->o->quiet)
         return;
     ev->told[e->kind] |= bit;
