@@ -182,6 +182,10 @@ int mob__cli_config_parse(const char *text, size_t len, const char *name,
         rc = read_molotov(&c, t.root, name);
     mob__jtree_free(&t);
     if (rc < 0) {
+        /* Names from the file may hold any character: the error stays one line. */
+        for (char *p = err; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
         strv_free(c.argv.v, c.argv.n);
         strv_free(c.env.v, c.env.n);
         return -1;
