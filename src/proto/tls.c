@@ -4,8 +4,9 @@
  * write" into parking the bot with mob_wait_fd, and gives the backend its bytes through
  * mob_read and mob_write_all2 with MOB_NOW: those never block, and they keep the I/O layer's
  * readiness hints, so when the socket is known to be drained the backend's read costs no
- * system call and the bot parks at once. Nothing here knows which TLS library is behind the
- * seam; src/proto/tls_openssl.c is the one mob carries.
+ * system call and the bot parks at once; when the backend also says it holds nothing
+ * (mob_tls_backend.pending), the bot parks without calling its read at all. Nothing here
+ * knows which TLS library is behind the seam; src/proto/tls_openssl.c is the one mob carries.
  *
  * Read next: src/proto/tls_openssl.c.
  */

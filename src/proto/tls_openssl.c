@@ -251,10 +251,11 @@ static void *oconn_new(void *ctxp, const mob_tls_io *io, const char *name, void 
 static int fail(struct oconn *c, int ret, int in_handshake)
 {
     int e = SSL_get_error(c->ssl, ret);
-    /* SSL_get_error answers from the oldest error in the queue. When the newest one is not
-     * the TLS library's, this call pushed nothing and the queue holds what other code left:
+    /* SSL_get_error answers from the oldest error in the queue. After a read or a write
+     * (a handshake step clears the queue first), a newest error that is not the TLS
+     * library's means this call pushed nothing and the queue holds what other code left:
      * ask again without it, or a clean close would look like a broken record. */
-    if ((e == SSL_ERROR_SSL || e == SSL_ERROR_SYSCALL) &&
+    if (!in_handshake && (e == SSL_ERROR_SSL || e == SSL_ERROR_SYSCALL) &&
         ERR_GET_LIB(ERR_peek_last_error()) != ERR_LIB_SSL) {
         ERR_clear_error();
         e = SSL_get_error(c->ssl, ret);
