@@ -216,7 +216,7 @@ fuzz:
 	@$(MAKE) --no-print-directory $(BUILD)-fuzz/libmob.a BUILD=$(BUILD)-fuzz CC=clang SAN=fuzzer-no-link,address
 	@set -e; for t in $(patsubst tests/fuzz_%.c,%,$(wildcard tests/fuzz_*.c)); do \
 	  clang -fsanitize=fuzzer,address -Iinclude -Isrc -o $(BUILD)-fuzz/fuzz_$$t tests/fuzz_$$t.c \
-	      $(BUILD)-fuzz/libmob.a -ldl -lm; \
+	      $(BUILD)-fuzz/libmob.a $(LDLIBS); \
 	  mkdir -p $(BUILD)-fuzz/corpus-$$t; \
 	  $(BUILD)-fuzz/fuzz_$$t $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS),-max_total_time=$${FUZZ_SECONDS:-30}) \
 	      -print_final_stats=1 $(BUILD)-fuzz/corpus-$$t tests/corpus/$$t; \

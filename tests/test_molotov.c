@@ -184,7 +184,8 @@ Test(molotov, a_bad_config_file_is_one_clear_line_and_exit_2, .timeout = 20)
     config_refused(path, "[{\"molotov\": {}}]", "smoke", "its top is an array, not an object");
     config_refused(path, "{\"molotov\": {\"tests\": {\"big\": {}, \"smoke\": {}}}}", "nope",
                    "Can't find 'nope' in the config; it has: big, smoke");
-    config_refused(path, "{\"molotov\": {}}", "nope", "Can't find 'nope' in the config; it has no tests");
+    config_refused(path, "{\"molotov\": {}}", "nope",
+                   "Can't find 'nope' in the config; it has no tests");
     config_refused(path, "{\"molotov\": {\"tests\": {\"a\\nb\": {}}}}", "nope",
                    "Can't find 'nope' in the config; it has: a?b");
     /* A file past the limit, valid JSON all the same: refused for its size, unread. */
