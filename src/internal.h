@@ -47,15 +47,17 @@ static inline void mob__free_lines(void *p)
 /*
  * Bot states.
  *
- *   NEW ──first run──> RUNNING ──yield──> READY ──picked──> RUNNING ...
- *                        │  └──park──> PARKED ──wake/timeout/cancel──> READY
+ *   NEW ──first run──> READY ──park──> PARKED ──wake/timeout/cancel──> READY
  *                        └──returns──> DONE (stack back in the pool; struct kept for join)
  *   Generators start in GEN_IDLE and go back to it after each mob_gen_yield.
+ *
+ * There is no state of its own for running: the running bot is loop->current, and stays READY.
+ * So a yield, which takes a bot from running to queued and another the other way, writes no
+ * state (mob_yield's fast path, `mob-bench switch --case 2`).
  */
 enum mob__state {
     MOB__NEW = 0, /* spawned, on the ready queue, never run */
-    MOB__READY,   /* on the ready queue */
-    MOB__RUNNING, /* the current bot */
+    MOB__READY,   /* runnable: on the ready queue, or running (loop->current) */
     MOB__PARKED,  /* waiting; maybe in the timer heap */
     MOB__GEN_IDLE, /* generator waiting for mob_gen_next */
     MOB__DONE
@@ -80,7 +82,7 @@ struct mob_bot {
      * costs one miss per bot, not two. */
     _Alignas(MOB__LINE) struct mob__ctx ctx; /* first: the switch touches it on every switch */
     mob_loop *loop;
-    mob_bot *run_next;        /* next on the ready queue */
+    mob_bot *run_next;        /* next on the ready queue; NULL while off it (sched_rotate) */
     int id;
     int state;                /* enum mob__state */
     unsigned cancelled : 1;

@@ -169,6 +169,39 @@ Test(gen, the_host_pulls_values_too, .timeout = 5)
     cr_assert_eq(mob_loop_free(loop), 0);
 }
 
+static int turns_after_cancel;
+
+static intptr_t cancel_self_after_a_value(mob_bot *self, void *arg)
+{
+    intptr_t v;
+    cr_expect_eq(mob_gen_next(self, arg, &v), 1); /* handed straight back by the generator */
+    mob_cancel(self); /* it runs, so it is only flagged, not woken as if it still waited */
+    for (int i = 0; i < 3; i++)
+        turns_after_cancel += mob_yield(self) == -ECANCELED;
+    return 0;
+}
+
+static intptr_t yield_thrice(mob_bot *self, void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 3; i++)
+        mob_yield(self);
+    return 0;
+}
+
+/* A generator hands its value by switching straight to the parked consumer: from then on the
+ * consumer is runnable, whatever state it waited in, or a wake-up would queue it twice. */
+Test(gen, a_consumer_handed_a_value_is_runnable_again, .timeout = 5)
+{
+    mob_loop *loop = mob_loop_new(NULL);
+    mob_bot *g = mob_gen_spawn(loop, count_to_arg, (void *)4);
+    mob_spawn(loop, cancel_self_after_a_value, g);
+    mob_spawn(loop, yield_thrice, NULL);
+    cr_assert_eq(mob_loop_run(loop), 0);
+    cr_assert_eq(turns_after_cancel, 3);
+    cr_assert_eq(mob_loop_free(loop), 1, "the generator was left with values to give");
+}
+
 static intptr_t sleepy_generator(mob_bot *self, void *arg)
 {
     (void)arg;

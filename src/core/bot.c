@@ -18,7 +18,7 @@
 
 const char *mob__state_name(int state)
 {
-    static const char *names[] = {"new", "ready", "running", "parked", "idle generator", "done"};
+    static const char *names[] = {"new", "ready", "parked", "idle generator", "done"};
     return state >= 0 && state <= MOB__DONE ? names[state] : "?";
 }
 

@@ -54,7 +54,8 @@ static inline __attribute__((always_inline)) void sched_switch(mob_loop *loop,
     if (to) {
         if (MOB_UNLIKELY(to->fresh))
             mob__bot_first_frame(to);
-        to->state = MOB__RUNNING;
+        /* Whatever it was (new, parked, an idle generator), a bot that runs is runnable. */
+        to->state = MOB__READY;
         loop->current = to;
         target = &to->ctx;
         stack = &to->stack;
@@ -80,6 +81,7 @@ static inline mob_bot *sched_ready_pop(mob_loop *loop)
     mob_bot *b = loop->ready_head;
     if (b) {
         loop->ready_head = b->run_next;
+        b->run_next = NULL; /* off the queue, a bot's link is NULL: sched_rotate relies on it */
         if (!loop->ready_head)
             loop->ready_tail = &loop->ready_head;
         loop->nready--;
@@ -188,11 +190,13 @@ static inline __attribute__((always_inline)) mob_bot *sched_rotate(mob_loop *loo
         (self->detour | next->detour))
         return NULL;
     mob_bot *after = next->run_next;
-    self->state = MOB__READY;
-    self->run_next = NULL;
+    /* self->run_next is NULL already: a bot's link is cleared when it leaves the queue, here
+     * for `next` (only needed when it had one) and in sched_ready_pop; so the two bots taking
+     * turns write no link at all. */
     /* Laid out for two bots taking turns, the case measured against Boost's jump: straight
      * through. With many bots the branch is taken, a cycle beside their cache misses. */
     if (MOB_UNLIKELY(after != NULL)) {
+        next->run_next = NULL;
         loop->ready_head = after;
         *loop->ready_tail = self;
         sched_prefetch(after, after->run_next);
@@ -213,7 +217,6 @@ static inline __attribute__((always_inline)) mob_bot *sched_switch_fast(mob_loop
                                                                      mob_bot *self,
                                                                      mob_bot *next)
 {
-    next->state = MOB__RUNNING;
     loop->current = next;
     loop->stats.switches++;
     return mob__container_of(mob__switch_resume(&self->ctx, &next->ctx, &next->stack), mob_bot,
@@ -230,7 +233,6 @@ static inline __attribute__((always_inline)) void sched_next(mob_loop *loop, mob
         /* It yielded and nobody else is runnable: carry on without a switch, but spend the
          * step's budget all the same, so that the host polls in time. */
         loop->switch_limit--;
-        self->state = MOB__RUNNING;
         return;
     }
     sched_switch(loop, &self->ctx, next);
@@ -253,7 +255,7 @@ static inline __attribute__((always_inline)) int mob__sched_park(mob_bot *self, 
     if (deadline > 0) {
         self->timer.deadline = deadline;
         if (mob__heap_push(&loop->timers, &self->timer) != 0) {
-            self->state = MOB__RUNNING;
+            self->state = MOB__READY;
             return -ENOMEM;
         }
         self->timed = 1;

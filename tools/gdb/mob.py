@@ -100,7 +100,11 @@ def bots_of(loop):
         yield chunks[i // BOT_CHUNK][i % BOT_CHUNK].address
 
 
-def state_name(bot):
+def state_name(bot, loop):
+    # The running bot is the loop's current one; its state says only that it is runnable.
+    addr = int(bot.address) if bot.address is not None else int(bot)  # a struct or a pointer
+    if addr == int(loop["current"]):
+        return "running"
     v = int(bot["state"])
     try:
         enum = gdb.lookup_type("enum mob__state")
@@ -155,7 +159,7 @@ def size_text(n):
 
 
 def wait_text(bot, loop):
-    st = state_name(bot)
+    st = state_name(bot, loop)
     if st == "gen_idle":
         return "mob_gen_next"
     if st != "parked":
@@ -213,7 +217,7 @@ class MobBots(gdb.Command):
                  "bot %d" % int(loop["current"]["id"]) if current else "the host"))
         print("%6s  %-9s %21s  %s" % ("id", "state", "stack used / size", "waits on"))
         for bot in bots_of(loop):
-            st = state_name(bot)
+            st = state_name(bot, loop)
             lo, size = int(bot["stack"]["lo"]), int(bot["stack"]["size"])
             stack = "-"
             if lo and st in ("ready", "parked", "gen_idle", "running") and not int(bot["fresh"]):
@@ -248,7 +252,7 @@ class MobBt(gdb.Command):
             if not 0 <= i < int(loop["nbots"]):
                 raise gdb.GdbError("mob: no bot %d (the loop has %d)" % (i, int(loop["nbots"])))
             bot = loop["chunks"][i // BOT_CHUNK][i % BOT_CHUNK]
-            st = state_name(bot)
+            st = state_name(bot, loop)
             what = "bot %d (%s)" % (i, st)
             if st == "running":
                 print("%s is the running bot: its stack is the thread's" % what)
