@@ -4,7 +4,7 @@
  *
  *   http://HOST[:PORT][/PATH]   keep-alive HTTP/1.1 GET bots, like wrk's connections (http.c)
  *   tcp://HOST:PORT             echo bots: write --size bytes, read them back (tcp.c)
- *   ws://HOST:PORT[/PATH]       WebSocket echo bots, one message per run (ws_echo.c)
+ *   ws[s]://HOST[:PORT][/PATH]  WebSocket echo bots, one message per run (ws_echo.c)
  *   arena://HOST:PORT           arena players over TCP frames (mob_arena_suite, arena.c)
  *   arena+ws://HOST:PORT        arena players over WebSocket
  *   arena://in-process          arena players and the arena itself in the runner's loop
@@ -25,8 +25,8 @@ extern "C" {
 
 /* The suite for `target` (a mob_suite_chooser), or NULL with a one-line message in err when
  * the scheme is unknown, the URL malformed or an argument out of range. args may be NULL
- * (every suite's defaults). Each suite keeps its target in static storage: one built-in
- * suite per process at a time. */
+ * (every suite's defaults). Each call makes a suite of its own, its target in its ud, which
+ * lives as long as the process: several targets of one scheme run side by side. */
 const mob_suite *mob_builtin_suite(const char *target, const mob_suite_args *args, char *err,
                                    size_t errlen);
 

@@ -3,7 +3,7 @@
  * test_http_flags.c: the request flags of the mob command (-m, -H, --body TEXT and @FILE,
  * --connection close) and its response checks (--expect-status, --expect-body), run end to
  * end: $MOB_BUILD/mob against a server thread in this process that records what it was sent
- * and counts its connections. Malformed flags must be a clear message and exit 2.
+ * and counts its connections; several http:// targets in one run as kinds of bot. Malformed flags must be a clear message and exit 2.
  */
 #define _GNU_SOURCE /* memmem */
 #include <pthread.h>
@@ -22,6 +22,7 @@ static struct {
     pthread_mutex_t mu;
     int port;
     int connections, requests;
+    int login, browse; /* requests for /login and /browse */
     char last[4096]; /* the last request, head and body */
 } srv = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
@@ -53,6 +54,8 @@ static void *conn_main(void *arg)
         }
         pthread_mutex_lock(&srv.mu);
         srv.requests++;
+        srv.login += strncmp(buf, "GET /login ", 11) == 0;
+        srv.browse += strncmp(buf, "GET /browse ", 12) == 0;
         size_t k = head + body < sizeof srv.last - 1 ? head + body : sizeof srv.last - 1;
         memcpy(srv.last, buf, k);
         srv.last[k] = 0;
@@ -175,6 +178,40 @@ Test(http_flags, expect_body_looks_for_its_text, .timeout = 20)
     cr_assert_eq(o.code, 1);
     cr_assert(strstr(o.out, "check 2"), "%s", o.out);
     cr_assert(strstr(o.out, "the body lacks the --expect-body text (goodbye)"), "%s", o.out);
+}
+
+/* Two targets of one scheme are two kinds, http and http2, each sending to its own path. */
+Test(http_flags, two_http_targets_are_two_kinds_each_on_its_own_path, .timeout = 20)
+{
+    char login[64], browse[64], json[] = "/tmp/mob-two-http-XXXXXX";
+    start_server(login, sizeof login, "/login");
+    snprintf(browse, sizeof browse, "http://127.0.0.1:%d/browse", srv.port);
+    close(mkstemp(json));
+    struct test_out o;
+    MOB(&o, "-q", "-w", "4", "-r", "5", "--kind", "http=1", "--kind", "http2=3", "--json", json,
+        login, browse);
+    cr_assert_eq(o.code, 0, "%s", o.err);
+    pthread_mutex_lock(&srv.mu);
+    cr_assert_eq(srv.login, 5, "one bot of kind http, 5 runs: %d", srv.login);
+    cr_assert_eq(srv.browse, 15, "three bots of kind http2, 5 runs each: %d", srv.browse);
+    pthread_mutex_unlock(&srv.mu);
+    mob_result *r;
+    cr_assert_eq(mob_result_read_json(json, &r), 0);
+    unlink(json);
+    cr_assert_eq(mob_result_nkinds(r), 2);
+    mob_kind_stats k;
+    mob_result_kind(r, 1, &k);
+    cr_assert_str_eq(k.name, "http2");
+    cr_assert_eq(k.bots, 3);
+    mob_result_free(r);
+    MOB(&o, "--show-kinds", "-w", "10", login, browse, "https://127.0.0.1:1/",
+        "ws://127.0.0.1:1/", "ws://127.0.0.1:2/");
+    cr_assert_eq(o.code, 0, "%s", o.err);
+    cr_assert(strstr(o.out, "\nhttp                    1          2\n"
+                            "http2                   1          2\n"
+                            "https                   1          2\n"
+                            "ws                      1          2\n"
+                            "ws2                     1          2\n"), "%s", o.out);
 }
 
 Test(http_flags, malformed_flags_are_a_clear_message_and_exit_2, .timeout = 20)

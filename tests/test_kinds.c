@@ -432,9 +432,9 @@ Test(kinds, kind_flag_errors_exit_2_with_one_clear_line, .timeout = 10)
     MOB(&o, "http://127.0.0.1:1/", "arena://in-process");
     cr_assert_eq(o.code, 2, "arena players fill rooms with every bot of the process");
     cr_assert_not_null(strstr(o.err, "arena players run alone"), "%s", o.err);
-    MOB(&o, "http://127.0.0.1:1/", "https://127.0.0.1:2/");
-    cr_assert_eq(o.code, 2, "http:// and https:// share one built-in suite");
-    cr_assert_not_null(strstr(o.err, "one target per built-in suite"), "%s", o.err);
+    MOB(&o, "--kind", "http3=1", "http://127.0.0.1:1/a", "http://127.0.0.1:1/b");
+    cr_assert_eq(o.code, 2, "two http targets are http and http2");
+    cr_assert_not_null(strstr(o.err, "no kind named 'http3' (kinds: http, http2)"), "%s", o.err);
 }
 
 /* A plugin of two kinds, built by `mob ./file.c`: --kind reweights a suite's own kinds. */

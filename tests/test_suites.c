@@ -18,8 +18,10 @@
 #include "helpers.h"
 #include "mob.h"
 #include "mob_arena.h"
+#include "mob_http.h"
 #include "mob_run.h"
 #include "mob_suites.h"
+#include "suites/suites.h"
 #include "test_run.h"
 #include "test_ws_echo.h"
 
@@ -204,12 +206,42 @@ Test(suites, arena_players_run_under_the_load_runner_over_websocket, .timeout = 
 Test(suites, bad_targets_are_refused_with_a_message)
 {
     char err[256];
-    static const char *bad[] = {"ws://nohost", "ws://h:0/", "arena://h", "arena+ws://:5",
-                                "gopher://h:1"};
+    static const char *bad[] = {"ws://h:/", "ws://u@h:1/", "ws://h:0/", "arena://h",
+                                "arena+ws://:5", "gopher://h:1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = 0;
         cr_expect_null(mob_builtin_suite(bad[i], NULL, err, sizeof err), "%s", bad[i]);
         cr_expect(err[0], "a message for %s", bad[i]);
+    }
+}
+
+/* A ws(s):// URL is read as the http(s):// one its handshake is: the default ports are 80 and
+ * 443, the rest of the rules are HTTP's. */
+Test(suites, ws_urls_take_the_http_rules_and_default_ports)
+{
+    static const struct {
+        const char *url, *host, *path;
+        int port, tls;
+    } ok[] = {
+        {"ws://127.0.0.1/", "127.0.0.1", "/", 80, 0},
+        {"ws://localhost", "localhost", "/", 80, 0},
+        {"wss://example.com/chat?room=1", "example.com", "/chat?room=1", 443, 1},
+        {"wss://h:8443", "h", "/", 8443, 1},
+        {"ws://[::1]:9000/echo", "::1", "/echo", 9000, 0},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        mob_http_url u;
+        cr_assert_eq(mob__suite_ws_url(ok[i].url, &u), 0, "%s", ok[i].url);
+        cr_expect_str_eq(u.host, ok[i].host, "%s", ok[i].url);
+        cr_expect_str_eq(u.path, ok[i].path, "%s", ok[i].url);
+        cr_expect_eq(u.port, ok[i].port, "%s", ok[i].url);
+        cr_expect_eq(u.tls, ok[i].tls, "%s", ok[i].url);
+    }
+    static const char *bad[] = {"ws://", "ws://h:0/", "wss://h:65536/", "ws://u@h/", "ws:/h",
+                                "http://h/", "wss:h", "ws://h?q"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        mob_http_url u;
+        cr_expect_eq(mob__suite_ws_url(bad[i], &u), -EINVAL, "%s", bad[i]);
     }
 }
 

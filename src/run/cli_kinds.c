@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cli_kinds.c: kinds of bot on the command line. Several targets make one run, each target a
- * kind named after its scheme, with its built-in suite (`mob http://h:80/ ws://h:90/`: a mixed
- * horde); `--kind NAME=WEIGHT` reweights the kinds of the run (several targets, or a suite
+ * kind with a built-in suite of its own (`mob http://h:80/ ws://h:90/`: a mixed horde), named
+ * after its scheme, a second target of a scheme "scheme2" and so on (http, http2, https);
+ * `--kind NAME=WEIGHT` reweights the kinds of the run (several targets, or a suite
  * that has kinds), 0 leaving one out; `--show-kinds` prints the kinds, their weights and the
  * bots each gets, and exits (aiotest's --show-users-wight). The split itself is kinds.c.
  *
@@ -69,24 +70,25 @@ static int mix(struct mob__cli *cli, const mob_suite **sp, mob_suite_chooser bui
             return MOB__EXIT_USAGE;
         }
         size_t nl = colon ? (size_t)(colon - t) : 0;
-        if (!colon || nl >= sizeof mix_names[i] || p->kinds || !p->scenarios) {
+        if (!colon || nl + 3 >= sizeof mix_names[i] || p->kinds || !p->scenarios) {
             mob__cli_usage_error("'%s': with several targets, each is a URL whose suite has "
                                  "scenarios and no kinds of its own", t);
             return MOB__EXIT_USAGE;
         }
-        memcpy(mix_names[i], t, nl);
-        mix_names[i][nl] = 0;
         if (strncmp(t, "arena", 5) == 0) {
             /* its players fill rooms by their index in the process: all bots must be theirs */
             mob__cli_usage_error("'%s': arena players run alone, not as one kind of several", t);
             return MOB__EXIT_USAGE;
         }
+        /* The n-th target of a scheme is kind "scheme" for n = 1, "schemeN" after it: a name
+         * --kind can give without quoting, whatever the URL's path holds. */
+        int nth = 1;
         for (int j = 0; j < i; j++)
-            if (mix_parts[j] == p || strcmp(mix_names[j], mix_names[i]) == 0) {
-                /* the built-in suites keep their target in static storage */
-                mob__cli_usage_error("'%s': one target per built-in suite in a run", t);
-                return MOB__EXIT_USAGE;
-            }
+            nth += strncmp(cli->targets[j], t, nl + 3) == 0;
+        memcpy(mix_names[i], t, nl);
+        mix_names[i][nl] = 0;
+        if (nth > 1)
+            snprintf(mix_names[i] + nl, sizeof mix_names[i] - nl, "%d", nth);
         mix_parts[i] = p;
         mix_kinds[i] = (mob_kind){mix_names[i], 1, p->scenarios, p->bot_setup, p->bot_teardown,
                                   p->picker, p->state_size, NULL};

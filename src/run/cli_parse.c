@@ -16,7 +16,7 @@
 
 static const char usage_text[] =
     "usage: mob [options] TARGET... TARGET: http[s]://HOST:PORT/PATH | tcp://H:P |\n"
-    "                                 ws[s]://HOST:PORT/PATH | arena://HOST:PORT | ./x.so | ./x.c\n"
+    "                                 ws[s]://HOST[:PORT]/PATH | arena://H:P | ./x.so | ./x.c\n"
     "       mob merge FILE.json... [--json OUT]   mob report FILE.json... [--html OUT] [--csv P]\n"
     "       mob view [HOST:]PORT [--token T] [--json OUT] [--html OUT] [--expect N]\n"
     "\n"
@@ -90,9 +90,11 @@ static const char help_thresholds[] =
 static const char help_kinds[] =
     "Kinds of bot (aiotest's user classes): several in one run, each with its own weight,\n"
     "scenarios, setup and state. A suite in C lists them (mob_kind, mob_run.h); on the command\n"
-    "line each target is a kind named by its scheme, with its built-in suite:\n"
+    "line each target is a kind with its own built-in suite, named by its scheme; the second\n"
+    "target of a scheme is scheme2, and so on (http, http2, https):\n"
     "\n"
     "  mob http://127.0.0.1:8080/ ws://127.0.0.1:9000/ --kind http=3 --kind ws=1 -w 100\n"
+    "  mob http://127.0.0.1:8080/login http://127.0.0.1:8080/browse --kind http2=4 -w 50\n"
     "\n"
     "  --kind NAME=WEIGHT  reweights a kind (repeatable); 0 leaves it out\n"
     "  --show-kinds        prints each kind, its weight and its bots, then exits\n"

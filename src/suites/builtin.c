@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * builtin.c: which built-in suite a target names (mob_builtin_suite), the arena:// targets,
- * and the one HOST:PORT[/PATH] splitter every suite uses.
+ * the one HOST:PORT[/PATH] splitter and the instances every suite uses.
  *
  * Read next: src/suites/http.c.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,26 @@ int mob__suite_host_port(const char *hp, char *host, size_t hostlen, int *port, 
         strcpy(path, pa);
     }
     return 0;
+}
+
+/* Every instance ever made, chained ahead of its bytes: they stay reachable (a leak checker
+ * does not count them) for as long as the process may run their bots. */
+union instance_head {
+    union instance_head *next;
+    max_align_t align;
+};
+static union instance_head *instances;
+
+void *mob__suite_instance(size_t size, char *err, size_t errlen)
+{
+    union instance_head *h = MOB_CALLOC(1, sizeof *h + size);
+    if (!h) {
+        snprintf(err, errlen, "%s", mob_strerror(-ENOMEM));
+        return NULL;
+    }
+    h->next = instances;
+    instances = h;
+    return h + 1;
 }
 
 int mob__suite_resolve(const char *host, int port, const char *target, char *err, size_t errlen)

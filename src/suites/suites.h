@@ -18,6 +18,12 @@
 int mob__suite_host_port(const char *hp, char *host, size_t hostlen, int *port, char *path,
                          size_t pathlen);
 
+/* A new zeroed instance of a built-in suite (its target, what its bots share, its mob_suite,
+ * whose ud points back at it), so that several targets of one scheme are several kinds of one
+ * run. It lives as long as the process: the runs of its bots may come at any time after the
+ * choice. NULL when out of memory, said in err. */
+void *mob__suite_instance(size_t size, char *err, size_t errlen);
+
 /* Resolves a target's host once, before the load (mob_resolve); -1 with "cannot resolve host
  * 'HOST' of 'TARGET': REASON" in err. */
 int mob__suite_resolve(const char *host, int port, const char *target, char *err, size_t errlen);
@@ -30,6 +36,12 @@ const mob_suite *mob__suite_tcp(const char *target, const mob_suite_args *args, 
                                 size_t errlen);
 const mob_suite *mob__suite_ws_echo(const char *target, const mob_suite_args *args, char *err,
                                     size_t errlen);
+/* "ws[s]://HOST[:PORT][/PATH]" parsed by the rules of the http[s]:// URL it stands for
+ * (mob_http_url_parse): port 80 for ws://, 443 for wss:// when the URL has none, url->tls
+ * for wss://. Returns 0, or -EINVAL for another scheme or a URL http would refuse. */
+struct mob_http_url;
+int mob__suite_ws_url(const char *target, struct mob_http_url *url);
+
 const mob_suite *mob__suite_arena(const char *target, const mob_suite_args *args, char *err,
                                   size_t errlen);
 

@@ -6,17 +6,20 @@
  * failure.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "suites.h"
 
-static struct {
+/* One tcp:// target and its suite (ud points back here): several targets, several kinds. */
+struct tcp_target {
+    mob_suite suite;
     char host[256];
     int port;
     unsigned char *pattern;
     size_t size; /* --size (mob_suite_args), read when the suite is chosen */
-} tcp;
+};
 
 struct tcp_state {
     int fd;
@@ -25,21 +28,21 @@ struct tcp_state {
 static int tcp_global_setup(const mob_options *o, void **ud)
 {
     (void)o;
-    (void)ud;
-    tcp.pattern = MOB_MALLOC(tcp.size);
-    if (!tcp.pattern)
+    struct tcp_target *tcp = *ud;
+    tcp->pattern = MOB_MALLOC(tcp->size);
+    if (!tcp->pattern)
         return -ENOMEM;
-    for (size_t i = 0; i < tcp.size; i++)
-        tcp.pattern[i] = (unsigned char)('a' + i % 26);
+    for (size_t i = 0; i < tcp->size; i++)
+        tcp->pattern[i] = (unsigned char)('a' + i % 26);
     return 0;
 }
 
 static int tcp_global_teardown(const mob_options *o, void *ud)
 {
     (void)o;
-    (void)ud;
-    MOB_FREE(tcp.pattern);
-    tcp.pattern = NULL;
+    struct tcp_target *tcp = ud;
+    MOB_FREE(tcp->pattern);
+    tcp->pattern = NULL;
     return 0;
 }
 
@@ -62,23 +65,24 @@ static int fail(mob_worker *w, struct tcp_state *st, int rc, int cls)
 static int tcp_echo(mob_worker *w)
 {
     struct tcp_state *st = w->state;
+    const struct tcp_target *tcp = w->ud;
     if (st->fd < 0) {
-        int fd = mob_tcp_connect(w->bot, tcp.host, tcp.port, NULL, w->deadline);
+        int fd = mob_tcp_connect(w->bot, tcp->host, tcp->port, NULL, w->deadline);
         if (fd < 0)
             return fail(w, st, fd, MOB_FAIL_CONNECT);
         st->fd = fd;
     }
-    ssize_t r = mob_write_all(w->bot, st->fd, tcp.pattern, tcp.size, w->deadline);
+    ssize_t r = mob_write_all(w->bot, st->fd, tcp->pattern, tcp->size, w->deadline);
     if (r < 0)
         return fail(w, st, (int)r, MOB_FAIL_WRITE);
     unsigned char buf[2048];
     size_t got = 0;
-    while (got < tcp.size) {
-        size_t want = tcp.size - got < sizeof buf ? tcp.size - got : sizeof buf;
+    while (got < tcp->size) {
+        size_t want = tcp->size - got < sizeof buf ? tcp->size - got : sizeof buf;
         r = mob_read(w->bot, st->fd, buf, want, w->deadline);
         if (r <= 0)
             return fail(w, st, (int)r, MOB_FAIL_READ);
-        if (memcmp(buf, tcp.pattern + got, (size_t)r) != 0)
+        if (memcmp(buf, tcp->pattern + got, (size_t)r) != 0)
             return fail(w, st, 0, MOB_FAIL_PROTOCOL);
         got += (size_t)r;
     }
@@ -90,24 +94,27 @@ static const mob_scenario tcp_scenarios[] = {
     {NULL, NULL, 0, 0},
 };
 
-static const mob_suite tcp_suite = {
-    .name = "tcp-echo",
-    .scenarios = tcp_scenarios,
-    .global_setup = tcp_global_setup,
-    .global_teardown = tcp_global_teardown,
-    .bot_setup = tcp_bot_setup,
-    .state_size = sizeof(struct tcp_state),
-};
-
 const mob_suite *mob__suite_tcp(const char *target, const mob_suite_args *args, char *err,
                                 size_t errlen)
 {
-    if (mob__suite_host_port(target + 6, tcp.host, sizeof tcp.host, &tcp.port, NULL, 0) < 0) {
+    struct tcp_target *tcp = mob__suite_instance(sizeof *tcp, err, errlen);
+    if (!tcp)
+        return NULL;
+    if (mob__suite_host_port(target + 6, tcp->host, sizeof tcp->host, &tcp->port, NULL, 0) < 0) {
         snprintf(err, errlen, "bad URL '%s' (want tcp://HOST:PORT)", target);
         return NULL;
     }
-    if (mob__suite_resolve(tcp.host, tcp.port, target, err, errlen) < 0)
+    if (mob__suite_resolve(tcp->host, tcp->port, target, err, errlen) < 0)
         return NULL;
-    tcp.size = args->payload_size ? args->payload_size : 64;
-    return &tcp_suite;
+    tcp->size = args->payload_size ? args->payload_size : 64;
+    tcp->suite = (mob_suite){
+        .name = "tcp-echo",
+        .scenarios = tcp_scenarios,
+        .global_setup = tcp_global_setup,
+        .global_teardown = tcp_global_teardown,
+        .bot_setup = tcp_bot_setup,
+        .state_size = sizeof(struct tcp_state),
+        .ud = tcp,
+    };
+    return &tcp->suite;
 }

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ws_echo.c: the suite behind `mob ws://HOST:PORT/PATH` and `mob wss://HOST:PORT/PATH`:
+ * ws_echo.c: the suite behind `mob ws://HOST[:PORT]/PATH` and `mob wss://HOST[:PORT]/PATH`
+ * (ports 80 and 443 by default, as for http(s)://):
  * WebSocket echo bots. Each run sends one --size message (64 bytes by default, at most 4096)
  * and waits for the same bytes back; the runner times the runs and counts the errors by
  * class, and each bot keeps its connection (struct echo_state) in its state between runs.
  * wss:// runs the same bots over TLS (mob_ws_dial with the bot's mob_tls_conn): one context
- * for the process from --cacert and --insecure, as https:// has; a failed handshake is a
+ * per target from --cacert and --insecure, as https:// has; a failed handshake is a
  * failure of class tls with the TLS library's reason, and a bot that reconnects resumes its
  * session. --connection close makes every run open (and, over TLS, resume) a connection of its
  * own, as it does for http(s)://.
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mob_http.h"
 #include "mob_ws.h"
 #include "suites.h"
 
@@ -108,12 +110,13 @@ static void echo_finish(mob_bot *self, struct echo_state *st)
         mob_tls_conn_free(self, &st->tls);
 }
 
-static struct {
-    char host[256];
-    char path[512];
-    int port;
+/* One ws(s):// target and its suite (ud points back here): several targets, several kinds.
+ * The URL is parsed as the http(s):// one it upgrades from, default ports included. */
+struct echo_target {
+    mob_suite suite;
+    mob_http_url url;
     struct echo_options o;
-} echo;
+};
 
 static int echo_bot_teardown(mob_worker *w)
 {
@@ -124,9 +127,10 @@ static int echo_bot_teardown(mob_worker *w)
 static int echo_run(mob_worker *w)
 {
     struct echo_state *st = w->state;
+    const struct echo_target *echo = w->ud;
     int64_t lat;
-    int cls = echo_step(w->bot, st, &echo.o, w->deadline, &lat);
-    if (cls == MOB_FAIL_NONE && echo.o.conn_close) {
+    int cls = echo_step(w->bot, st, &echo->o, w->deadline, &lat);
+    if (cls == MOB_FAIL_NONE && echo->o.conn_close) {
         mob_ws_close(w->bot, &st->ws, MOB_WS_CLOSE_NORMAL, w->deadline);
         st->connected = 0;
     }
@@ -144,42 +148,54 @@ static const mob_scenario echo_scenarios[] = {
     {NULL, NULL, 0, 0},
 };
 
-static const mob_suite echo_suite = {
-    .name = "ws-echo",
-    .scenarios = echo_scenarios,
-    .bot_teardown = echo_bot_teardown,
-    .state_size = sizeof(struct echo_state),
-};
+/* "ws://REST" as "http://REST" and "wss://REST" as "https://REST" into url: the handshake is
+ * an HTTP request, so the URL rules (and the default ports 80 and 443) are HTTP's. 0 or
+ * -EINVAL. */
+int mob__suite_ws_url(const char *target, mob_http_url *url)
+{
+    int tls = strncmp(target, "wss://", 6) == 0;
+    if (!tls && strncmp(target, "ws://", 5) != 0)
+        return -EINVAL;
+    char http[sizeof url->authority + sizeof url->path + 16];
+    if ((size_t)snprintf(http, sizeof http, "http%s", target + 2) >= sizeof http)
+        return -EINVAL;
+    return mob_http_url_parse(http, url);
+}
 
 const mob_suite *mob__suite_ws_echo(const char *target, const mob_suite_args *args, char *err,
                                     size_t errlen)
 {
-    int tls = strncmp(target, "wss://", 6) == 0;
-    if ((!tls && strncmp(target, "ws://", 5) != 0) ||
-        mob__suite_host_port(target + (tls ? 6 : 5), echo.host, sizeof echo.host, &echo.port,
-                             echo.path, sizeof echo.path) < 0) {
-        snprintf(err, errlen, "bad URL '%s' (want ws[s]://HOST:PORT/PATH)", target);
+    struct echo_target *echo = mob__suite_instance(sizeof *echo, err, errlen);
+    if (!echo)
+        return NULL;
+    if (mob__suite_ws_url(target, &echo->url) < 0) {
+        snprintf(err, errlen, "bad URL '%s' (want ws[s]://HOST[:PORT][/PATH])", target);
         return NULL;
     }
-    if (mob__suite_resolve(echo.host, echo.port, target, err, errlen) < 0)
+    if (mob__suite_resolve(echo->url.host, echo->url.port, target, err, errlen) < 0)
         return NULL;
-    mob_tls_ctx_free(echo.o.tls); /* a previous choice's, in a program that runs several */
-    memset(&echo.o, 0, sizeof echo.o);
-    echo.o.message_size = args->payload_size ? args->payload_size : 64;
-    if (echo.o.message_size > sizeof(((struct echo_state *)0)->msg)) {
+    echo->o.message_size = args->payload_size ? args->payload_size : 64;
+    if (echo->o.message_size > sizeof(((struct echo_state *)0)->msg)) {
         snprintf(err, errlen, "--size %zu is over the %zu bytes a ws:// echo message can hold",
-                 echo.o.message_size, sizeof(((struct echo_state *)0)->msg));
+                 echo->o.message_size, sizeof(((struct echo_state *)0)->msg));
         return NULL;
     }
-    if (tls) {
+    if (echo->url.tls) {
         mob_tls_config cfg = {.cafile = args->cacert, .insecure = args->insecure};
-        echo.o.tls = mob_tls_ctx_new(NULL, &cfg, err, errlen);
-        if (!echo.o.tls)
+        echo->o.tls = mob_tls_ctx_new(NULL, &cfg, err, errlen);
+        if (!echo->o.tls)
             return NULL;
     }
-    echo.o.conn_close = args->conn_close;
-    echo.o.host = echo.host;
-    echo.o.port = echo.port;
-    echo.o.path = echo.path;
-    return &echo_suite;
+    echo->o.conn_close = args->conn_close;
+    echo->o.host = echo->url.host;
+    echo->o.port = echo->url.port;
+    echo->o.path = echo->url.path;
+    echo->suite = (mob_suite){
+        .name = "ws-echo",
+        .scenarios = echo_scenarios,
+        .bot_teardown = echo_bot_teardown,
+        .state_size = sizeof(struct echo_state),
+        .ud = echo,
+    };
+    return &echo->suite;
 }
