@@ -3,7 +3,8 @@
  * test_http_flags.c: the request flags of the mob command (-m, -H, --body TEXT and @FILE,
  * --connection close) and its response checks (--expect-status, --expect-body), run end to
  * end: $MOB_BUILD/mob against a server thread in this process that records what it was sent
- * and counts its connections; several http:// targets in one run as kinds of bot. Malformed flags must be a clear message and exit 2.
+ * and counts its connections; also several http(s):// targets in one run, as kinds of bot.
+ * Malformed flags must be a clear message and exit 2.
  */
 #define _GNU_SOURCE /* memmem */
 #include <pthread.h>
@@ -17,6 +18,7 @@
 
 #include "helpers.h"
 #include "mob_run.h"
+#include "test_tls_server.h"
 
 static struct {
     pthread_mutex_t mu;
@@ -213,6 +215,31 @@ Test(http_flags, two_http_targets_are_two_kinds_each_on_its_own_path, .timeout =
                             "ws                      1          2\n"
                             "ws2                     1          2\n"), "%s", o.out);
 }
+
+#ifdef MOB_TLS_OPENSSL
+/* http:// beside https:// (the TLS test server forwarding to the same plain server): two
+ * kinds, each with its own connections and path. */
+Test(http_flags, http_and_https_targets_run_side_by_side, .timeout = 20)
+{
+    char login[64], browse[64];
+    start_server(login, sizeof login, "/login");
+    test_tls_server_start(0, test_tls_forward, (void *)(intptr_t)srv.port);
+    snprintf(browse, sizeof browse, "https://127.0.0.1:%d/browse", tls_srv.port);
+    struct test_out o;
+    MOB(&o, "-q", "-w", "3", "-r", "4", "--kind", "https=2", "--cacert", tls_srv.cert_path,
+        login, browse);
+    test_tls_server_stop();
+    cr_assert_eq(o.code, 0, "%s", o.err);
+    int hs, resumed;
+    test_tls_server_counts(&hs, &resumed);
+    cr_assert_eq(hs, 2, "one handshake per https bot: %d", hs);
+    pthread_mutex_lock(&srv.mu);
+    cr_assert_eq(srv.login, 4, "one http bot, 4 runs: %d", srv.login);
+    cr_assert_eq(srv.browse, 8, "two https bots, 4 runs each: %d", srv.browse);
+    cr_assert_eq(srv.connections, 3, "one plain connection, two forwarded");
+    pthread_mutex_unlock(&srv.mu);
+}
+#endif
 
 Test(http_flags, malformed_flags_are_a_clear_message_and_exit_2, .timeout = 20)
 {
