@@ -16,8 +16,8 @@
 
 #define WEIGHT_MAX 1000000
 
-/* The run of several targets: one kind per target, made of that target's suite. Static, as
- * the suites the chooser returns are: one command line runs one of these. */
+/* The run of several targets: one kind per target, made of that target's suite. Static: one
+ * command line runs one of these. */
 static mob_kind mix_kinds[MOB__MAX_TARGETS + 1];
 static const mob_suite *mix_parts[MOB__MAX_TARGETS];
 static char mix_names[MOB__MAX_TARGETS][16];

@@ -15,7 +15,7 @@
 #define MAX_SPAN (365 * 86400 * MOB_NS_PER_SEC) /* the longest -d, --timeout, ... */
 
 static const char usage_text[] =
-    "usage: mob [options] TARGET... TARGET: http[s]://HOST:PORT/PATH | tcp://H:P |\n"
+    "usage: mob [options] TARGET... TARGET: http[s]://HOST[:PORT]/PATH | tcp://H:P |\n"
     "                                 ws[s]://HOST[:PORT]/PATH | arena://H:P | ./x.so | ./x.c\n"
     "       mob merge FILE.json... [--json OUT]   mob report FILE.json... [--html OUT] [--csv P]\n"
     "       mob view [HOST:]PORT [--token T] [--json OUT] [--html OUT] [--expect N]\n"

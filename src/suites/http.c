@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * http.c: the suite behind `mob http://HOST:PORT/PATH`: keep-alive HTTP/1.1 bots, like wrk's
+ * http.c: the suite behind `mob http://HOST[:PORT]/PATH`: keep-alive HTTP/1.1 bots, like wrk's
  * connections. The request (method, header fields and body from the command line: -m, -H,
  * --body) is built once and shared by every bot; each bot keeps its connection and its read
  * buffer in its state (mob_suite.state_size: the bot's storage, sized at spawn). Each run is
