@@ -23,14 +23,11 @@
 
 pid_t run_server_start(int *port, int64_t delay_ns, int64_t stall_at_ns, int64_t stall_len_ns);
 
-Test(lost, a_killed_child_loses_only_its_own_results, .timeout = 30)
+/* Starts `mob -p 3 -w 2 -d D --no-live --json JSON URL` with stdout and stderr in the file out;
+ * with a shim, LD_PRELOADs it (the fork-failure shim, told to fail the second fork). */
+static pid_t start_mob(const char *out, const char *shim, const char *d, const char *json,
+                       const char *url)
 {
-    int port;
-    pid_t srv = run_server_start(&port, 0, 0, 0);
-    char url[64], json[64], out[64];
-    snprintf(url, sizeof url, "tcp://127.0.0.1:%d", port);
-    snprintf(json, sizeof json, "/tmp/mob-lost-%d.json", (int)getpid());
-    snprintf(out, sizeof out, "/tmp/mob-lost-%d.out", (int)getpid());
     char bin[512];
     snprintf(bin, sizeof bin, "%s/mob", test_build_dir());
     fflush(NULL);
@@ -40,10 +37,32 @@ Test(lost, a_killed_child_loses_only_its_own_results, .timeout = 30)
         int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2(fd, 1);
         dup2(fd, 2);
-        execl(bin, bin, "-p", "3", "-w", "2", "-d", "1500ms", "--no-live", "--json", json, url,
+        if (shim) {
+            setenv("LD_PRELOAD", shim, 1);
+            setenv("MOB_SHIM_FAIL_FORK", "1", 1);
+            /* Under SAN=address the shim comes before the sanitizer's runtime, which it allows. */
+            const char *asan = getenv("ASAN_OPTIONS");
+            char opts[512];
+            snprintf(opts, sizeof opts, "%s%sverify_asan_link_order=0", asan ? asan : "",
+                     asan && *asan ? ":" : "");
+            setenv("ASAN_OPTIONS", opts, 1);
+        }
+        execl(bin, bin, "-p", "3", "-w", "2", "-d", d, "--no-live", "--json", json, url,
               (char *)NULL);
         _exit(127);
     }
+    return mob;
+}
+
+Test(lost, a_killed_child_loses_only_its_own_results, .timeout = 30)
+{
+    int port;
+    pid_t srv = run_server_start(&port, 0, 0, 0);
+    char url[64], json[64], out[64];
+    snprintf(url, sizeof url, "tcp://127.0.0.1:%d", port);
+    snprintf(json, sizeof json, "/tmp/mob-lost-%d.json", (int)getpid());
+    snprintf(out, sizeof out, "/tmp/mob-lost-%d.out", (int)getpid());
+    pid_t mob = start_mob(out, NULL, "1500ms", json, url);
     /* The third child, once all three run: /proc lists a process's children. */
     pid_t victim = 0;
     for (int tries = 0; tries < 100 && !victim; tries++) {
@@ -100,12 +119,11 @@ Test(lost, a_fork_that_fails_loses_only_that_child, .timeout = 30)
 {
     char dir[] = "/tmp/mob-forkfail-XXXXXX";
     cr_assert_not_null(mkdtemp(dir));
-    char src[64], so[64], cmd[256], json[64], out[64], bin[512], url[64];
+    char src[64], so[64], cmd[256], json[64], out[64], url[64];
     snprintf(src, sizeof src, "%s/shim.c", dir);
     snprintf(so, sizeof so, "%s/shim.so", dir);
     snprintf(json, sizeof json, "%s/r.json", dir);
     snprintf(out, sizeof out, "%s/out", dir);
-    snprintf(bin, sizeof bin, "%s/mob", test_build_dir());
     FILE *f = fopen(src, "w");
     cr_assert_not_null(f);
     fputs(fork_shim, f);
@@ -115,25 +133,7 @@ Test(lost, a_fork_that_fails_loses_only_that_child, .timeout = 30)
     int port;
     pid_t srv = run_server_start(&port, 0, 0, 0);
     snprintf(url, sizeof url, "tcp://127.0.0.1:%d", port);
-    fflush(NULL);
-    pid_t mob = fork();
-    cr_assert_geq(mob, 0);
-    if (mob == 0) {
-        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        setenv("LD_PRELOAD", so, 1);
-        setenv("MOB_SHIM_FAIL_FORK", "1", 1);
-        /* Under SAN=address the shim comes before the sanitizer's runtime, which it allows. */
-        const char *asan = getenv("ASAN_OPTIONS");
-        char opts[512];
-        snprintf(opts, sizeof opts, "%s%sverify_asan_link_order=0", asan ? asan : "",
-                 asan && *asan ? ":" : "");
-        setenv("ASAN_OPTIONS", opts, 1);
-        execl(bin, bin, "-p", "3", "-w", "2", "-d", "500ms", "--no-live", "--json", json, url,
-              (char *)NULL);
-        _exit(127);
-    }
+    pid_t mob = start_mob(out, so, "500ms", json, url);
     int st;
     waitpid(mob, &st, 0);
     test_child_stop(srv);
