@@ -149,6 +149,31 @@ mob__switch_resume(struct mob__ctx *from, struct mob__ctx *to, const struct mob_
 #endif
 }
 
+/*
+ * Jumps to `label` when the pointers `a` and `b` differ, without letting the compiler learn
+ * that they are equal on the way through. mob_yield checks that its argument is the running
+ * bot (`loop->current`) and then works with the value it loaded. Told they are equal, the
+ * compiler would use the argument instead, and that register was just reloaded from the
+ * stack by the caller: every store of the yield (the queue, the saved stack pointer) would
+ * wait for that load, and the next yield's switch for those stores, one chain of memory
+ * round trips through all the yields (`mob-bench switch --case 2`; tools/PERFORMANCE.md).
+ * The loaded value depends only on the previous yield's store. A compare in asm carries no
+ * such knowledge; elsewhere it is a plain compare.
+ */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define MOB__GOTO_IF_NE(a, b, label)                                                       \
+    __asm__ goto("cmpq %0, %1\n\tjne %l[" #label "]" : : "r"(a), "r"(b) : "cc" : label)
+#elif defined(__aarch64__) && defined(__GNUC__)
+#define MOB__GOTO_IF_NE(a, b, label)                                                       \
+    __asm__ goto("cmp %0, %1\n\tb.ne %l[" #label "]" : : "r"(a), "r"(b) : "cc" : label)
+#else
+#define MOB__GOTO_IF_NE(a, b, label)                                                       \
+    do {                                                                                   \
+        if ((a) != (b))                                                                    \
+            goto label;                                                                    \
+    } while (0)
+#endif
+
 /* "asm-x86_64", "asm-aarch64" or "ucontext". */
 const char *mob__switch_name(void);
 

@@ -2,15 +2,15 @@
 /*
  * switch_x86_64.h: the context switch for x86-64 System V, inlined into its callers.
  *
- * Why inline asm (the one place in mob that has it): a switch written as a called function
- * unbalances the CPU's return-stack buffer. The caller's `call` pushes a prediction that is
- * never consumed (the switch leaves by jumping to another stack), so every `ret` the resumed
- * bot then executes is predicted from the wrong entry; a called switch ending in `ret`
- * mispredicts instead whenever the two sides were suspended at different call sites (host <->
- * bot). Either costs a yield several times what the switch itself does (`mob-bench switch
- * --case 2`; the figures of the three designs are in tools/PERFORMANCE.md). So the switch is a
- * statement, not a call: it pushes a resume label, swaps stacks and ends with an indirect
- * `jmp` to the other side's label.
+ * Why inline asm (with MOB__GOTO_IF_NE in platform.h, the only asm in mob's C): a switch
+ * written as a called function unbalances the CPU's return-stack buffer. The caller's `call`
+ * pushes a prediction that is never consumed (the switch leaves by jumping to another stack),
+ * so every `ret` the resumed bot then executes is predicted from the wrong entry; a called
+ * switch ending in `ret` mispredicts instead whenever the two sides were suspended at
+ * different call sites (host <-> bot). Either costs a yield several times what the switch
+ * itself does (`mob-bench switch --case 2`; the figures of the three designs are in
+ * tools/PERFORMANCE.md). So the switch is a statement, not a call: it pushes a resume label,
+ * swaps stacks and ends with an indirect `jmp` to the other side's label.
  *
  * Registers: the asm names every register the ABI lets a callee keep (rbx, r12-r15) and every
  * scratch register as clobbered, so the compiler saves exactly those it has live, in the

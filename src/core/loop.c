@@ -88,16 +88,20 @@ static __attribute__((noinline, cold)) int yield_cancelled(void) { return -ECANC
 MOB__SWITCHES int mob_yield(mob_bot *self)
 {
     mob_loop *loop = mob__running;
-    if (MOB_UNLIKELY(loop->current != self)) /* also outside any loop: no_loop */
-        MOB_PANIC("mob_yield called from outside bot %d", self->id);
+    /* The running bot as the loop knows it, used from here on instead of `self`, which is
+     * only compared (MOB__GOTO_IF_NE says why). Outside any loop: no_loop, current NULL. */
+    mob_bot *running = loop->current;
+    MOB__GOTO_IF_NE(running, self, not_running);
     /* A cancelled bot still yields (so a careless loop cannot starve the others) but is told. */
-    mob_bot *next = sched_rotate(loop, self);
+    mob_bot *next = sched_rotate(loop, running);
     if (MOB_UNLIKELY(next == NULL))
-        return yield_general(loop, self);
-    self = sched_switch_fast(loop, self, next);
-    if (MOB_UNLIKELY(self->cancelled))
+        return yield_general(loop, running);
+    running = sched_switch_fast(loop, running, next);
+    if (MOB_UNLIKELY(running->cancelled))
         return yield_cancelled();
     return 0;
+not_running:
+    MOB_PANIC("mob_yield called from outside bot %d", self->id);
 }
 
 /* ---------------------------------------------------------------------------------------- */
