@@ -57,7 +57,10 @@ VERSION  := $(shell cat VERSION)
 SOMAJOR  := $(firstword $(subst ., ,$(VERSION)))
 SONAME    = libmob.so.$(SOMAJOR)
 Q         = $(if $(filter 1,$(V)),,@)
-FLAGS_LINE = $(CC) $(ALL_CFLAGS) $(LDFLAGS)
+# The core and the platform layer, where every context switch of the library is, never use the
+# x86-64 red zone, so the switch need not step over it (platform/switch_x86_64.h).
+NO_RED_ZONE = $(if $(filter x86_64,$(ARCH)),-mno-red-zone -DMOB__NO_RED_ZONE)
+FLAGS_LINE = $(CC) $(ALL_CFLAGS) $(NO_RED_ZONE) $(LDFLAGS)
 
 # ---- sources: the one list ----------------------------------------------------------------
 # Every build, CI leg and generated file takes its sources from these lists; `make print-VAR`
@@ -95,6 +98,7 @@ $(BUILD)/gen/mob_version.h: FORCE
 	 v="#define MOB_VERSION \"$(VERSION)$${c:+ ($$c)}\""; \
 	 echo "$$v" | cmp -s - $@ || echo "$$v" > $@
 $(BUILD)/src/core/version.o: $(BUILD)/gen/mob_version.h
+$(BUILD)/src/core/%.o $(BUILD)/platform/%.o: private ALL_CFLAGS += $(NO_RED_ZONE)
 $(BUILD)/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(@D)
 	$(if $(Q),@echo "  CC    $<")

@@ -25,9 +25,19 @@
  *      +0    resume address          popped and jumped to by whoever resumes us
  *      +8    rbp
  *      +16   128 bytes skipped       the red zone of the suspended function (the asm runs
- *                                    inside it, and leaf code may keep locals there)
+ *                                    inside it, and leaf code may keep locals there);
+ *                                    not when built with MOB__NO_RED_ZONE
  *
- * tools/gdb/mob.py reads this layout to show a parked bot's backtrace (tools/gdb/test.sh).
+ * MOB__NO_RED_ZONE says the file is compiled with -mno-red-zone, so no code of it keeps
+ * anything below the stack pointer and the switch need not step over those 128 bytes: two
+ * instructions fewer on every switch, about 8% of a yield (tools/PERFORMANCE.md). The Makefile
+ * builds src/core and platform, where every switch of the library is, that way; a file
+ * compiled otherwise (a vendor's own build, mob-bench's raw switches) keeps the gap. Both
+ * layouts can meet in one program: whoever resumes a context only pops its resume address,
+ * and the code there undoes what its own switch pushed.
+ *
+ * tools/gdb/mob.py reads this layout to show a parked bot's backtrace (tools/gdb/test.sh),
+ * and tells the two apart by the instruction at the resume address.
  *
  * Floating point: the switch does not touch MXCSR or the x87 control and status words. The FP
  * environment belongs to the thread and every context shares it (as in minicoro, libco, marl
@@ -47,11 +57,19 @@
 
 #define MOB__SWITCH_INLINE 1
 
+#ifdef MOB__NO_RED_ZONE
+#define MOB__RZ_SUB ""
+#define MOB__RZ_ADD ""
+#else
+#define MOB__RZ_SUB "subq   $128, %%rsp\n\t"
+#define MOB__RZ_ADD "addq   $128, %%rsp\n\t"
+#endif
+
 /* Returns the context it resumed, as mob__switch_resume says (platform.h). */
 static inline __attribute__((always_inline)) struct mob__ctx *mob__switch(struct mob__ctx *from,
                                                                           struct mob__ctx *to)
 {
-    __asm__ volatile("subq   $128, %%rsp\n\t"
+    __asm__ volatile(MOB__RZ_SUB
                      "pushq  %%rbp\n\t"
                      "leaq   1f(%%rip), %%rax\n\t"
                      "pushq  %%rax\n\t"
@@ -61,7 +79,7 @@ static inline __attribute__((always_inline)) struct mob__ctx *mob__switch(struct
                      "jmp    *%%rax\n"
                      "1:\n\t"                      /* resumed: rsp at our saved rbp */
                      "popq   %%rbp\n\t"
-                     "addq   $128, %%rsp\n\t"
+                     MOB__RZ_ADD
                      : "+D"(from), "+S"(to)
                      :
                      : "rax", "rbx", "rcx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13",

@@ -30,7 +30,8 @@ BOT_CHUNK = 1024  # MOB__BOT_CHUNK in src/internal.h (macros are not in -g debug
 # (offset of the resume address, offset of the frame pointer, what to add to get the stack
 # pointer the interrupted function had before the switch).
 SAVED = {
-    # switch_x86_64.h: +0 resume address, +8 rbp, +16 the 128-byte red zone
+    # switch_x86_64.h: +0 resume address, +8 rbp, +16 the 128-byte red zone, unless the code
+    # that switched was built with MOB__NO_RED_ZONE (red_zone_skipped below)
     "x86_64": (0, 8, 8 + 8 + 128),
     # switch_aarch64.S: 160-byte frame, x29 at +80, x30 (the return address) at +88
     "aarch64": (88, 80, 160),
@@ -149,7 +150,20 @@ def saved_regs(ctx):
         return int(mc["pc"]), int(mc["sp"]), int(mc["regs"][29])
     sp = int(ctx["sp"])
     pc_off, fp_off, sp_add = SAVED[a]
-    return u64(sp + pc_off), sp + sp_add, u64(sp + fp_off)
+    pc = u64(sp + pc_off)
+    if a == "x86_64" and not red_zone_skipped(pc):
+        sp_add -= 128
+    return pc, sp + sp_add, u64(sp + fp_off)
+
+
+# What the x86-64 switch resumes with when it stepped over the red zone: popq %rbp, then
+# addq $128, %rsp. Without the addq the code was built with MOB__NO_RED_ZONE.
+RESUME_WITH_GAP = bytes([0x5D, 0x48, 0x81, 0xC4, 0x80, 0x00, 0x00, 0x00])
+
+
+def red_zone_skipped(pc):
+    code = gdb.selected_inferior().read_memory(pc, len(RESUME_WITH_GAP)).tobytes()
+    return code == RESUME_WITH_GAP
 
 
 def size_text(n):
