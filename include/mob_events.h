@@ -32,7 +32,8 @@ enum mob_run_event_kind {
     MOB_EV_SCENARIO_SUCCESS,  /* it returned 0 */
     MOB_EV_SCENARIO_FAILURE,  /* it failed, or was cut by the end of the run (fail is then
                                  MOB_FAIL_CANCELED): every start has one success or failure */
-    MOB_EV_CURRENT_WORKERS,   /* the number of live bots of this process changed */
+    MOB_EV_CURRENT_WORKERS,   /* the number of live bots of this process, as molotov says it:
+                                 at the start, once a second, and 0 once every bot ended */
     MOB_EV_CUSTOM,            /* sent by a scenario or hook with mob_run_event_send */
     MOB_EV_NKINDS
 };

@@ -5,9 +5,10 @@
  * (session_teardown); mob_run.h says what a session is and what a failure of each does,
  * mob_events.h what each event carries.
  * Events go to the suite's listeners on the fiber of the bot they are about: scenario start,
- * success and failure (sent by the runner), current workers (each time the process's count of
- * live bots changes), HTTP requests and responses (an observer the HTTP client calls, set on
- * a bot's connection only when something listens), and custom events. A failing listener is
+ * success and failure (sent by the runner), current workers (the process's count of live
+ * bots, as molotov sends it: at the start, then once a second, and 0 at the end, so a ramp of
+ * 10,000 bots is a few events, not 10,000), HTTP requests and responses (an observer the HTTP
+ * client calls, set on a bot's connection only when something listens), and custom events. A failing listener is
  * counted, reported once per listener and event kind, and otherwise ignored. -vv is molotov's
  * StdoutListener: each HTTP request and response line on stderr, at most MOB__MSG_PER_S
  * exchanges a second per process (the rest are counted and said at the end), so that it
@@ -93,9 +94,8 @@ void mob__events_scenario(struct mob__events *ev, mob_worker *w, const char *sce
     emit(ev, w, &e);
 }
 
-void mob__events_workers_changed(struct mob__events *ev, int n)
+void mob__events_workers_now(struct mob__events *ev, int n)
 {
-    ev->workers = n;
     mob_run_event e = {.kind = MOB_EV_CURRENT_WORKERS, .workers = n};
     emit(ev, NULL, &e);
 }

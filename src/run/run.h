@@ -267,7 +267,6 @@ struct mob__events {
     mob_result *res;
     int n;                    /* listeners in the suite's table: 0 costs nothing */
     int vv;                   /* -vv: print the HTTP request and response lines */
-    int workers;              /* the count current_workers last said */
     uint64_t told[MOB_EV_NKINDS]; /* bit i: listener i's failure on this kind was reported */
     int64_t window;           /* -vv's rate limit, and what it did not show */
     int in_window;
@@ -280,7 +279,7 @@ void mob__events_init(struct mob__events *ev, const mob_suite *s, const mob_opti
 void mob__events_finish(struct mob__events *ev);
 void mob__events_scenario(struct mob__events *ev, mob_worker *w, const char *scenario,
                           int kind, int cls, int rc);
-void mob__events_workers_changed(struct mob__events *ev, int n);
+void mob__events_workers_now(struct mob__events *ev, int n);
 /* Makes w's session (session_setup): 0, or the failure, counted and said unless the end of
  * the run cut it (then the bot just leaves). */
 int mob__session_make(struct mob__events *ev, mob_worker *w);
@@ -302,10 +301,11 @@ static inline void mob__events_end(struct mob__events *ev, mob_worker *w, const 
                              cls, rc);
 }
 
+/* current_workers: the runner calls it at the start, once a second and at the end. */
 static inline void mob__events_workers(struct mob__events *ev, int n)
 {
-    if (ev->n && n != ev->workers)
-        mob__events_workers_changed(ev, n);
+    if (ev->n)
+        mob__events_workers_now(ev, n);
 }
 
 /* What mob_worker.internal points to: the bot's open spans, its session, its events. */

@@ -290,7 +290,6 @@ teardown:
     if (!sl->counted && sl->index < run->low_free)
         run->low_free = sl->index;
     run->alive--;
-    mob__events_workers(&run->ev, run->alive);
     if (run->alive == 0)
         mob_event_set(run->wake);
     return 0;
@@ -331,7 +330,6 @@ static int spawn_one(struct run *run)
         run->alive++;
         if (run->alive > run->res->t.bots_max)
             run->res->t.bots_max = run->alive;
-        mob__events_workers(&run->ev, run->alive);
         return 0;
     }
     return -ENOSPC;
@@ -369,6 +367,10 @@ static void second_tick(struct run *run, int64_t now, int show)
     mob__result_tick(r);
     r->t.elapsed_ns = now - run->start; /* the live views show it; the end sets it again */
     mob__watch_second(run->watch, run->alive);
+    /* molotov's current_workers, once a second; the last, partial second is no second (the
+     * end of the run says the count instead). */
+    if (show)
+        mob__events_workers(&run->ev, run->alive);
     if (run->p->live) {
         mob__live_publish(run->p->live, r, run->alive);
     } else if (show && !o->quiet && mob__live_enabled(o)) {
@@ -427,7 +429,7 @@ static intptr_t controller_main(mob_bot *self, void *arg)
 {
     struct run *run = arg;
     int64_t next_sec = run->start + MOB_NS_PER_SEC;
-    int spawned_all = 0;
+    int spawned_all = 0, said_workers = 0;
     for (;;) {
         int64_t now = mob_now(run->loop);
         if (mob__stop_signal) {
@@ -448,6 +450,8 @@ static intptr_t controller_main(mob_bot *self, void *arg)
         }
         while (run->active > want)
             retire_one(run);
+        if (!said_workers++) /* current_workers at the start, as molotov's first */
+            mob__events_workers(&run->ev, run->alive);
         if (next_change == INT64_MAX)
             spawned_all = 1;
         if (spawned_all && run->alive == 0)
@@ -481,6 +485,7 @@ static intptr_t controller_main(mob_bot *self, void *arg)
     }
     run->stopping = 1;
     end_run(run, self, next_sec);
+    mob__events_workers(&run->ev, run->alive); /* every bot has ended: 0 */
     int64_t now = real_now();
     run->res->t.elapsed_ns = now - run->start;
     /* The last, partial second. */
