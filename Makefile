@@ -150,7 +150,7 @@ $(BUILD)/tests/run: $(TEST_OBJ) $(BUILD)/libmob.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(CRITERION_LIBS) $(LDLIBS)
 # Programs of tests/ that are not Criterion suites: the self-test for qemu and valgrind, and
 # the program tools/gdb/test.sh stops under gdb.
-TEST_PROGS = selftest gdb_bots
+TEST_PROGS = selftest gdb_bots vg_suites
 $(addprefix $(BUILD)/tests/,$(TEST_PROGS)): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libmob.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 # The hostile-server suite's server (tests/test_hostile.c): plain threads, no mob inside.

@@ -195,6 +195,11 @@ typedef struct mob_suite {
      * and session hooks, the listeners and ud (unless a kind has its own) stay the suite's,
      * for the bots of every kind. */
     const mob_kind *kinds;
+    /* Frees a suite made at run time (NULL: a suite in static storage, nothing to free). A
+     * chooser (mob_suite_chooser) that makes a suite per call sets it, and whoever called
+     * the chooser calls it once, when no run of the suite is left: mob_main_ex does, for
+     * every suite its chooser gave it, before it returns. */
+    void (*release)(const struct mob_suite *s);
 } mob_suite;
 
 /*
@@ -209,7 +214,7 @@ typedef struct mob_suite {
  * mob_options change layout.
  */
 #define MOB_PLUGIN_SYMBOL "mob_plugin_suite"
-#define MOB_PLUGIN_ABI 3u
+#define MOB_PLUGIN_ABI 4u
 
 /* ======================================================================================== */
 /* Options                                                                                  */
@@ -505,6 +510,8 @@ typedef struct mob_suite_args {
     const char *expect_body; /* --expect-body TEXT: the body must contain TEXT (first 16 KiB) */
 } mob_suite_args;
 
+/* Returns the suite for a target, or NULL with a one-line message in err. A suite it makes
+ * per call carries its own release (mob_suite.release), which mob_main_ex calls. */
 typedef const mob_suite *(*mob_suite_chooser)(const char *target, const mob_suite_args *args,
                                               char *err, size_t errlen);
 int mob_main(int argc, char **argv, const mob_suite *s);

@@ -25,10 +25,16 @@ extern "C" {
 
 /* The suite for `target` (a mob_suite_chooser), or NULL with a one-line message in err when
  * the scheme is unknown, the URL malformed or an argument out of range. args may be NULL
- * (every suite's defaults). Each call makes a suite of its own, its target in its ud, which
- * lives as long as the process: several targets of one scheme run side by side. */
+ * (every suite's defaults). Each http(s)://, tcp:// and ws(s):// call makes a suite of its
+ * own, its target in its ud (several targets of one scheme run side by side), which the
+ * caller owns: mob_suite_free once no run of it is left. arena:// suites are one per process
+ * (mob_arena_suite): a second choice replaces the first, and freeing them does nothing. */
 const mob_suite *mob_builtin_suite(const char *target, const mob_suite_args *args, char *err,
                                    size_t errlen);
+
+/* Frees a suite mob_builtin_suite (or any chooser) made: calls its release (mob_suite.release,
+ * with an https:// or wss:// suite's TLS context). NULL, or a suite without release: nothing. */
+void mob_suite_free(const mob_suite *s);
 
 #ifdef __cplusplus
 }

@@ -62,7 +62,7 @@ static int validate(struct mob__cli *cli, const mob_suite **sp, mob_suite_choose
             mob__cli_usage_error("%s", "no target (a URL like http://127.0.0.1:8080/ or a .so)");
             return MOB__EXIT_USAGE;
         }
-        s = builtin(o->target, &cli->args, err, sizeof err);
+        s = mob__cli_choose(cli, builtin, o->target, err, sizeof err);
         if (!s) {
             mob__cli_usage_error("%s", err[0] ? err : "bad target");
             return MOB__EXIT_USAGE;
@@ -117,6 +117,26 @@ static int validate(struct mob__cli *cli, const mob_suite **sp, mob_suite_choose
     return -1;
 }
 
+/* Runs the chosen suite, prints and writes the results: the exit code. */
+static int run(struct mob__cli *cli, const mob_suite *s)
+{
+    mob_result *r = NULL;
+    int rc = mob_run_suite(s, &cli->o, &r);
+    if (rc == -EINVAL) {
+        mob__cli_usage_error("%s", "bad target or option combination");
+        return MOB__EXIT_USAGE;
+    }
+    if (rc == -ECANCELED)
+        return MOB__EXIT_USAGE; /* global setup failed before any load; procs.c said why */
+    if (rc < 0) {
+        fprintf(stderr, "mob: %s\n", mob_strerror(rc));
+        return 1;
+    }
+    int code = mob__cli_output(r, &cli->o, mob_result_exit_code(r, &cli->o));
+    mob_result_free(r);
+    return code;
+}
+
 int mob_main_ex(int argc, char **argv, const mob_suite *s, mob_suite_chooser builtin)
 {
     if (argc >= 2 && strcmp(argv[1], "merge") == 0)
@@ -130,22 +150,9 @@ int mob_main_ex(int argc, char **argv, const mob_suite *s, mob_suite_chooser bui
     if (code >= 0)
         return code;
     code = validate(&cli, &s, builtin);
-    if (code >= 0)
-        return code;
-    mob_result *r = NULL;
-    int rc = mob_run_suite(s, &cli.o, &r);
-    if (rc == -EINVAL) {
-        mob__cli_usage_error("%s", "bad target or option combination");
-        return MOB__EXIT_USAGE;
-    }
-    if (rc == -ECANCELED)
-        return MOB__EXIT_USAGE; /* global setup failed before any load; procs.c said why */
-    if (rc < 0) {
-        fprintf(stderr, "mob: %s\n", mob_strerror(rc));
-        return 1;
-    }
-    code = mob__cli_output(r, &cli.o, mob_result_exit_code(r, &cli.o));
-    mob_result_free(r);
+    if (code < 0)
+        code = run(&cli, s);
+    mob__cli_suites_free(&cli);
     return code;
 }
 

@@ -29,6 +29,8 @@ struct mob__cli {
     int nkinds;
     int show_kinds;   /* --show-kinds */
     int bots_set, ramp_set; /* -w, --ramp-up were given (--sizing otherwise sets molotov's) */
+    const mob_suite *chosen[MOB__MAX_TARGETS]; /* what the chooser made, nchosen of them: the */
+    int nchosen;                               /* command's own, released as it ends */
 };
 
 /* Prints "mob: " and fmt (with one %s for arg), then the --help hint, on stderr. */
@@ -107,6 +109,11 @@ int mob__cli_kind_flag(int argc, char **argv, int *i, struct mob__cli *cli);
 /* Makes one kind per target when there are several, applies --kind, answers --show-kinds and
  * checks the kinds of the suite in *sp. -1 to go on, or the exit code (printed). */
 int mob__cli_kinds(struct mob__cli *cli, const mob_suite **sp, mob_suite_chooser builtin);
+/* The chooser's suite for target, kept in cli->chosen; NULL with a message in err. */
+const mob_suite *mob__cli_choose(struct mob__cli *cli, mob_suite_chooser builtin,
+                                 const char *target, char *err, size_t errlen);
+/* Releases what the command chose (mob_suite.release) and made of it (the kinds' copies). */
+void mob__cli_suites_free(struct mob__cli *cli);
 
 /* view.c: `mob view [HOST:]PORT ...`: the exit code. */
 int mob__view_main(int argc, char **argv);

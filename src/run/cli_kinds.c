@@ -61,10 +61,11 @@ static int mix(struct mob__cli *cli, const mob_suite **sp, mob_suite_chooser bui
         return MOB__EXIT_USAGE;
     }
     size_t tl = 0;
+    mix_title[0] = 0;
     for (int i = 0; i < cli->ntargets; i++) {
         const char *t = cli->targets[i], *colon = strstr(t, "://");
         char err[256] = "";
-        const mob_suite *p = builtin(t, &cli->args, err, sizeof err);
+        const mob_suite *p = mob__cli_choose(cli, builtin, t, err, sizeof err);
         if (!p) {
             mob__cli_usage_error("%s", err[0] ? err : "bad target");
             return MOB__EXIT_USAGE;
@@ -112,11 +113,13 @@ static void kind_list(const mob_kind *k, char *buf, size_t cap)
         n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", k->name);
 }
 
-/* --kind NAME=WEIGHT on the run's kinds: a copy when they are the caller's. */
+/* --kind NAME=WEIGHT on the run's kinds: a copy when they are the caller's, freed with the
+ * command's suites. */
+static mob_suite copy;
+static mob_kind *copy_kinds;
+
 static int reweight(struct mob__cli *cli, const mob_suite **sp)
 {
-    static mob_suite copy;
-    static mob_kind *kinds;
     const mob_suite *s = *sp;
     char names[512];
     if (!s || !s->kinds) {
@@ -129,13 +132,14 @@ static int reweight(struct mob__cli *cli, const mob_suite **sp)
         int n = 0;
         while (s->kinds[n].name)
             n++;
-        MOB_FREE(kinds);
-        kinds = MOB_CALLOC((size_t)n + 1, sizeof *kinds);
-        if (!kinds)
+        MOB_FREE(copy_kinds);
+        copy_kinds = MOB_CALLOC((size_t)n + 1, sizeof *copy_kinds);
+        if (!copy_kinds)
             return 1;
-        memcpy(kinds, s->kinds, (size_t)n * sizeof *kinds);
+        memcpy(copy_kinds, s->kinds, (size_t)n * sizeof *copy_kinds);
         copy = *s;
-        copy.kinds = k = kinds;
+        copy.kinds = k = copy_kinds;
+        copy.release = NULL; /* the original's owner releases the original */
         *sp = &copy;
     }
     for (int i = 0; i < cli->nkinds; i++) {
@@ -199,6 +203,25 @@ int mob__cli_kinds(struct mob__cli *cli, const mob_suite **sp, mob_suite_chooser
             rc = b == -ENOMEM ? 1 : MOB__EXIT_USAGE;
     }
     return rc;
+}
+
+const mob_suite *mob__cli_choose(struct mob__cli *cli, mob_suite_chooser builtin,
+                                 const char *target, char *err, size_t errlen)
+{
+    const mob_suite *s = builtin(target, &cli->args, err, errlen);
+    if (s && cli->nchosen < MOB__MAX_TARGETS)
+        cli->chosen[cli->nchosen++] = s;
+    return s;
+}
+
+void mob__cli_suites_free(struct mob__cli *cli)
+{
+    for (int i = 0; i < cli->nchosen; i++)
+        if (cli->chosen[i]->release)
+            cli->chosen[i]->release(cli->chosen[i]);
+    cli->nchosen = 0;
+    MOB_FREE(copy_kinds);
+    copy_kinds = NULL;
 }
 
 int mob__cli_kind_flag(int argc, char **argv, int *i, struct mob__cli *cli)

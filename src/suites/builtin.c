@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * builtin.c: which built-in suite a target names (mob_builtin_suite), the arena:// targets,
- * the one HOST:PORT[/PATH] splitter and the instances every suite uses.
+ * the one HOST:PORT[/PATH] splitter, and the instances every suite uses with their owner's
+ * mob_suite_free.
  *
  * Read next: src/suites/http.c.
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,24 +51,47 @@ int mob__suite_host_port(const char *hp, char *host, size_t hostlen, int *port, 
     return 0;
 }
 
-/* Every instance ever made, chained ahead of its bytes: they stay reachable (a leak checker
- * does not count them) for as long as the process may run their bots. */
+/* What an instance's owner frees it with, ahead of its bytes. */
 union instance_head {
-    union instance_head *next;
+    void (*fini)(void *instance);
     max_align_t align;
 };
-static union instance_head *instances;
 
-void *mob__suite_instance(size_t size, char *err, size_t errlen)
+static void instance_free(void *instance)
+{
+    union instance_head *h = (union instance_head *)instance - 1;
+    if (h->fini)
+        h->fini(instance);
+    MOB_FREE(h);
+}
+
+/* Every instance starts with its mob_suite, so the suite's address is the instance's. */
+void mob__suite_release(const mob_suite *s)
+{
+    instance_free((void *)(uintptr_t)s);
+}
+
+const mob_suite *mob__suite_new(size_t size, mob__suite_make_fn make,
+                                void (*fini)(void *instance), const char *target,
+                                const mob_suite_args *args, char *err, size_t errlen)
 {
     union instance_head *h = MOB_CALLOC(1, sizeof *h + size);
     if (!h) {
         snprintf(err, errlen, "%s", mob_strerror(-ENOMEM));
         return NULL;
     }
-    h->next = instances;
-    instances = h;
-    return h + 1;
+    h->fini = fini;
+    if (make(h + 1, target, args, err, errlen) < 0) {
+        instance_free(h + 1);
+        return NULL;
+    }
+    return (const mob_suite *)(void *)(h + 1);
+}
+
+void mob_suite_free(const mob_suite *s)
+{
+    if (s && s->release)
+        s->release(s);
 }
 
 int mob__suite_resolve(const char *host, int port, const char *target, char *err, size_t errlen)

@@ -171,25 +171,33 @@ static int build_request(struct http_target *http, const mob_suite_args *args, c
     return 0;
 }
 
-const mob_suite *mob__suite_http(const char *target, const mob_suite_args *args, char *err,
-                                 size_t errlen)
+/* What an http(s):// instance points to: its request and its TLS context. */
+static void http_fini(void *instance)
 {
-    struct http_target *http = mob__suite_instance(sizeof *http, err, errlen);
-    if (!http)
-        return NULL;
+    struct http_target *http = instance;
+    MOB_FREE(http->reqbuf);
+    if (http->tls)
+        mob_tls_ctx_free(http->tls);
+}
+
+/* The target into http; 0, or -1 with a message in err. */
+static int http_make(void *instance, const char *target, const mob_suite_args *args, char *err,
+                     size_t errlen)
+{
+    struct http_target *http = instance;
     if (mob_http_url_parse(target, &http->url) < 0) {
         snprintf(err, errlen, "bad URL '%s' (want http[s]://HOST[:PORT][/PATH])", target);
-        return NULL;
+        return -1;
     }
     if (mob__suite_resolve(http->url.host, http->url.port, target, err, errlen) < 0)
-        return NULL;
+        return -1;
     if (build_request(http, args, err, errlen) < 0)
-        return NULL;
+        return -1;
     if (http->url.tls) {
         mob_tls_config cfg = {.cafile = args->cacert, .insecure = args->insecure};
         http->tls = mob_tls_ctx_new(NULL, &cfg, err, errlen);
         if (!http->tls)
-            return NULL;
+            return -1;
     }
     http->conn_close = args->conn_close;
     http->expect_status = args->expect_status;
@@ -206,6 +214,14 @@ const mob_suite *mob__suite_http(const char *target, const mob_suite_args *args,
         .state_size = sizeof(struct http_state) + http->buffer_size +
                       (http->expect_body ? EXPECT_BODY_CAP : 0),
         .ud = http,
+        .release = mob__suite_release,
     };
-    return &http->suite;
+    return 0;
+}
+
+const mob_suite *mob__suite_http(const char *target, const mob_suite_args *args, char *err,
+                                 size_t errlen)
+{
+    return mob__suite_new(sizeof(struct http_target), http_make, http_fini, target, args, err,
+                          errlen);
 }

@@ -18,11 +18,21 @@
 int mob__suite_host_port(const char *hp, char *host, size_t hostlen, int *port, char *path,
                          size_t pathlen);
 
-/* A new zeroed instance of a built-in suite (its target, what its bots share, its mob_suite,
- * whose ud points back at it), so that several targets of one scheme are several kinds of one
- * run. It lives as long as the process: the runs of its bots may come at any time after the
- * choice. NULL when out of memory, said in err. */
-void *mob__suite_instance(size_t size, char *err, size_t errlen);
+/* A built-in suite's constructor: fills a zeroed instance (its mob_suite first, whose ud
+ * points back at it; its target; what its bots share) from the target and args. 0, or -1 with
+ * a message in err. */
+typedef int (*mob__suite_make_fn)(void *instance, const char *target,
+                                  const mob_suite_args *args, char *err, size_t errlen);
+
+/* Makes an instance of `size` bytes with make, so that several targets of one scheme are
+ * several kinds of one run, and returns its suite, whose release (mob__suite_release) calls
+ * fini (may be NULL: what the instance points to) and frees it. NULL with a message in err
+ * when make fails (the instance is freed then) or memory is short. */
+const mob_suite *mob__suite_new(size_t size, mob__suite_make_fn make,
+                                void (*fini)(void *instance), const char *target,
+                                const mob_suite_args *args, char *err, size_t errlen);
+/* What make sets as its suite's release. */
+void mob__suite_release(const mob_suite *s);
 
 /* Resolves a target's host once, before the load (mob_resolve); -1 with "cannot resolve host
  * 'HOST' of 'TARGET': REASON" in err. */

@@ -17,7 +17,7 @@ struct tcp_target {
     mob_suite suite;
     char host[256];
     int port;
-    unsigned char *pattern;
+    unsigned char *pattern;  /* made by the global setup, freed by its teardown */
     size_t size; /* --size (mob_suite_args), read when the suite is chosen */
 };
 
@@ -94,18 +94,17 @@ static const mob_scenario tcp_scenarios[] = {
     {NULL, NULL, 0, 0},
 };
 
-const mob_suite *mob__suite_tcp(const char *target, const mob_suite_args *args, char *err,
-                                size_t errlen)
+/* The target into tcp; 0, or -1 with a message in err. */
+static int tcp_make(void *instance, const char *target, const mob_suite_args *args, char *err,
+                    size_t errlen)
 {
-    struct tcp_target *tcp = mob__suite_instance(sizeof *tcp, err, errlen);
-    if (!tcp)
-        return NULL;
+    struct tcp_target *tcp = instance;
     if (mob__suite_host_port(target + 6, tcp->host, sizeof tcp->host, &tcp->port, NULL, 0) < 0) {
         snprintf(err, errlen, "bad URL '%s' (want tcp://HOST:PORT)", target);
-        return NULL;
+        return -1;
     }
     if (mob__suite_resolve(tcp->host, tcp->port, target, err, errlen) < 0)
-        return NULL;
+        return -1;
     tcp->size = args->payload_size ? args->payload_size : 64;
     tcp->suite = (mob_suite){
         .name = "tcp-echo",
@@ -115,6 +114,14 @@ const mob_suite *mob__suite_tcp(const char *target, const mob_suite_args *args, 
         .bot_setup = tcp_bot_setup,
         .state_size = sizeof(struct tcp_state),
         .ud = tcp,
+        .release = mob__suite_release,
     };
-    return &tcp->suite;
+    return 0;
+}
+
+const mob_suite *mob__suite_tcp(const char *target, const mob_suite_args *args, char *err,
+                                size_t errlen)
+{
+    return mob__suite_new(sizeof(struct tcp_target), tcp_make, NULL, target, args, err,
+                          errlen);
 }

@@ -162,29 +162,35 @@ int mob__suite_ws_url(const char *target, mob_http_url *url)
     return mob_http_url_parse(http, url);
 }
 
-const mob_suite *mob__suite_ws_echo(const char *target, const mob_suite_args *args, char *err,
-                                    size_t errlen)
+static void echo_fini(void *instance)
 {
-    struct echo_target *echo = mob__suite_instance(sizeof *echo, err, errlen);
-    if (!echo)
-        return NULL;
+    struct echo_target *echo = instance;
+    if (echo->o.tls)
+        mob_tls_ctx_free(echo->o.tls);
+}
+
+/* The target into echo; 0, or -1 with a message in err. */
+static int echo_make(void *instance, const char *target, const mob_suite_args *args, char *err,
+                     size_t errlen)
+{
+    struct echo_target *echo = instance;
     if (mob__suite_ws_url(target, &echo->url) < 0) {
         snprintf(err, errlen, "bad URL '%s' (want ws[s]://HOST[:PORT][/PATH])", target);
-        return NULL;
+        return -1;
     }
     if (mob__suite_resolve(echo->url.host, echo->url.port, target, err, errlen) < 0)
-        return NULL;
+        return -1;
     echo->o.message_size = args->payload_size ? args->payload_size : 64;
     if (echo->o.message_size > sizeof(((struct echo_state *)0)->msg)) {
         snprintf(err, errlen, "--size %zu is over the %zu bytes a ws:// echo message can hold",
                  echo->o.message_size, sizeof(((struct echo_state *)0)->msg));
-        return NULL;
+        return -1;
     }
     if (echo->url.tls) {
         mob_tls_config cfg = {.cafile = args->cacert, .insecure = args->insecure};
         echo->o.tls = mob_tls_ctx_new(NULL, &cfg, err, errlen);
         if (!echo->o.tls)
-            return NULL;
+            return -1;
     }
     echo->o.conn_close = args->conn_close;
     echo->o.host = echo->url.host;
@@ -196,6 +202,14 @@ const mob_suite *mob__suite_ws_echo(const char *target, const mob_suite_args *ar
         .bot_teardown = echo_bot_teardown,
         .state_size = sizeof(struct echo_state),
         .ud = echo,
+        .release = mob__suite_release,
     };
-    return &echo->suite;
+    return 0;
+}
+
+const mob_suite *mob__suite_ws_echo(const char *target, const mob_suite_args *args, char *err,
+                                    size_t errlen)
+{
+    return mob__suite_new(sizeof(struct echo_target), echo_make, echo_fini, target, args, err,
+                          errlen);
 }
