@@ -157,8 +157,10 @@ ssize_t mob_tls_read(mob_bot *self, mob_tls_conn *t, void *buf, size_t len, int6
 ssize_t mob_tls_write_all(mob_bot *self, mob_tls_conn *t, const void *buf, size_t len,
                           int64_t deadline);
 
-/* Sends close_notify if it fits without waiting and frees the backend's connection, keeping
- * the session for the next handshake. Does not close fd (the caller does, with mob_close). */
+/* Sends close_notify if it fits without waiting (from a cancelled bot too, and with self
+ * NULL from the host: then through the bare socket) and frees the backend's connection,
+ * keeping the session for the next handshake. Does not close fd (the caller does, with
+ * mob_close). */
 void mob_tls_close(mob_bot *self, mob_tls_conn *t);
 
 /* mob_tls_close, then drops the saved session: the state can be thrown away. */
@@ -202,6 +204,16 @@ static inline ssize_t mob_tls_maybe_write_all(mob_bot *self, mob_tls_conn *t, in
         return mob_tls_write_all(self, t, buf, len, deadline);
     return mob_write_all(self, fd, buf, len, deadline);
 }
+
+/*
+ * A goodbye's write (a WebSocket close frame): buf to fd, or through TLS as
+ * mob_tls_maybe_write_all, in one try that never parks and that a cancelled bot may make too
+ * (a cancelled bot's other calls return -ECANCELED): what the socket takes now. Returns len
+ * when all of it went, -EAGAIN when the socket took part of it or none (the rest is dropped:
+ * the connection is being closed), or -errno (-EPIPE, -ECONNRESET, -ENOTCONN).
+ */
+ssize_t mob_tls_maybe_write_now(mob_bot *self, mob_tls_conn *t, int fd, const void *buf,
+                                size_t len);
 
 #ifdef __cplusplus
 }

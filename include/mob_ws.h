@@ -203,7 +203,7 @@ typedef struct mob_ws {
     uint32_t rng;         /* xorshift state for client masks */
     mob_ws_send_fn send_fn;
     void *send_ud;
-    int64_t io_timeout_ns; /* deadline for our own control-frame writes; default 5 s */
+    int64_t io_timeout_ns; /* longest wait for our own control-frame writes; default 5 s */
     uint64_t pings_answered;
     mob_tls_conn *tls;    /* wss: the caller's TLS state every byte goes through; NULL: plain */
     int phase;            /* after a failed mob_ws_dial: enum mob_fail_phase, where it failed */
@@ -275,7 +275,8 @@ int mob_ws_accept(mob_bot *self, mob_ws *ws, int fd, void *buf, size_t cap,
  * Sends one message (MOB_WS_TEXT or MOB_WS_BINARY) as a single frame, or a ping/pong (at
  * most 125 bytes). A client masks with a fresh mask per frame. Returns len, -EPIPE when the
  * connection is closing or closed, -EINVAL for a bad opcode or control payload, or a write
- * error.
+ * error. A write error that may have cut the frame short (bytes of it went; over TLS, any)
+ * leaves the connection MOB_WS_CLOSED: no frame can follow a cut one.
  */
 ssize_t mob_ws_send(mob_bot *self, mob_ws *ws, int opcode, const void *data, size_t len,
                     int64_t deadline);
@@ -304,12 +305,19 @@ ssize_t mob_ws_recv(mob_bot *self, mob_ws *ws, const void **data, int *opcode,
                     int64_t deadline);
 
 /*
- * Starts or completes the closing handshake: sends a close frame with `code` (0: no code)
- * and waits up to the deadline for the peer's close, discarding data messages meanwhile,
- * then ends TLS if the connection has it (close_notify; the session stays in ws->tls) and
- * closes the fd. Returns 0 when the peer answered, -ETIMEDOUT or another error otherwise (the
- * fd is closed in every case). A cancelled bot sends its close frame in one try on a plain
- * socket and none over TLS (that would need the loop), then closes: -ECANCELED.
+ * Starts or completes the closing handshake: sends a close frame with `code` (0: no code),
+ * masked as a client's must be, and waits up to the deadline for the peer's close,
+ * discarding data messages meanwhile, then ends TLS if the connection has it (close_notify;
+ * the session stays in ws->tls) and closes the fd. Returns 0 when the peer answered,
+ * -ETIMEDOUT or another error otherwise (the fd is closed in every case).
+ *
+ * A goodbye that must not wait: with deadline MOB_NOW, or from a cancelled bot (the end of a
+ * run, mob_cancel), the close frame and then close_notify go in one try each, whatever the
+ * socket takes now, and nothing is awaited; a cancelled bot says 1001 (going away) where
+ * 1000 was asked. Returns 0 when the whole frame went (-ECANCELED for a cancelled bot),
+ * -EAGAIN when the socket was full, or the socket's error. After a write that cut a frame
+ * short (a timeout or a cancel mid-send; over TLS any failed write) no frame can follow, so
+ * the connection closes without one (close_notify is still sent).
  */
 int mob_ws_close(mob_bot *self, mob_ws *ws, int code, int64_t deadline);
 

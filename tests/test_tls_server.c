@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -99,6 +100,22 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
                : SSL_TLSEXT_ERR_NOACK;
 }
 
+/* Reads what the client still sends until it leaves (at most 1 s), and counts its
+ * close_notify: SSL_get_shutdown knows once SSL_read has met it. */
+static void wait_close_notify(SSL *ssl)
+{
+    char b[4096];
+    struct pollfd p = {.fd = SSL_get_fd(ssl), .events = POLLIN};
+    while (!(SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN) &&
+           (SSL_pending(ssl) > 0 || poll(&p, 1, 1000) == 1) && SSL_read(ssl, b, sizeof b) > 0)
+        ;
+    if (SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN) {
+        pthread_mutex_lock(&tls_srv.mu);
+        tls_srv.close_notifies++;
+        pthread_mutex_unlock(&tls_srv.mu);
+    }
+}
+
 static void *tls_conn(void *arg)
 {
     int fd = (int)(intptr_t)arg;
@@ -118,6 +135,7 @@ static void *tls_conn(void *arg)
         pthread_mutex_unlock(&tls_srv.mu);
         tls_srv.serve(ssl, tls_srv.arg);
         SSL_shutdown(ssl);
+        wait_close_notify(ssl);
     }
     SSL_free(ssl);
     close(fd);
@@ -153,6 +171,20 @@ void test_tls_server_counts(int *handshakes, int *resumed)
     *handshakes = tls_srv.handshakes;
     *resumed = tls_srv.resumed;
     pthread_mutex_unlock(&tls_srv.mu);
+}
+
+int test_tls_server_close_notifies(int want)
+{
+    int n = 0;
+    for (int i = 0; i < 300; i++) {
+        pthread_mutex_lock(&tls_srv.mu);
+        n = tls_srv.close_notifies;
+        pthread_mutex_unlock(&tls_srv.mu);
+        if (n >= want)
+            break;
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    return n;
 }
 
 mob_tls_ctx *test_tls_client_ctx(const char *cafile, int insecure)

@@ -3,7 +3,8 @@
  * test_tls_server.h: the TLS server the TLS tests aim at, on 127.0.0.1: blocking OpenSSL, one
  * thread per connection, with a certificate made at start for IP 127.0.0.1 and DNS localhost
  * (self-signed, written to a PEM file for --cacert). It counts handshakes and resumed ones,
- * records the ALPN protocols the client offered, and after each handshake hands the
+ * records the ALPN protocols the client offered and counts the clients' close_notify alerts,
+ * and after each handshake hands the
  * connection to the test's serve function: test_tls.c answers HTTP, test_wss.c forwards to the
  * plain WebSocket echo server (test_tls_forward). In stall mode it accepts and never answers
  * the ClientHello. One server per test process.
@@ -30,8 +31,9 @@ struct test_tls_server {
     int stall;               /* accept and say nothing */
     test_tls_serve_fn *serve;
     void *arg;
-    pthread_mutex_t mu;      /* guards the three below */
+    pthread_mutex_t mu;      /* guards the four below */
     int handshakes, resumed;
+    int close_notifies;      /* connections whose client sent close_notify */
     char alpn_offered[64];   /* "http/1.1" or "h2,http/1.1": what the last client offered */
 };
 extern struct test_tls_server tls_srv;
@@ -44,6 +46,10 @@ void test_tls_server_stop(void);
 
 /* The server's handshakes and resumed handshakes so far. */
 void test_tls_server_counts(int *handshakes, int *resumed);
+
+/* Connections whose client sent close_notify, once there are `want` of them or 3 s have
+ * passed (a connection is counted when its client has left: close_notify or not). */
+int test_tls_server_close_notifies(int want);
 
 /* A client context of the OpenSSL backend (asserted): cafile NULL trusts the system store. */
 struct mob_tls_ctx *test_tls_client_ctx(const char *cafile, int insecure);

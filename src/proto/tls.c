@@ -15,7 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/socket.h>
+
 #include "mob_tls.h"
+
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0 /* macOS: SO_NOSIGPIPE is set on every socket mob makes instead */
+#endif
 
 struct mob_tls_ctx {
     const mob_tls_backend *b;
@@ -60,14 +66,32 @@ void mob_tls_conn_init(mob_tls_conn *t, mob_tls_ctx *ctx)
     t->fd = -1;
 }
 
-/* The backend's socket callbacks: never block; "would block" becomes WANT_*. */
+/* The backend's socket callbacks: never block; "would block" becomes WANT_*. With no bot
+ * (a goodbye from a cancelled bot, or from the host: see goodbye_io) they are the bare system
+ * calls, which a cancelled bot may still make: the I/O layer refuses it any call. Bare calls
+ * leave the layer's readiness hints as they were, which is safe: a hint that says "ready"
+ * costs one more system call at worst. */
+static ssize_t raw_result(ssize_t n, long would_block)
+{
+    if (n >= 0)
+        return n;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        return would_block;
+    return -errno;
+}
+
 static ssize_t io_recv(void *arg, void *buf, size_t len)
 {
     mob_tls_conn *t = arg;
+    if (!t->bot)
+        return raw_result(recv(t->fd, buf, len, MSG_DONTWAIT), MOB_TLS_WANT_READ);
     ssize_t n = mob_read(t->bot, t->fd, buf, len, MOB_NOW);
     /* Short, as for mob_read: nothing more is waiting, and the I/O layer knows it too. */
     t->drained = n == -ETIMEDOUT || (n > 0 && (size_t)n < len);
-    if (n == -ETIMEDOUT)
+    /* A cancelled bot's call is refused before the socket: to the library that is "not now"
+     * (the wait that follows says -ECANCELED), not a broken connection, which would leave it
+     * unable to send close_notify. */
+    if (n == -ETIMEDOUT || n == -ECANCELED)
         return MOB_TLS_WANT_READ;
     if (n < 0)
         t->io_err = (int)n;
@@ -77,11 +101,14 @@ static ssize_t io_recv(void *arg, void *buf, size_t len)
 static ssize_t io_send(void *arg, const void *buf, size_t len)
 {
     mob_tls_conn *t = arg;
+    if (!t->bot)
+        return raw_result(send(t->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL),
+                          MOB_TLS_WANT_WRITE);
     size_t done = 0;
     ssize_t n = mob_write_all2(t->bot, t->fd, buf, len, MOB_NOW, &done);
     if (n >= 0)
         return n;
-    if (n == -ETIMEDOUT)
+    if (n == -ETIMEDOUT || n == -ECANCELED) /* -ECANCELED: as in io_recv */
         return done > 0 ? (ssize_t)done : MOB_TLS_WANT_WRITE;
     t->io_err = (int)n;
     return n;
@@ -205,14 +232,42 @@ ssize_t mob_tls_write_all(mob_bot *self, mob_tls_conn *t, const void *buf, size_
     return (ssize_t)len;
 }
 
+/* The I/O a goodbye goes through: the bot's own calls while it may use them, the bare system
+ * calls once it is cancelled (or for the host). Either way nothing parks. */
+static mob_bot *goodbye_io(mob_bot *self)
+{
+    return self && !mob_cancelled(self) ? self : NULL;
+}
+
+ssize_t mob_tls_maybe_write_now(mob_bot *self, mob_tls_conn *t, int fd, const void *buf,
+                                size_t len)
+{
+    ssize_t n;
+    if (t && t->ctx) {
+        if (!t->be)
+            return -ENOTCONN;
+        t->bot = goodbye_io(self);
+        t->io_err = 0;
+        n = t->ctx->b->write(t->be, buf, len);
+        if (n < 0 && n != MOB_TLS_WANT_READ && n != MOB_TLS_WANT_WRITE)
+            return t->io_err < 0 ? t->io_err : n;
+    } else {
+        n = raw_result(send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL), MOB_TLS_WANT_WRITE);
+        if (n < 0 && n != MOB_TLS_WANT_WRITE)
+            return n;
+    }
+    return n == (ssize_t)len ? n : -EAGAIN;
+}
+
 void mob_tls_close(mob_bot *self, mob_tls_conn *t)
 {
     if (!t->be)
         return;
     const mob_tls_backend *b = t->ctx->b;
-    t->bot = self;
-    if (self && !mob_cancelled(self))
-        (void)b->shutdown(t->be); /* one try: a full socket buffer is not worth waiting for */
+    /* close_notify in one try, from a cancelled bot too: a full socket buffer is not worth
+     * waiting for, but a server that hears no close_notify logs a truncated connection. */
+    t->bot = goodbye_io(self);
+    (void)b->shutdown(t->be);
     void *s = b->session_take(t->be);
     if (s) {
         if (t->session)

@@ -71,19 +71,46 @@ static ssize_t ws_read(mob_bot *self, mob_ws *ws, void *buf, size_t len, int64_t
     return mob_tls_maybe_read(self, ws->tls, ws->fd, buf, len, deadline);
 }
 
+/*
+ * Writes part of a frame (`started`: an earlier part of it went already). A frame cut short
+ * leaves the stream unusable: whatever we sent next, our close frame included, the peer
+ * would read as the rest of its payload. So a failed write that may have cut one closes the
+ * connection without a goodbye frame. A plain socket says how much went; TLS keeps the rest
+ * of a cut record inside the library, so over TLS every failed write counts as a cut.
+ */
+static ssize_t ws_write_part(mob_bot *self, mob_ws *ws, const void *buf, size_t len,
+                             int64_t deadline, int started)
+{
+    if (mob_cancelled(self))
+        return -ECANCELED; /* refused before a byte went: no cut, a goodbye may follow */
+    size_t done = 0;
+    int tls = ws->tls && ws->tls->ctx;
+    ssize_t n = tls ? mob_tls_write_all(self, ws->tls, buf, len, deadline)
+                    : mob_write_all2(self, ws->fd, buf, len, deadline, &done);
+    if (n < 0 && (started || done > 0 || tls))
+        ws->state = MOB_WS_CLOSED;
+    return n;
+}
+
 static ssize_t ws_write(mob_bot *self, mob_ws *ws, const void *buf, size_t len,
                         int64_t deadline)
 {
-    return mob_tls_maybe_write_all(self, ws->tls, ws->fd, buf, len, deadline);
+    return ws_write_part(self, ws, buf, len, deadline, 0);
+}
+
+/* The deadline of a frame we send on our own: the caller's, and at most io_timeout_ns. */
+static int64_t own_deadline(mob_bot *self, const mob_ws *ws, int64_t deadline)
+{
+    int64_t dl = mob_now(mob_bot_loop(self)) + ws->io_timeout_ns;
+    return deadline >= 0 && deadline < dl ? deadline : dl;
 }
 
 /* Writes bytes we send on our own (control frames), through the hook when there is one. */
-static int raw_send(mob_bot *self, mob_ws *ws, const void *bytes, size_t len)
+static int raw_send(mob_bot *self, mob_ws *ws, const void *bytes, size_t len, int64_t deadline)
 {
     if (ws->send_fn)
         return ws->send_fn(ws->send_ud, bytes, len);
-    int64_t dl = mob_now(mob_bot_loop(self)) + ws->io_timeout_ns;
-    ssize_t n = ws_write(self, ws, bytes, len, dl);
+    ssize_t n = ws_write(self, ws, bytes, len, own_deadline(self, ws, deadline));
     return n < 0 ? (int)n : 0;
 }
 
@@ -106,23 +133,32 @@ static size_t build_control(mob_ws *ws, int opcode, const void *data, size_t len
     return hl + len;
 }
 
-static int send_control(mob_bot *self, mob_ws *ws, int opcode, const void *data, size_t len)
+static int send_control(mob_bot *self, mob_ws *ws, int opcode, const void *data, size_t len,
+                        int64_t deadline)
 {
     uint8_t frame[MOB_WS_MAX_HEADER + MOB_WS_MAX_CONTROL];
-    return raw_send(self, ws, frame, build_control(ws, opcode, data, len, frame));
+    return raw_send(self, ws, frame, build_control(ws, opcode, data, len, frame), deadline);
 }
 
-static int send_close_code(mob_bot *self, mob_ws *ws, int code)
+/* A close frame's payload: the code, big-endian, or nothing for code 0. Returns its length. */
+static size_t close_payload(int code, uint8_t p[2])
 {
-    uint8_t p[2] = {(uint8_t)(code >> 8), (uint8_t)code};
-    return send_control(self, ws, MOB_WS_CLOSE, p, code ? 2 : 0);
+    p[0] = (uint8_t)(code >> 8);
+    p[1] = (uint8_t)code;
+    return code ? 2 : 0;
+}
+
+static int send_close_code(mob_bot *self, mob_ws *ws, int code, int64_t deadline)
+{
+    uint8_t p[2];
+    return send_control(self, ws, MOB_WS_CLOSE, p, close_payload(code, p), deadline);
 }
 
 /* A protocol failure: tell the peer why (best effort) and stop. */
-static ssize_t fail(mob_bot *self, mob_ws *ws, int code, int rc)
+static ssize_t fail(mob_bot *self, mob_ws *ws, int code, int rc, int64_t deadline)
 {
     if (ws->state != MOB_WS_CLOSED)
-        send_close_code(self, ws, code);
+        send_close_code(self, ws, code, deadline);
     ws->state = MOB_WS_CLOSED;
     return rc;
 }
@@ -294,7 +330,7 @@ static ssize_t send_frame(mob_bot *self, mob_ws *ws, int fin, int opcode, const 
         }
         ssize_t w = ws_write(self, ws, out, hl, deadline);
         if (w >= 0)
-            w = ws_write(self, ws, p, len, deadline);
+            w = ws_write_part(self, ws, p, len, deadline, 1);
         return w < 0 ? w : (ssize_t)len;
     }
     uint8_t mask[4];
@@ -306,7 +342,7 @@ static ssize_t send_frame(mob_bot *self, mob_ws *ws, int fin, int opcode, const 
         size_t k = len - off < sizeof out - used ? len - off : sizeof out - used;
         memcpy(out + used, p + off, k);
         mob_ws_mask(out + used, k, mask, off);
-        ssize_t w = ws_write(self, ws, out, used + k, deadline);
+        ssize_t w = ws_write_part(self, ws, out, used + k, deadline, off > 0);
         if (w < 0)
             return w;
         off += k;
@@ -360,13 +396,13 @@ ssize_t mob_ws_recv(mob_bot *self, mob_ws *ws, const void **data, int *opcode,
             continue;
         }
         if (hl < 0)
-            return fail(self, ws, MOB_WS_CLOSE_PROTOCOL, -EPROTO);
+            return fail(self, ws, MOB_WS_CLOSE_PROTOCOL, -EPROTO, deadline);
         /* A client must mask every frame, a server must never mask (RFC 6455 5.1). */
         if (f.masked != (ws->role == MOB_WS_SERVER))
-            return fail(self, ws, MOB_WS_CLOSE_PROTOCOL, -EPROTO);
+            return fail(self, ws, MOB_WS_CLOSE_PROTOCOL, -EPROTO, deadline);
         int is_data = f.opcode < MOB_WS_CLOSE;
         if (is_data && f.len > ws->max_message - ws->mlen)
-            return fail(self, ws, MOB_WS_CLOSE_TOO_BIG, -EMSGSIZE);
+            return fail(self, ws, MOB_WS_CLOSE_TOO_BIG, -EMSGSIZE, deadline);
         size_t total = (size_t)hl + (size_t)f.len;
         if (ws->end - ws->start < total) {
             ssize_t r = fill(self, ws, total - (ws->end - ws->start), deadline);
@@ -382,7 +418,7 @@ ssize_t mob_ws_recv(mob_bot *self, mob_ws *ws, const void **data, int *opcode,
         switch (f.opcode) {
         case MOB_WS_PING:
             if (ws->state == MOB_WS_OPEN) {
-                int rc = send_control(self, ws, MOB_WS_PONG, payload, n);
+                int rc = send_control(self, ws, MOB_WS_PONG, payload, n, deadline);
                 if (rc < 0) {
                     ws->state = MOB_WS_CLOSED;
                     return rc;
@@ -395,16 +431,16 @@ ssize_t mob_ws_recv(mob_bot *self, mob_ws *ws, const void **data, int *opcode,
         case MOB_WS_CLOSE: {
             int code = mob_ws_close_parse(payload, n);
             if (code < 0)
-                return fail(self, ws, MOB_WS_CLOSE_PROTOCOL, -EPROTO);
+                return fail(self, ws, MOB_WS_CLOSE_PROTOCOL, -EPROTO, deadline);
             ws->close_code = code;
             if (ws->state == MOB_WS_OPEN)
-                send_close_code(self, ws, code == MOB_WS_CLOSE_NO_STATUS ? 0 : code);
+                send_close_code(self, ws, code == MOB_WS_CLOSE_NO_STATUS ? 0 : code, deadline);
             ws->state = MOB_WS_CLOSED;
             return -ENODATA;
         }
         case MOB_WS_CONT:
             if (!ws->frag_opcode)
-                return fail(self, ws, MOB_WS_CLOSE_PROTOCOL, -EPROTO);
+                return fail(self, ws, MOB_WS_CLOSE_PROTOCOL, -EPROTO, deadline);
             memmove(ws->buf + ws->mlen, payload, n);
             ws->mlen += n;
             if (!f.fin)
@@ -417,7 +453,7 @@ ssize_t mob_ws_recv(mob_bot *self, mob_ws *ws, const void **data, int *opcode,
             break;
         default: /* TEXT or BINARY */
             if (ws->frag_opcode)
-                return fail(self, ws, MOB_WS_CLOSE_PROTOCOL, -EPROTO);
+                return fail(self, ws, MOB_WS_CLOSE_PROTOCOL, -EPROTO, deadline);
             if (!f.fin) {
                 memmove(ws->buf, payload, n);
                 ws->mlen = n;
@@ -427,7 +463,7 @@ ssize_t mob_ws_recv(mob_bot *self, mob_ws *ws, const void **data, int *opcode,
             break;
         }
         if (f.opcode == MOB_WS_TEXT && !mob_ws_utf8_valid(payload, n))
-            return fail(self, ws, MOB_WS_CLOSE_BAD_DATA, -EPROTO);
+            return fail(self, ws, MOB_WS_CLOSE_BAD_DATA, -EPROTO, deadline);
         *data = payload;
         if (opcode)
             *opcode = f.opcode;
@@ -437,29 +473,23 @@ ssize_t mob_ws_recv(mob_bot *self, mob_ws *ws, const void **data, int *opcode,
 
 int mob_ws_close(mob_bot *self, mob_ws *ws, int code, int64_t deadline)
 {
+    int cancelled = mob_cancelled(self);
+    if (cancelled && code == MOB_WS_CLOSE_NORMAL)
+        code = MOB_WS_CLOSE_GOING_AWAY; /* its work was cut short: the bot is leaving */
     int rc = 0;
-    if (ws->state == MOB_WS_OPEN && mob_cancelled(self) && ws->tls) {
-        /* Over TLS a close frame is a record the backend writes through the loop, which a
-         * cancelled bot cannot use: the peer sees the connection end. */
+    if (ws->state == MOB_WS_OPEN && (cancelled || deadline == MOB_NOW) && !ws->send_fn &&
+        ws->fd >= 0) {
+        /* A goodbye that must not wait (the end of a run, a cancelled bot, whose other calls
+         * all return -ECANCELED): the peer should still hear a close rather than a bare end
+         * of stream, so the frame goes in one try, whatever the socket takes now. */
+        uint8_t frame[MOB_WS_MAX_HEADER + 2], p[2];
+        size_t n = build_control(ws, MOB_WS_CLOSE, p, close_payload(code, p), frame);
+        ssize_t w = mob_tls_maybe_write_now(self, ws->tls, ws->fd, frame, n);
+        rc = w < 0 ? (int)w : 0;
         ws->state = MOB_WS_CLOSED;
-        rc = -ECANCELED;
-    }
-    if (ws->state == MOB_WS_OPEN && mob_cancelled(self) && !ws->send_fn && ws->fd >= 0) {
-        /* A cancelled bot cannot wait for anything, but the peer should still hear a close
-         * rather than a bare end of stream: one try, outside the loop, a few bytes. */
-        uint8_t frame[MOB_WS_MAX_HEADER + 2];
-        uint8_t p[2] = {(uint8_t)(code >> 8), (uint8_t)code};
-        size_t n = build_control(ws, MOB_WS_CLOSE, p, code ? 2 : 0, frame);
-#ifdef MSG_NOSIGNAL
-        (void)!send(ws->fd, frame, n, MSG_NOSIGNAL);
-#else
-        (void)!send(ws->fd, frame, n, 0); /* SO_NOSIGPIPE is set on every mob socket */
-#endif
-        ws->state = MOB_WS_CLOSED;
-        rc = -ECANCELED;
     }
     if (ws->state == MOB_WS_OPEN) {
-        rc = send_close_code(self, ws, code);
+        rc = send_close_code(self, ws, code, deadline);
         ws->state = rc < 0 ? MOB_WS_CLOSED : MOB_WS_CLOSING;
     }
     while (ws->state == MOB_WS_CLOSING) {
@@ -475,8 +505,10 @@ int mob_ws_close(mob_bot *self, mob_ws *ws, int code, int64_t deadline)
         }
     }
     ws->state = MOB_WS_CLOSED;
+    if (cancelled)
+        rc = -ECANCELED;
     if (ws->tls)
-        mob_tls_close(self, ws->tls);
+        mob_tls_close(self, ws->tls); /* close_notify, in one try as well */
     if (ws->fd >= 0)
         mob_close(self, ws->fd);
     ws->fd = -1;

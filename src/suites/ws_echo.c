@@ -98,13 +98,23 @@ static int echo_step(mob_bot *self, struct echo_state *st, const struct echo_opt
     return 0;
 }
 
-/* Closes an echo bot's connection (close handshake with a short deadline) and drops its TLS
- * session. */
-static void echo_finish(mob_bot *self, struct echo_state *st)
+/* Closes an echo bot's connection and drops its TLS session. A bot whose work is done (its
+ * --max-runs) says 1000 and waits for the server's close, bounded by the per-run --timeout.
+ * A bot leaving because the run is over (or cancelled) says 1001 and waits for nothing: the
+ * frame and close_notify go in one try (MOB_NOW), so no server, reading or not, holds up
+ * the end of the run and its report. */
+static void echo_finish(mob_worker *w)
 {
-    if (st->connected)
-        mob_ws_close(self, &st->ws, MOB_WS_CLOSE_NORMAL,
-                     mob_now(mob_bot_loop(self)) + MOB_NS_PER_SEC);
+    struct echo_state *st = w->state;
+    mob_bot *self = w->bot;
+    if (st->connected) {
+        int64_t timeout = w->opt->timeout_ns > 0 ? w->opt->timeout_ns : 5 * MOB_NS_PER_SEC;
+        if (mob_cancelled(self) || mob_worker_ending(w))
+            mob_ws_close(self, &st->ws, MOB_WS_CLOSE_GOING_AWAY, MOB_NOW);
+        else
+            mob_ws_close(self, &st->ws, MOB_WS_CLOSE_NORMAL,
+                         mob_now(mob_bot_loop(self)) + timeout);
+    }
     st->connected = 0;
     if (st->tls.ctx)
         mob_tls_conn_free(self, &st->tls);
@@ -120,7 +130,7 @@ struct echo_target {
 
 static int echo_bot_teardown(mob_worker *w)
 {
-    echo_finish(w->bot, w->state);
+    echo_finish(w);
     return 0;
 }
 
