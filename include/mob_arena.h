@@ -303,8 +303,11 @@ intptr_t mob_arena_player(mob_bot *self, void *arg);
  * ceil(bots / room_size) rooms of room_size. A NULL host runs the arena in-process instead
  * (`mob arena://in-process`): bot 0's setup starts it in the runner's own loop, one arena per
  * process, sized for its bots, and the last bot's teardown stops it. `opt` may be NULL (rooms
- * of 8, 3 moves, 2 chats); its host, port, players and recorder are ignored. Returns the
- * suite (static storage: one per process), or NULL for a bad host or port.
+ * of 8, 3 moves, 2 chats); its host, port, players and recorder are ignored. The players
+ * number themselves among their kind (mob_worker_kind_index), so the suite can be one kind
+ * of bot among several (`mob arena://... http://...`): its rooms fill as they would with the
+ * players alone. Returns the suite (static storage: one per process, a second call takes the
+ * first one's place), or NULL for a bad host or port.
  */
 struct mob_suite;
 const struct mob_suite *mob_arena_suite(const char *host, int port, int use_ws,

@@ -79,6 +79,13 @@ uint64_t mob_worker_rand(mob_worker *w);
  * instead of waiting out its --timeout. */
 int mob_worker_ending(const mob_worker *w);
 
+/* This bot's index among the bots of its kind in this process, from 0, and in *slots (may be
+ * NULL) how many its kind can have there at once: the process's slots (mob_options_max_bots)
+ * that are this kind's, which the bots of a ramp or of stages fill from index 0 up. Without
+ * kinds that is w->local among all the process's slots. A suite that puts its bots in groups
+ * (the arena's rooms) numbers them this way, so it runs the same as one kind among several. */
+int mob_worker_kind_index(const mob_worker *w, int *slots);
+
 /* The protocol status this run got, an HTTP status in 100..599 (others are ignored): --statsd
  * counts the run under it, as molotov counts each response under its status, rather than
  * under its class. The http suite calls it; a scenario of one's own may. The last call of a
@@ -319,6 +326,9 @@ typedef struct mob_options {
 /* Fills the defaults: 10 bots, 10 s, 1 process, no rate, fail threshold -1, live auto,
  * 64-byte payloads. */
 void mob_options_init(mob_options *o);
+/* The most bots a process of a run with these options has at once, its slots: `bots`, or
+ * with stages the largest stage's. */
+int mob_options_max_bots(const mob_options *o);
 
 /* ======================================================================================== */
 /* Results                                                                                  */

@@ -3,9 +3,9 @@
  * test_kinds.c: kinds of bot (mob_kind, src/run/kinds.c). aiotest's apportioning (5/5, 3/7,
  * one bot to the heaviest kind, many kinds, fewer bots than kinds), the order in which bots
  * join a ramp, runs where each kind's bots run only their own scenarios, setup, teardown and
- * state (one process and -p 2), and the reports: kinds in the JSON, merged by `mob merge`,
- * shown in the HTML; and the command line: two built-in targets as two kinds against a test
- * server, --kind, --show-kinds and their errors.
+ * state (one process and -p 2), each bot's index among its kind, and the reports: kinds in
+ * the JSON, merged by `mob merge`, shown in the HTML; and the command line: two built-in
+ * targets as two kinds against a test server, --kind, --show-kinds and their errors.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -295,6 +295,47 @@ Test(kinds, bots_that_stages_stop_and_start_again_keep_their_kind, .timeout = 10
     mob_result_free(r);
 }
 
+/* ---- each bot's index among its kind (mob_worker_kind_index) -------------------------- */
+
+static int idx_seen[2][32], idx_slots[2], idx_bad;
+
+static int idx_setup(mob_worker *w, int k)
+{
+    int n, i = mob_worker_kind_index(w, &n);
+    if (i < 0 || i >= n || n > 32)
+        idx_bad++;
+    else
+        idx_seen[k][i]++;
+    idx_slots[k] = n;
+    return 0;
+}
+static int idx_x(mob_worker *w) { return idx_setup(w, 0); }
+static int idx_y(mob_worker *w) { return idx_setup(w, 1); }
+static int idx_plain(mob_worker *w)
+{
+    int n, i = mob_worker_kind_index(w, &n);
+    idx_bad += i != w->local || n != 20;
+    return 0;
+}
+
+Test(kinds, each_bot_knows_its_index_among_the_bots_of_its_kind, .timeout = 10)
+{
+    const mob_kind xy[] = {{"x", 1, one, idx_x, NULL, NULL, 0, NULL},
+                           {"y", 3, one, idx_y, NULL, NULL, 0, NULL},
+                           {NULL, 0, NULL, NULL, NULL, NULL, 0, NULL}};
+    const mob_suite s = {.kinds = xy};
+    mob_result_free(run_kinds(&s, 20, 1));
+    cr_assert_eq(idx_bad, 0);
+    cr_assert_eq(idx_slots[0], 5);
+    cr_assert_eq(idx_slots[1], 15);
+    for (int k = 0; k < 2; k++) /* 0 .. slots - 1, each once: a numbering of the kind only */
+        for (int i = 0; i < idx_slots[k]; i++)
+            cr_expect_eq(idx_seen[k][i], 1, "kind %d, index %d: %d bots", k, i, idx_seen[k][i]);
+    const mob_suite plain = {.scenarios = one, .bot_setup = idx_plain};
+    mob_result_free(run_kinds(&plain, 20, 1));
+    cr_assert_eq(idx_bad, 0, "without kinds, the index is w->local among all the slots");
+}
+
 Test(kinds, fewer_bots_than_kinds_leave_the_lightest_out, .timeout = 10)
 {
     const mob_kind three[] = {{"x", 1, one, NULL, NULL, NULL, 0, NULL},
@@ -429,9 +470,10 @@ Test(kinds, kind_flag_errors_exit_2_with_one_clear_line, .timeout = 10)
     MOB(&o, "--kind", "http=0", "--kind", "ws=0", "http://127.0.0.1:1/", "ws://127.0.0.1:1/");
     cr_assert_eq(o.code, 2);
     cr_assert_not_null(strstr(o.err, "no kind of bot has a weight"), "%s", o.err);
-    MOB(&o, "http://127.0.0.1:1/", "arena://in-process");
-    cr_assert_eq(o.code, 2, "arena players fill rooms with every bot of the process");
-    cr_assert_not_null(strstr(o.err, "arena players run alone"), "%s", o.err);
+    MOB(&o, "http://127.0.0.1:1/", "arena://in-process", "arena+ws://in-process");
+    cr_assert_eq(o.code, 2, "the arena suite is one per process");
+    cr_assert_not_null(strstr(o.err, "'arena+ws://in-process': one arena:// or arena+ws:// "
+                                     "target per run"), "%s", o.err);
     MOB(&o, "--kind", "http3=1", "http://127.0.0.1:1/a", "http://127.0.0.1:1/b");
     cr_assert_eq(o.code, 2, "two http targets are http and http2");
     cr_assert_not_null(strstr(o.err, "no kind named 'http3' (kinds: http, http2)"), "%s", o.err);

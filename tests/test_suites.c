@@ -4,7 +4,7 @@
  * the real load runner (mob_run_suite), against servers run by mob in a forked child: an
  * arena with both listeners, and the WebSocket echo server of test_ws_echo.h. (http:// and
  * tcp:// run through the command in test_cli.c.) Also: http:// and ws:// bots in one command,
- * one kind of bot each (kinds.c).
+ * one kind of bot each (kinds.c), and arena players as one kind beside http bots.
  */
 
 #include <criterion/criterion.h>
@@ -135,6 +135,63 @@ Test(suites, http_and_ws_bots_run_as_two_kinds_of_one_command, .timeout = 20)
     cr_expect(strcmp(st.name, "ws/ws-echo") == 0 && st.ok == 20 && st.failures == 0, "%s %llu",
               st.name, (unsigned long long)st.ok);
     mob_result_free(r);
+}
+
+/* The ok runs of scenario `name` in r, and its failures added to *fail. */
+static uint64_t scenario_ok(const mob_result *r, const char *name, uint64_t *fail)
+{
+    for (int i = 0; i < mob_result_nscenarios(r); i++) {
+        mob_scenario_stats st;
+        mob_result_scenario(r, i, &st);
+        if (!strcmp(st.name, name)) {
+            *fail += st.failures;
+            return st.ok;
+        }
+    }
+    return 0;
+}
+
+/* arena:// as one kind of several: its players number themselves among the arena kind's bots
+ * only, so its rooms fill as they would with the players alone (every room-mate a player
+ * that comes: each chat round sees all its mates' lines) while HTTP bots run beside them,
+ * in one process and in two (each its own block of rooms). */
+Test(suites, arena_players_are_one_kind_among_several, .timeout = 30)
+{
+    int ports[3], hport;
+    pid_t pid = start_servers(ports), hpid = run_server_start(&hport, 0, 0, 0);
+    char arena[64], http[64], json[] = "/tmp/mob-suites-arena-kind-XXXXXX";
+    close(mkstemp(json));
+    snprintf(arena, sizeof arena, "arena://127.0.0.1:%d", ports[0]);
+    snprintf(http, sizeof http, "http://127.0.0.1:%d/", hport);
+    for (int procs = 1; procs <= 2; procs++) {
+        struct test_out o;
+        MOB(&o, "-q", "-w", "20", "-p", procs == 1 ? "1" : "2", "-d", "1s", "--timeout", "5s",
+            "--kind", "arena=3", "--kind", "http=1", "--json", json, arena, http);
+        cr_assert_eq(o.code, 0, "-p %d: %s", procs, o.err);
+        mob_result *r;
+        cr_assert_eq(mob_result_read_json(json, &r), 0);
+        mob_kind_stats k;
+        cr_assert_eq(mob_result_kind(r, 0, &k), 0);
+        cr_expect(!strcmp(k.name, "arena") && k.weight == 3 && k.bots == 15u * procs,
+                  "%s %llu", k.name, (unsigned long long)k.bots);
+        cr_assert_eq(mob_result_kind(r, 1, &k), 0);
+        cr_expect(!strcmp(k.name, "http") && k.weight == 1 && k.bots == 5u * procs);
+        uint64_t fail = 0, logins = scenario_ok(r, "arena/login", &fail),
+                 chats = scenario_ok(r, "arena/chat", &fail), gets = scenario_ok(r, "http/get",
+                                                                                 &fail);
+        mob_totals t;
+        mob_result_totals(r, &t);
+        mob_result_free(r);
+        cr_expect_eq(t.failures, 0, "-p %d: %llu failures", procs,
+                     (unsigned long long)t.failures);
+        cr_expect_eq(logins, 15u * procs);
+        cr_expect_geq(chats, 15u * procs, "-p %d: every player chats with all its room-mates "
+                      "(%llu chat rounds)", procs, (unsigned long long)chats);
+        cr_expect_gt(gets, 100, "-p %d: the HTTP bots ran beside them", procs);
+    }
+    unlink(json);
+    stop_servers(pid);
+    test_child_stop(hpid);
 }
 
 Test(suites, ws_echo_against_a_non_websocket_server_fails_as_protocol, .timeout = 20)

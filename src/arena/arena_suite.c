@@ -18,9 +18,10 @@
  * Each runner bot is a player. A picker walks it through its round one action per run, so the
  * runner times each action separately and reports it under its own name: login (once per
  * connection), join, move (x moves), chat (meet the room-mates, chat, see all their chats,
- * meet again), leave, then join again. Rooms fill in order of the bots' indexes within their
- * process (process p uses rooms from p * rooms_per_process), so the arena needs
- * processes * ceil(bots / room_size) rooms. A failed action drops the connection and starts
+ * meet again), leave, then join again. Rooms fill in order of the players' indexes among the
+ * players of their process (mob_worker_kind_index: as one kind of several, the other kinds'
+ * bots are not players), process p using rooms from p * ceil(bots / room_size) (bots:
+ * mob_options_max_bots), so the arena needs processes * ceil(bots / room_size) rooms. A failed action drops the connection and starts
  * again at login; its room-mates then time out in their next meeting, which is the honest
  * outcome. At the end of the run it is not: a bot that leaves (cancelled between runs, or done
  * with its last one) before it has chatted the round its mates are chatting cuts their chats,
@@ -30,9 +31,9 @@ static struct {
     char host[256];
     int port, use_ws;
     mob_arena_player_options o;
-    int *reg; /* this process's bots: index -> bot id */
+    int *reg; /* this process's players: index -> bot id */
     struct suite_bot **bots; /* index -> the bot's state, NULL when it is not running */
-    int nreg;
+    int nreg; /* the players this process can have, made by the first player's setup */
     int embedded;     /* run the arena in-process, in the runner's own loop */
     mob_arena *arena; /* the embedded arena, started by bot 0's setup */
     int live;         /* bots set up and not torn down: the last one stops the arena */
@@ -49,14 +50,16 @@ struct suite_bot {
     int64_t chats_done; /* chat rounds finished: mates up to this one need nothing more */
 };
 
-static int local_index(const mob_worker *w) { return w->local; }
+static int local_index(const mob_worker *w) { return mob_worker_kind_index(w, NULL); }
 
-static int su_global_setup(const mob_options *o, void **ud)
+/* This process's table of players, sized for the players it can have: the kinds layer knows
+ * how many of its slots are players only once the run has begun, after the global setup. */
+static int make_tables(const mob_worker *w)
 {
-    (void)ud;
-    su.nreg = o->bots;
-    su.reg = MOB_MALLOC((size_t)o->bots * sizeof *su.reg);
-    su.bots = MOB_MALLOC((size_t)o->bots * sizeof *su.bots);
+    int n;
+    mob_worker_kind_index(w, &n);
+    su.reg = MOB_MALLOC((size_t)n * sizeof *su.reg);
+    su.bots = MOB_MALLOC((size_t)n * sizeof *su.bots);
     if (!su.reg || !su.bots) {
         MOB_FREE(su.reg);
         MOB_FREE(su.bots);
@@ -64,7 +67,8 @@ static int su_global_setup(const mob_options *o, void **ud)
         su.bots = NULL;
         return -ENOMEM;
     }
-    for (int i = 0; i < o->bots; i++) {
+    su.nreg = n;
+    for (int i = 0; i < n; i++) {
         su.reg[i] = -1;
         su.bots[i] = NULL;
     }
@@ -79,6 +83,7 @@ static int su_global_teardown(const mob_options *o, void *ud)
     su.reg = NULL;
     MOB_FREE(su.bots);
     su.bots = NULL;
+    su.nreg = 0;
     /* With one process the embedded arena lived here; its loop is done by now. */
     mob_arena_free(su.arena);
     su.arena = NULL;
@@ -107,6 +112,8 @@ static int su_bot_setup(mob_worker *w)
     struct suite_bot *b = w->state;
     struct player *p = &b->p;
     int i = local_index(w);
+    if (!su.reg && make_tables(w) < 0)
+        return -ENOMEM;
     if (su.embedded && i == 0 && !su.arena && start_embedded(w) < 0)
         return -1;
     su.live++;
@@ -211,7 +218,7 @@ static int su_join(mob_worker *w)
     su_begin(w);
     /* Processes share a remote arena (each takes its own block of rooms); an embedded arena
      * is the process's own. */
-    int rooms_per_process = (su.nreg + su.o.room_size - 1) / su.o.room_size;
+    int rs = su.o.room_size, rooms_per_process = (mob_options_max_bots(w->opt) + rs - 1) / rs;
     int base = su.embedded ? 0 : w->process * rooms_per_process;
     mob_arena_msg m, join = {.type = MOB_ARENA_JOIN, .room = base + b->p.idx / su.o.room_size};
     b->p.chats_seen = 0;
@@ -292,7 +299,6 @@ static const mob_scenario su_scenarios[] = {
 static const mob_suite su_suite = {
     .name = "arena-player",
     .scenarios = su_scenarios,
-    .global_setup = su_global_setup,
     .global_teardown = su_global_teardown,
     .bot_setup = su_bot_setup,
     .bot_teardown = su_bot_teardown,

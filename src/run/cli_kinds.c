@@ -61,6 +61,7 @@ static int mix(struct mob__cli *cli, const mob_suite **sp, mob_suite_chooser bui
         return MOB__EXIT_USAGE;
     }
     size_t tl = 0;
+    int arenas = 0;
     mix_title[0] = 0;
     for (int i = 0; i < cli->ntargets; i++) {
         const char *t = cli->targets[i], *colon = strstr(t, "://");
@@ -76,9 +77,9 @@ static int mix(struct mob__cli *cli, const mob_suite **sp, mob_suite_chooser bui
                                  "scenarios and no kinds of its own", t);
             return MOB__EXIT_USAGE;
         }
-        if (strncmp(t, "arena", 5) == 0) {
-            /* its players fill rooms by their index in the process: all bots must be theirs */
-            mob__cli_usage_error("'%s': arena players run alone, not as one kind of several", t);
+        if (strncmp(t, "arena", 5) == 0 && arenas++ > 0) {
+            /* mob_arena_suite is one per process: a second would take the first one's place */
+            mob__cli_usage_error("'%s': one arena:// or arena+ws:// target per run", t);
             return MOB__EXIT_USAGE;
         }
         /* The n-th target of a scheme is kind "scheme" for n = 1, "schemeN" after it: a name

@@ -95,6 +95,7 @@ static const char help_kinds[] =
     "\n"
     "  mob http://127.0.0.1:8080/ ws://127.0.0.1:9000/ --kind http=3 --kind ws=1 -w 100\n"
     "  mob http://127.0.0.1:8080/login http://127.0.0.1:8080/browse --kind http2=4 -w 50\n"
+    "  mob arena://127.0.0.1:7000 http://127.0.0.1:8080/ --kind arena=3 --kind http=1\n"
     "\n"
     "  --kind NAME=WEIGHT  reweights a kind (repeatable); 0 leaves it out\n"
     "  --show-kinds        prints each kind, its weight and its bots, then exits\n"
@@ -103,7 +104,9 @@ static const char help_kinds[] =
     "aiotest does: round(N * weight / sum of weights), then fixed by the residuals (1:1 over 10\n"
     "is 5/5, 1:2 over 10 is 3/7, 1:2 over 1 gives the weight-2 kind). Bots keep their kind\n"
     "by id; those that start first (ramp-up, stages) follow the split of their own number.\n"
-    "Reports name a kind's scenarios KIND/SCENARIO (http/get) and list the bots per kind.\n";
+    "Reports name a kind's scenarios KIND/SCENARIO (http/get) and list the bots per kind.\n"
+    "Arena players fill rooms in order of their index among the arena kind's bots, as they\n"
+    "would alone; one arena:// or arena+ws:// target per run.\n";
 
 /* mob --help sizing */
 static const char help_sizing[] =

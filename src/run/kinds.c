@@ -118,6 +118,7 @@ void mob__kinds_free(struct mob__kinds *ks)
     MOB_FREE(ks->names);
     MOB_FREE(ks->k);
     MOB_FREE(ks->of_slot);
+    MOB_FREE(ks->index_of_slot);
     memset(ks, 0, sizeof *ks);
 }
 
@@ -216,8 +217,10 @@ int mob__kinds_assign(struct mob__kinds *ks, int cap, int gp, int ptotal)
 {
     int n = ks->n, live = 0, only = 0;
     MOB_FREE(ks->of_slot);
+    MOB_FREE(ks->index_of_slot);
     ks->of_slot = MOB_CALLOC((size_t)(cap > 0 ? cap : 1), sizeof *ks->of_slot);
-    if (!ks->of_slot)
+    ks->index_of_slot = MOB_CALLOC((size_t)(cap > 0 ? cap : 1), sizeof *ks->index_of_slot);
+    if (!ks->of_slot || !ks->index_of_slot)
         return -ENOMEM;
     int *w = MOB_CALLOC((size_t)n, sizeof *w), *order = MOB_CALLOC((size_t)n, sizeof *order);
     int64_t *fin = MOB_CALLOC((size_t)n * 3, sizeof *fin);
@@ -251,11 +254,28 @@ int mob__kinds_assign(struct mob__kinds *ks, int cap, int gp, int ptotal)
                 ks->of_slot[r / ptotal] = best;
         }
     }
+    for (int i = 0; i < n; i++)
+        ks->k[i].slots = 0;
+    for (int i = 0; rc == 0 && i < cap; i++)
+        ks->index_of_slot[i] = ks->k[ks->of_slot[i]].slots++;
     MOB_FREE(w);
     MOB_FREE(order);
     MOB_FREE(fin);
     MOB_FREE(res);
     return rc;
+}
+
+int mob_worker_kind_index(const mob_worker *w, int *slots)
+{
+    const struct mob__wstate *ws = w->internal;
+    if (slots)
+        *slots = ws->kind_slots;
+    return ws->kind_index;
+}
+
+int mob_options_max_bots(const mob_options *o)
+{
+    return mob__max_bots(o);
 }
 
 int mob__kinds_result(const struct mob__kinds *ks, mob_result *r)

@@ -186,6 +186,7 @@ struct mob__kind {
     mob_kind def;             /* weight: 0 when -s leaves it no scenario */
     struct mob__table table;
     int first;                /* index of its first scenario among the result's */
+    int slots;                /* mob__kinds_assign: its slots in this process */
 };
 
 struct mob__kinds {
@@ -194,6 +195,7 @@ struct mob__kinds {
     const char **names;       /* the report's scenario names, kind by kind (nnames) */
     int nnames;
     int *of_slot;             /* mob__kinds_assign: the kind of each slot of this process */
+    int *index_of_slot;       /* and each slot's index among its kind's slots */
 };
 
 /* The kinds of s, their tables and the report's names. 0, -EINVAL (a suite mob refuses:
@@ -316,6 +318,7 @@ struct mob__wstate {
     int session;              /* made: session_teardown is due at the bot's end */
     int status;               /* the current run's mob_worker_status, or 0 */
     int vv_shown;             /* -vv showed this exchange's request: show its response */
+    int kind_index, kind_slots; /* mob_worker_kind_index */
     int depth;
     struct {
         int idx;

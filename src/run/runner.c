@@ -314,7 +314,9 @@ static int spawn_one(struct run *run)
         sl->w.ud = sl->kind->def.ud ? sl->kind->def.ud : run->ud;
         sl->w.opt = run->o;
         sl->w.deadline = MOB_FOREVER;
-        sl->ws = (struct mob__wstate){.res = run->res, .msgs = &run->msgs, .ev = &run->ev};
+        sl->ws = (struct mob__wstate){.res = run->res, .msgs = &run->msgs, .ev = &run->ev,
+                                      .kind_index = run->kinds.index_of_slot[i],
+                                      .kind_slots = sl->kind->slots};
         sl->w.internal = &sl->ws;
         mob__rng_seed(sl->w.rng, run->o->seed, (uint64_t)sl->w.id);
         mob_spawn_options so = {0};
