@@ -113,13 +113,15 @@ static const char help_sizing[] =
     "--sizing [--sizing-tolerance PCT] [--sizing-window T]   (molotov's auto-sizing)\n"
     "\n"
     "  The bots ramp up (-w, default 500; --ramp-up, default 5m) while the failed share of\n"
-    "  the runs in a sliding window is watched, once a second over all processes. Once the\n"
+    "  the runs in a sliding window is watched, at every run, over all processes. Once the\n"
     "  window holds 100 runs and more than PCT percent of them failed, the run ends as at -d,\n"
     "  and the report says \"Sizing is over! Error Ratio X % obtained with N workers\".\n"
     "  --sizing-tolerance PCT  0 to under 100 (default 5)\n"
     "  --sizing-window T       1s to 1h, whole seconds (default 1m; mob's, molotov has 1m)\n"
     "  Without -d the run lasts the ramp plus one window. A run that ends without crossing\n"
-    "  says \"Sizing not reached\" and exits 1. Example:\n"
+    "  says \"Sizing not reached\" and exits 1. The live line ends with the window as it\n"
+    "  stands (\"sizing 3.21% / 5% over 60s\"); mob merge and mob view of --index machines\n"
+    "  give their sum one verdict. Example:\n"
     "  mob http://127.0.0.1:8080/ --sizing -w 200 --ramp-up 2m --sizing-tolerance 1\n";
 
 /* Prints the help of `topic` (NULL: the main one). Returns 0, or 2 for an unknown topic. */

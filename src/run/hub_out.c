@@ -355,7 +355,7 @@ mob_result *mob__hub_result(struct mob__hub *h)
     for (int i = 0; i < h->nsecs; i++) {
         const struct hsec *s = &h->secs[i];
         struct mob__second sec = {.ok = s->ok, .fail = s->fail, .sum_ns = s->sum, .max = s->max,
-                                  .byclass = 1};
+                                  .byclass = 1, .bots = (int)s->bots};
         memcpy(sec.f, s->f, sizeof sec.f);
         if (s->bots > r->t.bots_max)
             r->t.bots_max = (int)s->bots;

@@ -378,6 +378,8 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
         struct mob__second sec = {.ok = get_u64(e, "ok"), .fail = get_u64(e, "failures"),
                                   .sum_ns = get_d(e, "sum_ns"), .p50 = get_i64(e, "p50_ns"),
                                   .p99 = get_i64(e, "p99_ns"), .max = get_i64(e, "max_ns")};
+        int64_t bots = mob__jget(e, "bots") ? get_i64(e, "bots") : -1;
+        sec.bots = bots >= 0 && bots <= INT32_MAX ? (int)bots : -1;
         const struct mob__jnode *byclass = mob__jget(e, "fail");
         if (byclass && byclass->type == MOB__J_OBJ) {
             read_fail(byclass, sec.f);

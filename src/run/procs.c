@@ -108,22 +108,25 @@ static int watch_step(void *ud)
         }
     }
     int64_t now = mob_clock_ns();
+    uint64_t ok = 0, fail = 0;
+    int bots = 0;
+    for (int i = 0; i < k->n; i++) {
+        ok += k->live[i].ok;
+        fail += k->live[i].fail;
+        bots += k->live[i].bots;
+    }
+    /* Every look (20 ms apart), on the counts the children publish at least every 100 ms. */
+    if (k->remaining > 0 && mob__sizing_look(k->sizing, now - k->start, ok, fail, bots))
+        for (int i = 0; i < k->n; i++)
+            k->live[i].stop = 1;
     if (now >= k->next && k->remaining > 0) {
-        uint64_t ok = 0, fail = 0;
         int64_t p50, p99;
-        int bots = 0;
-        for (int i = 0; i < k->n; i++) {
-            ok += k->live[i].ok;
-            fail += k->live[i].fail;
-            bots += k->live[i].bots;
-        }
         mob__live_merge(k->live, k->n, &p50, &p99);
-        if (mob__sizing_second(k->sizing, now - k->start, ok, fail, bots))
-            for (int i = 0; i < k->n; i++)
-                k->live[i].stop = 1;
+        char sz[96];
+        mob__sizing_live(k->sizing, sz, sizeof sz);
         if (mob__live_enabled(k->o))
             mob__live_print(k->o, now - k->start, k->o->duration_ns, bots, ok, fail,
-                            (double)(ok + fail - k->last_total), p50, p99);
+                            (double)(ok + fail - k->last_total), p50, p99, sz);
         k->last_total = ok + fail;
         k->next += MOB_NS_PER_SEC;
     }

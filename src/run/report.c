@@ -364,6 +364,8 @@ void mob__result_json_write(const mob_result *r, FILE *f)
                         (unsigned long long)s->cb[k].count);
             fputc(']', f);
         }
+        if (s->bots >= 0)
+            fprintf(f, ",\"bots\":%d", s->bots);
         /* Present only when known, so that a reader tells "none" from "not recorded". */
         if (s->byclass) {
             fprintf(f, ",\"fail\":");

@@ -36,6 +36,9 @@ struct mob__second {
      * with one; the second then has only its total. */
     uint64_t f[MOB_FAIL_NCLASS];
     int byclass;
+    /* Bots alive when the second closed, over every process merged in (a merged sizing
+     * verdict names them); -1: unknown, a report written before timelines kept them. */
+    int bots;
 };
 
 /* hist.c: a histogram in coarse buckets (returns how many, or -ENOMEM; *out NULL if none);
@@ -338,16 +341,26 @@ int mob__check_limits(const mob_options *o, int fds_per_bot, char *err, size_t e
 
 /* ---- sizing.c ------------------------------------------------------------------------- */
 
-/* The --sizing judge of one run: fed the whole run's cumulative counts once a second. */
+/* The --sizing judge of one run, live: fed the whole run's cumulative counts. */
 struct mob__sizing;
 
 /* A judge for o in *out, or NULL when o asks no sizing. 0 or -ENOMEM. */
 int mob__sizing_new(struct mob__sizing **out, const mob_options *o);
-/* One second's totals so far (runs that succeeded, failed) and bots alive, elapsed_ns after
- * the start. Returns 1 the first time the window's ratio passes the tolerance: stop the run.
- * A NULL judge never says stop. */
-int mob__sizing_second(struct mob__sizing *s, int64_t elapsed_ns, uint64_t ok, uint64_t fail,
-                       int bots);
+/* The totals so far (runs that succeeded, failed) and bots alive, elapsed_ns after the start;
+ * called at least every 100 ms. Returns 1 the first time the window's ratio passes the
+ * tolerance: stop the run. A NULL judge never says stop. O(1) amortized. */
+int mob__sizing_look(struct mob__sizing *s, int64_t elapsed_ns, uint64_t ok, uint64_t fail,
+                     int bots);
+/* The window at the last look, for the live line ("sizing 3.21% / 5% over 60s"); "" for a
+ * NULL judge. */
+void mob__sizing_live(const struct mob__sizing *s, char *buf, size_t cap);
+/* The same words for any window: ok and fail are the runs it holds. */
+void mob__sizing_window_text(double tolerance, int64_t window_ns, uint64_t ok, uint64_t fail,
+                             char *buf, size_t cap);
+/* The verdict of dst once src (whose verdict is z) is merged into it, seconds and all: both
+ * crossed, their windows added; else dst's merged timeline judged. fresh: dst was empty
+ * before, so it takes z as it is. O(seconds). */
+void mob__sizing_merge(mob_result *dst, const mob_sizing_result *z, int fresh);
 /* Keeps the verdict in r (when r is not NULL) and frees s (NULL: nothing). */
 void mob__sizing_end(struct mob__sizing *s, mob_result *r);
 /* The verdict in a line: molotov's "Sizing is over! ..." or "Sizing not reached: ...". */
@@ -430,9 +443,10 @@ void mob__signals_install(void);
 void mob__signals_restore(void);
 /* In a -p child: every later signal is graceful too. */
 void mob__signals_child(void);
-/* Prints one live line (tty: redrawn with \r; else a plain line). */
+/* Prints one live line (tty: redrawn with \r; else a plain line); extra ("" for none) ends it. */
 void mob__live_print(const mob_options *o, int64_t elapsed, int64_t total, int bots,
-                     uint64_t ok, uint64_t fail, double rate, int64_t p50, int64_t p99);
+                     uint64_t ok, uint64_t fail, double rate, int64_t p50, int64_t p99,
+                     const char *extra);
 void mob__live_end(const mob_options *o);
 int mob__live_enabled(const mob_options *o);
 

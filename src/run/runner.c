@@ -100,6 +100,21 @@ static void stop_run(struct run *run)
     mob_event_set(run->wake);
 }
 
+/* --sizing's live judge looks at every completed run, and at every wake-up of the controller
+ * for the live line when runs stall; a -p child publishes its counts as often for its
+ * parent's judge (procs.c), which looks at them every 20 ms. */
+static void sizing_look(struct run *run, int64_t now)
+{
+    if (run->p->live) {
+        run->p->live->ok = run->res->t.ok;
+        run->p->live->fail = run->res->t.failures;
+        run->p->live->bots = run->alive;
+    } else if (mob__sizing_look(run->sizing, now - run->start, run->res->t.ok,
+                                run->res->t.failures, run->alive)) {
+        stop_run(run);
+    }
+}
+
 int mob_worker_ending(const mob_worker *w)
 {
     const struct slot *sl = (const struct slot *)(const void *)((const char *)w -
@@ -240,6 +255,8 @@ static intptr_t worker_main(mob_bot *self, void *arg)
             break;
         }
         mob__result_record(res, ri, cls, t1 - due);
+        if (o->sizing)
+            sizing_look(run, t1);
         mob__result_status(res, ri, cls, sl->ws.status);
         mob__events_end(&run->ev, w, res->scen[ri].name, cls, rc);
         if (cls > 0 && w->reason)
@@ -367,6 +384,8 @@ static void second_tick(struct run *run, int64_t now, int show)
     const mob_options *o = run->o;
     uint64_t ok = r->sec_ok, fail = r->sec_fail;
     mob__result_tick(r);
+    if (r->nsecs > 0)
+        r->secs[r->nsecs - 1].bots = run->alive;
     r->t.elapsed_ns = now - run->start; /* the live views show it; the end sets it again */
     mob__watch_second(run->watch, run->alive);
     /* molotov's current_workers, once a second; the last, partial second is no second (the
@@ -378,8 +397,10 @@ static void second_tick(struct run *run, int64_t now, int show)
     } else if (show && !o->quiet && mob__live_enabled(o)) {
         int64_t total = run->end == INT64_MAX ? 0 : run->end - run->start;
         const struct mob__second *last = r->nsecs > 0 ? &r->secs[r->nsecs - 1] : NULL;
+        char sz[96];
+        mob__sizing_live(run->sizing, sz, sizeof sz);
         mob__live_print(o, now - run->start, total, run->alive, r->t.ok, r->t.failures,
-                        (double)(ok + fail), last ? last->p50 : 0, last ? last->p99 : 0);
+                        (double)(ok + fail), last ? last->p50 : 0, last ? last->p99 : 0, sz);
     }
 }
 
@@ -468,10 +489,9 @@ static intptr_t controller_main(mob_bot *self, void *arg)
                 snprintf(run->res->threshold_stop, sizeof run->res->threshold_stop, "%s", th);
                 stop_run(run);
             }
-            if (mob__sizing_second(run->sizing, now - run->start, run->res->t.ok,
-                                   run->res->t.failures, run->alive))
-                stop_run(run);
         }
+        if (run->o->sizing)
+            sizing_look(run, now);
         int64_t wake = next_sec;
         if (next_change < wake)
             wake = next_change;
@@ -493,6 +513,8 @@ static intptr_t controller_main(mob_bot *self, void *arg)
     /* The last, partial second. */
     if (run->res->sec_ok || run->res->sec_fail || run->res->nsecs == 0)
         second_tick(run, now, 0);
+    mob__sizing_end(run->sizing, run->res); /* the final report the viewers get has it */
+    run->sizing = NULL;
     mob__watch_finish(run->watch, self);
     if (run->p->live) {
         run->p->live->bots = 0;
@@ -567,7 +589,7 @@ out:
         mob_loop_free(run.loop);
     MOB_FREE(run.slots);
     mob__kinds_free(&run.kinds);
-    mob__sizing_end(run.sizing, rc == 0 ? run.res : NULL);
+    mob__sizing_end(run.sizing, NULL); /* still here: the controller never got to its end */
     if (rc == 0) {
         mob__result_take_msgs(run.res, &run.msgs);
         mob__events_finish(&run.ev);

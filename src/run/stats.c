@@ -280,6 +280,7 @@ static int merge_second(struct mob__second *d, const struct mob__second *s)
     d->ok += s->ok;
     d->fail += s->fail;
     d->byclass &= s->byclass;
+    d->bots = d->bots < 0 || s->bots < 0 ? -1 : d->bots + s->bots;
     for (int c = 0; c < MOB_FAIL_NCLASS; c++)
         d->f[c] = d->byclass ? d->f[c] + s->f[c] : 0;
     d->sum_ns += s->sum_ns;
@@ -373,9 +374,7 @@ int mob_result_merge(mob_result *dst, const mob_result *src)
         mob__result_reason(dst, c, src->reason[c]);
     if (!dst->threshold_stop[0])
         memcpy(dst->threshold_stop, src->threshold_stop, sizeof dst->threshold_stop);
-    /* A sizing verdict is one run's judgement of its own window: two runs added up have none
-     * (a -p parent sets its whole run's after merging its children, which have none). */
-    memset(&dst->sizing, 0, sizeof dst->sizing);
+    int fresh = !dst->sizing.asked && dst->nsecs == 0; /* dst becomes a copy of src */
     for (int i = 0; i < src->nsecs; i++) {
         if (i >= dst->nsecs) {
             struct mob__second z = {.byclass = 1}; /* none yet, of any class */
@@ -434,6 +433,9 @@ int mob_result_merge(mob_result *dst, const mob_result *src)
         MOB_FREE(dst->target);
         dst->target = dup_str(src->target);
     }
+    /* Sizing runs added up get one verdict for their sum (sizing.c); a -p parent's children
+     * judge nothing, and the parent sets its own live verdict. */
+    mob__sizing_merge(dst, &src->sizing, fresh);
     return over ? -EOVERFLOW : 0;
 }
 
