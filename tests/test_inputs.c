@@ -105,4 +105,8 @@ Test(inputs, bots_past_the_open_file_limit_are_refused_with_the_remedy, .timeout
     cr_assert_not_null(strstr(o.err, "open files"), "%s", o.err);
     cr_assert_not_null(strstr(o.err, "use -p "), "the remedy is named: %s", o.err);
     cr_assert_lt(mob_clock_ns() - t0, 5 * MOB_NS_PER_SEC, "found before any load");
+    /* Several targets: the http:// kind holds sockets even after an in-process arena. */
+    MOB(&o, "-w", bots, "-d", "10s", "arena://in-process", "http://127.0.0.1:1/");
+    cr_assert_eq(o.code, 2, "exit %d: %s", o.code, o.err);
+    cr_assert_not_null(strstr(o.err, "open files"), "%s", o.err);
 }

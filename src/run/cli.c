@@ -89,14 +89,16 @@ static int validate(struct mob__cli *cli, const mob_suite **sp, mob_suite_choose
             return MOB__EXIT_USAGE;
         }
     }
-    /* The built-in targets hold one socket per bot: check the machine's limits now. */
+    /* The built-in targets hold one socket per bot: check the machine's limits now. Of
+     * several targets (kinds), any one that holds sockets counts. */
     static const char *const sockets[] = {"http://", "https://", "tcp://", "ws://", "wss://",
                                           "arena://", "arena+ws://"};
     int fds = 0;
-    for (size_t i = 0; o->target && i < sizeof sockets / sizeof sockets[0]; i++)
-        if (strncmp(o->target, sockets[i], strlen(sockets[i])) == 0 &&
-            strstr(o->target, "://in-process") == NULL)
-            fds = 1;
+    for (int t = 0; t < cli->ntargets; t++)
+        for (size_t i = 0; i < sizeof sockets / sizeof sockets[0]; i++)
+            if (strncmp(cli->targets[t], sockets[i], strlen(sockets[i])) == 0 &&
+                strcmp(cli->targets[t] + strlen(sockets[i]), "in-process") != 0)
+                fds = 1;
     char lerr[400], lwarn[400];
     if (mob__check_limits(o, fds, lerr, sizeof lerr, lwarn, sizeof lwarn) < 0) {
         fprintf(stderr, "mob: %s\n", lerr);
