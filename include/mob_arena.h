@@ -299,8 +299,8 @@ intptr_t mob_arena_player(mob_bot *self, void *arg);
  * The same player as a load-runner suite (mob_run.h), for `mob arena://HOST:PORT`: one
  * scenario per action (login, join, move, chat, leave) walked in order by a picker, so the
  * runner reports each action's count, failures and percentiles. "chat" covers meeting the
- * room-mates, chatting and seeing all their chats. The arena needs processes *
- * ceil(bots / room_size) rooms of room_size. A NULL host runs the arena in-process instead
+ * room-mates, chatting and seeing all their chats. The arena needs machines (--index) *
+ * processes * ceil(bots / room_size) rooms of room_size: each process takes its own block. A NULL host runs the arena in-process instead
  * (`mob arena://in-process`): bot 0's setup starts it in the runner's own loop, one arena per
  * process, sized for its bots, and the last bot's teardown stops it. `opt` may be NULL (rooms
  * of 8, 3 moves, 2 chats); its host, port, players and recorder are ignored. The players

@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -192,6 +193,55 @@ Test(suites, arena_players_are_one_kind_among_several, .timeout = 30)
     unlink(json);
     stop_servers(pid);
     test_child_stop(hpid);
+}
+
+/* Three machines (--index m/3) at once against one arena, 16 players each in rooms of 8: each
+ * machine takes its own block of rooms, so no room gets more players than its capacity (16)
+ * and every player's mates are its own machine's. Each machine is a forked child that says
+ * its failures and chat rounds through a pipe. */
+Test(suites, arena_players_of_several_machines_take_rooms_of_their_own, .timeout = 30)
+{
+    int ports[3], p[2];
+    pid_t pid = start_servers(ports), kids[3];
+    cr_assert_eq(pipe(p), 0);
+    char url[64], err[256];
+    snprintf(url, sizeof url, "arena://127.0.0.1:%d", ports[0]);
+    for (int m = 0; m < 3; m++) {
+        kids[m] = fork();
+        cr_assert_geq(kids[m], 0);
+        if (kids[m] > 0)
+            continue;
+        const mob_suite *s = mob_builtin_suite(url, NULL, err, sizeof err);
+        mob_options o;
+        mob_options_init(&o);
+        o.bots = 16;
+        o.duration_ns = MOB_NS_PER_SEC;
+        o.index = m;
+        o.nindex = 3;
+        o.quiet = 1;
+        o.live = 0;
+        mob_result *r = NULL;
+        uint64_t got[2] = {UINT64_MAX, 0};
+        if (s && mob_run_suite(s, &o, &r) == 0) {
+            mob_totals t;
+            mob_result_totals(r, &t);
+            got[0] = t.failures;
+            got[1] = scenario_ok(r, "chat", &got[0]);
+        }
+        _exit(write(p[1], got, sizeof got) == sizeof got ? 0 : 1);
+    }
+    close(p[1]);
+    for (int m = 0; m < 3; m++) {
+        uint64_t got[2];
+        cr_assert_eq(read(p[0], got, sizeof got), (ssize_t)sizeof got);
+        cr_expect_eq(got[0], 0, "a machine's players failed %llu times",
+                     (unsigned long long)got[0]);
+        cr_expect_geq(got[1], 16, "%llu chat rounds", (unsigned long long)got[1]);
+    }
+    for (int m = 0; m < 3; m++)
+        waitpid(kids[m], NULL, 0);
+    close(p[0]);
+    stop_servers(pid);
 }
 
 Test(suites, ws_echo_against_a_non_websocket_server_fails_as_protocol, .timeout = 20)

@@ -20,8 +20,9 @@
  * connection), join, move (x moves), chat (meet the room-mates, chat, see all their chats,
  * meet again), leave, then join again. Rooms fill in order of the players' indexes among the
  * players of their process (mob_worker_kind_index: as one kind of several, the other kinds'
- * bots are not players), process p using rooms from p * ceil(bots / room_size) (bots:
- * mob_options_max_bots), so the arena needs processes * ceil(bots / room_size) rooms. A failed action drops the connection and starts
+ * bots are not players), process p of machine m (--index m/N) using rooms from
+ * (m * processes + p) * ceil(bots / room_size) (bots: mob_options_max_bots), so the arena
+ * needs N * processes * ceil(bots / room_size) rooms. A failed action drops the connection and starts
  * again at login; its room-mates then time out in their next meeting, which is the honest
  * outcome. At the end of the run it is not: a bot that leaves (cancelled between runs, or done
  * with its last one) before it has chatted the round its mates are chatting cuts their chats,
@@ -216,10 +217,12 @@ static int su_join(mob_worker *w)
 {
     struct suite_bot *b = w->state;
     su_begin(w);
-    /* Processes share a remote arena (each takes its own block of rooms); an embedded arena
-     * is the process's own. */
-    int rs = su.o.room_size, rooms_per_process = (mob_options_max_bots(w->opt) + rs - 1) / rs;
-    int base = su.embedded ? 0 : w->process * rooms_per_process;
+    /* Processes share a remote arena, those of every --index machine too: each takes its own
+     * block of rooms. An embedded arena is the process's own. */
+    const mob_options *o = w->opt;
+    int rs = su.o.room_size, rooms_per_process = (mob_options_max_bots(o) + rs - 1) / rs;
+    int gp = (o->nindex > 0 ? o->index * o->processes : 0) + w->process;
+    int base = su.embedded ? 0 : gp * rooms_per_process;
     mob_arena_msg m, join = {.type = MOB_ARENA_JOIN, .room = base + b->p.idx / su.o.room_size};
     b->p.chats_seen = 0;
     int rc = mob__arena_act(&b->p, MOB_ARENA_ACT_JOIN, &join, MOB_ARENA_JOINED, &m);
