@@ -157,8 +157,8 @@ ssize_t mob_tls_read(mob_bot *self, mob_tls_conn *t, void *buf, size_t len, int6
 ssize_t mob_tls_write_all(mob_bot *self, mob_tls_conn *t, const void *buf, size_t len,
                           int64_t deadline);
 
-/* Sends close_notify if it fits without waiting (from a cancelled bot too, and with self
- * NULL from the host: then through the bare socket) and frees the backend's connection,
+/* Sends close_notify if it fits without waiting, through the bare socket (so from a
+ * cancelled bot too; self may be NULL: the host), and frees the backend's connection,
  * keeping the session for the next handshake. Does not close fd (the caller does, with
  * mob_close). */
 void mob_tls_close(mob_bot *self, mob_tls_conn *t);
@@ -206,14 +206,13 @@ static inline ssize_t mob_tls_maybe_write_all(mob_bot *self, mob_tls_conn *t, in
 }
 
 /*
- * A goodbye's write (a WebSocket close frame): buf to fd, or through TLS as
- * mob_tls_maybe_write_all, in one try that never parks and that a cancelled bot may make too
- * (a cancelled bot's other calls return -ECANCELED): what the socket takes now. Returns len
+ * A goodbye's write (a WebSocket close frame): buf to fd, or through TLS when t has a
+ * context, in one try on the bare socket that never parks or yields, so that a cancelled bot
+ * may make it too (its other calls return -ECANCELED): what the socket takes now. Returns len
  * when all of it went, -EAGAIN when the socket took part of it or none (the rest is dropped:
  * the connection is being closed), or -errno (-EPIPE, -ECONNRESET, -ENOTCONN).
  */
-ssize_t mob_tls_maybe_write_now(mob_bot *self, mob_tls_conn *t, int fd, const void *buf,
-                                size_t len);
+ssize_t mob_tls_maybe_write_now(mob_tls_conn *t, int fd, const void *buf, size_t len);
 
 #ifdef __cplusplus
 }

@@ -138,28 +138,38 @@ Test(ws_close, a_close_after_a_send_cut_by_a_full_socket_keeps_its_deadline, .ti
 
 /* ---- the mob command ------------------------------------------------------------------- */
 
-/* Two runs against url: three bots done after --max-runs say 1000 (and wait for the answer),
- * then four bots, mostly between runs when the run's second is over, say 1001. Every
- * connection's close is counted by code; none ends without one. Returns the connections. */
+/* Three runs against url: three bots done after --max-runs say 1000 (and wait for the
+ * answer); four bots, mostly between runs when the run's second is over, say 1001; so do 200
+ * bots mostly in a run then, whose goodbye comes while the run's controller cancels the bots
+ * that have left their runs. Every connection's close is counted by code; none ends without
+ * one. Returns the connections. */
 static int every_connection_says_goodbye(const char *url, const char *cacert)
 {
-    struct test_out o;
+    static const struct {
+        const char *bots, *how, *value, *delay;
+        int normal, going_away; /* the connections' closes it adds */
+    } runs[] = {
+        {"3", "-r", "4", "0", 3, 0},
+        {"4", "-d", "1", "20ms", 0, 4},
+        {"200", "-d", "1", "0", 0, 200},
+    };
     const char *ca = cacert ? "--cacert" : NULL; /* without: the arguments end there */
-    test_run_mob(&o, 0, 0, (const char *[]){url, "-w", "3", "-r", "4", "-q", ca, cacert, NULL});
-    cr_assert_eq(o.code, 0, "stderr: %s", o.err);
-    struct test_ws_closes k = test_ws_echo_closes();
-    cr_assert_eq(k.opened, 3, "one connection per bot");
-    cr_assert_eq(k.normal, 3, "1000 (1001 %d, other %d, none %d)", k.going_away, k.other,
-                 k.abnormal);
-    test_run_mob(&o, 0, 0,
-                 (const char *[]){url, "-w", "4", "-d", "1", "--delay", "20ms", "-q", ca, cacert,
-                                  NULL});
-    cr_assert_eq(o.code, 0, "stderr: %s", o.err);
-    k = test_ws_echo_closes();
-    cr_assert_eq(k.opened, 7, "one connection per bot");
-    cr_assert_eq(k.going_away, 4, "1001 (1000 %d, other %d, none %d)", k.normal - 3, k.other,
-                 k.abnormal);
-    cr_assert_eq(k.abnormal + k.other, 0);
+    struct test_ws_closes want = {0}, k;
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        struct test_out o;
+        test_run_mob(&o, 0, 0,
+                     (const char *[]){url, "-w", runs[i].bots, runs[i].how, runs[i].value,
+                                      "--delay", runs[i].delay, "-q", ca, cacert, NULL});
+        cr_assert_eq(o.code, 0, "run %zu: %s", i, o.err);
+        want.normal += runs[i].normal;
+        want.going_away += runs[i].going_away;
+        k = test_ws_echo_closes();
+        cr_assert_eq(k.opened, want.normal + want.going_away, "run %zu: a connection per bot", i);
+        cr_assert(k.normal == want.normal && k.going_away == want.going_away &&
+                      k.other + k.abnormal == 0,
+                  "run %zu: 1000 %d (want %d), 1001 %d (want %d), other %d, none %d", i,
+                  k.normal, want.normal, k.going_away, want.going_away, k.other, k.abnormal);
+    }
     return k.opened;
 }
 

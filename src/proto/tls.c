@@ -66,11 +66,12 @@ void mob_tls_conn_init(mob_tls_conn *t, mob_tls_ctx *ctx)
     t->fd = -1;
 }
 
-/* The backend's socket callbacks: never block; "would block" becomes WANT_*. With no bot
- * (a goodbye from a cancelled bot, or from the host: see goodbye_io) they are the bare system
- * calls, which a cancelled bot may still make: the I/O layer refuses it any call. Bare calls
- * leave the layer's readiness hints as they were, which is safe: a hint that says "ready"
- * costs one more system call at worst. */
+/* The backend's socket callbacks: never block; "would block" becomes WANT_*. With no bot (a
+ * goodbye: mob_tls_close, mob_tls_maybe_write_now) they are the bare system calls: the I/O
+ * layer's calls refuse a cancelled bot, and even with MOB_NOW they may yield to the loop
+ * (the I/O budget), where the run's end can cancel the bot half-way through its goodbye.
+ * Bare calls leave the layer's readiness hints as they were, which is safe: a hint that says
+ * "ready" costs one more system call at worst. */
 static ssize_t raw_result(ssize_t n, long would_block)
 {
     if (n >= 0)
@@ -232,21 +233,13 @@ ssize_t mob_tls_write_all(mob_bot *self, mob_tls_conn *t, const void *buf, size_
     return (ssize_t)len;
 }
 
-/* The I/O a goodbye goes through: the bot's own calls while it may use them, the bare system
- * calls once it is cancelled (or for the host). Either way nothing parks. */
-static mob_bot *goodbye_io(mob_bot *self)
-{
-    return self && !mob_cancelled(self) ? self : NULL;
-}
-
-ssize_t mob_tls_maybe_write_now(mob_bot *self, mob_tls_conn *t, int fd, const void *buf,
-                                size_t len)
+ssize_t mob_tls_maybe_write_now(mob_tls_conn *t, int fd, const void *buf, size_t len)
 {
     ssize_t n;
     if (t && t->ctx) {
         if (!t->be)
             return -ENOTCONN;
-        t->bot = goodbye_io(self);
+        t->bot = NULL; /* the bare socket calls: see io_recv */
         t->io_err = 0;
         n = t->ctx->b->write(t->be, buf, len);
         if (n < 0 && n != MOB_TLS_WANT_READ && n != MOB_TLS_WANT_WRITE)
@@ -261,12 +254,13 @@ ssize_t mob_tls_maybe_write_now(mob_bot *self, mob_tls_conn *t, int fd, const vo
 
 void mob_tls_close(mob_bot *self, mob_tls_conn *t)
 {
+    (void)self; /* the goodbye uses the bare socket calls, whoever calls (see io_recv) */
     if (!t->be)
         return;
     const mob_tls_backend *b = t->ctx->b;
     /* close_notify in one try, from a cancelled bot too: a full socket buffer is not worth
      * waiting for, but a server that hears no close_notify logs a truncated connection. */
-    t->bot = goodbye_io(self);
+    t->bot = NULL;
     (void)b->shutdown(t->be);
     void *s = b->session_take(t->be);
     if (s) {

@@ -328,7 +328,15 @@ static int oconn_shutdown(void *p)
 {
     struct oconn *c = p;
     ERR_clear_error();
-    int r = SSL_shutdown(c->ssl);
+    /* A record still pending (a write its bot gave up on) must go before the alert, and each
+     * SSL_shutdown call takes one of those steps: go on while the socket takes the bytes. */
+    int r = -1;
+    for (int i = 0; i < 3 && r < 0; i++) {
+        c->want = 0;
+        r = SSL_shutdown(c->ssl);
+        if (c->want)
+            break; /* the socket is full: close_notify is not worth waiting for */
+    }
     ERR_clear_error();
     return r < 0 ? -EPIPE : 0;
 }

@@ -473,24 +473,27 @@ ssize_t mob_ws_recv(mob_bot *self, mob_ws *ws, const void **data, int *opcode,
 
 int mob_ws_close(mob_bot *self, mob_ws *ws, int code, int64_t deadline)
 {
-    int cancelled = mob_cancelled(self);
-    if (cancelled && code == MOB_WS_CLOSE_NORMAL)
-        code = MOB_WS_CLOSE_GOING_AWAY; /* its work was cut short: the bot is leaving */
-    int rc = 0;
-    if (ws->state == MOB_WS_OPEN && (cancelled || deadline == MOB_NOW) && !ws->send_fn &&
-        ws->fd >= 0) {
+    int leaving = mob_cancelled(self), rc = 0;
+    if (ws->state == MOB_WS_OPEN && (ws->send_fn || (!leaving && deadline != MOB_NOW))) {
+        rc = send_close_code(self, ws, code, deadline);
+        /* Cancelled before a byte of it went (the end of the run came while it waited for its
+         * turn): the goodbye below still fits. */
+        leaving = rc == -ECANCELED && ws->state == MOB_WS_OPEN && !ws->send_fn;
+        if (!leaving)
+            ws->state = rc < 0 ? MOB_WS_CLOSED : MOB_WS_CLOSING;
+    }
+    if (ws->state == MOB_WS_OPEN && ws->fd >= 0) {
         /* A goodbye that must not wait (the end of a run, a cancelled bot, whose other calls
          * all return -ECANCELED): the peer should still hear a close rather than a bare end
-         * of stream, so the frame goes in one try, whatever the socket takes now. */
+         * of stream, so the frame goes in one try, whatever the socket takes now. A bot cut
+         * short says it is going away, whatever its caller meant to say. */
+        if (leaving && code == MOB_WS_CLOSE_NORMAL)
+            code = MOB_WS_CLOSE_GOING_AWAY;
         uint8_t frame[MOB_WS_MAX_HEADER + 2], p[2];
         size_t n = build_control(ws, MOB_WS_CLOSE, p, close_payload(code, p), frame);
-        ssize_t w = mob_tls_maybe_write_now(self, ws->tls, ws->fd, frame, n);
+        ssize_t w = mob_tls_maybe_write_now(ws->tls, ws->fd, frame, n);
         rc = w < 0 ? (int)w : 0;
         ws->state = MOB_WS_CLOSED;
-    }
-    if (ws->state == MOB_WS_OPEN) {
-        rc = send_close_code(self, ws, code, deadline);
-        ws->state = rc < 0 ? MOB_WS_CLOSED : MOB_WS_CLOSING;
     }
     while (ws->state == MOB_WS_CLOSING) {
         const void *d;
@@ -505,7 +508,7 @@ int mob_ws_close(mob_bot *self, mob_ws *ws, int code, int64_t deadline)
         }
     }
     ws->state = MOB_WS_CLOSED;
-    if (cancelled)
+    if (mob_cancelled(self))
         rc = -ECANCELED;
     if (ws->tls)
         mob_tls_close(self, ws->tls); /* close_notify, in one try as well */
