@@ -30,6 +30,7 @@
 #include "test_live.h"
 #include "mob_run.h"
 #include "run/run.h"
+#include "run/watch.h"
 
 #define ROOM 10
 #define TOLERANCE 5.0
@@ -182,7 +183,7 @@ Test(sizing, two_index_machines_seen_by_mob_view_get_one_verdict_for_their_sum, 
     close(mkstemp(b));
     snprintf(where, sizeof where, "127.0.0.1:%d", vport);
     snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
-    pid_t view = LIVE_START("sview", "view", where, "--expect", "2", "--json", vj, "-q");
+    pid_t view = LIVE_START("sview", "view", where, "--expect", "2", "--json", vj);
     live_wait_http(vport);
     snprintf(start, sizeof start, "%lld", (long long)time(NULL) + 2);
     pid_t m[2];
@@ -208,6 +209,12 @@ Test(sizing, two_index_machines_seen_by_mob_view_get_one_verdict_for_their_sum, 
     MOB(&o, "merge", a, b, "--json", vj);
     cr_assert_eq(o.code, 0, "%s%s", o.out, o.err);
     cr_assert_str_eq(sizing_json(test_read_file(vj)), zv, "mob merge judges as the viewer does");
+    /* The viewer's line each second shows the summed window (before the runs, "0/100 runs"). */
+    char err[64];
+    snprintf(err, sizeof err, "/tmp/mob-live-%d-sview.err", (int)getpid());
+    const char *lines = test_read_file(err);
+    cr_assert_not_null(strstr(lines, "2 reporters, ") && strstr(lines, " | sizing "), "%s", lines);
+    unlink(err);
     unlink(vj);
     unlink(a);
     unlink(b);
@@ -388,4 +395,74 @@ Test(sizing, a_merge_of_sizing_runs_judges_their_summed_window_with_their_summed
     cr_assert(!z.reached && z.bots == 44, "%d with %d bots", z.reached, z.bots);
     mob_result_free(a);
     mob_result_free(c);
+}
+
+static void hub_feed(struct mob__hub *h, struct mob__hsrc *c, const char *text)
+{
+    cr_assert_eq(mob__hub_input(h, c, text, strlen(text)), 0, "refused: %s", text);
+}
+
+/* One second of the stream: ok and failed runs (all of class status), 5 bots, no buckets. */
+static void hub_second(struct mob__hub *h, struct mob__hsrc *c, int sec, int ok, int fail)
+{
+    char line[128];
+    snprintf(line, sizeof line, "S %d %d %d 0 0 0 %d 0 0 0 0 0 5 0 0 0\n", sec, ok, fail, fail);
+    hub_feed(h, c, line);
+}
+
+Test(sizing, the_viewer_sums_its_reporters_windows_over_the_seconds_they_all_sent)
+{
+    /* Two --sizing reporters with a 2 s window and a 5 % tolerance. The window ends where both
+     * have sent their seconds, and it sums runs: a has 90 of 900 failed (10 %), b 0 of 100,
+     * so the sum is 90 of 1000 (9 %), not the 5 % an average of the ratios would say. */
+    struct mob__hub *h = mob__hub_new("t", NULL);
+    cr_assert_not_null(h);
+    struct mob__hsrc *a = mob__hub_connect(h, "a"), *b = mob__hub_connect(h, "b");
+    hub_feed(h, a, "H 3 - run1 0 2 alpha - 0\nZ 5000 2\n");
+    hub_feed(h, b, "H 3 - run1 1 2 beta - 0\nZ 5000 2\n");
+    uint64_t ok, fail;
+    char text[96];
+    cr_assert_eq(mob__hub_sizing(h, &ok, &fail, text, sizeof text), 1);
+    cr_assert_str_eq(text, "sizing 0/100 runs in 2s");
+    hub_second(h, a, 0, 1000, 0);
+    hub_second(h, a, 1, 400, 50);
+    hub_second(h, a, 2, 410, 40);
+    hub_second(h, b, 0, 1000, 0);
+    hub_second(h, b, 1, 50, 0);
+    cr_assert_eq(mob__hub_sizing(h, &ok, &fail, text, sizeof text), 1);
+    cr_assert(ok == 2450 && fail == 50, "b has sent seconds 0 and 1 only: %llu %llu",
+              (unsigned long long)ok, (unsigned long long)fail);
+    hub_second(h, b, 2, 50, 0);
+    cr_assert_eq(mob__hub_sizing(h, &ok, &fail, text, sizeof text), 1);
+    cr_assert(ok == 910 && fail == 90, "%llu %llu", (unsigned long long)ok,
+              (unsigned long long)fail);
+    cr_assert_str_eq(text, "sizing 9.00% / 5% over 2s");
+    struct mob__str js = {0};
+    mob__hub_state_json(h, &js, 0);
+    cr_assert_not_null(strstr(js.s, "\"sizing\":{\"ok\":910,\"fail\":90,\"text\":\"sizing 9.00% / "
+                                    "5% over 2s\"}"),
+                       "%s", js.s);
+    mob__str_free(&js);
+    /* A reporter that ended no longer holds the window back. */
+    hub_feed(h, b, "E\n");
+    hub_second(h, a, 3, 100, 0);
+    cr_assert_eq(mob__hub_sizing(h, &ok, &fail, text, sizeof text), 1);
+    cr_assert(ok == 560 && fail == 40, "%llu %llu", (unsigned long long)ok,
+              (unsigned long long)fail);
+    /* Z is version 3's, and only sensible values. */
+    static const char *const bad[] = {"H 2 - r 0 1 x - 0\nZ 5000 2\n", "H 3 - r 0 1 x - 0\nZ 5000 0\n",
+                                      "H 3 - r 0 1 x - 0\nZ 100000 2\n", "H 3 - r 0 1 x - 0\nZ 5 2 1\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct mob__hsrc *c = mob__hub_connect(h, "liar");
+        cr_expect_eq(mob__hub_input(h, c, bad[i], strlen(bad[i])), -EPROTO, "%s", bad[i]);
+        mob__hub_disconnect(h, c);
+    }
+    mob__hub_free(h);
+    /* A hub of reporters without --sizing has no window to show. */
+    h = mob__hub_new("t", NULL);
+    a = mob__hub_connect(h, "a");
+    hub_feed(h, a, "H 2 - run1 0 1 alpha - 0\n");
+    hub_second(h, a, 0, 10, 10);
+    cr_assert_eq(mob__hub_sizing(h, &ok, &fail, text, sizeof text), 0);
+    mob__hub_free(h);
 }

@@ -5,7 +5,8 @@
  * every second the server sent, redraws three SVG charts (throughput, p50/p90/p99, failures
  * by class) and the tables on each message, and reconnects after a second if the socket
  * drops before the run is over. The numbers a test reads carry ids (ok, fail, rate, bots,
- * p50, p90, p99, status); the page's state is also in data-ok / data-seconds on <body>.
+ * p50, p90, p99, status, and sizing: the --sizing window, shown only in a sizing run); the
+ * page's state is also in data-ok / data-seconds on <body>.
  *
  * Read next: src/run/dash.c.
  */
@@ -41,7 +42,9 @@ const char mob__dash_page[] =
     "<div class=\"card\"><b id=\"p50\">-</b><span>p50 (last second)</span></div>"
     "<div class=\"card\"><b id=\"p90\">-</b><span>p90</span></div>"
     "<div class=\"card\"><b id=\"p99\">-</b><span>p99</span></div>"
-    "<div class=\"card\"><b id=\"elapsed\">-</b><span>elapsed</span></div></div>\n"
+    "<div class=\"card\"><b id=\"elapsed\">-</b><span>elapsed</span></div>"
+    "<div class=\"card\" id=\"sizing-card\" hidden><b id=\"sizing\">-</b>"
+    "<span>--sizing: failed share of the window / tolerance</span></div></div>\n"
     "<div class=\"charts\"><svg id=\"c-tput\" viewBox=\"0 0 540 200\"></svg>"
     "<svg id=\"c-lat\" viewBox=\"0 0 540 200\"></svg>"
     "<svg id=\"c-fail\" viewBox=\"0 0 540 200\"></svg>"
@@ -96,6 +99,8 @@ const char mob__dash_page[] =
     "$('rate').textContent=l?num(l[1]+l[2]):'-';$('p50').textContent=l?fmt(l[3]):'-';"
     "$('p90').textContent=l?fmt(l[4]):'-';$('p99').textContent=l?fmt(l[5]):'-';"
     "document.body.dataset.ok=s.ok;document.body.dataset.seconds=secs.length;"
+    "if(s.sizing){$('sizing-card').hidden=false;"
+    "$('sizing').textContent=s.sizing.text.replace(/^sizing /,'')}"
     "const g=k=>secs.map(x=>x?x[k]:null),lat=k=>secs.map(x=>x&&x[1]?x[k]:null);"
     "chart('c-tput','Throughput (runs/s)',[{n:'ok/s',c:COL[0],v:g(1)},"
     "{n:'failed/s',c:COL[1],v:g(2)}],num);"

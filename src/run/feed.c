@@ -75,8 +75,13 @@ void mob__feed_hello(struct mob__feed *f, const char *token, const char *runid, 
     mob__feed_escape(nm, sizeof nm, name);
     if (gates && gates->fail_threshold >= 0)
         snprintf(fail, sizeof fail, "%lld", (long long)gates->fail_threshold);
-    put(f, "H %d %s %s %d %d %s %s %d\n", MOB__FEED_PROTO, t, id, process, processes, nm, fail,
-        gates && gates->stop_on_failure ? 1 : 0);
+    /* Version 2 without sizing, so that viewers that know no Z still take those reporters. */
+    int sizing = gates && gates->sizing;
+    put(f, "H %d %s %s %d %d %s %s %d\n", sizing ? MOB__FEED_PROTO : 2, t, id, process,
+        processes, nm, fail, gates && gates->stop_on_failure ? 1 : 0);
+    if (sizing)
+        put(f, "Z %lld %lld\n", (long long)(gates->sizing_tolerance * 1000 + 0.5),
+            (long long)((gates->sizing_window_ns + MOB_NS_PER_SEC - 1) / MOB_NS_PER_SEC));
 }
 
 static void put_buckets(struct mob__feed *f, const struct mob__cbucket *cb, int n)

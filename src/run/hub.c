@@ -383,12 +383,12 @@ static int line_message(struct mob__hub *h, struct hrep *r, char **t, int n)
     return 0;
 }
 
-/* H: finds the reporter this connection resumes, or makes a new one. Version 1 (no gates)
- * or the current one. */
+/* H: finds the reporter this connection resumes, or makes a new one. Version 1 (no gates),
+ * 2, or the current one (which may send Z). */
 static int line_hello(struct mob__hub *h, struct mob__hsrc *c, char **t, int n)
 {
     int64_t proto, process, processes, fail = -1;
-    if (n < 2 || num(t[1], &proto) < 0 || (proto != 1 && proto != MOB__FEED_PROTO) ||
+    if (n < 2 || num(t[1], &proto) < 0 || proto < 1 || proto > MOB__FEED_PROTO ||
         n != (proto == 1 ? 7 : 9) || unescape(t[2]) < 0 || unescape(t[3]) < 0 ||
         num(t[4], &process) < 0 || num(t[5], &processes) < 0 || unescape(t[6]) < 0)
         return -1;
@@ -457,6 +457,11 @@ static int line(struct mob__hub *h, struct mob__hsrc *c, char *s)
     case 'C': return line_cumul(r, t, n);
     case 'T': return line_totals(r, t, n);
     case 'M': return line_message(h, r, t, n);
+    case 'Z':
+        return r->proto >= 3 && n == 3 && num(t[1], &r->sz_tol) == 0 && r->sz_tol < 100000 &&
+                       num(t[2], &r->sz_win) == 0 && r->sz_win >= 1 && r->sz_win <= 3600
+                   ? 0
+                   : -1;
     case 'E':
         if (n != 1)
             return -1;
@@ -566,21 +571,4 @@ const mob_result *mob__hub_final(struct mob__hub *h)
             return h->final;
     }
     return h->final;
-}
-
-void mob__hub_missing_finals(const struct mob__hub *h, FILE *f)
-{
-    for (const struct hrep *r = h->reps; r; r = r->next)
-        if (!r->final)
-            fprintf(f, "mob view: %s (process %d) sent no final report: not in the merge\n",
-                    r->name, r->process);
-}
-
-double mob__hub_lag(const struct mob__hub *h)
-{
-    int64_t now = mob_clock_ns(), worst = 0;
-    for (const struct hrep *r = h->reps; r; r = r->next)
-        if (r->state == MOB__SRC_CONNECTED && r->last_ns && now - r->last_ns > worst)
-            worst = now - r->last_ns;
-    return (double)worst / 1e9;
 }

@@ -41,6 +41,7 @@ struct hrep {
     int64_t fail_threshold;    /* its -f N, or -1 */
     int stop_on_failure;       /* its -x */
     int64_t last_ns;           /* mob_clock_ns of its latest totals: how fresh its numbers are */
+    int64_t sz_tol, sz_win;    /* --sizing: tolerance (1/1000 %) and window (s); 0: none */
     mob_result *final;
 };
 

@@ -209,7 +209,17 @@ void mob__hub_state_json(struct mob__hub *h, struct mob__str *b, int from)
         mob__str_json(b, m->text);
         mob__str_printf(b, "]");
     }
-    mob__str_printf(b, "],\"reps\":[");
+    uint64_t zok, zfail;
+    char ztext[96];
+    if (mob__hub_sizing(h, &zok, &zfail, ztext, sizeof ztext)) {
+        mob__str_printf(b, "],\"sizing\":{\"ok\":%llu,\"fail\":%llu,\"text\":",
+                        (unsigned long long)zok, (unsigned long long)zfail);
+        mob__str_json(b, ztext);
+        mob__str_printf(b, "}");
+    } else {
+        mob__str_printf(b, "]");
+    }
+    mob__str_printf(b, ",\"reps\":[");
     for (const struct hrep *r = h->reps; r; r = r->next) {
         mob__str_printf(b, "%s[", r == h->reps ? "" : ",");
         mob__str_json(b, r->name);
@@ -218,6 +228,51 @@ void mob__hub_state_json(struct mob__hub *h, struct mob__str *b, int from)
                         (long long)r->bots);
     }
     mob__str_printf(b, "]}");
+}
+
+void mob__hub_missing_finals(const struct mob__hub *h, FILE *f)
+{
+    for (const struct hrep *r = h->reps; r; r = r->next)
+        if (!r->final)
+            fprintf(f, "mob view: %s (process %d) sent no final report: not in the merge\n",
+                    r->name, r->process);
+}
+
+double mob__hub_lag(const struct mob__hub *h)
+{
+    int64_t now = mob_clock_ns(), worst = 0;
+    for (const struct hrep *r = h->reps; r; r = r->next)
+        if (r->state == MOB__SRC_CONNECTED && r->last_ns && now - r->last_ns > worst)
+            worst = now - r->last_ns;
+    return (double)worst / 1e9;
+}
+
+int mob__hub_sizing(const struct mob__hub *h, uint64_t *ok, uint64_t *fail, char *text,
+                    size_t cap)
+{
+    /* The window ends where every connected sizing reporter has sent its seconds, so each
+     * second in it holds all of them: failures and runs are summed, never ratios averaged. */
+    const struct hrep *z = NULL;
+    int end = -1;
+    for (const struct hrep *r = h->reps; r; r = r->next) {
+        if (!r->sz_win)
+            continue;
+        z = z ? z : r;
+        if (r->state == MOB__SRC_CONNECTED && (end < 0 || r->nsec < end))
+            end = r->nsec;
+    }
+    if (!z)
+        return 0;
+    if (end < 0 || end > h->nsecs)
+        end = h->nsecs;
+    *ok = *fail = 0;
+    for (int i = end > z->sz_win ? end - (int)z->sz_win : 0; i < end; i++) {
+        *ok += h->secs[i].ok;
+        *fail += h->secs[i].fail;
+    }
+    mob__sizing_window_text((double)z->sz_tol / 1000, z->sz_win * MOB_NS_PER_SEC, *ok, *fail,
+                            text, cap);
+    return 1;
 }
 
 /* ---- Prometheus -------------------------------------------------------------------------- */

@@ -57,8 +57,12 @@ static intptr_t view_main(mob_bot *self, void *arg)
         int sources, done;
         mob__hub_counts(v->hub, &sources, &done);
         if (!v->quiet) {
-            fprintf(stderr, "mob view: %d reporter%s, %d done, stalest %.2f s ago\n", sources,
-                    sources == 1 ? "" : "s", done, mob__hub_lag(v->hub));
+            uint64_t zok, zfail;
+            char z[96];
+            int sizing = mob__hub_sizing(v->hub, &zok, &zfail, z, sizeof z);
+            fprintf(stderr, "mob view: %d reporter%s, %d done, stalest %.2f s ago%s%s\n",
+                    sources, sources == 1 ? "" : "s", done, mob__hub_lag(v->hub),
+                    sizing ? " | " : "", sizing ? z : "");
         }
         if (mob__stop_signal || (v->expect > 0 && done >= v->expect) ||
             (v->for_ns > 0 && mob_now(loop) - start >= v->for_ns))

@@ -16,6 +16,9 @@
  *   H 2 TOKEN RUNID PROCESS PROCESSES NAME FAIL STOP    hello (TOKEN "-" for none; FAIL
  *                                               and STOP the reporter's -f N ("-": none) and
  *                                               -x (0 or 1), for the viewer's exit status)
+ *   Z TOLERANCE WINDOW                          (version 3, after H) the reporter runs --sizing:
+ *                                               its tolerance in thousandths of a percent and
+ *                                               its window in seconds
  *   N s|p INDEX NAME                            names scenario or span INDEX
  *   S SEC OK FAIL F1..F7 BOTS SUMNS MAXNS NCB [LOWEST COUNT]*NCB    one second of the run
  *   C s|p INDEX OK F1..F7 MAXNS SUMNS NCB [LOWEST COUNT]*NCB       a scenario/span so far
@@ -28,15 +31,16 @@
  * again from 0 and the hub skips those it has (so a reconnect neither loses nor doubles one).
  * F1..F7 are failures by class (connect ... other) within the second or, in C, so far.
  * CUTGRACEFUL counts the cut runs that ended themselves at a graceful end (not held against
- * -f). A hub also takes version 1 streams, whose hello lacks FAIL STOP and whose T lacks
- * CUTGRACEFUL (read as none); other versions are refused at their hello.
+ * -f). A reporter says version 3 only when it sends Z (else 2, which older viewers take). A
+ * hub also takes version 1 streams, whose hello lacks FAIL STOP and whose T lacks CUTGRACEFUL
+ * (read as none); other versions are refused at their hello.
  */
 #ifndef MOB_RUN_WATCH_H
 #define MOB_RUN_WATCH_H
 
 #include "run.h"
 
-#define MOB__FEED_PROTO 2
+#define MOB__FEED_PROTO 3
 #define MOB__LINE_MAX (256 * 1024)          /* longest line a hub accepts */
 
 /* ---- hub_out.c: strings ---------------------------------------------------------------- */
@@ -145,6 +149,11 @@ uint64_t mob__hub_ticks(const struct mob__hub *h);
 void mob__hub_state_json(struct mob__hub *h, struct mob__str *b, int from);
 /* Seconds the hub has (a client's next `from`). */
 int mob__hub_nsecs(const struct mob__hub *h);
+/* The summed window of the reporters that run --sizing, over the seconds every connected one
+ * has sent: its runs in *ok and *fail and the live line's words in text. Returns 0 when none
+ * runs --sizing. O(window). */
+int mob__hub_sizing(const struct mob__hub *h, uint64_t *ok, uint64_t *fail, char *text,
+                    size_t cap);
 /* Prometheus text exposition of the state. */
 void mob__hub_metrics(struct mob__hub *h, struct mob__str *b);
 /* The state as a result (scenario latencies in coarse buckets); NULL when out of memory. */

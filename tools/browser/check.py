@@ -16,6 +16,8 @@
   7. The HTML report of two runs merged, one failing with declined payments (status), the
      other with refused connections (connect): the failures chart draws one line per class
      that failed, named in its legend, and no other.
+  8. The live page of a --sizing run against tests/hostile cap:10: its sizing card shows the
+     window's failed share against the tolerance as it climbs (hidden in runs 1 and 2).
 
 With --screenshots DIR it saves dashboard.png, view.png and report.png there (README's).
 Usage: tools/browser/check.py [--build build] [--screenshots DIR]
@@ -157,6 +159,8 @@ def main():
                               f"{total}")
         check(b.eval("document.querySelectorAll('#reps tr').length") == 3,
               "-p 2: both children are listed as reporters")
+        check(b.eval("document.getElementById('sizing-card').hidden") is True,
+              "a run without --sizing shows no sizing card")
 
         # 3. mob view and two reporters.
         port = free_port()
@@ -264,6 +268,26 @@ def main():
         check(verdict.get("reached") is True and "Sizing is over! Error Ratio" in row and
               f"obtained with {verdict.get('bots')} workers" in row,
               f"the HTML report of a --sizing run shows the JSON's verdict: {row!r}")
+
+        # 8. A sizing run's live page: 20 bots over 2 s against room for 10, a tolerance of
+        # 60 % that half failing never passes, so the window climbs on the page until -d.
+        port = free_port()
+        p = subprocess.Popen([mob, f"http://127.0.0.1:{hport}/", "--sizing", "-w", "20",
+                              "--ramp-up", "2s", "--sizing-window", "1s", "--sizing-tolerance",
+                              "60", "-d", "5s", "--no-live", "-q", "--dashboard",
+                              f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL)
+        procs.append(p)
+        url = f"http://127.0.0.1:{port}/"
+        wait_http(url)
+        open_page(b, url)
+        shown, t0 = [], time.time()
+        while p.poll() is None and time.time() - t0 < 30:
+            if b.eval("document.getElementById('sizing-card').hidden") is False:
+                shown.append(text(b, "sizing"))
+            time.sleep(0.4)
+        ratios = [float(s.split("%")[0]) for s in shown if s.endswith("% / 60% over 1s")]
+        check(ratios and max(ratios) > 0 and max(ratios) <= 60,
+              f"a --sizing run's page shows the window's ratio against 60 %: {shown}")
     finally:
         b.close()
         for q in procs:
