@@ -417,6 +417,7 @@ static mob_totals run_http(int pid, const char *url, int bots, int runs)
     o.target = url;
     o.timeout_ns = 2 * MOB_NS_PER_SEC;
     mob_result *r = run_n(&s, &o, bots, runs);
+    mob_suite_free(b);
     test_child_stop(pid);
     mob_totals t;
     mob_result_totals(r, &t);

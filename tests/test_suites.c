@@ -98,6 +98,7 @@ Test(suites, ws_echo_bots_run_under_the_load_runner, .timeout = 20)
     const mob_suite *s = mob_builtin_suite(url, NULL, err, sizeof err);
     cr_assert(s, "%s", err);
     mob_result *r = run_suite(s, 10);
+    mob_suite_free(s);
     mob_totals t;
     mob_result_totals(r, &t);
     mob_result_free(r);
@@ -261,6 +262,7 @@ Test(suites, ws_echo_against_a_non_websocket_server_fails_as_protocol, .timeout 
     o.live = 0;
     mob_result *r = NULL;
     cr_assert_eq(mob_run_suite(s, &o, &r), 0);
+    mob_suite_free(s);
     mob_totals t;
     mob_result_totals(r, &t);
     mob_result_free(r);
@@ -361,13 +363,17 @@ Test(suites, suite_args_reach_the_suite_they_are_for)
     const mob_suite *s = mob_builtin_suite("http://127.0.0.1:1/", &a, err, sizeof err);
     cr_assert(s, "%s", err);
     size_t big = s->state_size;
+    mob_suite_free(s);
     a.buffer_size = 0;
     s = mob_builtin_suite("http://127.0.0.1:1/", &a, err, sizeof err);
     cr_assert(s, "%s", err);
     cr_expect_eq(big - s->state_size, 4096 - 512, "state grows with --buffer (default 512)");
+    mob_suite_free(s);
 
     a.payload_size = 4096;
-    cr_expect_not_null(mob_builtin_suite("ws://127.0.0.1:1/", &a, err, sizeof err), "%s", err);
+    s = mob_builtin_suite("ws://127.0.0.1:1/", &a, err, sizeof err);
+    cr_expect_not_null(s, "%s", err);
+    mob_suite_free(s);
     a.payload_size = 4097;
     err[0] = 0;
     cr_expect_null(mob_builtin_suite("ws://127.0.0.1:1/", &a, err, sizeof err));
