@@ -221,7 +221,8 @@ void mob_ws_init(mob_ws *ws, int fd, int role, void *buf, size_t cap);
  * Client, plain ws:// (mob_ws_dial with only `extra`): connects to host:port, sends the
  * opening handshake for `path` (with `extra` header lines, may be NULL) and checks the
  * server's answer. On success returns 0 with *ws ready
- * (fd owned by self; mob_ws_close or the bot's end closes it). Returns -ECONNREFUSED,
+ * (fd owned by self; mob_ws_close closes it with a goodbye, even in a cancelled bot; the
+ * bot's end closes it without one, which the server logs as 1006). Returns -ECONNREFUSED,
  * -ETIMEDOUT, -EPROTO (bad handshake), -EMSGSIZE (response head too long), ... and closes the
  * socket on failure.
  */

@@ -43,16 +43,34 @@ struct echo_state {
 };
 
 /*
+ * Closes the bot's connection with `code`, waiting for the server's close until `deadline`;
+ * a bot leaving because the run is over (or cancelled) says 1001 where it would say 1000 and
+ * waits for nothing: the frame and close_notify go in one try (MOB_NOW), so no server,
+ * reading or not, answering or not, holds up the end of the run and its report.
+ */
+static void echo_close(mob_worker *w, struct echo_state *st, int code, int64_t deadline)
+{
+    if (mob_cancelled(w->bot) || mob_worker_ending(w)) {
+        code = code == MOB_WS_CLOSE_NORMAL ? MOB_WS_CLOSE_GOING_AWAY : code;
+        deadline = MOB_NOW;
+    }
+    mob_ws_close(w->bot, &st->ws, code, deadline);
+    st->connected = 0;
+}
+
+/*
  * One step of the echo bot: connects on first use (or after an error), sends one message
- * and waits for the same bytes to come back, by `deadline` (0: now + opt->timeout_ns).
+ * and waits for the same bytes to come back, by w->deadline (0: now + opt->timeout_ns).
  * *latency_ns gets the round-trip time of this step (connect included on the first).
  * Returns 0, or a failure class (after which the next step reconnects): connect, tls (the
  * reason in st->tls.reason), timeout, protocol (a bad handshake or frame, or the echo
  * differed), read, write, ...
  */
-static int echo_step(mob_bot *self, struct echo_state *st, const struct echo_options *opt,
-                     int64_t deadline, int64_t *latency_ns)
+static int echo_step(mob_worker *w, const struct echo_options *opt, int64_t *latency_ns)
 {
+    mob_bot *self = w->bot;
+    struct echo_state *st = w->state;
+    int64_t deadline = w->deadline;
     mob_loop *loop = mob_bot_loop(self);
     int64_t timeout = opt->timeout_ns > 0 ? opt->timeout_ns : 5 * MOB_NS_PER_SEC;
     size_t size = opt->message_size ? opt->message_size : 32;
@@ -77,10 +95,10 @@ static int echo_step(mob_bot *self, struct echo_state *st, const struct echo_opt
     for (size_t i = (size_t)n; i < size; i++)
         st->msg[i] = (char)('a' + i % 26);
     int op = opt->binary ? MOB_WS_BINARY : MOB_WS_TEXT;
-    ssize_t w = mob_ws_send(self, &st->ws, op, st->msg, size, deadline);
+    ssize_t sent = mob_ws_send(self, &st->ws, op, st->msg, size, deadline);
     const void *d = NULL;
     int rop = 0;
-    ssize_t r = w < 0 ? w : mob_ws_recv(self, &st->ws, &d, &rop, deadline);
+    ssize_t r = sent < 0 ? sent : mob_ws_recv(self, &st->ws, &d, &rop, deadline);
     int rc = 0;
     if (r < 0)
         rc = (int)r;
@@ -90,8 +108,7 @@ static int echo_step(mob_bot *self, struct echo_state *st, const struct echo_opt
         /* A bad echo is the peer's fault (1002); anything else, the end of the run
          * included, is us going away (1001). */
         int code = rc == -EBADMSG ? MOB_WS_CLOSE_PROTOCOL : MOB_WS_CLOSE_GOING_AWAY;
-        mob_ws_close(self, &st->ws, code, mob_now(loop) + MOB_NS_PER_SEC / 10);
-        st->connected = 0;
+        echo_close(w, st, code, mob_now(loop) + MOB_NS_PER_SEC / 10);
         return mob_fail_classify(rc, MOB_PHASE_ANY);
     }
     *latency_ns = mob_now(loop) - t0;
@@ -99,23 +116,15 @@ static int echo_step(mob_bot *self, struct echo_state *st, const struct echo_opt
 }
 
 /* Closes an echo bot's connection and drops its TLS session. A bot whose work is done (its
- * --max-runs) says 1000 and waits for the server's close, bounded by the per-run --timeout.
- * A bot leaving because the run is over (or cancelled) says 1001 and waits for nothing: the
- * frame and close_notify go in one try (MOB_NOW), so no server, reading or not, holds up
- * the end of the run and its report. */
+ * --max-runs) says 1000 and waits for the server's close, bounded by the per-run --timeout;
+ * a bot leaving with the run says 1001 at once (echo_close). */
 static void echo_finish(mob_worker *w)
 {
     struct echo_state *st = w->state;
     mob_bot *self = w->bot;
-    if (st->connected) {
-        int64_t timeout = w->opt->timeout_ns > 0 ? w->opt->timeout_ns : 5 * MOB_NS_PER_SEC;
-        if (mob_cancelled(self) || mob_worker_ending(w))
-            mob_ws_close(self, &st->ws, MOB_WS_CLOSE_GOING_AWAY, MOB_NOW);
-        else
-            mob_ws_close(self, &st->ws, MOB_WS_CLOSE_NORMAL,
-                         mob_now(mob_bot_loop(self)) + timeout);
-    }
-    st->connected = 0;
+    int64_t timeout = w->opt->timeout_ns > 0 ? w->opt->timeout_ns : 5 * MOB_NS_PER_SEC;
+    if (st->connected)
+        echo_close(w, st, MOB_WS_CLOSE_NORMAL, mob_now(mob_bot_loop(self)) + timeout);
     if (st->tls.ctx)
         mob_tls_conn_free(self, &st->tls);
 }
@@ -139,11 +148,9 @@ static int echo_run(mob_worker *w)
     struct echo_state *st = w->state;
     const struct echo_target *echo = w->ud;
     int64_t lat;
-    int cls = echo_step(w->bot, st, &echo->o, w->deadline, &lat);
-    if (cls == MOB_FAIL_NONE && echo->o.conn_close) {
-        mob_ws_close(w->bot, &st->ws, MOB_WS_CLOSE_NORMAL, w->deadline);
-        st->connected = 0;
-    }
+    int cls = echo_step(w, &echo->o, &lat);
+    if (cls == MOB_FAIL_NONE && echo->o.conn_close)
+        echo_close(w, st, MOB_WS_CLOSE_NORMAL, w->deadline);
     if (cls == MOB_FAIL_CANCELED)
         return -ECANCELED;
     /* A failed handshake says why; so does a broken record later (the reason is cleared by
