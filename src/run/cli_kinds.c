@@ -79,7 +79,8 @@ static int mix(struct mob__cli *cli, const mob_suite **sp, mob_suite_chooser bui
         }
         if (strncmp(t, "arena", 5) == 0 && arenas++ > 0) {
             /* mob_arena_suite is one per process: a second would take the first one's place */
-            mob__cli_usage_error("'%s': one arena:// or arena+ws:// target per run", t);
+            mob__cli_usage_error("'%s': one arena:// or arena+ws:// target per run (the arena "
+                                 "players are one suite per process)", t);
             return MOB__EXIT_USAGE;
         }
         /* The n-th target of a scheme is kind "scheme" for n = 1, "schemeN" after it: a name
