@@ -277,7 +277,7 @@ static void run_table(FILE *f, const mob_result *r, int exit_code)
             t->stopped_on_failure ? ", stopped on the first failure (-x)" : "");
     if (r->sizing.asked) {
         char line[400];
-        mob__sizing_format(&r->sizing, line, sizeof line);
+        mob__sizing_format(&r->sizing, r->sizing_basis, line, sizeof line);
         fprintf(f, "<tr><td>sizing</td><td id=\"sizing\" class=\"%s\">",
                 r->sizing.reached ? "good" : "bad");
         mob__html_text(f, line);

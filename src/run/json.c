@@ -280,6 +280,10 @@ int mob__result_parse_json(const char *text, size_t len, mob_result **out)
         r->sizing.at_ns = get_i64(z, "at_ns");
         r->sizing.tolerance = get_d(z, "tolerance");
         r->sizing.window_ns = get_i64(z, "window_ns");
+        const struct mob__jnode *zb = mob__jget(z, "basis"); /* absent: one run's own */
+        for (int k = 0; zb && zb->type == MOB__J_STR && k < 3; k++)
+            if (strcmp(zb->str, mob__sizing_basis_names[k]) == 0)
+                r->sizing_basis = k;
     }
     const struct mob__jnode *why = mob__jget(t, "reasons");
     for (int c = 1; why && why->type == MOB__J_OBJ && c < MOB_FAIL_NCLASS; c++) {

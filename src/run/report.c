@@ -148,7 +148,7 @@ void mob_result_print(const mob_result *r, FILE *out)
     fprintf(out, "Requests/sec: %10.2f\n", secs > 0 ? (double)(t->ok + t->failures) / secs : 0.0);
     if (r->sizing.asked) {
         char line[400];
-        mob__sizing_format(&r->sizing, line, sizeof line);
+        mob__sizing_format(&r->sizing, r->sizing_basis, line, sizeof line);
         fprintf(out, "%s\n", line);
     }
     /* molotov's line, kept as it is for the scripts that read it; cut runs follow it. */
@@ -307,10 +307,11 @@ void mob__result_json_write(const mob_result *r, FILE *f)
     const mob_sizing_result *z = &r->sizing;
     if (z->asked)
         fprintf(f, ",\n\"sizing\":{\"reached\":%s,\"ratio\":%.17g,\"bots\":%d,\"ok\":%llu,"
-                   "\"failures\":%llu,\"at_ns\":%lld,\"tolerance\":%.17g,\"window_ns\":%lld}",
+                   "\"failures\":%llu,\"at_ns\":%lld,\"tolerance\":%.17g,\"window_ns\":%lld,"
+                   "\"basis\":\"%s\"}",
                 z->reached ? "true" : "false", z->ratio, z->bots, (unsigned long long)z->ok,
                 (unsigned long long)z->failures, (long long)z->at_ns, z->tolerance,
-                (long long)z->window_ns);
+                (long long)z->window_ns, mob__sizing_basis_names[r->sizing_basis]);
     fprintf(f, ",\n\"latency\":");
     json_hist(f, r->all);
     fprintf(f, ",\n\"scenarios\":[");

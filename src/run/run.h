@@ -105,6 +105,7 @@ struct mob_result {
     int nth;
     char threshold_stop[96];   /* the threshold that stopped the run early, or "" */
     mob_sizing_result sizing;  /* --sizing's verdict (sizing.c); asked 0 otherwise */
+    int sizing_basis;          /* how it was judged: MOB__SIZING_* */
     int64_t duration_ns;
     double rate;
     /* The bots' info messages (mob_info): the latest MOB__MSG_RING by time, oldest first, and
@@ -341,6 +342,11 @@ int mob__check_limits(const mob_options *o, int fds_per_bot, char *err, size_t e
 
 /* ---- sizing.c ------------------------------------------------------------------------- */
 
+/* How a verdict was judged: live, by one run (or a -p parent); by a merge, as the sum of the
+ * runs' crossing windows; by a merge, on the merged timeline's whole seconds. */
+enum { MOB__SIZING_RUN, MOB__SIZING_WINDOWS, MOB__SIZING_TIMELINE };
+extern const char *const mob__sizing_basis_names[3]; /* "run", "windows", "timeline" */
+
 /* The --sizing judge of one run, live: fed the whole run's cumulative counts. */
 struct mob__sizing;
 
@@ -357,14 +363,14 @@ void mob__sizing_live(const struct mob__sizing *s, char *buf, size_t cap);
 /* The same words for any window: ok and fail are the runs it holds. */
 void mob__sizing_window_text(double tolerance, int64_t window_ns, uint64_t ok, uint64_t fail,
                              char *buf, size_t cap);
-/* The verdict of dst once src (whose verdict is z) is merged into it, seconds and all: both
- * crossed, their windows added; else dst's merged timeline judged. fresh: dst was empty
- * before, so it takes z as it is. O(seconds). */
-void mob__sizing_merge(mob_result *dst, const mob_sizing_result *z, int fresh);
+/* The verdict of dst once src is merged into it, seconds and all: both crossed, their windows
+ * added; else dst's merged timeline judged. fresh: dst was empty before, so it takes src's
+ * verdict as it is. O(seconds). */
+void mob__sizing_merge(mob_result *dst, const mob_result *src, int fresh);
 /* Keeps the verdict in r (when r is not NULL) and frees s (NULL: nothing). */
 void mob__sizing_end(struct mob__sizing *s, mob_result *r);
 /* The verdict in a line: molotov's "Sizing is over! ..." or "Sizing not reached: ...". */
-void mob__sizing_format(const mob_sizing_result *z, char *buf, size_t cap);
+void mob__sizing_format(const mob_sizing_result *z, int basis, char *buf, size_t cap);
 
 /* ---- shape.c -------------------------------------------------------------------------- */
 

@@ -35,6 +35,8 @@
 
 #include "run.h"
 
+const char *const mob__sizing_basis_names[3] = {"run", "windows", "timeline"};
+
 /* molotov's floor: a ratio from fewer runs than this is noise, not a verdict. */
 #define MIN_SAMPLES 100
 #define SLOT_NS (100 * MOB_NS_PER_MS) /* the controller looks at least this often */
@@ -158,6 +160,7 @@ void mob__sizing_end(struct mob__sizing *s, mob_result *r)
  * second. */
 static void rejudge(mob_result *r)
 {
+    r->sizing_basis = MOB__SIZING_TIMELINE;
     mob_sizing_result *z = &r->sizing;
     *z = (mob_sizing_result){.asked = 1, .tolerance = z->tolerance, .window_ns = z->window_ns};
     int n = (int)(z->window_ns / MOB_NS_PER_SEC);
@@ -175,14 +178,17 @@ static void rejudge(mob_result *r)
     z->bots = r->t.bots_max;
 }
 
-void mob__sizing_merge(mob_result *dst, const mob_sizing_result *z, int fresh)
+void mob__sizing_merge(mob_result *dst, const mob_result *src, int fresh)
 {
     mob_sizing_result *d = &dst->sizing;
+    const mob_sizing_result *z = &src->sizing;
     if (fresh || !z->asked) {
-        if (fresh)
+        if (fresh) {
             *d = *z;
-        else if (d->asked)
+            dst->sizing_basis = src->sizing_basis;
+        } else if (d->asked) {
             rejudge(dst); /* a run without sizing adds runs to the windows */
+        }
         return;
     }
     if (!d->asked) {
@@ -195,6 +201,7 @@ void mob__sizing_merge(mob_result *dst, const mob_sizing_result *z, int fresh)
         d->ratio = 100.0 * (double)d->failures / (double)(d->ok + d->failures);
         d->bots = d->bots < 0 || z->bots < 0 ? -1 : d->bots + z->bots;
         d->at_ns = z->at_ns > d->at_ns ? z->at_ns : d->at_ns;
+        dst->sizing_basis = MOB__SIZING_WINDOWS;
         return;
     }
     rejudge(dst);
@@ -208,37 +215,37 @@ int mob_result_sizing(const mob_result *r, mob_sizing_result *out)
     return 0;
 }
 
-void mob__sizing_format(const mob_sizing_result *z, char *buf, size_t cap)
+void mob__sizing_format(const mob_sizing_result *z, int basis, char *buf, size_t cap)
 {
-    char win[32];
+    char win[32], bots[16];
     if (z->window_ns % (60 * MOB_NS_PER_SEC) == 0)
         snprintf(win, sizeof win, "%lldm", (long long)(z->window_ns / (60 * MOB_NS_PER_SEC)));
     else
         snprintf(win, sizeof win, "%llds", (long long)(z->window_ns / MOB_NS_PER_SEC));
-    if (z->reached && z->bots < 0)
-        /* a merge with a report that did not record its bots each second */
-        snprintf(buf, cap,
-                 "Sizing is over! Error Ratio %.2f %% (%llu failures of %llu runs in the %s "
-                 "window ending at %.1fs; tolerance %g %%; workers not recorded)",
-                 z->ratio, (unsigned long long)z->failures,
-                 (unsigned long long)(z->ok + z->failures), win, (double)z->at_ns / 1e9,
-                 z->tolerance);
-    else if (z->reached)
+    /* "?": a merge with a report that did not record its bots each second */
+    if (z->bots < 0)
+        snprintf(bots, sizeof bots, "?");
+    else
+        snprintf(bots, sizeof bots, "%d", z->bots);
+    const char *how = basis == MOB__SIZING_WINDOWS    ? "; the merged runs' crossing windows added"
+                      : basis == MOB__SIZING_TIMELINE ? "; judged on the merged runs' seconds"
+                                                      : "";
+    if (z->reached)
         /* molotov's words and numbers first, for the scripts that read them */
         snprintf(buf, cap,
-                 "Sizing is over! Error Ratio %.2f %% obtained with %d workers (%llu failures "
-                 "of %llu runs in the %s window ending at %.1fs; tolerance %g %%)",
-                 z->ratio, z->bots, (unsigned long long)z->failures,
+                 "Sizing is over! Error Ratio %.2f %% obtained with %s workers (%llu failures "
+                 "of %llu runs in the %s window ending at %.1fs; tolerance %g %%%s)",
+                 z->ratio, bots, (unsigned long long)z->failures,
                  (unsigned long long)(z->ok + z->failures), win, (double)z->at_ns / 1e9,
-                 z->tolerance);
+                 z->tolerance, how);
     else if (z->ok + z->failures == 0)
         snprintf(buf, cap,
-                 "Sizing not reached: with up to %d workers, no %s window held the %d runs a "
-                 "verdict needs",
-                 z->bots, win, MIN_SAMPLES);
+                 "Sizing not reached: with up to %s workers, no %s window held the %d runs a "
+                 "verdict needs%s",
+                 bots, win, MIN_SAMPLES, how);
     else
         snprintf(buf, cap,
-                 "Sizing not reached: with up to %d workers, the error ratio of every %s window "
-                 "stayed at or under the tolerance of %g %% (worst %.2f %%)",
-                 z->bots, win, z->tolerance, z->ratio);
+                 "Sizing not reached: with up to %s workers, the error ratio of every %s window "
+                 "stayed at or under the tolerance of %g %% (worst %.2f %%%s)",
+                 bots, win, z->tolerance, z->ratio, how);
 }

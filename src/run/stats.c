@@ -435,7 +435,7 @@ int mob_result_merge(mob_result *dst, const mob_result *src)
     }
     /* Sizing runs added up get one verdict for their sum (sizing.c); a -p parent's children
      * judge nothing, and the parent sets its own live verdict. */
-    mob__sizing_merge(dst, &src->sizing, fresh);
+    mob__sizing_merge(dst, src, fresh);
     return over ? -EOVERFLOW : 0;
 }
 
