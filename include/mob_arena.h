@@ -300,9 +300,10 @@ intptr_t mob_arena_player(mob_bot *self, void *arg);
  * scenario per action (login, join, move, chat, leave) walked in order by a picker, so the
  * runner reports each action's count, failures and percentiles. "chat" covers meeting the
  * room-mates, chatting and seeing all their chats. The arena needs machines (--index) *
- * processes * ceil(bots / room_size) rooms of room_size: each process takes its own block. A NULL host runs the arena in-process instead
- * (`mob arena://in-process`): bot 0's setup starts it in the runner's own loop, one arena per
- * process, sized for its bots, and the last bot's teardown stops it. `opt` may be NULL (rooms
+ * processes * ceil(bots / room_size) rooms of room_size: each process takes its own block. A
+ * NULL host runs the arena in-process instead (`mob arena://in-process`): player 0's setup
+ * starts it in the runner's own loop, one arena per process, sized for its players, and the
+ * last player's teardown stops it. `opt` may be NULL (rooms
  * of 8, 3 moves, 2 chats); its host, port, players and recorder are ignored. The players
  * number themselves among their kind (mob_worker_kind_index), so the suite can be one kind
  * of bot among several (`mob arena://... http://...`): its rooms fill as they would with the

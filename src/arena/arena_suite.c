@@ -22,11 +22,11 @@
  * players of their process (mob_worker_kind_index: as one kind of several, the other kinds'
  * bots are not players), process p of machine m (--index m/N) using rooms from
  * (m * processes + p) * ceil(bots / room_size) (bots: mob_options_max_bots), so the arena
- * needs N * processes * ceil(bots / room_size) rooms. A failed action drops the connection and starts
- * again at login; its room-mates then time out in their next meeting, which is the honest
- * outcome. At the end of the run it is not: a bot that leaves (cancelled between runs, or done
- * with its last one) before it has chatted the round its mates are chatting cuts their chats,
- * which would otherwise wait out their --timeout for lines that never come.
+ * needs N * processes * ceil(bots / room_size) rooms. A failed action drops the connection
+ * and starts again at login; its room-mates then time out in their next meeting, which is the
+ * honest outcome. At the end of the run it is not: a bot that leaves (cancelled between runs,
+ * or done with its last one) before it has chatted the round its mates are chatting cuts their
+ * chats, which would otherwise wait out their --timeout for lines that never come.
  */
 static struct {
     char host[256];
@@ -36,7 +36,7 @@ static struct {
     struct suite_bot **bots; /* index -> the bot's state, NULL when it is not running */
     int nreg; /* the players this process can have, made by the first player's setup */
     int embedded;     /* run the arena in-process, in the runner's own loop */
-    mob_arena *arena; /* the embedded arena, started by bot 0's setup */
+    mob_arena *arena; /* the embedded arena, started by player 0's setup */
     int live;         /* bots set up and not torn down: the last one stops the arena */
 } su;
 

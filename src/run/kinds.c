@@ -273,11 +273,6 @@ int mob_worker_kind_index(const mob_worker *w, int *slots)
     return ws->kind_index;
 }
 
-int mob_options_max_bots(const mob_options *o)
-{
-    return mob__max_bots(o);
-}
-
 int mob__kinds_result(const struct mob__kinds *ks, mob_result *r)
 {
     for (int i = 0; i < ks->n; i++)

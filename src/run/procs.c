@@ -45,6 +45,11 @@ int mob__max_bots(const mob_options *o)
     return m;
 }
 
+int mob_options_max_bots(const mob_options *o)
+{
+    return mob__max_bots(o);
+}
+
 static int check_options(const mob_suite *s, const mob_options *o)
 {
     if (!s || !o || o->processes < 1 || o->processes > 1024 || o->max_runs < 0 ||
