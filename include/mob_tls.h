@@ -86,7 +86,10 @@ typedef struct mob_tls_backend {
     int (*handshake)(void *conn);
     ssize_t (*read)(void *conn, void *buf, size_t len);
     ssize_t (*write)(void *conn, const void *buf, size_t len);
-    int (*shutdown)(void *conn); /* sends close_notify; does not wait for the peer's */
+    /* Sends close_notify, after any record a write left pending, as far as the socket takes
+     * it now (mob_tls_close calls it once, with no bot to park: WANT_* ends it); does not
+     * wait for the peer's. */
+    int (*shutdown)(void *conn);
     /* The session to resume the next connection with, handed to the caller (NULL: none),
      * and its free. */
     void *(*session_take)(void *conn);
@@ -160,7 +163,7 @@ ssize_t mob_tls_write_all(mob_bot *self, mob_tls_conn *t, const void *buf, size_
 /* Sends close_notify if it fits without waiting, through the bare socket (so from a
  * cancelled bot too; self may be NULL: the host), and frees the backend's connection,
  * keeping the session for the next handshake. Does not close fd (the caller does, with
- * mob_close). */
+ * mob_close, after this call: a number already closed may belong to another socket). */
 void mob_tls_close(mob_bot *self, mob_tls_conn *t);
 
 /* mob_tls_close, then drops the saved session: the state can be thrown away. */
