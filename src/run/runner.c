@@ -105,6 +105,8 @@ static void stop_run(struct run *run)
  * parent's judge (procs.c), which looks at them every 20 ms. */
 static void sizing_look(struct run *run, int64_t now)
 {
+    if (!run->o->sizing)
+        return;
     if (run->p->live) {
         run->p->live->ok = run->res->t.ok;
         run->p->live->fail = run->res->t.failures;
@@ -255,8 +257,7 @@ static intptr_t worker_main(mob_bot *self, void *arg)
             break;
         }
         mob__result_record(res, ri, cls, t1 - due);
-        if (o->sizing)
-            sizing_look(run, t1);
+        sizing_look(run, t1);
         mob__result_status(res, ri, cls, sl->ws.status);
         mob__events_end(&run->ev, w, res->scen[ri].name, cls, rc);
         if (cls > 0 && w->reason)
@@ -490,8 +491,7 @@ static intptr_t controller_main(mob_bot *self, void *arg)
                 stop_run(run);
             }
         }
-        if (run->o->sizing)
-            sizing_look(run, now);
+        sizing_look(run, now);
         int64_t wake = next_sec;
         if (next_change < wake)
             wake = next_change;
