@@ -16,6 +16,8 @@
 
 #include "mob_run.h"
 
+struct mob_http_header;
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -58,6 +60,23 @@ typedef struct mob_run_event {
     uint64_t body_len;
     int64_t latency_ns;
     const void *data;         /* custom: what the sender passed */
+    /* HTTP: the request as sent, request_len bytes (its line, header fields, a blank line,
+     * its body), and its body (request_body_len bytes, 0 for none; NULL when the request
+     * has no blank line). */
+    const char *request;
+    const char *request_body;
+    size_t request_body_len;
+    /* response_received: the status line's version (the 1 of HTTP/1.1) and reason, and the
+     * nheaders header fields, as the client parsed them. */
+    int minor_version;
+    const char *status_reason;
+    size_t status_reason_len;
+    const struct mob_http_header *headers; /* mob_http.h */
+    /* response_received: the first body_stored bytes of the body (decoded when chunked):
+     * kept only when a listener asks (mob_listener.body_size), or for -vv, or when the
+     * connection's owner keeps bodies (mob_http_conn.body_buf); else NULL. */
+    const void *body;
+    size_t body_stored;
 } mob_run_event;
 
 /*
@@ -76,6 +95,9 @@ typedef struct mob_listener {
     mob_listener_fn fn;       /* NULL ends a table */
     void *ud;
     const char *name;         /* in failure reports; NULL: "listener N" (its index) */
+    size_t body_size;         /* response_received: keep the first body_size bytes of each
+                                 body as ev->body (0: none, and nothing is copied). A bot
+                                 keeps one buffer of the largest size any listener asks. */
 } mob_listener;
 
 /*

@@ -217,11 +217,11 @@ typedef struct mob_suite {
  * It may call any mob_ function: the mob binary exports them. Before using it, mob checks that
  * the symbol is an object the size of this mob_suite (where the system says: ELF) and that its
  * abi is this one, so a symbol of the wrong type or a plugin built for another version is a
- * clear error, never a crash. MOB_PLUGIN_ABI changes whenever mob_suite, mob_worker or
- * mob_options change layout.
+ * clear error, never a crash. MOB_PLUGIN_ABI changes whenever mob_suite, mob_worker,
+ * mob_options or what they point to (mob_listener, mob_kind) change layout.
  */
 #define MOB_PLUGIN_SYMBOL "mob_plugin_suite"
-#define MOB_PLUGIN_ABI 4u
+#define MOB_PLUGIN_ABI 5u
 
 /* ======================================================================================== */
 /* Options                                                                                  */

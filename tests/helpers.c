@@ -20,6 +20,8 @@
 #include "helpers.h"
 #include "mob.h"
 #include "mob_run.h"
+#include "mob_suites.h"
+#include "test_run.h"
 
 int test_slow_factor(void)
 {
@@ -106,6 +108,45 @@ void test_run_mob(struct test_out *o, int sig, int64_t sig_after_ns, const char 
     slurp(fe, o->err, sizeof o->err);
     close(fo);
     close(fe);
+}
+
+mob_totals test_run_builtin(const char *url, const struct mob_listener *ls, int bots, int runs)
+{
+    char err[256];
+    const mob_suite *b = mob_builtin_suite(url, NULL, err, sizeof err);
+    cr_assert_not_null(b, "%s", err);
+    mob_suite s = *b;
+    s.listeners = ls;
+    mob_options o = quiet_options();
+    o.target = url;
+    o.timeout_ns = 2 * MOB_NS_PER_SEC;
+    o.bots = bots;
+    o.max_runs = runs;
+    o.duration_ns = 0;
+    mob_result *r;
+    cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
+    mob_suite_free(b);
+    mob_totals t;
+    mob_result_totals(r, &t);
+    mob_result_free(r);
+    return t;
+}
+
+char *test_stderr_of(void (*fn)(void))
+{
+    char path[] = "/tmp/mob-test-err-XXXXXX";
+    int fd = mkstemp(path), saved = dup(2);
+    cr_assert(fd >= 0 && saved >= 0);
+    fflush(stderr);
+    dup2(fd, 2);
+    fn();
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    close(fd);
+    char *text = test_read_file(path);
+    unlink(path);
+    return text;
 }
 
 char *test_read_file(const char *path)

@@ -64,6 +64,10 @@ void test_copy_as_new_run(const char *src, const char *dst);
  * that the next call overwrites. */
 char *test_read_file(const char *path);
 
+/* Runs fn with this process's stderr going to a file; returns what it wrote there
+ * (test_read_file's buffer). */
+char *test_stderr_of(void (*fn)(void));
+
 /* Starts `$MOB_BUILD/tests/hostile MODE` (tests/hostile_server.c) and reads the port it
  * listens on. Returns its pid (> 0), or -errno. Stop it with test_child_stop. */
 int test_hostile_start(const char *mode, int *port);

@@ -287,6 +287,24 @@ static void m_ok(int fd)
     ANSWER_EACH(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
 }
 
+/* A text body of 3,000 bytes, "0123456789" over and over, under two header fields of its
+ * own: what -vv shows of a response and where it cuts the body (tests/test_events_vv.c). */
+static void m_long_body(int fd)
+{
+    char resp[3200];
+    int n = snprintf(resp, sizeof resp, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                     "X-Mob-Test: long\r\nContent-Length: 3000\r\n\r\n");
+    for (int i = 0; i < 3000; i++)
+        resp[n + i] = (char)('0' + i % 10);
+    answer_each(fd, resp, (size_t)n + 3000);
+}
+
+/* A body of bytes no terminal should get raw: NUL, ESC (a screen-clearing sequence), 0xff. */
+static void m_binary_body(int fd)
+{
+    ANSWER_EACH(fd, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n\x00\x01\x1b[2Jok\xff\\");
+}
+
 /* Mode cap[:N]: a server with room for N connections at once (default 10). Those are served;
  * a connection that finds no room gets a keep-alive 503 to every request. Every answer, 200
  * or 503, goes out 1 ms after its request, so each bot's pace is the server's and the same
@@ -335,6 +353,8 @@ static const struct mode {
     {"304-body", m_304_body, "304 followed by 4 body bytes"},
     {"doubled", m_doubled, "two responses to each request"},
     {"ok", m_ok, "a well-behaved server (the control)"},
+    {"long-body", m_long_body, "200 with a 3,000-byte text body and two fields of its own"},
+    {"binary-body", m_binary_body, "200 with a body of NUL, ESC [2J, 0xff and a backslash"},
     {"cap", m_cap, "cap[:N]: room for N connections at once (10), 503 to the rest; 1 ms each"},
     {NULL, NULL, NULL},
 };

@@ -4,10 +4,10 @@
  * in molotov's order, in one process and with -p 2; a variable set by a scenario is seen in
  * session_teardown; a failing session_setup is counted and stops the run, a failing
  * session_teardown is counted and ignored. Listeners see every scenario start, success and
- * failure, the live bot count, custom events, and the HTTP exchanges of the
- * built-in suite; a failing listener is counted, said once and ignored; with no listener, a
- * connection gets no observer; -vv prints the request and response lines. Listeners run on
- * bots' fibers, so they only record, and the asserts come after the run.
+ * failure, the live bot count, custom events, and the HTTP exchanges of the built-in suite; a
+ * failing listener is counted, said once and ignored; with no listener, a connection gets no
+ * observer. test_events_vv.c has -vv and what the HTTP events carry. Listeners run on bots'
+ * fibers, so they only record, and the asserts come after the run.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +21,6 @@
 #include "helpers.h"
 #include "mob_events.h"
 #include "mob_http.h"
-#include "mob_suites.h"
 #include "test_run.h"
 
 /* ---- the fixtures' order ------------------------------------------------------------------ */
@@ -261,7 +260,7 @@ static int odd_fails(mob_worker *w)
     return MOB_FAIL_STATUS;
 }
 
-static const mob_listener two[] = {{first, NULL, NULL}, {second, NULL, "second"}, {0}};
+static const mob_listener two[] = {{first, NULL, NULL, 0}, {second, NULL, "second", 0}, {0}};
 
 Test(events, listeners_see_each_scenario_run_and_the_bot_count_at_the_start_and_end,
      .timeout = 10)
@@ -326,29 +325,12 @@ static int returns_7(mob_worker *w, const mob_run_event *ev, void *ud)
     return 7;
 }
 
-/* Runs fn with stderr going to a file; returns what it wrote (test_read_file's buffer). */
-static char *stderr_of(void (*fn)(void))
-{
-    char path[] = "/tmp/mob-events-err-XXXXXX";
-    int fd = mkstemp(path), saved = dup(2);
-    fflush(stderr);
-    dup2(fd, 2);
-    fn();
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    close(fd);
-    char *text = test_read_file(path);
-    unlink(path);
-    return text;
-}
-
 static mob_result *failing_result;
 
 static void run_failing(void)
 {
-    static const mob_listener bad[] = {{always_fails, NULL, "auditor"}, {returns_7, NULL, NULL},
-                                       {0}};
+    static const mob_listener bad[] = {{always_fails, NULL, "auditor", 0},
+                                       {returns_7, NULL, NULL, 0}, {0}};
     static const mob_scenario sc[] = {{"s", sends_login, 1, 0}, {NULL, NULL, 0, 0}};
     static mob_suite s = {.scenarios = sc, .listeners = bad};
     static mob_options o;
@@ -360,7 +342,7 @@ static void run_failing(void)
 
 Test(events, a_failing_listener_is_counted_said_once_per_event_kind_and_ignored, .timeout = 10)
 {
-    char *err = stderr_of(run_failing);
+    char *err = test_stderr_of(run_failing);
     mob_totals t;
     mob_result_totals(failing_result, &t);
     cr_assert_eq(t.ok, 6, "every run went on");
@@ -408,20 +390,8 @@ static pid_t server_at(char *url, size_t cap)
  * of it; stops the server and returns the run's totals. */
 static mob_totals run_http(int pid, const char *url, int bots, int runs)
 {
-    char err[256];
-    const mob_suite *b = mob_builtin_suite(url, NULL, err, sizeof err);
-    cr_assert_not_null(b, "%s", err);
-    mob_suite s = *b;
-    s.listeners = two;
-    mob_options o = quiet_options();
-    o.target = url;
-    o.timeout_ns = 2 * MOB_NS_PER_SEC;
-    mob_result *r = run_n(&s, &o, bots, runs);
-    mob_suite_free(b);
+    mob_totals t = test_run_builtin(url, two, bots, runs);
     test_child_stop(pid);
-    mob_totals t;
-    mob_result_totals(r, &t);
-    mob_result_free(r);
     return t;
 }
 
@@ -465,8 +435,8 @@ Test(events, responses_carry_their_status_and_a_failed_exchange_has_none, .timeo
     cr_assert_eq(seen.by_class[MOB_FAIL_READ], 2);
 }
 
-/* Whether mob_worker_observe_http set an observer, per run. */
-static int observed, not_observed;
+/* Whether mob_worker_observe_http set an observer, and a body buffer, per run. */
+static int observed, not_observed, buffered;
 
 static int probe_observer(mob_worker *w)
 {
@@ -476,6 +446,7 @@ static int probe_observer(mob_worker *w)
     mob_worker_observe_http(w, &c);
     observed += c.observe != NULL;
     not_observed += c.observe == NULL;
+    buffered += c.body_buf != NULL;
     return 0;
 }
 
@@ -488,7 +459,7 @@ static int nothing(mob_worker *w, const mob_run_event *ev, void *ud)
 Test(events, with_no_listener_a_connection_gets_no_observer, .timeout = 10)
 {
     static const mob_scenario sc[] = {{"s", probe_observer, 1, 0}, {NULL, NULL, 0, 0}};
-    static const mob_listener one[] = {{nothing, NULL, NULL}, {0}};
+    static const mob_listener one[] = {{nothing, NULL, NULL, 0}, {0}};
     mob_suite s = {.scenarios = sc};
     mob_options o = quiet_options();
     mob_result *r = run_n(&s, &o, 2, 2);
@@ -499,45 +470,14 @@ Test(events, with_no_listener_a_connection_gets_no_observer, .timeout = 10)
     cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
     mob_result_free(r);
     cr_assert_eq(observed, 4, "a listener: observed");
+    cr_assert_eq(buffered, 0, "asking for no body: no copy of bodies");
     s.listeners = NULL;
     o.quiet = 0;
     o.verbose = 2;
     cr_assert_eq(mob_run_suite(&s, &o, &r), 0);
     mob_result_free(r);
     cr_assert_eq(observed, 8, "-vv: observed");
-}
-
-/* Counts the lines of text that contain needle. */
-static int count_lines(const char *text, const char *needle)
-{
-    int n = 0;
-    for (const char *p = text; (p = strstr(p, needle)) != NULL; p++)
-        n++;
-    return n;
-}
-
-Test(events, vv_prints_each_request_and_response_line_at_most_20_a_second, .timeout = 30)
-{
-    char url[64];
-    pid_t srv = server_at(url, sizeof url);
-    struct test_out o;
-    MOB(&o, url, "-vv", "-r", "3", "-w", "1", "--no-live");
-    cr_assert_eq(o.code, 0, "%s", o.err);
-    char want[96];
-    snprintf(want, sizeof want, "[W:0] > GET %s (", url);
-    cr_assert_eq(count_lines(o.err, want), 3, "molotov's method and URL: %s", o.err);
-    cr_assert_eq(count_lines(o.err, "[W:0] < 200, 1 header fields, 2 body bytes, "), 3, "%s",
-                 o.err);
-    MOB(&o, url, "-v", "-r", "3", "-w", "1", "--no-live");
-    cr_assert_null(strstr(o.err, "> GET"), "-v alone shows no requests: %s", o.err);
-    MOB(&o, url, "-vv", "-r", "100", "-w", "1", "--no-live");
-    test_child_stop(srv);
-    int shown = count_lines(o.err, want);
-    const char *drop = strstr(o.err, "mob: -vv: ");
-    cr_assert_not_null(drop, "%s", o.err);
-    cr_assert_eq(shown + atoi(drop + 10), 100, "shown or counted: %s", o.err);
-    cr_assert_leq(shown, 40, "20 a second: the run spans two seconds at most");
-    cr_assert_eq(count_lines(o.err, "[W:0] < 200"), shown, "a response line per request shown");
+    cr_assert_eq(buffered, 4, "-vv shows bodies: kept");
 }
 
 static int slow_for_bot_1(mob_worker *w)
@@ -585,7 +525,7 @@ static void run_wrong_password(void)
 Test(events, a_failing_session_setup_says_its_reason_once_and_the_summary_counts_it,
      .timeout = 10)
 {
-    char *err = stderr_of(run_wrong_password);
+    char *err = test_stderr_of(run_wrong_password);
     const char *line = "mob: bot 0: session setup failed: wrong password; the run stops\n";
     const char *at = strstr(err, line);
     cr_assert_not_null(at, "%s", err);

@@ -35,7 +35,7 @@ Test(events_workers, a_ramp_of_200_bots_over_2_s_says_the_count_a_few_times_not_
      .timeout = 20)
 {
     static const mob_scenario sc[] = {{"nap", nap, 1, 0}, {NULL, NULL, 0, 0}};
-    static const mob_listener one[] = {{record, NULL, "record"}, {0}};
+    static const mob_listener one[] = {{record, NULL, "record", 0}, {0}};
     mob_suite s = {.scenarios = sc, .listeners = one};
     mob_options o = quiet_options();
     o.bots = 200;

@@ -27,6 +27,11 @@ static inline mob_options quiet_options(void)
     return o;
 }
 
+/* Runs the built-in suite of url (mob_builtin_suite) with these listeners (mob_events.h),
+ * bots x runs with a 2 s timeout, quietly; returns the run's totals (helpers.c). */
+struct mob_listener;
+mob_totals test_run_builtin(const char *url, const struct mob_listener *ls, int bots, int runs);
+
 static inline int ok_fn(mob_worker *w)
 {
     (void)w;

@@ -8,16 +8,20 @@
  * success and failure (sent by the runner), current workers (the process's count of live
  * bots, as molotov sends it: at the start, then once a second, and 0 at the end, so a ramp of
  * 10,000 bots is a few events, not 10,000), HTTP requests and responses (an observer the HTTP
- * client calls, set on a bot's connection only when something listens), and custom events. A failing listener is
- * counted, reported once per listener and event kind, and otherwise ignored. -vv is molotov's
- * StdoutListener: each HTTP request and response line on stderr, at most MOB__MSG_PER_S
- * exchanges a second per process (the rest are counted and said at the end), so that it
- * cannot turn a load test into a test of the terminal.
+ * client calls, set on a bot's connection only when something listens), and custom events.
+ * A failing listener is counted, reported once per listener and event kind, and otherwise
+ * ignored. -vv is molotov's StdoutListener, in verbose.c, fed by the same observer.
+ *
+ * The HTTP events carry the request as sent and the response's head as the client parsed
+ * it, by pointer: free. Response bodies cost a copy (the client keeps reading into one
+ * buffer), so they are kept only up to what a listener asks (mob_listener.body_size) or -vv
+ * shows, in one buffer per bot made when its first connection is observed.
  *
  * With no listener and no -vv, the runner's calls stop at one test of ev->n (run.h's inline
  * wrappers) and no connection has an observer.
  *
- * Read next: src/run/runner.c (where the calls are), src/proto/http_client.c (the observer).
+ * Read next: src/run/runner.c (where the calls are), src/proto/http_client.c (what calls the
+ * observer), src/run/verbose.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -39,16 +43,25 @@ void mob__events_init(struct mob__events *ev, const mob_suite *s, const mob_opti
     ev->suite = s;
     ev->o = o;
     ev->res = res;
-    for (const mob_listener *l = s->listeners; l && l->fn; l++)
-        ev->n++;
     ev->vv = o->verbose >= 2 && !o->quiet;
+    ev->body_size = ev->vv ? MOB__VV_BODY : 0;
+    for (const mob_listener *l = s->listeners; l && l->fn; l++) {
+        ev->n++;
+        if (l->body_size > ev->body_size)
+            ev->body_size = l->body_size;
+    }
 }
 
 void mob__events_finish(struct mob__events *ev)
 {
-    if (ev->vv && ev->vv_dropped)
-        fprintf(stderr, "mob: -vv: %llu HTTP exchanges not shown (at most %d a second are)\n",
-                (unsigned long long)ev->vv_dropped, MOB__MSG_PER_S);
+    if (ev->vv)
+        mob__vv_finish(ev);
+}
+
+void mob__events_bot_end(struct mob__wstate *ws)
+{
+    MOB_FREE(ws->body);
+    ws->body = NULL;
 }
 
 /* The first failure of listener i on this kind of event is said once, with its reason. */
@@ -161,34 +174,20 @@ void mob__session_end(struct mob__events *ev, mob_worker *w)
     w->reason = NULL;
 }
 
-/* -vv: the request line, or the response's, of one exchange in MOB__MSG_PER_S a second. */
-static void print_exchange(struct mob__events *ev, struct mob__wstate *ws, const mob_worker *w,
-                           const mob_run_event *e)
-{
-    if (e->kind == MOB_EV_SENDING_REQUEST) {
-        ws->vv_shown = mob__per_second(&ev->window, &ev->in_window, MOB__MSG_PER_S);
-        if (!ws->vv_shown) {
-            ev->vv_dropped++;
-            return;
-        }
-        fprintf(stderr, "[W:%d] > %.*s %s://%.*s%.*s (%zu bytes)\n", w->id,
-                (int)e->method_len, e->method, e->scheme, (int)e->host_len, e->host,
-                (int)e->target_len, e->target, e->request_len);
-    } else if (ws->vv_shown) {
-        ws->vv_shown = 0;
-        fprintf(stderr, "[W:%d] < %d, %d header fields, %llu body bytes, %.3f ms\n", w->id,
-                e->status, e->nheaders, (unsigned long long)e->body_len,
-                (double)e->latency_ns / 1e6);
-    }
-}
-
-/* The value of the request's Host field (the builder always writes one), or "". */
-static void request_host(const char *p, size_t n, mob_run_event *e)
+/* The request's Host field (the builder always writes one; else "") and where its head ends:
+ * its body, NULL when the head has no end (a request not from the builder). */
+static void request_parts(const char *p, size_t n, mob_run_event *e)
 {
     e->host = "";
-    e->host_len = 0;
-    for (size_t i = 0; i + 7 < n; i++) {
-        if (p[i] != '\n' || strncasecmp(p + i + 1, "host:", 5) != 0)
+    for (size_t i = 0; i + 2 < n; i++) {
+        if (p[i] != '\n')
+            continue;
+        if (p[i + 1] == '\r' && p[i + 2] == '\n') {
+            e->request_body = p + i + 3;
+            e->request_body_len = n - (i + 3);
+            return;
+        }
+        if (e->host_len || i + 6 >= n || strncasecmp(p + i + 1, "host:", 5) != 0)
             continue;
         size_t a = i + 6, b;
         while (a < n && (p[a] == ' ' || p[a] == '\t'))
@@ -197,7 +196,6 @@ static void request_host(const char *p, size_t n, mob_run_event *e)
             ;
         e->host = p + a;
         e->host_len = b - a;
-        return;
     }
 }
 
@@ -217,17 +215,28 @@ static void observe(mob_bot *self, const struct mob_http_conn *c, const mob_http
     e.method_len = sp ? (size_t)(sp - p) : 0;
     e.target = sp ? sp + 1 : p;
     e.target_len = sp2 ? (size_t)(sp2 - sp - 1) : 0;
+    e.request = req->data;
     e.request_len = req->len;
-    request_host(req->data, req->len, &e);
+    request_parts(req->data, req->len, &e);
     e.scheme = c->tls.ctx ? "https" : "http";
     if (res) {
         e.status = res->status;
-        e.nheaders = res->resp ? (int)res->resp->f.num_headers : 0;
+        if (res->resp) {
+            e.minor_version = res->resp->f.minor_version;
+            e.status_reason = res->resp->reason;
+            e.status_reason_len = res->resp->reason_len;
+            e.headers = res->resp->f.headers;
+            e.nheaders = (int)res->resp->f.num_headers;
+        }
         e.body_len = res->body_len;
+        if (c->body_buf) {
+            e.body = c->body_buf;
+            e.body_stored = res->body_stored;
+        }
         e.latency_ns = res->end_ns - res->start_ns;
     }
     if (ws->ev->vv)
-        print_exchange(ws->ev, ws, w, &e);
+        mob__vv_exchange(ws->ev, ws, w, &e);
     if (ws->ev->n)
         emit(ws->ev, w, &e);
 }
@@ -239,4 +248,12 @@ void mob_worker_observe_http(mob_worker *w, struct mob_http_conn *c)
         return;
     c->observe = observe;
     c->observe_ud = w;
+    /* A body buffer the caller set is kept (the events then see what it keeps). */
+    size_t want = ws->ev->body_size;
+    if (want && !c->body_buf) {
+        if (!ws->body)
+            ws->body = MOB_MALLOC(want);
+        c->body_buf = ws->body; /* out of memory: NULL, and the events carry no body */
+        c->body_cap = ws->body ? want : 0;
+    }
 }

@@ -272,17 +272,22 @@ struct mob__events {
     const mob_options *o;
     mob_result *res;
     int n;                    /* listeners in the suite's table: 0 costs nothing */
-    int vv;                   /* -vv: print the HTTP request and response lines */
+    int vv;                   /* -vv: print the HTTP requests and responses (verbose.c) */
+    size_t body_size;         /* response bodies kept for the events: the most a listener
+                                 asked, and -vv's MOB__VV_BODY (0: none, no copy) */
     uint64_t told[MOB_EV_NKINDS]; /* bit i: listener i's failure on this kind was reported */
-    int64_t window;           /* -vv's rate limit, and what it did not show */
+    int64_t window;           /* -vv's rate limit, and what it did not show yet */
     int in_window;
-    uint64_t vv_dropped;
+    uint64_t vv_unsaid;
 };
 
 void mob__events_init(struct mob__events *ev, const mob_suite *s, const mob_options *o,
                       mob_result *res);
 /* The end of the process: -vv says how many exchanges it did not show. */
 void mob__events_finish(struct mob__events *ev);
+/* The end of a bot, after bot_teardown: what its events kept goes. */
+struct mob__wstate;
+void mob__events_bot_end(struct mob__wstate *ws);
 void mob__events_scenario(struct mob__events *ev, mob_worker *w, const char *scenario,
                           int kind, int cls, int rc);
 void mob__events_workers_now(struct mob__events *ev, int n);
@@ -323,12 +328,24 @@ struct mob__wstate {
     int status;               /* the current run's mob_worker_status, or 0 */
     int vv_shown;             /* -vv showed this exchange's request: show its response */
     int kind_index, kind_slots; /* mob_worker_kind_index */
+    char *body;               /* ev->body_size bytes for its connections' response bodies, made
+                                 when one is observed (mob_worker_observe_http) */
     int depth;
     struct {
         int idx;
         int64_t t0;
     } open[MOB__SPAN_DEPTH];
 };
+
+/* ---- verbose.c ----------------------------------------------------------------------- */
+
+#define MOB__VV_BODY 1024     /* -vv shows this much of a body */
+
+/* -vv: prints the exchange e is about, within MOB__MSG_PER_S exchanges a second. */
+void mob__vv_exchange(struct mob__events *ev, struct mob__wstate *ws, const mob_worker *w,
+                      const mob_run_event *e);
+/* The end of the process: the exchanges not shown yet are said. */
+void mob__vv_finish(struct mob__events *ev);
 
 /* ---- procs.c -------------------------------------------------------------------------- */
 

@@ -297,6 +297,7 @@ teardown:
     mob__session_end(&run->ev, w);
     if (kind->def.bot_teardown && kind->def.bot_teardown(w) != 0)
         res->t.teardown_failed++;
+    mob__events_bot_end(&sl->ws);
     if (o->rate > 0) {
         int64_t until = run->end < mob_now(run->loop) ? run->end : mob_now(run->loop);
         uint64_t due = due_count(run, g, until);
@@ -389,8 +390,7 @@ static void second_tick(struct run *run, int64_t now, int show)
         r->secs[r->nsecs - 1].bots = run->alive;
     r->t.elapsed_ns = now - run->start; /* the live views show it; the end sets it again */
     mob__watch_second(run->watch, run->alive);
-    /* molotov's current_workers, once a second; the last, partial second is no second (the
-     * end of the run says the count instead). */
+    /* current_workers once a second; the last, partial second leaves it to the end's. */
     if (show)
         mob__events_workers(&run->ev, run->alive);
     if (run->p->live) {

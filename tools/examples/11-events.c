@@ -81,7 +81,7 @@ static const mob_scenario shop[] = {
     {NULL, NULL, 0, 0},
 };
 
-static const mob_listener listeners[] = {{count, NULL, "count"}, {NULL, NULL, NULL}};
+static const mob_listener listeners[] = {{count, NULL, "count", 0}, {NULL, NULL, NULL, 0}};
 
 static const mob_suite suite = {
     .name = "shop",
