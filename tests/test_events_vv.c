@@ -4,12 +4,18 @@
  * events carry (src/run/events.c), against tests/hostile's servers: each request's line with
  * the whole URL, its header fields and body; each response's status line, header fields and
  * body, cut at 1 KiB with the whole length said; binary bytes escaped; at most 20 exchanges a
- * second, the others counted and said while the run goes on. Listeners get the same fields,
- * and as much of each body as they ask for, nothing when they ask for none.
+ * second, the others counted and said while the run goes on; on a terminal, each block first
+ * erases the live line (mob on a pseudo-terminal). Listeners get the same fields, and as
+ * much of each body as they ask for, nothing when they ask for none.
  */
+#define _XOPEN_SOURCE 700 /* posix_openpt, grantpt, unlockpt, ptsname */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -81,6 +87,72 @@ Test(events_vv, vv_escapes_the_bytes_a_terminal_should_not_get_raw, .timeout = 2
                  "%s", o.err);
     cr_assert_null(strchr(o.err, 0x1b), "no raw ESC reaches the terminal");
     cr_assert_null(strchr(o.err, '\r'), "CRLF line ends show as LF");
+}
+
+/* ---- on a terminal ------------------------------------------------------------------------ */
+
+/* Runs mob with args with its stderr on a new pseudo-terminal (stdin and stdout on /dev/null)
+ * and returns what the terminal got, NUL-terminated, in a static buffer. */
+static char *terminal_of(const char *const *args)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    cr_assert(m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0, "a pseudo-terminal");
+    const char *slave = ptsname(m);
+    cr_assert_not_null(slave);
+    char bin[512];
+    snprintf(bin, sizeof bin, "%s/mob", test_build_dir());
+    const char *argv[16] = {bin};
+    for (int i = 0; args[i] && i < 14; i++)
+        argv[i + 1] = args[i];
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        setsid();
+        int s = open(slave, O_RDWR), dn = open("/dev/null", O_RDWR);
+        dup2(dn, 0);
+        dup2(dn, 1);
+        dup2(s, 2);
+        close(m);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    static char text[1 << 16];
+    size_t n = 0;
+    for (;;) { /* until the child is gone: then the master reads EIO (Linux) or 0 */
+        ssize_t k = read(m, text + n, sizeof text - 1 - n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        n += (size_t)k;
+    }
+    text[n] = 0;
+    close(m);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mob ended with %d: %s", st, text);
+    return text;
+}
+
+Test(events_vv, on_a_terminal_each_block_first_erases_the_live_line, .timeout = 20)
+{
+    char url[64];
+    int srv = hostile_at("ok", url, sizeof url);
+    /* Two exchanges a second for 2.5 s: the live line is drawn at 1 s and 2 s, between them. */
+    char *tty = terminal_of((const char *const[]){url, "-vv", "-R", "2", "-w", "1", "-d",
+                                                  "2500ms", NULL});
+    test_child_stop(srv);
+    cr_assert_not_null(strstr(tty, " | bots 1 | "), "the live line was drawn: %s", tty);
+    int blocks = 0;
+    for (const char *p = tty; (p = strstr(p, RULE_OF(">") " [W:")) != NULL; p++, blocks++)
+        cr_assert(p - tty >= 4 && memcmp(p - 4, "\r\033[K", 4) == 0,
+                  "a request block starts by erasing the line: %.80s", p - 4 > tty ? p - 4 : p);
+    for (const char *p = tty; (p = strstr(p, RULE_OF("=") " [W:")) != NULL; p++)
+        cr_assert(p - tty >= 4 && memcmp(p - 4, "\r\033[K", 4) == 0,
+                  "a response block starts by erasing the line: %.80s", p - 4 > tty ? p - 4 : p);
+    cr_assert_geq(blocks, 4, "%s", tty);
 }
 
 /* ---- the rate bound ------------------------------------------------------------------------ */

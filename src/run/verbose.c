@@ -12,13 +12,15 @@
  * response cannot garble the terminal, where molotov prints a warning instead of a body it
  * cannot decode. At most MOB__MSG_PER_S exchanges a second per process are shown, so that
  * -vv cannot turn a load test into a test of the terminal; the exchanges not shown are
- * counted and said just before the next one shown, and at the end.
+ * counted and said just before the next one shown, and at the end. On a terminal, each block
+ * first erases the live line, which the next second draws again.
  *
  * Read next: src/run/events.c (the observer that calls it).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mob_http.h"
 #include "run.h"
@@ -106,6 +108,14 @@ static void put_body(const char *p, size_t stored, uint64_t len)
         putf("... (%llu bytes)\n", (unsigned long long)len);
 }
 
+/* On a terminal the live line (live.c) is left unfinished, where a block would go on from
+ * it: each block first erases it, and the next second draws it again below the block. */
+static void clear_live_line(const mob_options *o)
+{
+    if (mob__live_enabled(o) && o->live < 0 && isatty(2))
+        put("\r\033[K", 4);
+}
+
 /* Writes the block and starts the next one empty. */
 static void flush_block(void)
 {
@@ -171,10 +181,12 @@ void mob__vv_exchange(struct mob__events *ev, struct mob__wstate *ws, const mob_
             ev->vv_unsaid++;
             return;
         }
+        clear_live_line(ev->o);
         say_unshown(ev);
         request(w, e);
     } else if (ws->vv_shown) {
         ws->vv_shown = 0;
+        clear_live_line(ev->o);
         response(w, e);
     }
     flush_block();
@@ -182,6 +194,8 @@ void mob__vv_exchange(struct mob__events *ev, struct mob__wstate *ws, const mob_
 
 void mob__vv_finish(struct mob__events *ev)
 {
+    if (ev->vv_unsaid)
+        clear_live_line(ev->o);
     say_unshown(ev);
     flush_block();
     MOB_FREE(out.p);
