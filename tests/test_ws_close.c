@@ -4,12 +4,14 @@
  * frame, 1000 when the bot's work is done and 1001 when it leaves (cancelled, the run over),
  * and over TLS a close_notify, in one try that never holds up a cancelled bot or the end of
  * a run. Against the echo server of test_ws_echo.h in a thread of the test (which counts how
- * each connection ended), over ws:// and, behind the TLS test server, wss://; with servers
- * that never answer a close (mute) and that never read (deaf).
+ * each connection ended), over ws:// and, behind the TLS test server, wss://: runs that end
+ * by their duration, by --max-runs and by SIGINT, and servers that never answer a close
+ * (mute) and that never read (deaf).
  *
  * Bots record what they saw; assertions run on the main stack after mob_loop_run returns.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -173,6 +175,29 @@ static int every_connection_says_goodbye(const char *url, const char *cacert)
     return k.opened;
 }
 
+/* A run interrupted by SIGINT (as a terminal's Ctrl-C: every run in flight cut now): its 50
+ * bots each say 1001. Returns the connections. */
+static int an_interrupted_run_says_goodbye(const char *url, const char *cacert)
+{
+    struct test_out o;
+    test_run_mob(&o, SIGINT, 700 * MS,
+                 (const char *[]){url, "-w", "50", "-d", "30", "--no-live",
+                                  cacert ? "--cacert" : NULL, cacert, NULL});
+    cr_assert(strstr(o.out, "interrupted by SIGINT"), "%s\n%s", o.out, o.err);
+    struct test_ws_closes k = test_ws_echo_closes();
+    cr_assert(k.opened == 50 && k.going_away == 50,
+              "%d opened; 1001 %d, 1000 %d, other %d, none %d", k.opened, k.going_away,
+              k.normal, k.other, k.abnormal);
+    return k.opened;
+}
+
+Test(ws_close_cli, an_interrupted_run_says_1001_on_every_connection, .timeout = 30)
+{
+    char url[64];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/", test_ws_echo_thread());
+    an_interrupted_run_says_goodbye(url, NULL);
+}
+
 Test(ws_close_cli, every_connection_says_1000_after_max_runs_and_1001_at_the_end, .timeout = 30)
 {
     char url[64];
@@ -262,14 +287,26 @@ Test(tls_ws_close, a_close_after_a_send_cut_by_a_full_socket_keeps_its_deadline,
     test_tls_server_stop();
 }
 
-Test(tls_ws_close_cli, every_connection_says_goodbye_and_close_notify, .timeout = 30)
+/* A goodbye scenario of the mob command against the wss:// echo server: every connection it
+ * made sent close_notify too. */
+static void wss_cli_goodbye(int (*scenario)(const char *url, const char *cacert))
 {
     start_wss(TEST_WS_ECHO);
     char url[64];
     snprintf(url, sizeof url, "wss://127.0.0.1:%d/", tls_srv.port);
-    int n = every_connection_says_goodbye(url, tls_srv.cert_path);
+    int n = scenario(url, tls_srv.cert_path);
     cr_assert_eq(test_tls_server_close_notifies(n), n, "every connection's close_notify");
     test_tls_server_stop();
+}
+
+Test(tls_ws_close_cli, every_connection_says_goodbye_and_close_notify, .timeout = 30)
+{
+    wss_cli_goodbye(every_connection_says_goodbye);
+}
+
+Test(tls_ws_close_cli, an_interrupted_run_says_goodbye_and_close_notify, .timeout = 30)
+{
+    wss_cli_goodbye(an_interrupted_run_says_goodbye);
 }
 
 Test(tls_ws_close_cli, a_server_that_never_reads_ends_with_the_run, .timeout = 30)
