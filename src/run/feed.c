@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * feed.c: a process's numbers as the report stream (the format is in watch.h). The runner
- * closes a second, mob__secrecs_update notes what the result's timeline does not keep
- * (the bots of that second), and each destination's mob__feed turns what it
- * has not sent yet into lines: the new seconds (with their latency buckets, the same coarse
- * buckets `mob merge` sums), every scenario and span so far, the totals and the new messages.
+ * closes a second of the result's timeline (with the bots alive then), and each
+ * destination's mob__feed turns what it has not sent yet into lines: the new seconds (with
+ * their latency buckets, the same coarse buckets `mob merge` sums), every scenario and span
+ * so far, the totals and the new messages.
  * Sending is the caller's business (watch.c for sockets, or straight into a hub).
  *
  * Read next: src/run/hub.c (the reading side).
@@ -14,22 +14,6 @@
 #include <string.h>
 
 #include "watch.h"
-
-int mob__secrecs_update(struct mob__secrecs *s, const mob_result *r, int bots)
-{
-    while (s->n < r->nsecs) {
-        if (mob_grow(&s->v, &s->cap, s->n + 1, sizeof *s->v, 64))
-            return -ENOMEM;
-        s->v[s->n++].bots = bots;
-    }
-    return 0;
-}
-
-void mob__secrecs_free(struct mob__secrecs *s)
-{
-    MOB_FREE(s->v);
-    memset(s, 0, sizeof *s);
-}
 
 #define put(f, ...) mob__str_printf(&(f)->out, __VA_ARGS__)
 
@@ -118,16 +102,15 @@ static void put_stats(struct mob__feed *f, char kind, const struct mob__sstats *
     }
 }
 
-void mob__feed_update(struct mob__feed *f, const mob_result *r, const struct mob__secrecs *rec,
-                      const struct mob__info_log *m, int bots)
+void mob__feed_update(struct mob__feed *f, const mob_result *r, const struct mob__info_log *m,
+                      int bots)
 {
-    for (; f->secs_sent < r->nsecs && f->secs_sent < rec->n; f->secs_sent++) {
+    for (; f->secs_sent < r->nsecs; f->secs_sent++) {
         const struct mob__second *s = &r->secs[f->secs_sent];
-        const struct mob__secrec *e = &rec->v[f->secs_sent];
         put(f, "S %d %llu %llu", f->secs_sent, (unsigned long long)s->ok,
             (unsigned long long)s->fail);
-        put_classes(f, s->f); /* a runner's seconds always have them */
-        put(f, " %d %.0f %lld", e->bots, s->sum_ns, (long long)s->max);
+        put_classes(f, s->f); /* a runner's seconds always have them, and their bots */
+        put(f, " %d %.0f %lld", s->bots < 0 ? 0 : s->bots, s->sum_ns, (long long)s->max);
         put_buckets(f, s->cb, s->ncb);
         put(f, "\n");
     }

@@ -148,8 +148,10 @@ static void fmt_ns(char *buf, size_t n, int64_t ns)
 
 void mob__live_print(const mob_options *o, int64_t elapsed, int64_t total, int bots,
                      uint64_t ok, uint64_t fail, double rate, int64_t p50, int64_t p99,
-                     const char *extra)
+                     const struct mob__sizing *sizing)
 {
+    char extra[96];
+    mob__sizing_live(sizing, extra, sizeof extra);
     char a[32], b[32], bar[24];
     fmt_ns(a, sizeof a, p50);
     fmt_ns(b, sizeof b, p99);
@@ -172,8 +174,8 @@ void mob__live_print(const mob_options *o, int64_t elapsed, int64_t total, int b
         snprintf(rem, sizeof rem, " %lds left", left);
     fprintf(stderr, "%s[%s] %lds%s | bots %d | %.0f/s | p50 %s p99 %s | ok %llu err %llu%s%s%s",
             tty ? "\r" : "", total > 0 ? bar : "running", es, rem, bots, rate, a, b,
-            (unsigned long long)ok, (unsigned long long)fail, extra && *extra ? " | " : "",
-            extra ? extra : "", tty ? "\033[K" : "\n");
+            (unsigned long long)ok, (unsigned long long)fail, *extra ? " | " : "", extra,
+            tty ? "\033[K" : "\n");
     fflush(stderr);
 }
 

@@ -127,11 +127,9 @@ static int watch_step(void *ud)
     if (now >= k->next && k->remaining > 0) {
         int64_t p50, p99;
         mob__live_merge(k->live, k->n, &p50, &p99);
-        char sz[96];
-        mob__sizing_live(k->sizing, sz, sizeof sz);
         if (mob__live_enabled(k->o))
             mob__live_print(k->o, now - k->start, k->o->duration_ns, bots, ok, fail,
-                            (double)(ok + fail - k->last_total), p50, p99, sz);
+                            (double)(ok + fail - k->last_total), p50, p99, k->sizing);
         k->last_total = ok + fail;
         k->next += MOB_NS_PER_SEC;
     }

@@ -466,10 +466,11 @@ void mob__signals_install(void);
 void mob__signals_restore(void);
 /* In a -p child: every later signal is graceful too. */
 void mob__signals_child(void);
-/* Prints one live line (tty: redrawn with \r; else a plain line); extra ("" for none) ends it. */
+/* Prints one live line (tty: redrawn with \r; else a plain line), ended by the --sizing
+ * window of `sizing` (NULL: none). */
 void mob__live_print(const mob_options *o, int64_t elapsed, int64_t total, int bots,
                      uint64_t ok, uint64_t fail, double rate, int64_t p50, int64_t p99,
-                     const char *extra);
+                     const struct mob__sizing *sizing);
 void mob__live_end(const mob_options *o);
 int mob__live_enabled(const mob_options *o);
 

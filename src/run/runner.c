@@ -385,9 +385,10 @@ static void second_tick(struct run *run, int64_t now, int show)
     mob_result *r = run->res;
     const mob_options *o = run->o;
     uint64_t ok = r->sec_ok, fail = r->sec_fail;
+    int closed = r->nsecs;
     mob__result_tick(r);
-    if (r->nsecs > 0)
-        r->secs[r->nsecs - 1].bots = run->alive;
+    if (r->nsecs > closed) /* out of memory, the second is not in the timeline */
+        r->secs[closed].bots = run->alive;
     r->t.elapsed_ns = now - run->start; /* the live views show it; the end sets it again */
     mob__watch_second(run->watch, run->alive);
     /* current_workers once a second; the last, partial second leaves it to the end's. */
@@ -398,10 +399,9 @@ static void second_tick(struct run *run, int64_t now, int show)
     } else if (show && !o->quiet && mob__live_enabled(o)) {
         int64_t total = run->end == INT64_MAX ? 0 : run->end - run->start;
         const struct mob__second *last = r->nsecs > 0 ? &r->secs[r->nsecs - 1] : NULL;
-        char sz[96];
-        mob__sizing_live(run->sizing, sz, sizeof sz);
         mob__live_print(o, now - run->start, total, run->alive, r->t.ok, r->t.failures,
-                        (double)(ok + fail), last ? last->p50 : 0, last ? last->p99 : 0, sz);
+                        (double)(ok + fail), last ? last->p50 : 0, last ? last->p99 : 0,
+                        run->sizing);
     }
 }
 

@@ -43,7 +43,6 @@ struct mob__watch {
     mob_loop *loop;
     mob_result *res;
     struct mob__info_log *msgs;
-    struct mob__secrecs rec;
     int bots;
     int finishing;
     char name[128];
@@ -109,7 +108,7 @@ static intptr_t reporter_main(mob_bot *self, void *arg)
             }
         }
         if (connected) {
-            mob__feed_update(&rp->feed, w->res, &w->rec, w->msgs, w->bots);
+            mob__feed_update(&rp->feed, w->res, w->msgs, w->bots);
             if (finishing)
                 mob__feed_final(&rp->feed, w->res);
             int64_t dl = mob_now(w->loop) + SEND_NS;
@@ -172,7 +171,7 @@ static void local_report(FILE *f, const void *ud)
 
 static void local_feed(struct mob__watch *w)
 {
-    mob__feed_update(&w->lfeed, w->res, &w->rec, w->msgs, w->bots);
+    mob__feed_update(&w->lfeed, w->res, w->msgs, w->bots);
     if (!w->lfeed.out.failed)
         mob__hub_input(w->hub, w->local, w->lfeed.out.s, w->lfeed.out.len);
     w->lfeed.out.len = 0;
@@ -214,7 +213,6 @@ static void watch_free(struct mob__watch *w)
     mob__feed_free(&w->lfeed);
     mob__hub_free(w->hub);
     mob__statsd_free(w->statsd);
-    mob__secrecs_free(&w->rec);
     MOB_FREE(w);
 }
 
@@ -271,7 +269,6 @@ void mob__watch_second(struct mob__watch *w, int bots)
     if (!w)
         return;
     w->bots = bots;
-    mob__secrecs_update(&w->rec, w->res, bots);
     if (w->hub)
         local_feed(w);
     for (int i = 0; i < w->nrep; i++)
@@ -287,7 +284,7 @@ void mob__watch_finish(struct mob__watch *w, mob_bot *self)
     w->finishing = 1;
     mob__watch_second(w, 0);
     if (w->hub) {
-        mob__feed_update(&w->lfeed, w->res, &w->rec, w->msgs, 0);
+        mob__feed_update(&w->lfeed, w->res, w->msgs, 0);
         /* The end mark only: this process's page downloads the result itself, so the hub
          * has no use for the final report (parsing one is the costliest thing it does). */
         mob__feed_end(&w->lfeed);

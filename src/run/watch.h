@@ -62,21 +62,6 @@ void mob__str_free(struct mob__str *b);
 
 /* ---- feed.c --------------------------------------------------------------------------- */
 
-/* What the result's timeline lacks and the stream carries: per second, the bots alive. One
- * per process, appended at each closed second. */
-struct mob__secrec {
-    int bots;
-};
-
-struct mob__secrecs {
-    struct mob__secrec *v;
-    int n, cap;
-};
-
-/* Appends a record for each second the result closed since the last call. */
-int mob__secrecs_update(struct mob__secrecs *s, const mob_result *r, int bots);
-void mob__secrecs_free(struct mob__secrecs *s);
-
 /* One destination's position in the stream, and the bytes it has yet to send. */
 struct mob__feed {
     struct mob__str out;    /* failed: out of memory, the stream is incomplete */
@@ -92,8 +77,8 @@ void mob__feed_free(struct mob__feed *f);
 void mob__feed_hello(struct mob__feed *f, const char *token, const char *runid, int process,
                      int processes, const char *name, const mob_options *gates);
 /* New seconds, names, every scenario and span so far, the totals, new messages. */
-void mob__feed_update(struct mob__feed *f, const mob_result *r, const struct mob__secrecs *rec,
-                      const struct mob__info_log *m, int bots);
+void mob__feed_update(struct mob__feed *f, const mob_result *r, const struct mob__info_log *m,
+                      int bots);
 /* The end mark alone. */
 void mob__feed_end(struct mob__feed *f);
 /* The final JSON report and the end mark. */
