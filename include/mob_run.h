@@ -380,14 +380,16 @@ void mob_result_totals(const mob_result *r, mob_totals *out);
  * range returns -ENOENT. */
 int mob_result_threshold(const mob_result *r, int i, const char **expr, double *value,
                          int *pass);
-/* What --sizing found: molotov's "Sizing is over! Error Ratio X % obtained with N workers". */
+/* What --sizing found: molotov's "Sizing is over! Error Ratio X % obtained with N workers".
+ * A merge of sizing runs (mob_result_merge) has one verdict for their sum: their crossing
+ * windows added when each crossed, else their merged timeline judged second by second. */
 typedef struct mob_sizing_result {
     int asked;              /* the run was a sizing run */
     int reached;            /* the ratio passed the tolerance, and the run stopped there */
     double ratio;           /* percent of the window's runs that failed: when it was crossed,
                                or (not reached) the worst window's */
     int bots;               /* bots alive then, over all processes (not reached: the most at
-                               once) */
+                               once; -1: a merged report did not record its bots per second) */
     uint64_t ok, failures;  /* the runs of that window (0 and 0: no window held enough) */
     int64_t at_ns;          /* when that window ended, since the start */
     double tolerance;       /* percent, as asked */
@@ -430,9 +432,9 @@ typedef struct mob_second {
 int mob_result_second(const mob_result *r, int i, mob_second *out);
 
 /* Adds src into dst exactly (counts and histograms); timelines add second by second. Scenarios
- * are matched by name. Returns 0, -EEXIST when a run src adds up is in dst already (the same
- * report twice; nothing changed), -ENOMEM, or -EOVERFLOW when a count no longer fits (dst is
- * then not to be trusted). */
+ * are matched by name; sizing verdicts become one for the sum (mob_sizing_result). Returns 0,
+ * -EEXIST when a run src adds up is in dst already (the same report twice; nothing changed),
+ * -ENOMEM, or -EOVERFLOW when a count no longer fits (dst is then not to be trusted). */
 int mob_result_merge(mob_result *dst, const mob_result *src);
 
 /* The report's run id ("r:" and 32 hex digits): every run has its own, a merged report a new
