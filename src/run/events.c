@@ -179,15 +179,17 @@ void mob__session_end(struct mob__events *ev, mob_worker *w)
 static void request_parts(const char *p, size_t n, mob_run_event *e)
 {
     e->host = "";
-    for (size_t i = 0; i + 2 < n; i++) {
-        if (p[i] != '\n')
-            continue;
-        if (p[i + 1] == '\r' && p[i + 2] == '\n') {
-            e->request_body = p + i + 3;
+    /* Line by line (memchr: the head is scanned once, a word at a time). */
+    for (const char *q = memchr(p, '\n', n); q; q = memchr(q + 1, '\n', n - (size_t)(q + 1 - p))) {
+        size_t i = (size_t)(q - p);
+        if (i + 2 >= n)
+            return;
+        if (q[1] == '\r' && q[2] == '\n') {
+            e->request_body = q + 3;
             e->request_body_len = n - (i + 3);
             return;
         }
-        if (e->host_len || i + 6 >= n || strncasecmp(p + i + 1, "host:", 5) != 0)
+        if (e->host_len || i + 6 >= n || strncasecmp(q + 1, "host:", 5) != 0)
             continue;
         size_t a = i + 6, b;
         while (a < n && (p[a] == ' ' || p[a] == '\t'))
