@@ -109,10 +109,12 @@ int mob_run_event_send(mob_worker *w, const char *name, const void *data);
 
 /*
  * Lets the events of an HTTP connection (src/proto/http_client.c) reach the listeners of w's
- * run as sending_request and response_received, and -vv's request lines. The built-in
- * http(s):// suite calls it from bot_setup; a suite of its own that uses mob_http_conn may
- * too. Sets nothing when nothing listens, so the connection pays nothing. `c` is a
- * mob_http_conn (mob_http.h).
+ * run as sending_request and response_received, and -vv's printer. The built-in http(s)://
+ * suite calls it from bot_setup; a suite of its own that uses mob_http_conn may too. Sets
+ * nothing when nothing listens, so the connection pays nothing. When a listener asks for
+ * bodies (mob_listener.body_size) or -vv is on, and c has no body_buf of its caller's, it
+ * also sets c->body_buf to a buffer of the bot's, valid until the bot ends (after its
+ * bot_teardown). `c` is a mob_http_conn (mob_http.h).
  */
 struct mob_http_conn;
 void mob_worker_observe_http(mob_worker *w, struct mob_http_conn *c);
