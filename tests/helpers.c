@@ -160,6 +160,14 @@ char *test_read_file(const char *path)
     return buf;
 }
 
+void test_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
 void test_copy_as_new_run(const char *src, const char *dst)
 {
     FILE *f = fopen(src, "r");

@@ -64,6 +64,9 @@ void test_copy_as_new_run(const char *src, const char *dst);
  * that the next call overwrites. */
 char *test_read_file(const char *path);
 
+/* Writes text to the file at path (which must open), replacing what it held. */
+void test_write_file(const char *path, const char *text);
+
 /* Runs fn with this process's stderr going to a file; returns what it wrote there
  * (test_read_file's buffer). */
 char *test_stderr_of(void (*fn)(void));

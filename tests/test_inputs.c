@@ -22,10 +22,7 @@ static void build_plugin(const char *dir, const char *name, const char *source, 
     char c[256], cmd[1024];
     snprintf(c, sizeof c, "%s/%s.c", dir, name);
     snprintf(so, cap, "%s/%s.so", dir, name);
-    FILE *f = fopen(c, "w");
-    cr_assert_not_null(f);
-    fputs(source, f);
-    fclose(f);
+    test_write_file(c, source);
     snprintf(cmd, sizeof cmd, "cc -shared -fPIC -Iinclude -o %s %s", so, c);
     cr_assert_eq(system(cmd), 0, "%s", cmd);
 }

@@ -495,10 +495,7 @@ Test(kinds, kind_flags_reweight_the_kinds_of_a_plugin, .timeout = 60)
     setenv("XDG_CACHE_HOME", dir, 1);
     snprintf(src, sizeof src, "%s/two_kinds.c", dir);
     snprintf(json, sizeof json, "%s/run.json", dir);
-    FILE *f = fopen(src, "w");
-    cr_assert_not_null(f);
-    fputs(kinds_c, f);
-    fclose(f);
+    test_write_file(src, kinds_c);
     struct test_out o;
     MOB(&o, src, "--show-kinds", "-w", "10", "--kind", "writer=4");
     cr_assert_eq(o.code, 0, "%s", o.err);

@@ -124,10 +124,7 @@ Test(lost, a_fork_that_fails_loses_only_that_child, .timeout = 30)
     snprintf(so, sizeof so, "%s/shim.so", dir);
     snprintf(json, sizeof json, "%s/r.json", dir);
     snprintf(out, sizeof out, "%s/out", dir);
-    FILE *f = fopen(src, "w");
-    cr_assert_not_null(f);
-    fputs(fork_shim, f);
-    fclose(f);
+    test_write_file(src, fork_shim);
     snprintf(cmd, sizeof cmd, "cc -shared -fPIC -o %s %s -ldl", so, src);
     cr_assert_eq(system(cmd), 0, "%s", cmd);
     int port;

@@ -103,19 +103,11 @@ Test(molotov, bundled_short_flags, .timeout = 20)
     cr_assert_eq(o.code, 2, "an unknown letter in a bundle is an unknown option");
 }
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 Test(molotov, a_config_file_of_named_runs, .timeout = 20)
 {
     char path[] = "/tmp/mob-molotov-XXXXXX";
     close(mkstemp(path));
-    write_file(path,
+    test_write_file(path,
                "{\"molotov\": {\"env\": {\"X\": \"1\"}, \"requirements\": \"r.txt\",\n"
                " \"tests\": {\"big\": {\"workers\": 50, \"duration\": \"1h\"},\n"
                "   \"smoke\": {\"workers\": 2, \"max_runs\": 3, \"exception\": false,\n"
@@ -131,11 +123,11 @@ Test(molotov, a_config_file_of_named_runs, .timeout = 20)
     MOB(&o, "--config", path, "nope");
     cr_assert_eq(o.code, 2);
     cr_assert(strstr(o.err, "Can't find 'nope' in the config"), "%s", o.err);
-    write_file(path, "{\"tests\": {}}");
+    test_write_file(path, "{\"tests\": {}}");
     MOB(&o, "--config", path, "smoke");
     cr_assert_eq(o.code, 2);
     cr_assert(strstr(o.err, "Bad config -- no molotov key"), "%s", o.err);
-    write_file(path, "{\"molotov\": {\"tests\": {\"smoke\": {\"workers\": }}}}");
+    test_write_file(path, "{\"molotov\": {\"tests\": {\"smoke\": {\"workers\": }}}}");
     MOB(&o, "--config", path, "smoke");
     cr_assert_eq(o.code, 2);
     cr_assert(strstr(o.err, "not the JSON of a molotov config"), "%s", o.err);
@@ -150,7 +142,7 @@ Test(molotov, a_config_file_of_named_runs, .timeout = 20)
 /* Each bad file: exit 2 and exactly one line on stderr, saying what is wrong. */
 static void config_refused(const char *path, const char *text, const char *name, const char *why)
 {
-    write_file(path, text);
+    test_write_file(path, text);
     struct test_out o;
     MOB(&o, "--config", path, name, "--no-live");
     cr_assert_eq(o.code, 2, "%s: %s", text, o.err);

@@ -34,10 +34,7 @@ static void path_in(char *buf, size_t cap, const char *name)
 
 static void put(const char *path, const char *text, mode_t mode)
 {
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f);
-    fputs(text, f);
-    fclose(f);
+    test_write_file(path, text);
     cr_assert_eq(chmod(path, mode), 0);
 }
 

@@ -111,10 +111,8 @@ Test(sizing, stops_once_the_failure_ratio_passes_the_tolerance_with_the_bots_pas
     cr_assert_geq(json_double(z, "ok") + json_double(z, "failures"), 100, "molotov's floor");
     /* Read back by `mob report`: the same verdict in its summary and in the HTML report. */
     char json[] = "/tmp/mob-sizing-XXXXXX", html[] = "/tmp/mob-sizing-XXXXXX";
-    FILE *f = fdopen(mkstemp(json), "w");
-    cr_assert_not_null(f);
-    fputs(text, f);
-    fclose(f);
+    close(mkstemp(json));
+    test_write_file(json, text);
     close(mkstemp(html));
     MOB(&o, "report", json, "--html", html);
     unlink(json);
