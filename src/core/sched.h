@@ -27,8 +27,8 @@
  * Returns a finished bot's stack to its pool. A bot cannot free the stack it is running on, so
  * a returning bot only leaves itself in loop->reap and switches away; whoever runs next on
  * another stack gives it back later: the host when the step comes back to it
- * (mob__switch_from_host), the next bot to return, or the next spawn (which then reuses the
- * stack while it is warm). Not after every switch: that would be a load and a branch on
+ * (mob__switch_from_host), a generator hand-off (mob__switch_to), the next bot to return, or
+ * the next spawn (which then reuses the stack while it is warm). Not after every switch: that would be a load and a branch on
  * every yield for what happens once per bot (`mob-bench switch --case 2`). At most one stack
  * waits at a time.
  */

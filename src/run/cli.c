@@ -32,7 +32,7 @@ static int validate(struct mob__cli *cli, const mob_suite **sp, mob_suite_choose
         mob__cli_usage_error("%s", "--stages and -R cannot be used together");
         return MOB__EXIT_USAGE;
     }
-    if ((int64_t)mob__max_bots(o) * o->processes > INT_MAX) {
+    if ((int64_t)mob_options_max_bots(o) * o->processes > INT_MAX) {
         mob__cli_usage_error("%s", "too many bots: -w (or the largest stage) times -p must stay "
                                    "under 2^31");
         return MOB__EXIT_USAGE;

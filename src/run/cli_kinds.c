@@ -165,7 +165,7 @@ static int show(const mob_suite *s, const mob_options *o)
     int n = 0;
     while (s->kinds && s->kinds[n].name)
         n++;
-    int64_t total = (int64_t)mob__max_bots(o) * o->processes * (o->nindex > 0 ? o->nindex : 1);
+    int64_t total = (int64_t)mob_options_max_bots(o) * o->processes * (o->nindex > 0 ? o->nindex : 1);
     if (n == 0) {
         printf("no kinds: each of the %lld bots runs the suite's scenarios\n", (long long)total);
         return 0;

@@ -24,7 +24,7 @@ int mob__check_limits(const mob_options *o, int fds_per_bot, char *err, size_t e
     err[0] = warn[0] = 0;
     if (fds_per_bot <= 0)
         return 0;
-    int64_t per = (int64_t)mob__max_bots(o) * fds_per_bot, procs = o->processes;
+    int64_t per = (int64_t)mob_options_max_bots(o) * fds_per_bot, procs = o->processes;
     int64_t total = per * procs;
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&

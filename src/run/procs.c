@@ -36,18 +36,13 @@ void mob_options_init(mob_options *o)
     o->sizing_window_ns = 60 * MOB_NS_PER_SEC;
 }
 
-int mob__max_bots(const mob_options *o)
+int mob_options_max_bots(const mob_options *o)
 {
     int m = o->bots;
     for (int i = 0; i < o->nstages; i++)
         if (i == 0 || o->stages[i].bots > m)
             m = o->stages[i].bots;
     return m;
-}
-
-int mob_options_max_bots(const mob_options *o)
-{
-    return mob__max_bots(o);
 }
 
 static int check_options(const mob_suite *s, const mob_options *o)
@@ -57,7 +52,7 @@ static int check_options(const mob_suite *s, const mob_options *o)
         return -EINVAL;
     if (o->nstages == 0 && o->bots < 1)
         return -EINVAL;
-    if ((int64_t)mob__max_bots(o) * o->processes > INT_MAX)
+    if ((int64_t)mob_options_max_bots(o) * o->processes > INT_MAX)
         return -EINVAL; /* bot ids are ints: process * bots + index */
     if (o->nstages > 0 && o->rate > 0)
         return -EINVAL; /* a rate schedule needs a fixed number of bots */

@@ -347,11 +347,6 @@ void mob__vv_exchange(struct mob__events *ev, struct mob__wstate *ws, const mob_
 /* The end of the process: the exchanges not shown yet are said. */
 void mob__vv_finish(struct mob__events *ev);
 
-/* ---- procs.c -------------------------------------------------------------------------- */
-
-/* The most bots one process runs at once: -w, or the largest stage. */
-int mob__max_bots(const mob_options *o);
-
 /* limits.c: bots against the open-file limit (an error, -EMFILE, with the remedy in err) and
  * the ephemeral ports (a warning in warn, or ""), for suites holding fds_per_bot fds each. */
 int mob__check_limits(const mob_options *o, int fds_per_bot, char *err, size_t errlen,

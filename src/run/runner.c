@@ -387,7 +387,7 @@ static void second_tick(struct run *run, int64_t now, int show)
     uint64_t ok = r->sec_ok, fail = r->sec_fail;
     int closed = r->nsecs;
     mob__result_tick(r);
-    if (r->nsecs > closed) /* out of memory, the second is not in the timeline */
+    if (r->nsecs > closed) /* the second closed (out of memory it is not kept) */
         r->secs[closed].bots = run->alive;
     r->t.elapsed_ns = now - run->start; /* the live views show it; the end sets it again */
     mob__watch_second(run->watch, run->alive);
@@ -538,7 +538,7 @@ int mob__run_process(const struct mob__proc *p, mob_result **out)
         return rc == -ENOMEM ? rc : -EINVAL;
     run.res = mob__result_new(p->suite->name ? p->suite->name : "mob", o->target,
                               run.kinds.names, run.kinds.nnames);
-    run.cap = mob__max_bots(o);
+    run.cap = mob_options_max_bots(o);
     run.bots_total = run.cap * (p->processes > 0 ? p->processes : 1);
     run.id_base = o->nindex > 0 ? o->index * run.bots_total : 0;
     run.slots = MOB_CALLOC((size_t)(run.cap > 0 ? run.cap : 1), sizeof *run.slots);
