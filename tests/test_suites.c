@@ -70,12 +70,6 @@ static pid_t start_servers(int ports[3])
     return pid;
 }
 
-static void stop_servers(pid_t pid)
-{
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-}
-
 static mob_result *run_suite(const mob_suite *s, int bots)
 {
     mob_options o;
@@ -102,7 +96,7 @@ Test(suites, ws_echo_bots_run_under_the_load_runner, .timeout = 20)
     mob_totals t;
     mob_result_totals(r, &t);
     mob_result_free(r);
-    stop_servers(pid);
+    test_child_stop(pid);
     cr_assert_gt(t.ok, 100, "%llu echoes", (unsigned long long)t.ok);
     cr_assert_eq(t.failures, 0);
 }
@@ -118,7 +112,7 @@ Test(suites, http_and_ws_bots_run_as_two_kinds_of_one_command, .timeout = 20)
     struct test_out o;
     MOB(&o, "-q", "-w", "8", "-r", "10", "--kind", "http=3", "--kind", "ws=1", "--json", json,
         http, ws);
-    stop_servers(pid);
+    test_child_stop(pid);
     test_child_stop(hpid);
     cr_assert_eq(o.code, 0, "%s", o.err);
     mob_result *r;
@@ -192,7 +186,7 @@ Test(suites, arena_players_are_one_kind_among_several, .timeout = 30)
         cr_expect_gt(gets, 100, "-p %d: the HTTP bots ran beside them", procs);
     }
     unlink(json);
-    stop_servers(pid);
+    test_child_stop(pid);
     test_child_stop(hpid);
 }
 
@@ -242,7 +236,7 @@ Test(suites, arena_players_of_several_machines_take_rooms_of_their_own, .timeout
     for (int m = 0; m < 3; m++)
         waitpid(kids[m], NULL, 0);
     close(p[0]);
-    stop_servers(pid);
+    test_child_stop(pid);
 }
 
 Test(suites, ws_echo_against_a_non_websocket_server_fails_as_protocol, .timeout = 20)
@@ -266,7 +260,7 @@ Test(suites, ws_echo_against_a_non_websocket_server_fails_as_protocol, .timeout 
     mob_totals t;
     mob_result_totals(r, &t);
     mob_result_free(r);
-    stop_servers(pid);
+    test_child_stop(pid);
     cr_assert_eq(t.ok, 0);
     cr_assert_gt(t.failures, 0);
     cr_assert_eq(t.failures, t.fail[MOB_FAIL_PROTOCOL] + t.fail[MOB_FAIL_TIMEOUT]);
@@ -295,7 +289,7 @@ static void arena_players(int ws)
             logins = st.ok;
     }
     mob_result_free(r);
-    stop_servers(pid);
+    test_child_stop(pid);
     cr_assert_eq(t.failures, 0, "%llu failures", (unsigned long long)t.failures);
     cr_assert_eq(logins, 24);
     cr_assert_gt(chats, 24, "more than one chat round each: %llu", (unsigned long long)chats);

@@ -115,7 +115,7 @@ static int watch_step(void *ud)
         fail += k->live[i].fail;
         bots += k->live[i].bots;
     }
-    /* Every look (20 ms apart), on the counts the children publish at least every 100 ms. */
+    /* Every look (20 ms apart), on the counts the children publish at every completed run. */
     if (k->remaining > 0 && mob__sizing_look(k->sizing, now - k->start, ok, fail, bots))
         for (int i = 0; i < k->n; i++)
             k->live[i].stop = 1;

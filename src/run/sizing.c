@@ -10,7 +10,7 @@
  * Two judges share one rule:
  *
  *   - live (mob__sizing_look): one per run, fed the whole run's cumulative counts every time
- *     its owner looks, at least every 100 ms: a single process's controller (runner.c), or a
+ *     its owner looks: a single process's controller at every completed run (runner.c), or a
  *     -p parent summing its children's live slots and raising their stop flags (procs.c). The
  *     window is kept in slots of SLOT_NS (longer for windows of over MAX_SLOTS slots), so a
  *     verdict lands within a slot of the crossing, not up to a second after it, when a fast
